@@ -1,0 +1,72 @@
+"""What every command needs: the config, the database, the archive, logging, and clean exits."""
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Iterable, Optional
+
+import typer
+from loguru import logger
+from rich.console import Console
+
+from scraper.config import Config, ConfigError, load_config
+from storage.archive import ArchiveError, BlobStore, open_archive
+from storage.db import DatabaseError, open_database
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+err_console = Console(stderr=True)
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> "typer.Exit":
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    return typer.Exit(code)
+
+
+@dataclass
+class AppContext:
+    config_path: Optional[str] = None
+    verbosity: int = 0
+
+    @cached_property
+    def config(self) -> Config:
+        try:
+            return load_config(self.config_path)
+        except ConfigError as exc:
+            raise fail(f"bad config: {exc}")
+
+    @cached_property
+    def engine(self):
+        try:
+            return open_database(self.config.database_url)
+        except DatabaseError as exc:
+            raise fail(str(exc), EXIT_FAILED)
+
+    @cached_property
+    def store(self) -> BlobStore:
+        try:
+            return open_archive(self.config.archive_url)
+        except (ArchiveError, OSError) as exc:
+            raise fail(f"cannot open archive {self.config.archive_url}: {exc}", EXIT_FAILED)
+
+
+def setup_logging(verbosity: int) -> None:
+    level = {-1: "ERROR", 0: "WARNING", 1: "INFO"}.get(verbosity, "DEBUG")
+    logger.remove()
+    logger.add(sys.stderr, level=level, format="<green>{time:HH:mm:ss}</> <level>{level: <7}</> {message}")
+
+
+def print_jsonl(rows: Iterable[dict]) -> None:
+    for row in rows:
+        sys.stdout.write(json.dumps(row, ensure_ascii=False, sort_keys=False) + "\n")
+    sys.stdout.flush()
+
+
+def print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.flush()
+
+
+def ctx_obj(ctx: typer.Context) -> AppContext:
+    return ctx.find_root().obj

@@ -1,0 +1,124 @@
+"""`xxgk crawl` (foreground, with a progress bar) and `xxgk demo` (the bundled offline portal)."""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cli.context import EXIT_FAILED, AppContext, ctx_obj, err_console, fail, print_jsonl
+from scraper.config import ConfigError, SourceConfig, load_config
+from scraper.crawl import RunSummary, crawl_source
+
+SUMMARY_COLUMNS = ("listed", "fetched", "new", "changed", "unchanged", "withdrawn", "errors", "requests")
+
+
+def run_crawls(app: AppContext, sources: list[SourceConfig], full: bool, max_pages: Optional[int],
+               show_progress: bool = True) -> list[RunSummary]:
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("{task.fields[note]}"), TimeElapsedColumn(), console=err_console,
+                        disable=not show_progress or app.verbosity < 0 or not err_console.is_terminal)
+
+    def reporter(task):
+        counts = {"listed": 0, "done": 0}
+
+        def report(event: str, **kw) -> None:
+            counts[event] += 1
+            progress.update(task, total=counts["listed"], completed=counts["done"],
+                            note=f"{kw.get('outcome', '')}")
+        return report
+
+    async def main():
+        jobs = []
+        for src in sources:
+            task = progress.add_task(src.name, total=None, note="")
+            jobs.append(crawl_source(app.config, src, app.engine, app.store, full=full,
+                                     max_pages=max_pages, progress=reporter(task)))
+        return await asyncio.gather(*jobs)
+
+    with progress:
+        return asyncio.run(main())
+
+
+def print_summaries(results: list[RunSummary]) -> None:
+    table = Table(title="crawl summary")
+    table.add_column("source")
+    table.add_column("status")
+    for col in SUMMARY_COLUMNS:
+        table.add_column(col, justify="right")
+    for r in results:
+        colour = {"ok": "green", "partial": "yellow"}.get(r.status, "red")
+        table.add_row(r.source, f"[{colour}]{r.status}[/]", *(str(getattr(r, c)) for c in SUMMARY_COLUMNS))
+    err_console.print(table)
+    for r in results:
+        for p in r.problems[:10]:
+            err_console.print(f"  [yellow]{r.source}[/]: {p}", highlight=False)
+        if len(r.problems) > 10:
+            err_console.print(f"  [yellow]{r.source}[/]: … and {len(r.problems) - 10} more (see `xxgk runs`)")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def crawl(ctx: typer.Context,
+              names: list[str] = typer.Argument(None, metavar="NAME...", help="Sources to crawl."),
+              all_: bool = typer.Option(False, "--all", help="Crawl every configured source."),
+              full: bool = typer.Option(False, "--full", help="Re-walk every list page and re-fetch every document."),
+              max_pages: Optional[int] = typer.Option(None, "--max-pages", min=1,
+                                                      help="At most N list requests per column."),
+              json_out: bool = typer.Option(False, "--json", help="Print run summaries as JSON Lines.")) -> None:
+        """Crawl sources now, in the foreground. Exit 0 when runs finished, 1 when one failed."""
+        app_ctx = ctx_obj(ctx)
+        if bool(names) == all_:
+            raise fail("name one or more sources, or use --all (not both)")
+        cfg = app_ctx.config
+        try:
+            sources = cfg.sources if all_ else [cfg.source(n) for n in names]
+        except ConfigError as exc:
+            raise fail(str(exc))
+        results = run_crawls(app_ctx, sources, full, max_pages)
+        if json_out:
+            print_jsonl(r.as_dict() for r in results)
+        else:
+            print_summaries(results)
+        if any(r.status == "failed" for r in results):
+            raise typer.Exit(EXIT_FAILED)
+
+    @app.command()
+    def demo(ctx: typer.Context,
+             directory: Path = typer.Option(Path("xxgk-demo"), "--dir", help="Where the demo archive goes."),
+             docs: int = typer.Option(120, "--docs", min=10, max=100_000, help="Documents in the portal."),
+             days: int = typer.Option(2, "--days", min=1, max=3, help="Portal days to crawl (day 2 adds, edits, deletes)."),
+             serve: bool = typer.Option(False, "--serve", help="Keep the portal running after the crawl (Ctrl-C stops).")) -> None:
+        """Start the bundled offline portal on 127.0.0.1 and crawl it into a demo archive."""
+        from simulator import PortalSimulator
+
+        with PortalSimulator(seed=0, docs=docs) as sim:
+            directory.mkdir(parents=True, exist_ok=True)
+            cfg_path = directory / "xxgk.toml"
+            urls = ", ".join(f'"{u}"' for u in sim.column_urls)
+            cfg_path.write_text(
+                '[settings]\ndata_dir = "data"\n\n[[sources]]\nname = "kaihua"\n'
+                'title = "开化县人民政府 政府信息公开 (offline simulator)"\n'
+                f'start_urls = [{urls}]\nfamily = "hanweb-jpage"\nrate = 50.0\nconcurrency = 4\n', "utf-8")
+            app_ctx = AppContext(config_path=str(cfg_path), verbosity=ctx_obj(ctx).verbosity)
+            app_ctx.config = load_config(cfg_path)
+            results = []
+            for day in range(1, days + 1):
+                sim.set_day(day)
+                err_console.print(f"[bold]portal day {day}[/] at {sim.base_url}")
+                results += run_crawls(app_ctx, app_ctx.config.sources, full=day > 1, max_pages=None)
+            print_summaries(results)
+            err_console.print(f"\ninspect it: [bold]xxgk --config {cfg_path} ls[/]  ·  "
+                              f"[bold]xxgk --config {cfg_path} show 113308245972094984/2025-01529[/]")
+            if serve:
+                err_console.print(f"portal running at {sim.base_url} (Ctrl-C to stop)")
+                try:
+                    while True:
+                        asyncio.run(asyncio.sleep(3600))
+                except KeyboardInterrupt:
+                    pass
+        if any(r.status == "failed" for r in results):
+            raise typer.Exit(EXIT_FAILED)

@@ -1,0 +1,143 @@
+"""`xxgk sources`, `xxgk ls`, `xxgk show`: read-only views of the archive."""
+from __future__ import annotations
+
+import re
+import sys
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import func
+from sqlmodel import select
+
+from cli.context import EXIT_FAILED, ctx_obj, fail, print_json, print_jsonl
+from storage.archive import ArchiveError
+from storage.db import read_session
+from storage.models import Capture, CrawlRun, Document, Source
+from storage.queries import document_json, find_document, get_version, list_documents, source_names
+
+out = Console()
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _since(value: Optional[str]) -> Optional[str]:
+    if value and not _DATE.match(value):
+        raise fail(f"--since wants a date as YYYY-MM-DD, got {value!r}")
+    return value
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def sources(ctx: typer.Context, json_out: bool = typer.Option(False, "--json", help="JSON Lines.")) -> None:
+        """List configured sources: family, schedule, health, last run, documents."""
+        app_ctx = ctx_obj(ctx)
+        rows = []
+        with read_session(app_ctx.engine) as s:
+            for src in app_ctx.config.sources:
+                row = s.exec(select(Source).where(Source.name == src.name)).first()
+                last = None
+                docs = 0
+                if row:
+                    last = s.exec(select(CrawlRun).where(CrawlRun.source_id == row.id)
+                                  .order_by(CrawlRun.id.desc())).first()
+                    docs = s.exec(select(func.count()).select_from(Document)
+                                  .where(Document.source_id == row.id)).one()
+                rows.append({
+                    "name": src.name, "title": src.title, "family": src.family or (row.family if row else None),
+                    "schedule": src.schedule, "start_urls": src.start_urls,
+                    "health": row.health if row else "UNKNOWN",
+                    "health_reason": row.health_reason if row else None,
+                    "last_run": None if last is None else {
+                        "id": last.id, "status": last.status,
+                        "started_at": last.started_at.isoformat(timespec="seconds"),
+                        "finished_at": last.finished_at.isoformat(timespec="seconds") if last.finished_at else None},
+                    "documents": docs,
+                })
+        if json_out:
+            return print_jsonl(rows)
+        table = Table(title=f"sources ({app_ctx.config.path or 'bundled catalog'})")
+        for col in ("name", "family", "schedule", "health", "last run", "documents", "title"):
+            table.add_column(col)
+        for r in rows:
+            last = r["last_run"]
+            table.add_row(r["name"], r["family"] or "(detect)", r["schedule"] or "-", r["health"],
+                          f"{last['status']} {last['started_at']}" if last else "never",
+                          str(r["documents"]), r["title"] or "")
+        out.print(table)
+
+    @app.command("ls")
+    def ls_(ctx: typer.Context,
+            source: Optional[str] = typer.Option(None, "--source", help="Only this source."),
+            since: Optional[str] = typer.Option(None, "--since", help="Published on or after YYYY-MM-DD."),
+            publisher: Optional[str] = typer.Option(None, "--publisher", help="Publisher contains TEXT."),
+            limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most N documents."),
+            json_out: bool = typer.Option(False, "--json", help="JSON Lines, one document a line.")) -> None:
+        """List archived documents, newest first."""
+        app_ctx = ctx_obj(ctx)
+        since = _since(since)
+        with read_session(app_ctx.engine) as s:
+            names = source_names(s)
+            docs = list_documents(s, source=source, since=since, publisher=publisher, limit=limit)
+            if json_out:
+                return print_jsonl(document_json(s, d, body=False, sources=names) for d in docs)
+            table = Table(show_lines=False)
+            for col in ("index_no", "date", "publisher", "title", "v", "status"):
+                table.add_column(col, overflow="fold")
+            n = 0
+            for d in docs:
+                n += 1
+                table.add_row(d.index_no or f"[dim](no 索引号) {d.url}[/]", d.publish_date or "",
+                              d.publisher or "", (d.title or "")[:60], str(d.version),
+                              "withdrawn" if d.withdrawn_at else "")
+            out.print(table)
+            out.print(f"{n} documents")
+
+    @app.command()
+    def show(ctx: typer.Context,
+             index_no: str = typer.Argument(..., metavar="INDEX_NO", help="索引号 (or a document URL)."),
+             json_out: bool = typer.Option(False, "--json", help="One JSON object."),
+             raw: bool = typer.Option(False, "--raw", help="The archived bytes exactly as fetched."),
+             version: Optional[int] = typer.Option(None, "--version", min=1, help="Version N (default: latest).")) -> None:
+        """Show one document (fields, URLs, attachments, body), or its raw archived page."""
+        app_ctx = ctx_obj(ctx)
+        if json_out and raw:
+            raise fail("--json and --raw exclude each other")
+        with read_session(app_ctx.engine) as s:
+            doc = find_document(s, index_no)
+            if doc is None:
+                raise fail(f"no document {index_no!r} in the archive", EXIT_FAILED)
+            ver = get_version(s, doc, version)
+            if ver is None:
+                raise fail(f"document {index_no} has versions 1..{doc.version}, not {version}", EXIT_FAILED)
+            if raw:
+                cap = s.get(Capture, ver.capture_id)
+                try:
+                    data = app_ctx.store.get(cap.sha256)
+                except ArchiveError as exc:
+                    raise fail(str(exc), EXIT_FAILED)
+                sys.stdout.buffer.write(data)
+                sys.stdout.buffer.flush()
+                return
+            obj = document_json(s, doc, version=ver.version)
+        if json_out:
+            return print_json(obj)
+        _print_document(obj)
+
+
+def _print_document(d: dict) -> None:
+    out.print(f"[bold]{d['title'] or '(no title)'}[/]")
+    table = Table.grid(padding=(0, 2))
+    for key in ("index_no", "doc_no", "publisher", "publish_date", "written_date", "disclosure",
+                "validity", "topic", "genre", "source", "url"):
+        table.add_row(f"[dim]{key}[/]", str(d[key]) if d[key] is not None else "[dim]-[/]")
+    table.add_row("[dim]version[/]", f"{d['version']} of {d['versions']}")
+    table.add_row("[dim]seen[/]", f"{d['first_seen']} … {d['last_seen']}"
+                  + (f"  [red]withdrawn {d['withdrawn_at']}[/]" if d["withdrawn_at"] else ""))
+    out.print(table)
+    for u in d["urls"][1:]:
+        out.print(f"[dim]also at[/] {u}")
+    for a in d["attachments"]:
+        out.print(f"[dim]attachment[/] {a['name']}  {a['url']}")
+    out.print()
+    out.print(d.get("body_text") or "", highlight=False, markup=False)

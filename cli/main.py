@@ -1,0 +1,34 @@
+"""The `xxgk` command: global options here, verbs in one module per group."""
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from cli import crawl_cmd, inspect_cmd
+from cli.context import AppContext, setup_logging
+
+app = typer.Typer(name="xxgk", no_args_is_help=True, add_completion=False,
+                  help="Archive Chinese government information-disclosure (政府信息公开) portals.")
+
+
+@app.callback()
+def main(ctx: typer.Context,
+         config: Optional[str] = typer.Option(None, "--config", envvar="XXGK_CONFIG", metavar="PATH",
+                                              help="TOML config (default ./xxgk.toml, else the bundled catalog)."),
+         verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More log output (-vv for debug)."),
+         quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors on stderr.")) -> None:
+    setup_logging(-1 if quiet else verbose)
+    ctx.obj = AppContext(config_path=config, verbosity=-1 if quiet else verbose)
+
+
+crawl_cmd.register(app)
+inspect_cmd.register(app)
+
+
+def run() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    run()

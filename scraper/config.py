@@ -1,0 +1,203 @@
+"""TOML + environment -> validated Settings and Sources, with errors that name the file and the key.
+
+Resolution: --config PATH, else env XXGK_CONFIG, else ./xxgk.toml, else the bundled catalog.
+Relative paths (data_dir, sqlite and file:// URLs) are read relative to the config file's folder.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Optional
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+CATALOG = Path(__file__).with_name("catalog.toml")
+DEFAULT_USER_AGENT = ("xxgk-archive/0.1 (+https://github.com/xxgk-archive/xxgk-archive; "
+                      "archiving public government information disclosures)")
+FAMILIES = ("hanweb-jpage",)
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_EVERY = re.compile(r"^every\s+(\d+)\s*([smhd])$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class ConfigError(Exception):
+    """Bad configuration; the message names the file and the key."""
+
+
+def parse_schedule(text: str, timezone: str = "Asia/Shanghai"):
+    """'every 30m' -> ('interval', seconds); a 5-field cron -> ('cron', CronTrigger)."""
+    text = text.strip()
+    m = _EVERY.match(text)
+    if m:
+        seconds = int(m.group(1)) * _UNIT_SECONDS[m.group(2)]
+        if seconds <= 0:
+            raise ValueError(f"interval must be positive: {text!r}")
+        return "interval", seconds
+    fields = text.split()
+    if len(fields) != 5:
+        raise ValueError(f"schedule {text!r} is neither a 5-field cron ('0 */6 * * *') "
+                         "nor an interval ('every 30m', 'every 6h', 'every 10s')")
+    from apscheduler.triggers.cron import CronTrigger
+    try:
+        return "cron", CronTrigger.from_crontab(text, timezone=ZoneInfo(timezone))
+    except ValueError as exc:
+        raise ValueError(f"bad cron {text!r}: {exc}") from None
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Settings(_Strict):
+    data_dir: str = "data"
+    database_url: Optional[str] = None
+    archive_url: Optional[str] = None
+    user_agent: str = DEFAULT_USER_AGENT
+    timezone: str = "Asia/Shanghai"
+    max_body_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    timeout: float = Field(default=30.0, gt=0)
+    retries: int = Field(default=3, ge=0, le=10)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {v!r}") from None
+        return v
+
+
+class SourceConfig(_Strict):
+    name: str
+    title: Optional[str] = None
+    start_urls: list[str] = Field(min_length=1)
+    family: Optional[Literal[FAMILIES]] = None  # type: ignore[valid-type]
+    schedule: Optional[str] = None
+    rate: float = Field(default=1.0, ge=0)       # requests/s per host; 0 = unlimited
+    concurrency: int = Field(default=2, ge=1, le=64)
+    obey_robots: bool = True
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not _SLUG.match(v):
+            raise ValueError(f"name {v!r} must be a slug: lowercase letters, digits, '-' or '_'")
+        return v
+
+    @field_validator("start_urls")
+    @classmethod
+    def _urls(cls, urls: list[str]) -> list[str]:
+        for u in urls:
+            p = urlparse(u)
+            if p.scheme not in ("http", "https") or not p.hostname:
+                raise ValueError(f"bad URL {u!r}: need an http:// or https:// URL with a host")
+        return urls
+
+
+class _File(_Strict):
+    settings: Settings = Settings()
+    sources: list[SourceConfig] = []
+
+    @model_validator(mode="after")
+    def _checks(self):
+        seen: set[str] = set()
+        for i, s in enumerate(self.sources):
+            if s.name in seen:
+                raise ValueError(f"sources[{i}].name: duplicate source name {s.name!r}")
+            seen.add(s.name)
+            if s.schedule:
+                try:
+                    parse_schedule(s.schedule, self.settings.timezone)
+                except ValueError as exc:
+                    raise ValueError(f"sources[{i}].schedule: {exc}") from None
+        return self
+
+
+@dataclass(frozen=True)
+class Config:
+    settings: Settings
+    sources: list[SourceConfig]
+    path: Optional[Path]            # None for the bundled catalog
+    base_dir: Path
+
+    @property
+    def data_dir(self) -> Path:
+        return _resolve(self.settings.data_dir, self.base_dir)
+
+    @property
+    def database_url(self) -> str:
+        url = os.environ.get("XXGK_DATABASE_URL") or self.settings.database_url
+        if not url:
+            return f"sqlite:///{self.data_dir / 'xxgk.db'}"
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+            rel = url[len("sqlite:///"):]
+            if rel and rel != ":memory:":
+                return f"sqlite:///{_resolve(rel, self.base_dir)}"
+        return url
+
+    @property
+    def archive_url(self) -> str:
+        url = os.environ.get("XXGK_ARCHIVE_URL") or self.settings.archive_url
+        if not url:
+            return f"file://{self.data_dir / 'archive'}"
+        if url.startswith("file://") and not url.startswith("file:///"):
+            return f"file://{_resolve(url[len('file://'):], self.base_dir)}"
+        return url
+
+    def source(self, name: str) -> SourceConfig:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        known = ", ".join(s.name for s in self.sources) or "none"
+        raise ConfigError(f"unknown source {name!r} (configured: {known})")
+
+
+def _resolve(path: str, base: Path) -> Path:
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else (base / p).resolve()
+
+
+def _format(err: ValidationError, where: str) -> str:
+    lines = []
+    for e in err.errors():
+        loc = "".join(f"[{x}]" if isinstance(x, int) else f".{x}" for x in e["loc"]).lstrip(".")
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key"
+        lines.append(f"{where}: {loc}: {msg}" if loc else f"{where}: {msg}")
+    return "\n".join(lines)
+
+
+def parse_config(text: str, where: str, base_dir: Path, path: Optional[Path]) -> Config:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where}: not valid TOML: {exc}") from None
+    try:
+        parsed = _File.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format(exc, where)) from None
+    return Config(parsed.settings, list(parsed.sources), path, base_dir)
+
+
+def load_config(path: Optional[str | Path] = None) -> Config:
+    explicit = path or os.environ.get("XXGK_CONFIG")
+    if explicit:
+        p = Path(explicit).expanduser()
+    elif Path("xxgk.toml").exists():
+        p = Path("xxgk.toml")
+    else:
+        return parse_config(CATALOG.read_text("utf-8"), "bundled catalog", Path.cwd(), None)
+    try:
+        text = p.read_text("utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file {p} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {p} is unreadable: {exc}") from None
+    return parse_config(text, str(p), p.resolve().parent, p.resolve())

@@ -1,0 +1,291 @@
+"""One crawl run of one source, top-down: discover -> fetch -> archive -> parse -> store.
+
+Incremental by default: a column stops paging after STOP_AFTER consecutive list items that are
+known and unchanged in the list. `full` walks every page, re-fetches every document, and checks
+the URLs the lists no longer show (404/410 there marks them gone; a document with no live URL left
+is withdrawn, its archived copies kept).
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+from urllib.parse import urlsplit
+
+from loguru import logger
+from sqlalchemy.engine import Engine
+
+from scraper.config import Config, SourceConfig
+from scraper.decode import decode_html
+from scraper.fetch import FetchError, FetchPolicy, FetchResult, Fetcher
+from scraper.parse import ParseError
+from scraper.portals import ListItem, ListProblem, Portal, detect, portal_class
+from scraper.process import process_capture
+from storage.archive import BlobStore
+from storage.captures import archive_response
+from storage.db import session
+from storage.documents import NEW, CHANGED, known_listing, live_urls, mark_gone, touch_url
+from storage.models import CrawlRun, Source, utcnow
+
+STOP_AFTER = 10
+GONE = {404, 410}
+Progress = Callable[..., None]
+
+
+@dataclass
+class RunSummary:
+    run_id: int
+    source: str
+    mode: str
+    status: str = "running"
+    listed: int = 0
+    fetched: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    withdrawn: int = 0
+    errors: int = 0
+    requests: int = 0
+    seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def ensure_source(engine: Engine, src: SourceConfig) -> int:
+    with session(engine) as s:
+        row = s.query(Source).filter(Source.name == src.name).first()
+        if row is None:
+            row = Source(name=src.name)
+        row.family, row.title = src.family or row.family, src.title or row.title
+        s.add(row)
+        s.commit()
+        return row.id
+
+
+class Crawl:
+    def __init__(self, cfg: Config, src: SourceConfig, engine: Engine, store: BlobStore, *,
+                 full: bool = False, max_pages: Optional[int] = None, trigger: str = "manual",
+                 progress: Optional[Progress] = None, backoff: float = 0.5):
+        self.cfg, self.src, self.engine, self.store = cfg, src, engine, store
+        self.full, self.max_pages, self.trigger = full, max_pages, trigger
+        self.progress = progress or (lambda *a, **k: None)
+        st = cfg.settings
+        self.policy = FetchPolicy(
+            user_agent=st.user_agent, timeout=st.timeout, max_body_bytes=st.max_body_bytes,
+            retries=st.retries, backoff=backoff, obey_robots=src.obey_robots, rate=src.rate,
+            concurrency=src.concurrency,
+            allowed_hosts=frozenset(urlsplit(u).hostname for u in src.start_urls))
+        self.source_id = ensure_source(engine, src)
+        self.listed_urls: set[str] = set()
+        self.list_problems = 0
+
+    # -- the run ------------------------------------------------------------------------------
+    async def run(self) -> RunSummary:
+        with session(self.engine) as s:
+            run = CrawlRun(source_id=self.source_id, trigger=self.trigger,
+                           mode="full" if self.full else "incremental")
+            s.add(run)
+            s.commit()
+            self.run_id = run.id
+        self.summary = RunSummary(run.id, self.src.name, run.mode)
+        started = time.monotonic()
+        fatal: Optional[str] = None
+        try:
+            async with Fetcher(self.policy, on_robots=self._archive_robots) as self.fetcher:
+                queue: asyncio.Queue = asyncio.Queue(maxsize=200)
+                workers = [asyncio.create_task(self._worker(queue))
+                           for _ in range(max(2, self.src.concurrency * 2))]
+                try:
+                    for column in self.src.start_urls:
+                        await self._walk_column(column, queue)
+                    if self.full and not self.list_problems and self.summary.listed:
+                        for url in self._unlisted():
+                            await queue.put((ListItem(url), True))
+                    await queue.join()
+                finally:
+                    for w in workers:
+                        w.cancel()
+                    await asyncio.gather(*workers, return_exceptions=True)
+                self.summary.requests = self.fetcher.requests
+        except asyncio.CancelledError:
+            self._finish("interrupted", started, "cancelled")
+            raise
+        except Exception as exc:  # noqa: BLE001 - a run never dies silently: record, then report
+            logger.exception("crawl of {} failed", self.src.name)
+            fatal = f"{type(exc).__name__}: {exc}"
+        status = self._status(fatal)
+        self._finish(status, started, fatal)
+        return self.summary
+
+    def _status(self, fatal: Optional[str]) -> str:
+        if fatal or (self.list_problems and not self.summary.listed):
+            return "failed"
+        return "partial" if (self.summary.errors or self.list_problems) else "ok"
+
+    def _finish(self, status: str, started: float, error: Optional[str]) -> None:
+        sm = self.summary
+        sm.status, sm.seconds = status, round(time.monotonic() - started, 3)
+        if error:
+            sm.problems.append(error)
+        with session(self.engine) as s:
+            run = s.get(CrawlRun, self.run_id)
+            for k in ("status", "listed", "fetched", "new", "changed", "unchanged", "withdrawn",
+                      "errors", "requests"):
+                setattr(run, k, getattr(sm, k))
+            run.finished_at = utcnow()
+            run.error = "\n".join(sm.problems[:50]) or None
+            src = s.get(Source, self.source_id)
+            src.health, src.health_reason = _health(sm)
+            s.add_all([run, src])
+            s.commit()
+        logger.info("run {} {} {}: {} listed, {} fetched, {} new, {} changed, {} unchanged, "
+                    "{} withdrawn, {} errors, {} requests in {:.1f}s", sm.run_id, sm.source, sm.status,
+                    sm.listed, sm.fetched, sm.new, sm.changed, sm.unchanged, sm.withdrawn, sm.errors,
+                    sm.requests, sm.seconds)
+
+    # -- listing ------------------------------------------------------------------------------
+    async def _walk_column(self, column: str, queue: asyncio.Queue) -> None:
+        portal = await self._portal(column)
+        if portal is None:
+            return
+        known_run = 0
+        items = portal.items()
+        try:
+            async for item in items:
+                if isinstance(item, ListProblem):
+                    self._problem(item.url, item.reason)
+                    continue
+                if item.url in self.listed_urls or not self._on_site(item.url):
+                    continue
+                self.listed_urls.add(item.url)
+                self.summary.listed += 1
+                self.progress("listed", total=portal.total)
+                with session(self.engine) as s:
+                    known = known_listing(s, item.url)
+                    if known == (item.title, item.date) and not self.full:
+                        touch_url(s, item.url, item.title, item.date)
+                        s.commit()
+                        self.summary.unchanged += 1
+                        self.progress("done", outcome="known")
+                        known_run += 1
+                        if known_run >= STOP_AFTER:
+                            logger.debug("{}: {} known items in a row, stop paging", column, known_run)
+                            return
+                        continue
+                known_run = 0
+                await queue.put((item, False))
+        finally:
+            await items.aclose()
+
+    async def _portal(self, column: str) -> Optional[Portal]:
+        if self.src.family:
+            return portal_class(self.src.family)(column, self._fetch_list, self.max_pages)
+        try:
+            res = await self._fetch_list(column)
+        except FetchError as exc:
+            self._problem(column, exc.reason)
+            return None
+        cls = detect(column, decode_html(res.body, res.content_type)[0])
+        if cls is None:
+            self._problem(column, "cannot tell the portal family of this column page "
+                          "(looked for Hanweb jcms dataproxy.jsp / <datastore> / .jpage()); set family")
+            return None
+        return cls(column, self._fetch_list, self.max_pages)
+
+    def _unlisted(self) -> list[str]:
+        with session(self.engine) as s:
+            return sorted(set(live_urls(s, self.source_id)) - self.listed_urls)
+
+    def _on_site(self, url: str) -> bool:
+        p = urlsplit(url)
+        return p.scheme in ("http", "https") and p.hostname in self.policy.allowed_hosts
+
+    def _problem(self, url: str, reason: str) -> None:
+        self.list_problems += 1
+        self.summary.problems.append(f"{reason}: {url}")
+        logger.error("list page problem: {}: {}", reason, url)
+
+    # -- fetching and archiving ---------------------------------------------------------------
+    async def _fetch_list(self, url: str, **kw) -> FetchResult:
+        res = await self.fetcher.fetch(url, **kw)
+        self._archive(res, "list")
+        return res
+
+    async def _archive_robots(self, res: FetchResult) -> None:
+        self._archive(res, "robots")
+
+    def _archive(self, res: FetchResult, kind: str):
+        with session(self.engine) as s:
+            cap = archive_response(
+                s, self.store, url=res.url, status=res.status, body=res.body, headers=res.headers,
+                method=res.method, request_headers=res.request_headers, request_body=res.request_body,
+                fetched_at=res.fetched_at, run_id=self.run_id, source_id=self.source_id, kind=kind)
+            s.commit()
+            return cap
+
+    async def _worker(self, queue: asyncio.Queue) -> None:
+        while True:
+            item, recheck = await queue.get()
+            try:
+                await self._document(item, recheck)
+            except Exception as exc:  # noqa: BLE001 - one bad document never stops the crawl
+                logger.exception("unexpected error on {}", item.url)
+                self._error(item.url, f"unexpected {type(exc).__name__}: {exc}")
+            finally:
+                queue.task_done()
+
+    async def _document(self, item: ListItem, recheck: bool) -> None:
+        try:
+            res = await self.fetcher.fetch(item.url)
+        except FetchError as exc:
+            self._error(item.url, exc.reason)
+            return
+        cap = self._archive(res, "article")
+        self.summary.fetched += 1
+        if res.status in GONE and recheck:
+            with session(self.engine) as s:
+                withdrawn = mark_gone(s, item.url)
+                s.commit()
+            self.summary.withdrawn += int(withdrawn)
+            self.progress("done", outcome="withdrawn" if withdrawn else "gone")
+            return
+        if res.status != 200:
+            self._error(item.url, f"HTTP {res.status}")
+            return
+        with session(self.engine) as s:
+            try:
+                outcome, _doc, parsed = process_capture(
+                    s, self.store, cap, self.source_id, url=item.url,
+                    list_title=None if recheck else item.title, list_date=None if recheck else item.date)
+            except ParseError as exc:
+                s.rollback()
+                self._error(item.url, f"parse error: {exc.reason}")
+                return
+            s.commit()
+        for warning in parsed.record.get("warnings") or []:
+            logger.warning("{}: {}", item.url, warning)
+        counter = {NEW: "new", CHANGED: "changed"}.get(outcome, "unchanged")
+        setattr(self.summary, counter, getattr(self.summary, counter) + 1)
+        self.progress("done", outcome=counter)
+
+    def _error(self, url: str, reason: str) -> None:
+        self.summary.errors += 1
+        self.summary.problems.append(f"{reason}: {url}")
+        logger.error("document failed: {}: {}", reason, url)
+        self.progress("done", outcome="error")
+
+
+def _health(sm: RunSummary) -> tuple[str, Optional[str]]:
+    if sm.status == "failed":
+        return "FAILING", sm.problems[0] if sm.problems else None
+    if sm.listed == 0:
+        return "EMPTY", "nothing listed"
+    return "OK", None
+
+
+async def crawl_source(cfg: Config, src: SourceConfig, engine: Engine, store: BlobStore,
+                       **kw) -> RunSummary:
+    return await Crawl(cfg, src, engine, store, **kw).run()

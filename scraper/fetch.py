@@ -1,0 +1,269 @@
+"""The Fetcher: one httpx.AsyncClient, per-host politeness, robots.txt, bounded retries, size caps.
+
+It returns raw bytes and headers, never decoded text (decoding is scraper.decode's job).
+"""
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Awaitable, Callable, Optional
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+from loguru import logger
+from protego import Protego
+
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+MAX_REDIRECTS = 5
+MAX_RETRY_AFTER = 120.0
+
+
+class FetchError(Exception):
+    """A fetch that produced no usable response; `reason` says why in words."""
+
+    def __init__(self, url: str, reason: str):
+        super().__init__(f"{reason}: {url}")
+        self.url, self.reason = url, reason
+
+
+class RobotsDisallowed(FetchError):
+    pass
+
+
+class TooLarge(FetchError):
+    pass
+
+
+@dataclass
+class FetchResult:
+    url: str                              # final URL after redirects
+    requested_url: str
+    method: str
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    request_headers: list[tuple[str, str]] = field(default_factory=list)
+    request_body: Optional[bytes] = None
+    fetched_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    attempts: int = 1
+
+    def header(self, name: str) -> Optional[str]:
+        name = name.lower()
+        return next((v for k, v in self.headers if k.lower() == name), None)
+
+    @property
+    def content_type(self) -> Optional[str]:
+        return self.header("content-type")
+
+
+class HostGate:
+    """At most `concurrency` requests in flight and `rate` request starts per second for one host."""
+
+    def __init__(self, rate: float, concurrency: int):
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self.sem = asyncio.Semaphore(concurrency)
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def __aenter__(self):
+        await self.sem.acquire()
+        if self.interval:
+            async with self._lock:
+                now = time.monotonic()
+                wait = self._next - now
+                self._next = max(now, self._next) + self.interval
+            if wait > 0:
+                await asyncio.sleep(wait)
+        return self
+
+    async def __aexit__(self, *exc):
+        self.sem.release()
+
+
+@dataclass
+class FetchPolicy:
+    user_agent: str
+    timeout: float = 30.0
+    max_body_bytes: int = 20 * 1024 * 1024
+    retries: int = 3
+    backoff: float = 0.5                  # first retry waits ~backoff s, doubling, with jitter
+    obey_robots: bool = True
+    rate: float = 1.0
+    concurrency: int = 2
+    allowed_hosts: Optional[frozenset[str]] = None   # None: any host
+
+
+RobotsHook = Callable[[FetchResult], Awaitable[None]]
+
+
+class Fetcher:
+    def __init__(self, policy: FetchPolicy, on_robots: Optional[RobotsHook] = None):
+        self.policy = policy
+        self.on_robots = on_robots
+        self.requests = 0
+        self._gates: dict[str, HostGate] = {}
+        self._robots: dict[str, Optional[Protego] | bool] = {}
+        self._robots_locks: dict[str, asyncio.Lock] = {}
+        t = policy.timeout
+        self.client = httpx.AsyncClient(
+            headers={"User-Agent": policy.user_agent, "Accept-Language": "zh-CN,zh;q=0.9"},
+            timeout=httpx.Timeout(t, connect=min(10.0, t)),
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=max(4, policy.concurrency * 4),
+                                max_keepalive_connections=max(4, policy.concurrency * 2)),
+        )
+
+    async def __aenter__(self) -> "Fetcher":
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.client.aclose()
+
+    def _gate(self, host: str) -> HostGate:
+        if host not in self._gates:
+            self._gates[host] = HostGate(self.policy.rate, self.policy.concurrency)
+        return self._gates[host]
+
+    # -- robots.txt ---------------------------------------------------------------------------
+    async def allowed(self, url: str) -> bool:
+        if not self.policy.obey_robots:
+            return True
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        lock = self._robots_locks.setdefault(origin, asyncio.Lock())
+        async with lock:
+            if origin not in self._robots:
+                self._robots[origin] = await self._load_robots(origin)
+        rules = self._robots[origin]
+        if isinstance(rules, bool):
+            return rules
+        return rules.can_fetch(url, self.policy.user_agent)
+
+    async def _load_robots(self, origin: str):
+        """RFC 9309: 4xx means no restrictions; 5xx or unreachable means assume full disallow."""
+        url = origin + "/robots.txt"
+        try:
+            res = await self._request("GET", url, None, None)
+        except FetchError as exc:
+            logger.warning("robots.txt unreachable, treating {} as disallowed: {}", origin, exc.reason)
+            return False
+        if self.on_robots:
+            await self.on_robots(res)
+        if 400 <= res.status < 500:
+            return True
+        if res.status >= 500:
+            logger.warning("robots.txt answered {}; treating {} as disallowed", res.status, origin)
+            return False
+        rules = Protego.parse(res.body.decode("utf-8", "replace"))
+        delay = rules.crawl_delay(self.policy.user_agent)
+        if delay:
+            gate = self._gate(urlsplit(origin).netloc)
+            gate.interval = max(gate.interval, float(delay))
+        return rules
+
+    # -- fetching -----------------------------------------------------------------------------
+    async def fetch(self, url: str, method: str = "GET", data: Optional[dict | bytes] = None,
+                    headers: Optional[dict] = None) -> FetchResult:
+        if not await self.allowed(url):
+            raise RobotsDisallowed(url, "robots.txt forbids this URL")
+        return await self._request(method, url, data, headers)
+
+    async def _request(self, method: str, url: str, data, headers) -> FetchResult:
+        current, hops = url, 0
+        while True:
+            self._check_host(url, current)
+            res = await self._with_retries(method, current, data, headers)
+            res.requested_url = url
+            location = res.header("location")
+            if res.status not in REDIRECT_STATUSES or not location:
+                return res
+            hops += 1
+            if hops > MAX_REDIRECTS:
+                raise FetchError(url, f"more than {MAX_REDIRECTS} redirects (loop?)")
+            current = urljoin(current, location)
+            if res.status == 303:
+                method, data = "GET", None
+
+    def _check_host(self, origin_url: str, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            raise FetchError(origin_url, f"refusing non-http(s) URL {url!r}")
+        allowed = self.policy.allowed_hosts
+        if allowed is not None and parts.hostname not in allowed:
+            raise FetchError(origin_url, f"refusing off-site URL {url!r}")
+
+    async def _with_retries(self, method, url, data, headers) -> FetchResult:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                res = await self._once(method, url, data, headers)
+            except TooLarge:
+                raise
+            except (httpx.TransportError, asyncio.TimeoutError) as exc:
+                reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                if attempt > self.policy.retries:
+                    raise FetchError(url, f"network error after {attempt} attempts ({reason})") from None
+                await self._sleep(attempt, None, url, reason)
+                continue
+            res.attempts = attempt
+            if res.status in RETRY_STATUSES and attempt <= self.policy.retries:
+                wait = _retry_after(res.header("retry-after"))
+                if wait is not None and wait > MAX_RETRY_AFTER:
+                    return res
+                await self._sleep(attempt, wait, url, f"HTTP {res.status}")
+                continue
+            return res
+
+    async def _sleep(self, attempt: int, retry_after: Optional[float], url: str, why: str) -> None:
+        base = self.policy.backoff * (2 ** (attempt - 1))
+        delay = retry_after if retry_after is not None else base + random.uniform(0, base)
+        logger.debug("retry {} of {} in {:.2f}s after {}", attempt, url, delay, why)
+        await asyncio.sleep(min(delay, MAX_RETRY_AFTER))
+
+    async def _once(self, method, url, data, headers) -> FetchResult:
+        host = urlsplit(url).netloc
+        cap = self.policy.max_body_bytes
+        async with self._gate(host):
+            self.requests += 1
+            kwargs = {"content": data} if isinstance(data, bytes) else {"data": data}
+            req = self.client.build_request(method, url, headers=headers, **kwargs)
+            # A total deadline per attempt: a server that drips bytes cannot hold us forever.
+            async with asyncio.timeout(self.policy.timeout * 4):
+                resp = await self.client.send(req, stream=True)
+                try:
+                    declared = resp.headers.get("content-length")
+                    if declared and declared.isdigit() and int(declared) > cap:
+                        raise TooLarge(url, f"body of {declared} bytes is over the {cap}-byte cap")
+                    chunks, total = [], 0
+                    async for chunk in resp.aiter_bytes():
+                        total += len(chunk)
+                        if total > cap:
+                            raise TooLarge(url, f"body is over the {cap}-byte cap")
+                        chunks.append(chunk)
+                finally:
+                    await resp.aclose()
+        return FetchResult(
+            url=url, requested_url=url, method=method, status=resp.status_code,
+            headers=list(resp.headers.multi_items()), body=b"".join(chunks),
+            request_headers=list(req.headers.multi_items()),
+            request_body=req.content if method != "GET" else None,
+        )
+
+
+def _retry_after(value: Optional[str]) -> Optional[float]:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())

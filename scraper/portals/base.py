@@ -1,0 +1,72 @@
+"""The one small interface every CMS family implements: column URL in, list items out."""
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import AsyncIterator, Awaitable, Callable, ClassVar, Optional, Union
+
+from scraper.decode import decode_html
+from scraper.fetch import FetchResult
+
+_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
+
+
+@dataclass
+class ListItem:
+    url: str
+    title: Optional[str] = None
+    date: Optional[str] = None           # ISO YYYY-MM-DD
+    meta: dict = field(default_factory=dict)   # list-level metadata where the family carries it
+
+
+@dataclass
+class ListProblem:
+    """A list page that could not be read; the walk goes on where it can."""
+    url: str
+    reason: str
+    layout: bool = False                 # True when the page did not look like this family at all
+
+
+Fetch = Callable[..., Awaitable[FetchResult]]   # fetch(url, method=, data=, headers=) -> FetchResult
+Yielded = Union[ListItem, ListProblem]
+
+
+class ListError(Exception):
+    def __init__(self, url: str, reason: str, layout: bool = False):
+        super().__init__(f"{reason}: {url}")
+        self.url, self.reason, self.layout = url, reason, layout
+
+
+class Portal(ABC):
+    family: ClassVar[str]
+
+    def __init__(self, column_url: str, fetch: Fetch, max_pages: Optional[int] = None):
+        self.column_url = column_url
+        self.fetch = fetch
+        self.max_pages = max_pages
+        self.total: Optional[int] = None     # items the portal says the column holds, once known
+
+    @classmethod
+    @abstractmethod
+    def sniff(cls, url: str, html: str) -> bool:
+        """True when a column page looks like this family."""
+
+    @abstractmethod
+    def items(self) -> AsyncIterator[Yielded]:
+        """List items newest first, with ListProblem for pages that failed. Stop iterating to stop paging."""
+
+    async def get_text(self, url: str, **kw) -> str:
+        res = await self.fetch(url, **kw)
+        if res.status != 200:
+            raise ListError(url, f"list page answered HTTP {res.status}")
+        text, _ = decode_html(res.body, res.content_type)
+        return text
+
+
+def iso_date(text: Optional[str]) -> Optional[str]:
+    m = _DATE.search(text or "")
+    if not m:
+        return None
+    y, mo, d = (int(x) for x in m.groups())
+    return f"{y:04d}-{mo:02d}-{d:02d}"

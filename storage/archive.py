@@ -1,0 +1,120 @@
+"""The content-addressed raw archive: sha256 of the raw bytes names the blob; stored zstd-compressed.
+
+A blob is written once (temp file in the same folder, fsync, rename, fsync of the folder) and never
+rewritten: identical bytes are stored once. The local folder is the default; other backends (S3)
+implement the same four methods.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Protocol
+from urllib.parse import urlparse
+
+import zstandard
+
+_LEVEL = 6
+
+
+class ArchiveError(Exception):
+    """A blob is missing, unreadable, or does not match its name."""
+
+
+@dataclass(frozen=True)
+class PutResult:
+    sha256: str
+    size: int
+    stored_size: int
+    existed: bool
+
+
+class BlobStore(Protocol):
+    def put(self, data: bytes) -> PutResult: ...
+    def get(self, sha256: str) -> bytes: ...
+    def exists(self, sha256: str) -> bool: ...
+    def iter_hashes(self) -> Iterator[str]: ...
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _check_name(sha256: str) -> str:
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise ArchiveError(f"not a sha256 hex digest: {sha256!r}")
+    return sha256
+
+
+class LocalBlobStore:
+    """Blobs as `<root>/ab/cd/<sha256>.zst`."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def path(self, sha256: str) -> Path:
+        _check_name(sha256)
+        return self.root / sha256[:2] / sha256[2:4] / f"{sha256}.zst"
+
+    def exists(self, sha256: str) -> bool:
+        return self.path(sha256).exists()
+
+    def put(self, data: bytes) -> PutResult:
+        digest = sha256_hex(data)
+        target = self.path(digest)
+        if target.exists():
+            return PutResult(digest, len(data), target.stat().st_size, True)
+        packed = zstandard.ZstdCompressor(level=_LEVEL, write_checksum=True,
+                                          write_content_size=True).compress(data)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(packed)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        _fsync_dir(target.parent)
+        return PutResult(digest, len(data), len(packed), False)
+
+    def get(self, sha256: str) -> bytes:
+        path = self.path(sha256)
+        try:
+            packed = path.read_bytes()
+        except FileNotFoundError:
+            raise ArchiveError(f"blob {sha256} is missing ({path})") from None
+        try:
+            return zstandard.ZstdDecompressor().decompress(packed)
+        except zstandard.ZstdError as exc:
+            raise ArchiveError(f"blob {sha256} is corrupt or truncated: {exc}") from None
+
+    def iter_hashes(self) -> Iterator[str]:
+        for path in self.root.glob("??/??/*.zst"):
+            yield path.stem
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def open_archive(url: str, base_dir: Path | None = None) -> BlobStore:
+    """`file://data/archive` (relative to base_dir), `file:///abs/path`, or a plain path."""
+    parsed = urlparse(url)
+    if parsed.scheme in ("", "file"):
+        raw = (parsed.netloc + parsed.path) if parsed.scheme else url
+        path = Path(raw)
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        return LocalBlobStore(path)
+    raise ArchiveError(f"unsupported archive_url scheme {parsed.scheme!r} in {url!r} "
+                       "(use file://PATH; s3:// comes with the scale-out extra)")

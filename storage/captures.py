@@ -1,0 +1,44 @@
+"""Archive-first: the body goes to the blob store (fsynced) before any row refers to it."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from storage.archive import BlobStore
+from storage.models import Blob, Capture, utcnow
+
+
+def _insert_ignore(s: Session, table, values: dict) -> None:
+    dialect = s.get_bind().dialect.name
+    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(**values)
+    s.execute(ins.on_conflict_do_nothing())
+
+
+def archive_response(s: Session, store: BlobStore, *, url: str, status: int, body: bytes,
+                     headers: list, method: str = "GET", request_headers: Optional[list] = None,
+                     request_body: Optional[bytes] = None, fetched_at: Optional[datetime] = None,
+                     run_id: Optional[int] = None, source_id: Optional[int] = None,
+                     kind: str = "page", error: Optional[str] = None) -> Capture:
+    fetched_at = fetched_at or utcnow()
+    put = store.put(body)
+    _insert_ignore(s, Blob.__table__, {"sha256": put.sha256, "size": put.size,
+                                       "stored_size": put.stored_size, "created_at": fetched_at})
+    cap = Capture(run_id=run_id, source_id=source_id, kind=kind, method=method, url=url,
+                  request_body=request_body, request_headers=[list(h) for h in request_headers or []],
+                  status=status, headers=[list(h) for h in headers], sha256=put.sha256,
+                  size=put.size, error=error, fetched_at=fetched_at)
+    s.add(cap)
+    s.flush()
+    return cap
+
+
+def capture_body(store: BlobStore, cap: Capture) -> bytes:
+    return store.get(cap.sha256) if cap.sha256 else b""
+
+
+def header(cap: Capture, name: str) -> Optional[str]:
+    name = name.lower()
+    return next((v for k, v in cap.headers or [] if k.lower() == name), None)

@@ -1,0 +1,82 @@
+"""Engine and sessions: SQLite by default (WAL, foreign keys, busy timeout), PostgreSQL for scale.
+
+The schema is owned by alembic: `open_database` upgrades to head before anything else runs.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, create_engine
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class DatabaseError(Exception):
+    """The database cannot be opened or migrated; the message names the URL and the cause."""
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")   # WAL + NORMAL: durable across process crashes
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+    dbapi_conn.isolation_level = None          # SQLAlchemy emits BEGIN itself (see _sqlite_begin)
+
+
+def _sqlite_begin(conn) -> None:
+    # Writers take the lock up front (no read-then-upgrade deadlocks); readers stay deferred.
+    readonly = conn.get_execution_options().get("xxgk_readonly")
+    conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return cfg
+
+
+def migrate(engine: Engine) -> None:
+    cfg = alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def open_database(url: str) -> Engine:
+    """Open (creating if needed) and migrate the database at `url`."""
+    try:
+        engine = make_engine(url)
+        migrate(engine)
+    except Exception as exc:  # noqa: BLE001 - re-raised with the URL named
+        safe = make_url(url).render_as_string(hide_password=True) if "://" in url else url
+        raise DatabaseError(f"cannot open database {safe}: {exc}") from exc
+    return engine
+
+
+def session(engine: Engine) -> Session:
+    """A read-write session (on SQLite its transactions take the write lock at BEGIN)."""
+    return Session(engine, expire_on_commit=False)
+
+
+def read_session(engine: Engine) -> Session:
+    """A read-only session: never blocks writers on SQLite (WAL snapshot)."""
+    return Session(engine.execution_options(xxgk_readonly=True), expire_on_commit=False)

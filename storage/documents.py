@@ -1,0 +1,161 @@
+"""Identity, URL aliases, versions and withdrawals: the dedupe rules, in one place.
+
+- A document is its normalised 索引号; a page without one is keyed by its URL ('url:<url>') and flagged.
+- The same 索引号 at another URL adds a URL, never a document.
+- A new version only when the parsed content hash changes (volatile bytes never reach the hash);
+  a URL that keeps serving what it served before cannot flip the document back and forth.
+- A URL that now carries another 索引号 moves to that document, and both are flagged; nothing is
+  overwritten: every version stays.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Optional
+
+from sqlmodel import Session, select
+
+from storage.models import Attachment, Document, DocumentUrl, DocumentVersion, utcnow
+
+NEW, CHANGED, UNCHANGED = "new", "changed", "unchanged"
+DENORMALISED = ("title", "doc_no", "publisher", "publish_date")
+
+
+@dataclass
+class Parsed:
+    """What the parser produced for one capture, as plain data (storage knows no parser)."""
+    record: dict              # contract fields + fields + attachments + related + warnings
+    body_text: str
+    content_hash: str
+    parser_version: str
+
+    @property
+    def index_no(self) -> Optional[str]:
+        return self.record.get("index_no") or None
+
+
+def doc_key(index_no: Optional[str], url: str) -> str:
+    return index_no if index_no else f"url:{url}"
+
+
+def _add_flag(doc: Document, flag: str) -> None:
+    if flag not in (doc.flags or []):
+        doc.flags = [*(doc.flags or []), flag]
+
+
+def current_version(s: Session, doc: Document) -> Optional[DocumentVersion]:
+    return s.exec(select(DocumentVersion).where(DocumentVersion.document_id == doc.id,
+                                                DocumentVersion.version == doc.version)).first()
+
+
+def apply_parse(s: Session, *, source_id: int, url: str, capture_id: int, parsed: Parsed,
+                list_title: Optional[str] = None, list_date: Optional[str] = None,
+                seen_at: Optional[datetime] = None) -> tuple[str, Document]:
+    """Record that `url` served `parsed` (from capture `capture_id`). Returns (outcome, document)."""
+    now = seen_at or utcnow()
+    key = doc_key(parsed.index_no, url)
+    alias = s.exec(select(DocumentUrl).where(DocumentUrl.url == url)).first()
+    doc = s.exec(select(Document).where(Document.doc_key == key)).first()
+    by_url = s.get(Document, alias.document_id) if alias else None
+
+    if doc is None and by_url is not None and by_url.index_no is None and parsed.index_no:
+        # The page gained an 索引号: the URL-keyed document takes it on.
+        by_url.doc_key, by_url.index_no = key, parsed.index_no
+        by_url.flags = [f for f in (by_url.flags or []) if f != "no_index_no"]
+        doc = by_url
+    elif by_url is not None and doc is not None and by_url.id != doc.id:
+        _add_flag(by_url, "url_moved_out")
+        _add_flag(doc, "url_moved_in")
+    elif by_url is not None and doc is None:
+        _add_flag(by_url, "index_no_changed")
+
+    outcome = UNCHANGED
+    if doc is None:
+        doc = Document(doc_key=key, index_no=parsed.index_no, source_id=source_id, url=url,
+                       version=0, first_seen=now, last_seen=now, changed_at=now, flags=[])
+        if not parsed.index_no:
+            _add_flag(doc, "no_index_no")
+        s.add(doc)
+        s.flush()
+        outcome = NEW
+
+    if alias is None:
+        alias = DocumentUrl(url=url, document_id=doc.id, source_id=source_id, first_seen=now)
+        s.add(alias)
+    previous_at_url = alias.content_hash if alias.document_id == doc.id else None
+    alias.document_id, alias.last_seen, alias.gone_at = doc.id, now, None
+    alias.list_title = list_title if list_title is not None else alias.list_title
+    alias.list_date = list_date if list_date is not None else alias.list_date
+    alias.content_hash = parsed.content_hash
+
+    cur = current_version(s, doc) if doc.version else None
+    if cur is None or (cur.content_hash != parsed.content_hash
+                       and previous_at_url != parsed.content_hash):
+        _new_version(s, doc, capture_id, parsed, now)
+        outcome = NEW if outcome == NEW or cur is None else CHANGED
+    doc.last_seen = now
+    if doc.withdrawn_at is not None:
+        doc.withdrawn_at = None
+        _add_flag(doc, "reappeared")
+    s.add(doc)
+    return outcome, doc
+
+
+def _new_version(s: Session, doc: Document, capture_id: int, parsed: Parsed, now: datetime) -> None:
+    doc.version += 1
+    doc.changed_at = now
+    for name in DENORMALISED:
+        setattr(doc, name, parsed.record.get(name))
+    ver = DocumentVersion(document_id=doc.id, version=doc.version, capture_id=capture_id,
+                          content_hash=parsed.content_hash, parser_version=parsed.parser_version,
+                          record=parsed.record, body_text=parsed.body_text, seen_at=now)
+    s.add(ver)
+    s.flush()
+    for att in parsed.record.get("attachments") or []:
+        s.add(Attachment(version_id=ver.id, name=att["name"], url=att["url"],
+                         sha256=att.get("sha256"), size=att.get("size")))
+
+
+def touch_url(s: Session, url: str, list_title: Optional[str], list_date: Optional[str]) -> None:
+    """A list showed `url` again, unchanged: refresh last_seen without fetching it."""
+    alias = s.exec(select(DocumentUrl).where(DocumentUrl.url == url)).first()
+    if alias is None:
+        return
+    now = utcnow()
+    alias.last_seen = now
+    doc = s.get(Document, alias.document_id)
+    if doc is not None:
+        doc.last_seen = now
+        s.add(doc)
+    s.add(alias)
+
+
+def known_listing(s: Session, url: str) -> Optional[tuple[Optional[str], Optional[str]]]:
+    """(list_title, list_date) the list showed for `url` last time, or None if never seen."""
+    alias = s.exec(select(DocumentUrl).where(DocumentUrl.url == url, DocumentUrl.gone_at.is_(None))).first()
+    return (alias.list_title, alias.list_date) if alias else None
+
+
+def live_urls(s: Session, source_id: int) -> list[str]:
+    rows = s.exec(select(DocumentUrl.url).where(DocumentUrl.source_id == source_id,
+                                                DocumentUrl.gone_at.is_(None)))
+    return list(rows)
+
+
+def mark_gone(s: Session, url: str) -> bool:
+    """The portal no longer serves `url`. Returns True when that withdrew the whole document."""
+    alias = s.exec(select(DocumentUrl).where(DocumentUrl.url == url)).first()
+    if alias is None or alias.gone_at is not None:
+        return False
+    now = utcnow()
+    alias.gone_at = now
+    s.add(alias)
+    s.flush()
+    live = s.exec(select(DocumentUrl).where(DocumentUrl.document_id == alias.document_id,
+                                            DocumentUrl.gone_at.is_(None))).first()
+    doc = s.get(Document, alias.document_id)
+    if live is None and doc is not None and doc.withdrawn_at is None:
+        doc.withdrawn_at = now
+        s.add(doc)
+        return True
+    return False

@@ -1,0 +1,133 @@
+"""The tables. Every change here goes with an alembic migration in storage/migrations/versions."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Optional
+
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Source(SQLModel, table=True):
+    __tablename__ = "sources"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True)
+    family: Optional[str] = None
+    title: Optional[str] = None
+    health: str = "UNKNOWN"
+    health_reason: Optional[str] = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class CrawlRun(SQLModel, table=True):
+    __tablename__ = "crawl_runs"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="sources.id", index=True)
+    trigger: str = "manual"            # manual | schedule | queue
+    mode: str = "incremental"          # incremental | full
+    status: str = "running"            # running | ok | partial | failed | interrupted
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: Optional[datetime] = None
+    listed: int = 0
+    fetched: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    withdrawn: int = 0
+    errors: int = 0
+    requests: int = 0
+    error: Optional[str] = Field(default=None, sa_column=Column(Text))
+
+
+class Blob(SQLModel, table=True):
+    """One row per distinct archived body (sha256 of the raw bytes)."""
+    __tablename__ = "blobs"
+    sha256: str = Field(primary_key=True, max_length=64)
+    size: int
+    stored_size: int
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Capture(SQLModel, table=True):
+    """One HTTP exchange as fetched: what was asked, what came back, and where the bytes are."""
+    __tablename__ = "captures"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    run_id: Optional[int] = Field(default=None, foreign_key="crawl_runs.id", index=True)
+    source_id: Optional[int] = Field(default=None, foreign_key="sources.id", index=True)
+    kind: str = "page"                 # robots | list | article | attachment
+    method: str = "GET"
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    request_body: Optional[bytes] = Field(default=None, sa_column=Column(LargeBinary))
+    request_headers: list = Field(default_factory=list, sa_column=Column(JSON))
+    status: int
+    headers: list = Field(default_factory=list, sa_column=Column(JSON))
+    fetched_at: datetime = Field(default_factory=utcnow)
+    sha256: Optional[str] = Field(default=None, foreign_key="blobs.sha256", index=True)
+    size: int = 0
+    error: Optional[str] = Field(default=None, sa_column=Column(Text))
+
+
+class Document(SQLModel, table=True):
+    """A document is its normalised 索引号; without one, its canonical URL (key 'url:...')."""
+    __tablename__ = "documents"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    doc_key: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    index_no: Optional[str] = Field(default=None, index=True)
+    source_id: int = Field(foreign_key="sources.id", index=True)
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    flags: list = Field(default_factory=list, sa_column=Column(JSON))
+    version: int = 1
+    title: Optional[str] = Field(default=None, sa_column=Column(Text))
+    doc_no: Optional[str] = None
+    publisher: Optional[str] = Field(default=None, index=True)
+    publish_date: Optional[str] = Field(default=None, index=True)
+    first_seen: datetime = Field(default_factory=utcnow)
+    last_seen: datetime = Field(default_factory=utcnow)
+    changed_at: datetime = Field(default_factory=utcnow)
+    withdrawn_at: Optional[datetime] = None
+
+
+class DocumentVersion(SQLModel, table=True):
+    __tablename__ = "document_versions"
+    __table_args__ = (UniqueConstraint("document_id", "version"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="documents.id", index=True)
+    version: int
+    capture_id: int = Field(foreign_key="captures.id")
+    content_hash: str = Field(index=True)
+    parser_version: str
+    record: dict = Field(default_factory=dict, sa_column=Column(JSON))   # the parsed record
+    body_text: str = Field(default="", sa_column=Column(Text))
+    seen_at: datetime = Field(default_factory=utcnow)
+
+
+class DocumentUrl(SQLModel, table=True):
+    """Every URL where a document was seen, with what its list said about it last time."""
+    __tablename__ = "document_urls"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    url: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    document_id: int = Field(foreign_key="documents.id", index=True)
+    source_id: int = Field(foreign_key="sources.id", index=True)
+    list_title: Optional[str] = Field(default=None, sa_column=Column(Text))
+    list_date: Optional[str] = None
+    content_hash: Optional[str] = None   # what this URL served last (stops flip-flops between URLs)
+    first_seen: datetime = Field(default_factory=utcnow)
+    last_seen: datetime = Field(default_factory=utcnow)
+    gone_at: Optional[datetime] = None
+
+
+class Attachment(SQLModel, table=True):
+    __tablename__ = "attachments"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    version_id: int = Field(foreign_key="document_versions.id", index=True)
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    sha256: Optional[str] = Field(default=None, foreign_key="blobs.sha256")
+    size: Optional[int] = None
+
+
+Index("ix_captures_url_fetched", Capture.__table__.c.url, Capture.__table__.c.fetched_at)
