@@ -1,0 +1,73 @@
+"""Crawl a simulated 5,000-document Hanweb portal (politeness off) and print throughput numbers.
+
+The portal runs in a child process so the numbers (CPU seconds, peak RSS) are the crawler's own.
+    .venv/bin/python benchmarks/crawl_bench.py [--docs 5000] [--concurrency 8]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+from loguru import logger
+
+
+def serve(docs: int, conn) -> None:
+    from simulator import PortalSimulator
+    with PortalSimulator(seed=1, docs=docs) as sim:
+        conn.send((sim.column_urls, len(sim.expected_documents())))
+        conn.recv()                                    # wait for "stop"
+        conn.send(len(sim.requests))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--docs", type=int, default=5000)
+    ap.add_argument("--concurrency", type=int, default=8)
+    args = ap.parse_args()
+    logger.remove()
+
+    parent, child = mp.Pipe()
+    proc = mp.Process(target=serve, args=(args.docs, child), daemon=True)
+    proc.start()
+    columns, expected = parent.recv()
+
+    from scraper.config import parse_config
+    from scraper.crawl import crawl_source
+    from storage.archive import open_archive
+    from storage.db import open_database
+
+    with tempfile.TemporaryDirectory() as tmp:
+        urls = ", ".join(f'"{u}"' for u in columns)
+        cfg = parse_config(f'[[sources]]\nname = "bench"\nstart_urls = [{urls}]\nfamily = "hanweb-jpage"\n'
+                           f'rate = 0\nconcurrency = {args.concurrency}\nobey_robots = true\n',
+                           "bench.toml", Path(tmp), None)
+        engine = open_database(cfg.database_url)
+        store = open_archive(cfg.archive_url)
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        summary = asyncio.run(crawl_source(cfg, cfg.sources[0], engine, store, full=True))
+        wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+        parent.send("stop")
+        served = parent.recv()
+        archive_bytes = sum(p.stat().st_size for p in Path(tmp, "data", "archive").rglob("*.zst"))
+    proc.join(timeout=10)
+
+    docs = summary.new + summary.changed + summary.unchanged
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"portal documents      {expected}")
+    print(f"documents archived    {docs}  (status {summary.status}, errors {summary.errors})")
+    print(f"requests              {summary.requests}  (portal served {served})")
+    print(f"wall time             {wall:.1f} s")
+    print(f"documents/s           {docs / wall:.1f}")
+    print(f"requests/s            {summary.requests / wall:.1f}")
+    print(f"CPU s per document    {cpu / max(docs, 1) * 1000:.2f} ms")
+    print(f"peak RSS (crawler)    {peak_mb:.0f} MB")
+    print(f"archive on disk       {archive_bytes / 1e6:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
