@@ -1,0 +1,10 @@
+"""Archived bytes of a detail page -> a document record. Pure: no network, no database."""
+
+from scraper.parse.article import parse_article
+from scraper.parse.errors import EmptyPageError, NotHtmlError, ParseError
+from scraper.parse.links import Link
+from scraper.parse.model import ParsedArticle
+
+PARSER_VERSION = "1"  # bump whenever the output for the same bytes changes
+
+__all__ = ["PARSER_VERSION", "EmptyPageError", "Link", "NotHtmlError", "ParseError", "ParsedArticle", "parse_article"]

@@ -1,0 +1,97 @@
+"""bytes -> ParsedArticle: decode, parse, title, metadata, contract fields, body, links."""
+
+from __future__ import annotations
+
+from urllib.parse import urljoin
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from scraper.decode import decode_html, sniff_binary
+from scraper.parse.body import clean, find_container, plain_text
+from scraper.parse.contract import resolve
+from scraper.parse.errors import EmptyPageError, NotHtmlError, ParseError
+from scraper.parse.links import attachments, related
+from scraper.parse.markers import marker_text
+from scraper.parse.metadata import find_block, read_pairs
+from scraper.parse.model import ParsedArticle
+from scraper.parse.nesting import MAX_DEPTH, cap_nesting
+from scraper.parse.tree import meta_content, node_text
+
+_TITLE_SELECTORS = (".con-title", ".article_title", "h1", "title")
+
+
+def parse_article(body: bytes, url: str, content_type: str | None = None) -> ParsedArticle:
+    """Parse one archived detail page. Raises NotHtmlError, EmptyPageError or ParseError."""
+    try:
+        return _parse(body, url, content_type)
+    except ParseError:
+        raise
+    except Exception as exc:  # anything unexpected still names the page
+        raise ParseError(f"unexpected {type(exc).__name__} while parsing: {exc}", url) from exc
+
+
+def _page_title(tree: LexborHTMLParser, root: LexborNode) -> str | None:
+    """<meta ArticleTitle>, the jcms 标题名称 marker, title-like elements, then <title>."""
+    title = meta_content(tree, "ArticleTitle") or marker_text(root, "标题名称(html)")
+    for selector in _TITLE_SELECTORS:
+        if title:
+            break
+        node = tree.css_first(selector)
+        title = node_text(node) if node is not None else None
+    return title or None
+
+
+def _base_url(tree: LexborHTMLParser, url: str) -> str:
+    base = tree.css_first("base[href]")
+    return urljoin(url, (base.attributes.get("href") or "").strip()) if base is not None else url
+
+
+def _parse(body: bytes, url: str, content_type: str | None) -> ParsedArticle:
+    what = sniff_binary(body)
+    if what:
+        raise NotHtmlError(f"body is {what}", url)
+    text, encoding = decode_html(body, content_type)
+    warnings: list[str] = []
+    if encoding.endswith("-replace"):
+        warnings.append(f"bytes did not decode cleanly: read as {encoding.removesuffix('-replace')} with replacement characters")
+    text, capped = cap_nesting(text)
+    if capped:
+        warnings.append(f"tags nested deeper than {MAX_DEPTH} levels were dropped")
+    tree = LexborHTMLParser(text)
+    root = tree.root
+    if root is None:
+        raise EmptyPageError("no title and no body found", url)
+    base = _base_url(tree, url)
+
+    block = find_block(root)
+    fields = read_pairs(block) if block is not None else {}
+    hints = {
+        "title": _page_title(tree, root),
+        "publish_date": meta_content(tree, "PubDate", "firstpublishedtime"),
+        "publisher": meta_content(tree, "ContentSource") or marker_text(root, "信息来源"),
+    }
+    values = resolve(fields, hints, warnings)
+    related_links = related(root, base, url)  # before the body search prunes the tree
+
+    body_text, files = "", []
+    found = find_container(root)
+    if found is not None:
+        container = found[0]
+        clean(container, block)
+        body_text = plain_text(container)
+        files = attachments(container, base)
+
+    if not values["title"] and not body_text:
+        raise EmptyPageError("no title and no body found: not a document page", url)
+    if block is None:
+        warnings.append("no metadata block found")
+    if found is None:
+        warnings.append("no body container found")
+    elif not body_text:
+        warnings.append("body container is empty")
+    if not values["title"]:
+        warnings.append("no title found")
+    return ParsedArticle(
+        **values, fields=fields, body_text=body_text, attachments=files, related=related_links,
+        encoding=encoding, has_metadata=block is not None, warnings=warnings,
+    )

@@ -1,0 +1,77 @@
+"""The article body: pick the content container, clean it, render plain text."""
+
+from __future__ import annotations
+
+from selectolax.lexbor import LexborNode
+
+from scraper.parse.markers import marker_container
+from scraper.parse.tree import collapse, is_inside, node_text, walk
+
+# portals.md §2.1, most specific first; `.content` is the last resort.
+CONTAINER_SELECTORS = (
+    "#zoom", ".zoom", ".bt-content", ".TRS_Editor", ".trs_editor_view", ".TRS_UEDITOR", "#UCAP-CONTENT",
+    ".article_con", ".main-txt", "#zoomcon", ".article-content", "#ivs_content", ".pages_content",
+    "div.zwnr", "div.wip_art_con", ".art_con", "div.zw", ".content",
+)
+# Never body text: page chrome, share widgets and embedded metadata tables.
+NOISE_SELECTORS = (
+    "nav, header, footer, table.xxgk_table, table.xxgktab, div.xxgk-table, "
+    "#share, .share, .bdsharebuttonbox, .bshare-custom, .jiathis_style"
+)
+_BLOCK_TAGS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "dl",
+                         "dt", "dd", "section", "article", "blockquote", "pre", "hr", "center", "form", "address",
+                         "figure", "figcaption", "caption", "header", "footer"})
+_CELL_TAGS = frozenset({"td", "th"})
+
+
+def _has_content(node: LexborNode) -> bool:
+    return bool(node_text(node)) or node.css_first("a[href], img") is not None
+
+
+def find_container(root: LexborNode) -> tuple[LexborNode, str] | None:
+    """(container, how it was found): the jcms 信息内容 markers, then CONTAINER_SELECTORS."""
+    marked = marker_container(root, "信息内容")
+    if marked is not None and _has_content(marked):
+        return marked, "jcms marker"
+    for selector in CONTAINER_SELECTORS:
+        for node in root.css(selector):
+            if _has_content(node):
+                return node, selector
+    return None
+
+
+def clean(container: LexborNode, block: LexborNode | None) -> None:
+    """Drop noise and the metadata block from inside the container (mutates the tree)."""
+    for node in container.css(NOISE_SELECTORS):
+        node.decompose()
+    if block is not None and is_inside(block, container) and not is_inside(container, block):
+        block.decompose()
+
+
+def plain_text(container: LexborNode) -> str:
+    """Block elements break lines, a table row's cells are joined by one space,
+    whitespace collapses within a line, empty lines are dropped."""
+    lines: list[str] = []
+    current: list[str] = []
+    in_cell = 0
+
+    def newline() -> None:
+        line = collapse("".join(current))
+        current.clear()
+        if line:
+            lines.append(line)
+
+    for node, entering in walk(container):
+        if node.is_text_node:
+            current.append(node.text_content or "")
+            continue
+        tag = node.tag
+        if tag in _CELL_TAGS:
+            in_cell += 1 if entering else -1
+            current.append(" ")
+        elif tag in _BLOCK_TAGS and in_cell > 0:
+            current.append(" ")  # a paragraph inside a cell stays on the row's line
+        elif tag in _BLOCK_TAGS:
+            newline()
+    newline()
+    return "\n".join(lines)

@@ -1,0 +1,78 @@
+"""DOM helpers over selectolax (lexbor) nodes: iterative walks, ancestry, whitespace.
+
+Everything iterates with explicit parent/sibling pointers: no recursion, so deeply
+nested pages cannot hit Python's recursion limit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from selectolax.lexbor import LexborNode
+
+# Subtrees that never carry document text.
+SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "iframe", "object", "embed", "head", "select", "button"})
+
+_WS_RE = re.compile(r"[\s\u200b\ufeff]+")
+
+
+def collapse(text: str) -> str:
+    """Collapse all whitespace (NBSP, U+3000, zero-width) to one space and strip."""
+    return _WS_RE.sub(" ", text).strip()
+
+
+def walk(root: LexborNode, skip: frozenset[str] = SKIP_TAGS) -> Iterator[tuple[LexborNode, bool]]:
+    """Depth-first (node, entering) events below `root`; elements also get an exit event."""
+    node = root.child
+    while node is not None:
+        tag = node.tag
+        is_element = node.is_element_node
+        if is_element and tag in skip:
+            child = None
+        else:
+            yield node, True
+            child = node.child if is_element else None
+        if child is not None:
+            node = child
+            continue
+        if is_element and tag not in skip:
+            yield node, False
+        while node is not None and node.next is None:
+            node = node.parent
+            if node is None or node.mem_id == root.mem_id:
+                return
+            yield node, False
+        node = node.next if node is not None else None
+
+
+def ancestors(node: LexborNode) -> Iterator[LexborNode]:
+    parent = node.parent
+    while parent is not None:
+        yield parent
+        parent = parent.parent
+
+
+def is_inside(node: LexborNode, container: LexborNode) -> bool:
+    """True when `container` is `node` or one of its ancestors."""
+    if node.mem_id == container.mem_id:
+        return True
+    return any(a.mem_id == container.mem_id for a in ancestors(node))
+
+
+def node_text(node: LexborNode) -> str:
+    """Collapsed text of a node (script/style excluded)."""
+    parts = [n.text_content or "" for n, entering in walk(node) if entering and n.is_text_node]
+    return collapse("".join(parts))
+
+
+def meta_content(tree, *names: str) -> str | None:
+    """First non-empty `<meta name=…>` content among `names` (case-insensitive)."""
+    wanted = [n.lower() for n in names]
+    found: dict[str, str] = {}
+    for meta in tree.css("meta[name]"):
+        name = (meta.attributes.get("name") or "").strip().lower()
+        content = collapse(meta.attributes.get("content") or "")
+        if name in wanted and content and name not in found:
+            found[name] = content
+    return next((found[n] for n in wanted if n in found), None)

@@ -1,0 +1,96 @@
+"""Body container choice, plain-text rendering, attachment and 解读 links."""
+
+import pytest
+
+from scraper.parse import Link, parse_article
+from scraper.parse.links import attachment_filename
+
+URL = "http://www.example.gov.cn/art/2025/1/2/art_1_2.html"
+HEX = "0123456789abcdef0123456789abcdef"
+
+
+def doc(inner: str, head: str = "<title>标题</title>") -> bytes:
+    return f"<html><head>{head}</head><body>{inner}</body></html>".encode()
+
+
+def test_plain_text_rules():
+    inner = """<div id="zoom"><h3>一、 总体要求</h3><p>　　第一段&nbsp;&nbsp;有  空格。<br>换行后</p>
+        <ul><li>甲</li><li>乙</li></ul><table><tr><td><p>名称</p></td><td>数量</td></tr><tr><td>苹果</td><td>3</td></tr></table>
+        <p>\u3000</p><script>var a = "不要";</script><style>p{}</style><nav>导航</nav><footer>页脚</footer>
+        <div class="share">分享到</div></div>"""
+    assert parse_article(doc(inner), URL).body_text == "\n".join(
+        ["一、 总体要求", "第一段 有 空格。", "换行后", "甲", "乙", "名称 数量", "苹果 3"])
+
+
+@pytest.mark.parametrize("selector", ["div class='TRS_Editor'", "div id='UCAP-CONTENT'", "div class='article_con'",
+                                      "div class='pages_content'", "div class='zw'", "div class='content'"])
+def test_container_candidates(selector):
+    inner = f"<div class='header'>头部</div><{selector}><p>正文内容</p></div><div class='foot'>底部</div>"
+    assert parse_article(doc(inner), URL).body_text == "正文内容"
+
+
+def test_jcms_marker_beats_selectors_and_prunes_outside():
+    inner = ("<div class='content'><p>前面</p><!--<$[信息内容]>begin--><p>正文</p><!--<$[信息内容]>end--><p>后面</p></div>"
+             "<div id='zoom'><p>别处</p></div>")
+    assert parse_article(doc(inner), URL).body_text == "正文"
+
+
+def test_no_container_warns():
+    record = parse_article(doc("<div class='x'>只有文字</div>"), URL)
+    assert record.body_text == "" and "no body container found" in record.warnings
+
+
+def test_attachments():
+    inner = f"""<div id="zoom"><p>正文</p>
+      <a href="/module/download/downfile.jsp?classid=0&filename={HEX}.xlsx">统计表</a>
+      <a href="/api-gateway/jpaas-web-server/front/document/download?fileUrl=abc%3D&fileName=%E9%99%84%E4%BB%B6.wps">点击下载</a>
+      <a download="正式名.pdf" href="./P0202501.PDF">链接文字</a>
+      <a href="./P0202501.PDF">重复</a>
+      <a href="/art/2025/1/1/art_1_1.html">另一篇文章</a><a href="javascript:void(0)">x.pdf</a>
+      <a href="files/说明.TXT">说明</a></div>
+      <div class="attachment"><a href="/upload/2.ofd">附件2</a></div>
+      <div class="sidebar"><a href="/other.pdf">侧栏</a></div>"""
+    record = parse_article(doc(inner), URL)
+    assert record.attachments == [
+        Link("统计表", f"http://www.example.gov.cn/module/download/downfile.jsp?classid=0&filename={HEX}.xlsx"),
+        Link("附件.wps", "http://www.example.gov.cn/api-gateway/jpaas-web-server/front/document/download"
+                         "?fileUrl=abc%3D&fileName=%E9%99%84%E4%BB%B6.wps"),
+        Link("正式名.pdf", "http://www.example.gov.cn/art/2025/1/2/P0202501.PDF"),
+        Link("说明", "http://www.example.gov.cn/art/2025/1/2/files/说明.TXT"),
+        Link("附件2", "http://www.example.gov.cn/upload/2.ofd"),
+    ]
+
+
+@pytest.mark.parametrize("href, ext", [("a/b.DOCX", "docx"), ("x.et", "et"), ("d?fileName=a.rar", "rar"),
+                                       ("d?filename=a.zip&x=1", "zip"), ("a.html", None), ("a.pdf.html", None)])
+def test_attachment_filename(href, ext):
+    found = attachment_filename(href)
+    assert (found[0] if found else None) == ext
+
+
+def test_related_links():
+    inner = """<div class="nav"><a href="/col/col1/index.html">政策解读</a></div>
+      <div class="position"><a href="/col/col2/index.html">政策文件及解读</a></div>
+      <div id="zoom"><p>正文</p></div>
+      <a id="zcjdlink" href="/art/2025/1/3/art_9_9.html"><img src="jd.png" alt="图解"></a>
+      <div class="xgjd"><a href="/art/2025/1/4/art_9_10.html">《某办法》政策解读</a>
+      <a href="/jd/">解读栏目</a></div>"""
+    assert parse_article(doc(inner), URL).related == [
+        Link("图解", "http://www.example.gov.cn/art/2025/1/3/art_9_9.html"),
+        Link("《某办法》政策解读", "http://www.example.gov.cn/art/2025/1/4/art_9_10.html"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "head, body, title",
+    [
+        ("<title>站点 标题T</title>", "", "站点 标题T"),
+        ("<title>T</title><meta name='ArticleTitle' content='文章标题'>", "<h1>H1</h1>", "文章标题"),
+        ("<title>T</title>", "<p class='x'><!--<$[标题名称(html)]>begin-->标记标题<!--<$[标题名称(html)]>end--></p><h1>H1</h1>",
+         "标记标题"),
+        ("<title>T</title>", "<p class='con-title'> 标题 甲 </p><h1>H1</h1>", "标题 甲"),
+        ("<title>T</title>", "<h2 class='article_title'>TRS 标题</h2>", "TRS 标题"),
+    ],
+)
+def test_title_order(head, body, title):
+    assert parse_article(doc(body + "<div id='zoom'>正文</div>", head=head), URL).title == title

@@ -1,0 +1,111 @@
+"""Metadata blocks in every §2.2 layout, read label -> value cell by cell."""
+
+import pytest
+
+from scraper.parse import parse_article
+
+URL = "http://www.example.gov.cn/art/2025/1/2/art_1_2.html"
+
+
+def page(block: str, body: str = "<p>正文。</p>") -> bytes:
+    return (f"<html><head><title>页面标题</title></head><body><div class='head'>导航</div>{block}"
+            f"<div id='zoom'>{body}</div></body></html>").encode()
+
+
+LAYOUTS = {
+    "td-pairs": """<table class="xxgk_table"><tr><td>索引号：</td><td>014006438/2026-03652</td>
+        <td>发布机构：</td><td>市发改委</td></tr><tr><td>文号：</td><td>锡发改〔2026〕1号</td>
+        <td>公开日期：</td><td>2026-01-02</td></tr></table>""",
+    "th-td-wuxi-markers": """<table class="xxgk_table_wza"><tr><th>信息索引号</th>
+        <td><!--<$[SYH]>-->014006438/2026-03652<!--<$[SYH]>--></td><th>生成日期</th><td><!--<$[SCRQ]>-->2025-12-30<!--<$[SCRQ]>--></td></tr>
+        <tr><th>发布机构</th><td><!--<$[FBJG]>-->市发改委<!--<$[FBJG]>--></td><th>公开日期</th><td><!--<$[FBRQ]>-->2026-01-02<!--<$[FBRQ]>--></td></tr>
+        <tr><th>文件编号</th><td><!--<$[WJBH]>-->锡发改〔2026〕1号<!--<$[WJBH]>--></td><th>效力状况</th><td><!--<$[XLZK]>-->有效<!--<$[XLZK]>--></td></tr></table>""",
+    "td-b-govcn": """<table><tr><td><b>索 引 号：</b></td><td>014006438/2026-03652</td><td><b>主题分类：</b></td><td>综合政务</td></tr>
+        <tr><td><b>发文机关：</b></td><td>市发改委</td><td><b>成文日期：</b></td><td>2025年12月31日</td></tr>
+        <tr><td><b>标　　题：</b></td><td colspan="3">关于印发某办法的通知</td></tr>
+        <tr><td><b>发文字号：</b></td><td>锡发改〔2026〕1号</td><td><b>发布日期：</b></td><td>2026年01月02日</td></tr></table>""",
+    "li-inline": """<div class="sub"><ul><li>索引号：014006438/2026-03652</li><li>发文机关：市发改委</li>
+        <li>文号：锡发改〔2026〕1号</li><li>发布日期：2026-01-02</li><li>体裁分类：通知</li></ul></div>""",
+    "dl-dt-dd": """<div class="xxgkml-content"><dl><dt>索引号</dt><dd>014006438/2026-03652</dd><dt>发布机构</dt><dd>市发改委</dd>
+        <dt>文号</dt><dd>锡发改〔2026〕1号</dd><dt>发布日期</dt><dd>2026-01-02</dd></dl></div>""",
+    "p-span": """<div class="info"><p>索引号：<span>014006438/2026-03652</span></p><p>发布机构：<span>市发改委</span></p>
+        <p>文号：<span>锡发改〔2026〕1号</span></p><p>公开日期：<span>2026-01-02</span></p></div>""",
+    "span-tt-value": """<div class="xxgk"><div><span class="tt">索引号</span><span class="value">014006438/2026-03652</span></div>
+        <div><span class="tt">发布机构</span><span class="value">市发改委</span></div>
+        <div><span class="tt">文号</span><span class="value">锡发改〔2026〕1号</span></div>
+        <div><span class="tt">发布日期</span><span class="value">2026-01-02</span></div></div>""",
+    "th-split-characters": """<table><tr><th>索<br>引<br>号：</th><td>014006438/2026-03652</td></tr>
+        <tr><th>发布<span>机构</span>：</th><td>市发改委</td></tr><tr><th>文号：</th><td>锡发改〔2026〕1号</td></tr>
+        <tr><th>发布日期：</th><td>2026-01-02</td></tr></table>""",
+}
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_layouts(layout):
+    record = parse_article(page(LAYOUTS[layout]), URL)
+    assert record.has_metadata
+    assert record.index_no == "014006438/2026-03652"
+    assert record.publisher == "市发改委"
+    assert record.doc_no == "锡发改〔2026〕1号"
+    assert record.publish_date == "2026-01-02"
+    assert record.body_text == "正文。"
+    assert not any(w.startswith("index_no") for w in record.warnings)
+
+
+def test_wuxi_fields_and_generated_date_is_not_written_date():
+    record = parse_article(page(LAYOUTS["th-td-wuxi-markers"]), URL)
+    assert record.fields["信息索引号"] == "014006438/2026-03652"
+    assert record.fields["生成日期"] == "2025-12-30"
+    assert record.validity == "有效" and record.written_date is None
+
+
+def test_govcn_extra_fields():
+    record = parse_article(page(LAYOUTS["td-b-govcn"]), URL)
+    assert record.title == "关于印发某办法的通知"
+    assert record.topic == "综合政务" and record.written_date == "2025-12-31"
+    assert list(record.fields) == ["索引号", "主题分类", "发文机关", "成文日期", "标题", "发文字号", "发布日期"]
+
+
+def test_generated_date_is_only_a_publish_date_fallback():
+    block = """<table><tr><td>索引号：</td><td>014006438/2026-03652</td><td>生成日期：</td><td>2025-12-30</td></tr></table>"""
+    assert parse_article(page(block), URL).publish_date == "2025-12-30"
+    with_meta = page(block).replace(b"<title>", b'<meta name="PubDate" content="2026-01-02 10:00"><title>')
+    assert parse_article(with_meta, URL).publish_date == "2026-01-02"
+
+
+@pytest.mark.parametrize(
+    "label", ["索 引 号：", "索\xa0引\xa0号:", "索　引　号", "&nbsp;索引号&nbsp;：", "索引号 :"]
+)
+def test_label_padding(label):
+    block = f"<table><tr><td>{label}</td><td>014006438/2026-03652</td><td>文\xa0\xa0\xa0\xa0号</td><td>X〔2026〕1号</td></tr>" \
+            "<tr><td>标　　题</td><td>某通知</td></tr></table>"
+    record = parse_article(page(block), URL)
+    assert record.fields == {"索引号": "014006438/2026-03652", "文号": "X〔2026〕1号", "标题": "某通知"}
+    assert record.title == "某通知"
+
+
+def test_empty_value_never_shifts_pairs():
+    # flattened variant of Kaihua: the empty cell is missing altogether
+    block = "<table><tr><td>文号：</td><td>公开日期：</td><td>2025-03-05</td><td>发布单位：</td><td>县府办</td></tr></table>"
+    record = parse_article(page(block), URL)
+    assert record.fields == {"文号": "", "公开日期": "2025-03-05", "发布单位": "县府办"}
+    assert record.doc_no is None and record.publish_date == "2025-03-05"
+
+
+def test_byline_alone_is_not_a_metadata_block():
+    byline = "<div class='info'><span>发布时间：2026-01-02</span><span>来源：办公室</span></div>"
+    record = parse_article(page(byline), URL)
+    assert record.has_metadata is False
+
+
+def test_most_labelled_block_wins():
+    small = "<table><tr><td>公开方式：</td><td>主动公开</td><td>文号：</td><td>A1号</td></tr></table>"
+    record = parse_article(page(small + LAYOUTS["td-pairs"]), URL)
+    assert record.doc_no == "锡发改〔2026〕1号" and "公开方式" not in record.fields
+
+
+def test_unparseable_date_is_kept_raw_with_warning():
+    block = "<table><tr><td>索引号：</td><td>014006438/2026-03652</td><td>公开日期：</td><td>见附件</td></tr></table>"
+    record = parse_article(page(block), URL)
+    assert record.publish_date is None and record.fields["公开日期"] == "见附件"
+    assert any("unparseable date in 公开日期" in w for w in record.warnings)
