@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from loguru import logger
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
 from scraper.config import Config, SourceConfig
 from scraper.decode import decode_html
@@ -56,7 +57,7 @@ class RunSummary:
 
 def ensure_source(engine: Engine, src: SourceConfig) -> int:
     with session(engine) as s:
-        row = s.query(Source).filter(Source.name == src.name).first()
+        row = s.exec(select(Source).where(Source.name == src.name)).first()
         if row is None:
             row = Source(name=src.name)
         row.family, row.title = src.family or row.family, src.title or row.title

@@ -41,6 +41,9 @@ class Rule:
             return False
         with lock:
             n = self.counts[ctx.target] = self.counts.get(ctx.target, 0) + 1
+        times = self.params.get("times")       # fire only on the first `times` matches of a target
+        if times is not None and n > times:
+            return False
         return self.rate >= 1.0 or random.Random(f"{ctx.seed}:{self.index}:{ctx.target}:{n}").random() < self.rate
 
 

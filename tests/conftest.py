@@ -1,42 +1,10 @@
-"""Shared fixtures: a started portal simulator, a config pointing at it, the real CLI."""
+"""Shared fixtures: a started portal simulator and the real CLI on a config pointing at it."""
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
-from typer.testing import CliRunner
 
-from cli.main import app
+from helpers import Cli, write_config
 from simulator import PortalSimulator
-
-
-def write_config(tmp_path: Path, sim: PortalSimulator, **source) -> Path:
-    opts = {"rate": 0, "concurrency": 4, "family": "hanweb-jpage", **source}
-    lines = ['[settings]', 'data_dir = "data"', 'retries = 2', 'timeout = 5', '',
-             '[[sources]]', 'name = "kaihua"',
-             "start_urls = [" + ", ".join(json.dumps(u) for u in sim.column_urls) + "]"]
-    for key, value in opts.items():
-        if value is not None:
-            lines.append(f"{key} = {json.dumps(value)}")
-    path = tmp_path / "xxgk.toml"
-    path.write_text("\n".join(lines) + "\n", "utf-8")
-    return path
-
-
-class Cli:
-    def __init__(self, config: Path):
-        self.config = config
-        self.runner = CliRunner()
-
-    def __call__(self, *args: str, code: int | None = 0):
-        result = self.runner.invoke(app, ["--config", str(self.config), *args], catch_exceptions=False)
-        if code is not None:
-            assert result.exit_code == code, f"exit {result.exit_code}: {result.output}"
-        return result
-
-    def jsonl(self, *args: str) -> list[dict]:
-        return [json.loads(line) for line in self(*args, "--json").stdout.splitlines() if line.strip()]
 
 
 @pytest.fixture

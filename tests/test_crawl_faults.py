@@ -1,9 +1,11 @@
 """Bad input gets a clear error and the crawl goes on (issue: the spine, 'Done when')."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from tests.conftest import Cli, write_config
+from helpers import Cli, path_regex, write_config
 
 SEED = "113308245972094984/2025-01529"
 
@@ -26,7 +28,7 @@ def test_malformed_dataproxy_xml_is_named_and_the_rest_is_crawled(cli, portal):
 
 def test_non_html_body_is_a_clear_document_error(cli, portal):
     victim = portal.expected_documents()[5]["urls"][0]
-    portal.inject(victim.split(str(portal.port) if hasattr(portal, "port") else "//")[-1].replace(".", r"\."), "binary")
+    portal.inject(path_regex(victim), "binary")
     summary = cli.jsonl("crawl", "kaihua")[0]
     assert summary["status"] == "partial" and summary["errors"] == 1
     assert "parse error" in problems(summary) and victim in problems(summary)
@@ -38,7 +40,7 @@ def test_body_over_the_cap_is_refused_not_archived(tmp_path, portal):
     cfg.write_text(cfg.read_text().replace("retries = 2", "retries = 2\nmax_body_bytes = 300000"))
     cli = Cli(cfg)
     victim = portal.expected_documents()[3]["urls"][0]
-    portal.inject(r"/art/.*" + victim.rsplit("/", 1)[1].replace(".", r"\."), "huge", size=5_000_000)
+    portal.inject(path_regex(victim), "huge", size=5_000_000)
     summary = cli.jsonl("crawl", "kaihua")[0]
     assert summary["errors"] == 1 and "over the 300000-byte cap" in problems(summary)
     assert archived_count(cli) == len(portal.expected_documents()) - 1
@@ -47,10 +49,10 @@ def test_body_over_the_cap_is_refused_not_archived(tmp_path, portal):
 def test_article_without_metadata_table_is_kept_by_url_and_flagged(cli, portal):
     exp = portal.expected_documents()[7]
     victim = exp["urls"][0]
-    portal.inject(r"/art/.*" + victim.rsplit("/", 1)[1].replace(".", r"\."), "no-metadata")
+    portal.inject(path_regex(victim), "no-metadata")
     summary = cli.jsonl("crawl", "kaihua")[0]
     assert summary["status"] == "ok"
-    doc = cli.jsonl("show", victim)[0]
+    doc = json.loads(cli("show", victim, "--json").stdout)
     assert doc["index_no"] is None and doc["title"] == exp["title"]
     assert doc["body_text"] == exp["body_text"]
 
@@ -58,7 +60,7 @@ def test_article_without_metadata_table_is_kept_by_url_and_flagged(cli, portal):
 @pytest.mark.parametrize("robots", ["disallow-all", "disallow-art"])
 def test_robots_txt_that_forbids_is_obeyed(cli, portal, robots):
     portal.robots = robots
-    summary = cli.jsonl("crawl", "kaihua")[0]
+    summary = cli.jsonl("crawl", "kaihua", code=1 if robots == "disallow-all" else 0)[0]
     assert "robots.txt forbids" in problems(summary)
     assert not [r for r in portal.requests if r.path.startswith("/art/")], "no article fetched"
     if robots == "disallow-all":
@@ -74,7 +76,8 @@ def test_robots_can_be_ignored_per_source(tmp_path, portal):
 
 
 def test_server_errors_are_retried(cli, portal):
-    portal.inject(r"/art/", "status", rate=0.3, code=503)
+    portal.inject(r"/art/", "status", rate=0.5, code=503, times=2)
+    portal.inject(r"dataproxy", "status", code=429, retry_after=1, times=1)
     summary = cli.jsonl("crawl", "kaihua")[0]
     assert summary["status"] == "ok", problems(summary)
     assert summary["new"] == len(portal.expected_documents())

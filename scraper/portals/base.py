@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import AsyncIterator, Awaitable, Callable, ClassVar, Optional, Union
 
 from scraper.decode import decode_html
-from scraper.fetch import FetchResult
+from scraper.fetch import FetchError, FetchResult
 
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
 
@@ -57,7 +57,10 @@ class Portal(ABC):
         """List items newest first, with ListProblem for pages that failed. Stop iterating to stop paging."""
 
     async def get_text(self, url: str, **kw) -> str:
-        res = await self.fetch(url, **kw)
+        try:
+            res = await self.fetch(url, **kw)
+        except FetchError as exc:
+            raise ListError(url, exc.reason) from None
         if res.status != 200:
             raise ListError(url, f"list page answered HTTP {res.status}")
         text, _ = decode_html(res.body, res.content_type)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import AsyncIterator
 from urllib.parse import urljoin
 
-from selectolax.parser import HTMLParser
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from scraper.portals.base import ListError, ListItem, ListProblem, Portal, Yielded, iso_date
 
