@@ -7,7 +7,6 @@ from typing import Optional
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from cli.context import EXIT_FAILED, AppContext, ctx_obj, err_console, fail, print_jsonl
 from scraper.config import ConfigError, SourceConfig, load_config
@@ -44,15 +43,11 @@ def run_crawls(app: AppContext, sources: list[SourceConfig], full: bool, max_pag
 
 
 def print_summaries(results: list[RunSummary]) -> None:
-    table = Table(title="crawl summary")
-    table.add_column("source")
-    table.add_column("status")
-    for col in SUMMARY_COLUMNS:
-        table.add_column(col, justify="right")
     for r in results:
         colour = {"ok": "green", "partial": "yellow"}.get(r.status, "red")
-        table.add_row(r.source, f"[{colour}]{r.status}[/]", *(str(getattr(r, c)) for c in SUMMARY_COLUMNS))
-    err_console.print(table)
+        counts = ", ".join(f"{getattr(r, c)} {c}" for c in SUMMARY_COLUMNS)
+        err_console.print(f"run {r.run_id} [bold]{r.source}[/] ({r.mode}) [{colour}]{r.status}[/]: "
+                          f"{counts} in {r.seconds:.1f}s", highlight=False)
     for r in results:
         for p in r.problems[:10]:
             err_console.print(f"  [yellow]{r.source}[/]: {p}", highlight=False)

@@ -218,14 +218,18 @@ class Crawl:
     async def _archive_robots(self, res: FetchResult) -> None:
         self._archive(res, "robots")
 
-    def _archive(self, res: FetchResult, kind: str):
-        with session(self.engine) as s:
-            cap = archive_response(
-                s, self.store, url=res.url, status=res.status, body=res.body, headers=res.headers,
-                method=res.method, request_headers=res.request_headers, request_body=res.request_body,
-                fetched_at=res.fetched_at, run_id=self.run_id, source_id=self.source_id, kind=kind)
+    def _archive(self, res: FetchResult, kind: str, s=None):
+        """Blob first (fsynced), then the capture row; commits unless the caller owns `s`."""
+        own = s is None
+        s = s or session(self.engine)
+        cap = archive_response(
+            s, self.store, url=res.url, status=res.status, body=res.body, headers=res.headers,
+            method=res.method, request_headers=res.request_headers, request_body=res.request_body,
+            fetched_at=res.fetched_at, run_id=self.run_id, source_id=self.source_id, kind=kind)
+        if own:
             s.commit()
-            return cap
+            s.close()
+        return cap
 
     async def _worker(self, queue: asyncio.Queue) -> None:
         while True:
@@ -239,38 +243,43 @@ class Crawl:
                 queue.task_done()
 
     async def _document(self, item: ListItem, recheck: bool) -> None:
+        """Fetch one document page; archive it, parse it from the archive, store it: one transaction."""
         try:
             res = await self.fetcher.fetch(item.url)
         except FetchError as exc:
             self._error(item.url, exc.reason)
             return
-        cap = self._archive(res, "article")
         self.summary.fetched += 1
-        if res.status in GONE and recheck:
-            with session(self.engine) as s:
-                withdrawn = mark_gone(s, item.url)
-                s.commit()
-            self.summary.withdrawn += int(withdrawn)
-            self.progress("done", outcome="withdrawn" if withdrawn else "gone")
-            return
-        if res.status != 200:
-            self._error(item.url, f"HTTP {res.status}")
-            return
         with session(self.engine) as s:
-            try:
+            cap = self._archive(res, "article", s)
+            outcome, warnings = self._store(s, cap, item, recheck)
+            s.commit()
+        if outcome.startswith("error:"):
+            return self._error(item.url, outcome[len("error:"):])
+        for warning in warnings:
+            logger.warning("{}: {}", item.url, warning)
+        if outcome in ("withdrawn", "gone"):
+            self.summary.withdrawn += outcome == "withdrawn"
+        else:
+            setattr(self.summary, outcome, getattr(self.summary, outcome) + 1)
+        self.progress("done", outcome=outcome)
+
+    def _store(self, s, cap, item: ListItem, recheck: bool) -> tuple[str, list[str]]:
+        if cap.status in GONE and recheck:
+            return ("withdrawn" if mark_gone(s, item.url) else "gone"), []
+        if cap.status != 200:
+            cap.error = f"HTTP {cap.status}"
+            return f"error:{cap.error}", []
+        try:
+            with s.begin_nested():
                 outcome, _doc, parsed = process_capture(
                     s, self.store, cap, self.source_id, url=item.url,
                     list_title=None if recheck else item.title, list_date=None if recheck else item.date)
-            except ParseError as exc:
-                s.rollback()
-                self._error(item.url, f"parse error: {exc.reason}")
-                return
-            s.commit()
-        for warning in parsed.record.get("warnings") or []:
-            logger.warning("{}: {}", item.url, warning)
-        counter = {NEW: "new", CHANGED: "changed"}.get(outcome, "unchanged")
-        setattr(self.summary, counter, getattr(self.summary, counter) + 1)
-        self.progress("done", outcome=counter)
+        except ParseError as exc:
+            cap.error = f"parse error: {exc.reason}"
+            s.add(cap)
+            return f"error:{cap.error}", []
+        return {NEW: "new", CHANGED: "changed"}.get(outcome, "unchanged"), parsed.record.get("warnings") or []
 
     def _error(self, url: str, reason: str) -> None:
         self.summary.errors += 1

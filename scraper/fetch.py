@@ -169,6 +169,7 @@ class Fetcher:
     # -- fetching -----------------------------------------------------------------------------
     async def fetch(self, url: str, method: str = "GET", data: Optional[dict | bytes] = None,
                     headers: Optional[dict] = None) -> FetchResult:
+        self._check_host(url, url)
         if not await self.allowed(url):
             raise RobotsDisallowed(url, "robots.txt forbids this URL")
         return await self._request(method, url, data, headers)

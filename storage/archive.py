@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 import zstandard
 
-_LEVEL = 6
+_LEVEL = 3
 
 
 class ArchiveError(Exception):

@@ -1,7 +1,11 @@
 """Shared fixtures: a started portal simulator and the real CLI on a config pointing at it."""
 from __future__ import annotations
 
+import os
+import uuid
+
 import pytest
+import sqlalchemy
 
 from helpers import Cli, write_config
 from simulator import PortalSimulator
@@ -16,3 +20,20 @@ def portal():
 @pytest.fixture
 def cli(tmp_path, portal):
     return Cli(write_config(tmp_path, portal))
+
+
+PG_ADMIN = os.environ.get("XXGK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def pg_url():
+    """A fresh, empty schema in the test PostgreSQL database, dropped afterwards."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sqlalchemy.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in PG_ADMIN else "?"
+    yield f"{PG_ADMIN}{sep}options=-csearch_path%3D{schema}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    admin.dispose()

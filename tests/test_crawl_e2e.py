@@ -9,7 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 
+import pytest
 from sqlmodel import select
+
+from helpers import Cli, write_config
 
 from storage.db import open_database, read_session
 from storage.models import Capture, DocumentVersion
@@ -53,7 +56,18 @@ def check_exact(cli, expected: list[dict]) -> dict[str, dict]:
     return got
 
 
-def test_day1_day2_day3(cli, portal):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db_cli(request, tmp_path, portal):
+    if request.param == "sqlite":
+        return Cli(write_config(tmp_path, portal))
+    cfg = write_config(tmp_path, portal)
+    url = request.getfixturevalue("pg_url")
+    cfg.write_text(cfg.read_text().replace('data_dir = "data"', f'data_dir = "data"\ndatabase_url = "{url}"'))
+    return Cli(cfg)
+
+
+def test_day1_day2_day3(any_db_cli, portal):
+    cli = any_db_cli
     # Day 1: an incremental crawl of an empty archive takes everything.
     r = cli("crawl", "kaihua")
     assert "ok" in r.output

@@ -12,9 +12,12 @@ from storage.queries import document_json, find_document
 INDEX = "113308245972094984/2025-01529"
 
 
-@pytest.fixture
-def db(tmp_path):
-    engine = open_database(f"sqlite:///{tmp_path}/t.db")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request, tmp_path):
+    if request.param == "sqlite":
+        engine = open_database(f"sqlite:///{tmp_path}/t.db")
+    else:
+        engine = open_database(request.getfixturevalue("pg_url"))
     store = LocalBlobStore(tmp_path / "archive")
     with session(engine) as s:
         s.add(Source(name="kaihua"))
@@ -91,6 +94,15 @@ def test_full_width_index_no_finds_the_document(db):
     put(db, "http://h/a.html", parsed())
     with session(db[0]) as s:
         assert find_document(s, "１１３３０８２４５９７２０９４９８４／２０２５－０１５２９ ") is not None
+
+
+def test_sqlite_pragmas(tmp_path):
+    engine = open_database(f"sqlite:///{tmp_path}/p.db")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+    open_database(f"sqlite:///{tmp_path}/p.db")          # migrating again is a no-op
 
 
 def test_withdrawal_needs_every_url_gone_and_reappearing_clears_it(db):
