@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Iterable, Optional
@@ -16,7 +17,13 @@ from storage.archive import ArchiveError, BlobStore, open_archive
 from storage.db import DatabaseError, open_database
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-err_console = Console(stderr=True)
+def make_console(stderr: bool = False) -> Console:
+    """Messages never hard-wrapped; tables use the terminal's width, or 200 columns in a pipe."""
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(stderr=stderr, soft_wrap=True, width=None if stream.isatty() else 200)
+
+
+err_console = make_console(stderr=True)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> "typer.Exit":
@@ -28,13 +35,17 @@ def fail(message: str, code: int = EXIT_USAGE) -> "typer.Exit":
 class AppContext:
     config_path: Optional[str] = None
     verbosity: int = 0
+    log_json: bool = False
 
     @cached_property
     def config(self) -> Config:
         try:
-            return load_config(self.config_path)
+            cfg = load_config(self.config_path)
         except ConfigError as exc:
             raise fail(f"bad config: {exc}")
+        if cfg.settings.log_file:
+            add_log_file(cfg.data_dir / "logs" / "xxgk.log", self.log_json)
+        return cfg
 
     @cached_property
     def engine(self):
@@ -51,10 +62,23 @@ class AppContext:
             raise fail(f"cannot open archive {self.config.archive_url}: {exc}", EXIT_FAILED)
 
 
-def setup_logging(verbosity: int) -> None:
+def setup_logging(verbosity: int, log_json: bool = False) -> None:
+    """stderr at the chosen verbosity: text for people, or JSON lines (--log-json) for machines."""
     level = {-1: "ERROR", 0: "WARNING", 1: "INFO"}.get(verbosity, "DEBUG")
     logger.remove()
-    logger.add(sys.stderr, level=level, format="<green>{time:HH:mm:ss}</> <level>{level: <7}</> {message}")
+    if log_json:
+        logger.add(sys.stderr, level=level, serialize=True)
+    else:
+        logger.add(sys.stderr, level=level, format="<green>{time:HH:mm:ss}</> <level>{level: <7}</> {message}")
+
+
+def add_log_file(path: Path, log_json: bool) -> None:
+    """A rotating INFO log under the data dir (10 MB a file, 10 files kept)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        logger.add(path, level="INFO", rotation="10 MB", retention=10, serialize=log_json, encoding="utf-8")
+    except OSError as exc:
+        logger.warning("no log file at {}: {}", path, exc)
 
 
 def print_jsonl(rows: Iterable[dict]) -> None:

@@ -10,16 +10,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cli.context import EXIT_FAILED, AppContext, ctx_obj, err_console, fail, print_jsonl
 from scraper.config import ConfigError, SourceConfig, load_config
-from scraper.crawl import RunSummary, crawl_source
+from schedules.runner import EXIT_BUSY, SourceBusy, SourceRun, new_holder
+from scraper.crawl import RunSummary
 
 SUMMARY_COLUMNS = ("listed", "fetched", "new", "changed", "unchanged", "withdrawn", "errors", "requests")
 
 
 def run_crawls(app: AppContext, sources: list[SourceConfig], full: bool, max_pages: Optional[int],
-               show_progress: bool = True) -> list[RunSummary]:
+               wait: bool = False) -> list[RunSummary | SourceBusy]:
+    """Crawl `sources` in parallel under their leases; a busy source comes back as SourceBusy."""
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("{task.fields[note]}"), TimeElapsedColumn(), console=err_console,
-                        disable=not show_progress or app.verbosity < 0 or not err_console.is_terminal)
+                        disable=app.verbosity < 0 or not err_console.is_terminal)
+    holder = new_holder("crawl")
 
     def reporter(task):
         counts = {"listed": 0, "done": 0}
@@ -30,13 +33,17 @@ def run_crawls(app: AppContext, sources: list[SourceConfig], full: bool, max_pag
                             note=f"{kw.get('outcome', '')}")
         return report
 
+    async def one(src: SourceConfig):
+        task = progress.add_task(src.name, total=None, note="")
+        run = SourceRun(app.config, src, app.engine, app.store, holder=holder, full=full,
+                        max_pages=max_pages, progress=reporter(task))
+        try:
+            return await run.run(wait=wait)
+        except SourceBusy as busy:
+            return busy
+
     async def main():
-        jobs = []
-        for src in sources:
-            task = progress.add_task(src.name, total=None, note="")
-            jobs.append(crawl_source(app.config, src, app.engine, app.store, full=full,
-                                     max_pages=max_pages, progress=reporter(task)))
-        return await asyncio.gather(*jobs)
+        return await asyncio.gather(*(one(src) for src in sources))
 
     with progress:
         return asyncio.run(main())
@@ -44,11 +51,18 @@ def run_crawls(app: AppContext, sources: list[SourceConfig], full: bool, max_pag
 
 def print_summaries(results: list[RunSummary]) -> None:
     for r in results:
+        if isinstance(r, SourceBusy):
+            err_console.print(f"[yellow]{r}[/]: not crawled (use --wait to wait for it)", highlight=False)
+            continue
         colour = {"ok": "green", "partial": "yellow"}.get(r.status, "red")
         counts = ", ".join(f"{getattr(r, c)} {c}" for c in SUMMARY_COLUMNS)
         err_console.print(f"run {r.run_id} [bold]{r.source}[/] ({r.mode}) [{colour}]{r.status}[/]: "
                           f"{counts} in {r.seconds:.1f}s", highlight=False)
     for r in results:
+        if isinstance(r, SourceBusy):
+            continue
+        if r.health and r.health != "OK":
+            err_console.print(f"  [red]{r.source} health {r.health}[/]", highlight=False)
         for p in r.problems[:10]:
             err_console.print(f"  [yellow]{r.source}[/]: {p}", highlight=False)
         if len(r.problems) > 10:
@@ -63,8 +77,10 @@ def register(app: typer.Typer) -> None:
               full: bool = typer.Option(False, "--full", help="Re-walk every list page and re-fetch every document."),
               max_pages: Optional[int] = typer.Option(None, "--max-pages", min=1,
                                                       help="At most N list requests per column."),
+              wait: bool = typer.Option(False, "--wait", help="If a source is being crawled elsewhere, wait for it."),
               json_out: bool = typer.Option(False, "--json", help="Print run summaries as JSON Lines.")) -> None:
-        """Crawl sources now, in the foreground. Exit 0 when runs finished, 1 when one failed."""
+        """Crawl sources now, in the foreground. Exit 0 when runs finished, 1 when one failed,
+        3 when a source is being crawled by another process (see --wait)."""
         app_ctx = ctx_obj(ctx)
         if bool(names) == all_:
             raise fail("name one or more sources, or use --all (not both)")
@@ -73,12 +89,19 @@ def register(app: typer.Typer) -> None:
             sources = cfg.sources if all_ else [cfg.source(n) for n in names]
         except ConfigError as exc:
             raise fail(str(exc))
-        results = run_crawls(app_ctx, sources, full, max_pages)
+        results = run_crawls(app_ctx, sources, full, max_pages, wait)
         if json_out:
-            print_jsonl(r.as_dict() for r in results)
+            print_jsonl({"source": r.source, "status": "busy", "holder": r.holder} if isinstance(r, SourceBusy)
+                        else r.as_dict() for r in results)
         else:
             print_summaries(results)
-        if any(r.status == "failed" for r in results):
+        busy = [r for r in results if isinstance(r, SourceBusy)]
+        if busy:
+            if json_out:
+                for r in busy:
+                    err_console.print(f"[yellow]{r}[/]: not crawled (use --wait to wait for it)", highlight=False)
+            raise typer.Exit(EXIT_BUSY)
+        if any(getattr(r, "status", "") == "failed" for r in results):
             raise typer.Exit(EXIT_FAILED)
 
     @app.command()
@@ -115,5 +138,5 @@ def register(app: typer.Typer) -> None:
                         asyncio.run(asyncio.sleep(3600))
                 except KeyboardInterrupt:
                     pass
-        if any(r.status == "failed" for r in results):
+        if any(getattr(r, "status", "") == "failed" for r in results):
             raise typer.Exit(EXIT_FAILED)

@@ -3,21 +3,22 @@ from __future__ import annotations
 
 import re
 import sys
+from datetime import datetime, timezone
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func
 from sqlmodel import select
 
-from cli.context import EXIT_FAILED, ctx_obj, fail, print_json, print_jsonl
+from cli.context import EXIT_FAILED, ctx_obj, fail, make_console, print_json, print_jsonl
+from schedules.daemon import make_trigger
 from storage.archive import ArchiveError
 from storage.db import read_session
 from storage.models import Capture, CrawlRun, Document, Source
 from storage.queries import document_json, find_document, get_version, list_documents, source_names
 
-out = Console()
+out = make_console()
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -25,6 +26,13 @@ def _since(value: Optional[str]) -> Optional[str]:
     if value and not _DATE.match(value):
         raise fail(f"--since wants a date as YYYY-MM-DD, got {value!r}")
     return value
+
+
+def next_run(src, tz: str) -> Optional[str]:
+    if not src.schedule or not src.enabled:
+        return None
+    fire = make_trigger(src, tz).get_next_fire_time(None, datetime.now(timezone.utc))
+    return fire.isoformat(timespec="seconds") if fire else None
 
 
 def register(app: typer.Typer) -> None:
@@ -45,7 +53,9 @@ def register(app: typer.Typer) -> None:
                                   .where(Document.source_id == row.id)).one()
                 rows.append({
                     "name": src.name, "title": src.title, "family": src.family or (row.family if row else None),
-                    "schedule": src.schedule, "start_urls": src.start_urls,
+                    "schedule": src.schedule, "enabled": src.enabled,
+                    "next_run": next_run(src, app_ctx.config.settings.timezone),
+                    "start_urls": src.start_urls,
                     "health": row.health if row else "UNKNOWN",
                     "health_reason": row.health_reason if row else None,
                     "last_run": None if last is None else {
@@ -57,11 +67,13 @@ def register(app: typer.Typer) -> None:
         if json_out:
             return print_jsonl(rows)
         table = Table(title=f"sources ({app_ctx.config.path or 'bundled catalog'})")
-        for col in ("name", "family", "schedule", "health", "last run", "documents", "title"):
+        for col in ("name", "family", "schedule", "next run", "health", "last run", "documents", "title"):
             table.add_column(col)
         for r in rows:
             last = r["last_run"]
-            table.add_row(r["name"], r["family"] or "(detect)", r["schedule"] or "-", r["health"],
+            health = r["health"] + (f" ({r['health_reason']})" if r["health_reason"] else "")
+            table.add_row(r["name"], r["family"] or "(detect)", r["schedule"] or "-",
+                          (r["next_run"] or "-") if r["enabled"] else "disabled", health,
                           f"{last['status']} {last['started_at']}" if last else "never",
                           str(r["documents"]), r["title"] or "")
         out.print(table)

@@ -5,7 +5,7 @@ from typing import Optional
 
 import typer
 
-from cli import crawl_cmd, inspect_cmd
+from cli import crawl_cmd, daemon_cmd, inspect_cmd
 from cli.context import AppContext, setup_logging
 
 app = typer.Typer(name="xxgk", no_args_is_help=True, add_completion=False,
@@ -17,13 +17,15 @@ def main(ctx: typer.Context,
          config: Optional[str] = typer.Option(None, "--config", envvar="XXGK_CONFIG", metavar="PATH",
                                               help="TOML config (default ./xxgk.toml, else the bundled catalog)."),
          verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More log output (-vv for debug)."),
-         quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors on stderr.")) -> None:
-    setup_logging(-1 if quiet else verbose)
-    ctx.obj = AppContext(config_path=config, verbosity=-1 if quiet else verbose)
+         quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors on stderr."),
+         log_json: bool = typer.Option(False, "--log-json", help="Logs as JSON lines (stderr and log file).")) -> None:
+    setup_logging(-1 if quiet else verbose, log_json)
+    ctx.obj = AppContext(config_path=config, verbosity=-1 if quiet else verbose, log_json=log_json)
 
 
 crawl_cmd.register(app)
 inspect_cmd.register(app)
+daemon_cmd.register(app)
 
 
 def run() -> None:

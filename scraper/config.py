@@ -62,6 +62,12 @@ class Settings(_Strict):
     max_body_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     timeout: float = Field(default=30.0, gt=0)
     retries: int = Field(default=3, ge=0, le=10)
+    backoff: float = Field(default=0.5, ge=0)             # first retry after ~backoff s, doubling, jittered
+    max_parallel_sources: int = Field(default=4, ge=1, le=256)
+    lease_seconds: float = Field(default=60.0, ge=1)      # a crashed crawler's lease lapses after this
+    grace_seconds: float = Field(default=10.0, ge=0)      # in-flight documents may finish within this on stop
+    blocked_cooldown: float = Field(default=3600.0, ge=0)  # scheduled slots skipped after a BLOCKED run
+    log_file: bool = True                                  # rotating log under data_dir/logs
 
     @field_validator("timezone")
     @classmethod
@@ -82,6 +88,9 @@ class SourceConfig(_Strict):
     rate: float = Field(default=1.0, ge=0)       # requests/s per host; 0 = unlimited
     concurrency: int = Field(default=2, ge=1, le=64)
     obey_robots: bool = True
+    enabled: bool = True
+    on_missed: Literal["run", "skip"] = "run"    # a slot due while the daemon was down: run once, or skip
+    jitter: float = Field(default=0, ge=0)       # seconds of random delay added to each scheduled start
 
     @field_validator("name")
     @classmethod

@@ -17,6 +17,7 @@ from loguru import logger
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from scraper.blocking import block_reason
 from scraper.config import Config, SourceConfig
 from scraper.decode import decode_html
 from scraper.fetch import FetchError, FetchPolicy, FetchResult, Fetcher
@@ -24,13 +25,16 @@ from scraper.parse import ParseError
 from scraper.portals import ListItem, ListProblem, Portal, detect, portal_class
 from scraper.process import process_capture
 from storage.archive import BlobStore
-from storage.captures import archive_response
+from storage.captures import archive_response, header
 from storage.db import session
 from storage.documents import NEW, CHANGED, known_listing, live_urls, mark_gone, touch_url
 from storage.models import CrawlRun, Source, utcnow
 
 STOP_AFTER = 10
 GONE = {404, 410}
+UNFINISHED = ("running", "interrupted", "failed")
+COUNTERS = ("listed", "fetched", "new", "changed", "unchanged", "withdrawn", "errors", "blocked",
+            "no_metadata", "layout_problems", "requests")
 Progress = Callable[..., None]
 
 
@@ -47,8 +51,13 @@ class RunSummary:
     unchanged: int = 0
     withdrawn: int = 0
     errors: int = 0
+    blocked: int = 0
+    no_metadata: int = 0
+    layout_problems: int = 0
     requests: int = 0
     seconds: float = 0.0
+    resumed: bool = False
+    health: Optional[str] = None
     problems: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -69,29 +78,45 @@ def ensure_source(engine: Engine, src: SourceConfig) -> int:
 class Crawl:
     def __init__(self, cfg: Config, src: SourceConfig, engine: Engine, store: BlobStore, *,
                  full: bool = False, max_pages: Optional[int] = None, trigger: str = "manual",
-                 progress: Optional[Progress] = None, backoff: float = 0.5):
+                 progress: Optional[Progress] = None,
+                 scheduled_for=None, reason: Optional[str] = None, holder: Optional[str] = None):
         self.cfg, self.src, self.engine, self.store = cfg, src, engine, store
         self.full, self.max_pages, self.trigger = full, max_pages, trigger
+        self.run_fields = {"scheduled_for": scheduled_for, "reason": reason, "holder": holder}
+        self.stopping = False
         self.progress = progress or (lambda *a, **k: None)
         st = cfg.settings
         self.policy = FetchPolicy(
             user_agent=st.user_agent, timeout=st.timeout, max_body_bytes=st.max_body_bytes,
-            retries=st.retries, backoff=backoff, obey_robots=src.obey_robots, rate=src.rate,
+            retries=st.retries, backoff=st.backoff, obey_robots=src.obey_robots, rate=src.rate,
             concurrency=src.concurrency,
             allowed_hosts=frozenset(urlsplit(u).hostname for u in src.start_urls))
         self.source_id = ensure_source(engine, src)
         self.listed_urls: set[str] = set()
         self.list_problems = 0
 
+    def stop(self) -> None:
+        """Stop gracefully: no more listing, queued documents dropped, in-flight ones finish."""
+        self.stopping = True
+
+    def _resuming(self) -> bool:
+        """After a run that did not finish, walk the lists past the known items (no early stop)."""
+        with session(self.engine) as s:
+            last = s.exec(select(CrawlRun.status).where(
+                CrawlRun.source_id == self.source_id, CrawlRun.id != self.run_id,
+                CrawlRun.status.not_in(("coalesced", "skipped"))).order_by(CrawlRun.id.desc())).first()
+        return last in UNFINISHED
+
     # -- the run ------------------------------------------------------------------------------
     async def run(self) -> RunSummary:
         with session(self.engine) as s:
             run = CrawlRun(source_id=self.source_id, trigger=self.trigger,
-                           mode="full" if self.full else "incremental")
+                           mode="full" if self.full else "incremental", **self.run_fields)
             s.add(run)
             s.commit()
             self.run_id = run.id
         self.summary = RunSummary(run.id, self.src.name, run.mode)
+        self.summary.resumed = not self.full and self._resuming()
         started = time.monotonic()
         fatal: Optional[str] = None
         try:
@@ -102,7 +127,7 @@ class Crawl:
                 try:
                     for column in self.src.start_urls:
                         await self._walk_column(column, queue)
-                    if self.full and not self.list_problems and self.summary.listed:
+                    if self.full and not (self.list_problems or self.stopping) and self.summary.listed:
                         for url in self._unlisted():
                             await queue.put((ListItem(url), True))
                     await queue.join()
@@ -122,6 +147,8 @@ class Crawl:
         return self.summary
 
     def _status(self, fatal: Optional[str]) -> str:
+        if self.stopping:
+            return "interrupted"
         if fatal or (self.list_problems and not self.summary.listed):
             return "failed"
         return "partial" if (self.summary.errors or self.list_problems) else "ok"
@@ -133,14 +160,11 @@ class Crawl:
             sm.problems.append(error)
         with session(self.engine) as s:
             run = s.get(CrawlRun, self.run_id)
-            for k in ("status", "listed", "fetched", "new", "changed", "unchanged", "withdrawn",
-                      "errors", "requests"):
+            for k in ("status", *COUNTERS):
                 setattr(run, k, getattr(sm, k))
             run.finished_at = utcnow()
             run.error = "\n".join(sm.problems[:50]) or None
-            src = s.get(Source, self.source_id)
-            src.health, src.health_reason = _health(sm)
-            s.add_all([run, src])
+            s.add(run)
             s.commit()
         logger.info("run {} {} {}: {} listed, {} fetched, {} new, {} changed, {} unchanged, "
                     "{} withdrawn, {} errors, {} requests in {:.1f}s", sm.run_id, sm.source, sm.status,
@@ -156,8 +180,10 @@ class Crawl:
         items = portal.items()
         try:
             async for item in items:
+                if self.stopping:
+                    return
                 if isinstance(item, ListProblem):
-                    self._problem(item.url, item.reason)
+                    self._problem(item.url, item.reason, item.layout)
                     continue
                 if item.url in self.listed_urls or not self._on_site(item.url):
                     continue
@@ -172,7 +198,7 @@ class Crawl:
                         self.summary.unchanged += 1
                         self.progress("done", outcome="known")
                         known_run += 1
-                        if known_run >= STOP_AFTER:
+                        if known_run >= STOP_AFTER and not self.summary.resumed:
                             logger.debug("{}: {} known items in a row, stop paging", column, known_run)
                             return
                         continue
@@ -192,7 +218,8 @@ class Crawl:
         cls = detect(column, decode_html(res.body, res.content_type)[0])
         if cls is None:
             self._problem(column, "cannot tell the portal family of this column page "
-                          "(looked for Hanweb jcms dataproxy.jsp / <datastore> / .jpage()); set family")
+                          "(looked for Hanweb jcms dataproxy.jsp / <datastore> / .jpage()); set family",
+                          layout=True)
             return None
         return cls(column, self._fetch_list, self.max_pages)
 
@@ -204,8 +231,9 @@ class Crawl:
         p = urlsplit(url)
         return p.scheme in ("http", "https") and p.hostname in self.policy.allowed_hosts
 
-    def _problem(self, url: str, reason: str) -> None:
+    def _problem(self, url: str, reason: str, layout: bool = False) -> None:
         self.list_problems += 1
+        self.summary.layout_problems += layout
         self.summary.problems.append(f"{reason}: {url}")
         logger.error("list page problem: {}: {}", reason, url)
 
@@ -213,6 +241,10 @@ class Crawl:
     async def _fetch_list(self, url: str, **kw) -> FetchResult:
         res = await self.fetcher.fetch(url, **kw)
         self._archive(res, "list")
+        blocked = block_reason(res.status, res.body, res.content_type)
+        if blocked:
+            self.summary.blocked += 1
+            raise FetchError(url, f"blocked: {blocked}")
         return res
 
     async def _archive_robots(self, res: FetchResult) -> None:
@@ -235,7 +267,8 @@ class Crawl:
         while True:
             item, recheck = await queue.get()
             try:
-                await self._document(item, recheck)
+                if not self.stopping:
+                    await self._document(item, recheck)
             except Exception as exc:  # noqa: BLE001 - one bad document never stops the crawl
                 logger.exception("unexpected error on {}", item.url)
                 self._error(item.url, f"unexpected {type(exc).__name__}: {exc}")
@@ -252,24 +285,33 @@ class Crawl:
         self.summary.fetched += 1
         with session(self.engine) as s:
             cap = self._archive(res, "article", s)
-            outcome, warnings = self._store(s, cap, item, recheck)
+            outcome, warnings, metadata = self._store(s, cap, res.body, item, recheck)
             s.commit()
-        if outcome.startswith("error:"):
-            return self._error(item.url, outcome[len("error:"):])
+        if outcome.startswith("blocked:"):
+            self.summary.blocked += 1
+        if outcome.startswith(("error:", "blocked:")):
+            return self._error(item.url, outcome.split(":", 1)[1])
         for warning in warnings:
             logger.warning("{}: {}", item.url, warning)
+        if not metadata:
+            self.summary.no_metadata += 1
         if outcome in ("withdrawn", "gone"):
             self.summary.withdrawn += outcome == "withdrawn"
         else:
             setattr(self.summary, outcome, getattr(self.summary, outcome) + 1)
         self.progress("done", outcome=outcome)
 
-    def _store(self, s, cap, item: ListItem, recheck: bool) -> tuple[str, list[str]]:
+    def _store(self, s, cap, body: bytes, item: ListItem, recheck: bool) -> tuple[str, list[str], bool]:
+        """(outcome, parser warnings, had a metadata block) for one archived document page."""
         if cap.status in GONE and recheck:
-            return ("withdrawn" if mark_gone(s, item.url) else "gone"), []
+            return ("withdrawn" if mark_gone(s, item.url) else "gone"), [], True
+        blocked = block_reason(cap.status, body, header(cap, "content-type"))
+        if blocked:
+            cap.error = f"blocked: {blocked}"
+            return cap.error, [], True
         if cap.status != 200:
             cap.error = f"HTTP {cap.status}"
-            return f"error:{cap.error}", []
+            return f"error:{cap.error}", [], True
         try:
             with s.begin_nested():
                 outcome, _doc, parsed = process_capture(
@@ -278,22 +320,15 @@ class Crawl:
         except ParseError as exc:
             cap.error = f"parse error: {exc.reason}"
             s.add(cap)
-            return f"error:{cap.error}", []
-        return {NEW: "new", CHANGED: "changed"}.get(outcome, "unchanged"), parsed.record.get("warnings") or []
+            return f"error:{cap.error}", [], True
+        counter = {NEW: "new", CHANGED: "changed"}.get(outcome, "unchanged")
+        return counter, parsed.record.get("warnings") or [], bool(parsed.record.get("has_metadata", True))
 
     def _error(self, url: str, reason: str) -> None:
         self.summary.errors += 1
         self.summary.problems.append(f"{reason}: {url}")
         logger.error("document failed: {}: {}", reason, url)
         self.progress("done", outcome="error")
-
-
-def _health(sm: RunSummary) -> tuple[str, Optional[str]]:
-    if sm.status == "failed":
-        return "FAILING", sm.problems[0] if sm.problems else None
-    if sm.listed == 0:
-        return "EMPTY", "nothing listed"
-    return "OK", None
 
 
 async def crawl_source(cfg: Config, src: SourceConfig, engine: Engine, store: BlobStore,

@@ -77,10 +77,6 @@ def _huge(ctx: Context, size: int = 50_000_000, **_) -> Response:
     return Response(200, {"Content-Type": "text/html; charset=UTF-8"}, stream_size=int(size))
 
 
-def _no_metadata(ctx: Context, **_) -> None:
-    ctx.options["no_metadata"] = True
-
-
 def _reset(ctx: Context, **_) -> Response:
     return Response(0, action="reset")
 
@@ -96,12 +92,48 @@ def _delay(ctx: Context, seconds: float = 1.0, **_) -> None:
     time.sleep(float(seconds))
 
 
+def _option(name: str):
+    def handler(ctx: Context, **_) -> None:
+        ctx.options[name] = True
+    return handler
+
+
+_RUISHU_PAGE = """<!DOCTYPE html><html><head><meta content="{token}" id="9DhefwqGPrzGxEp9hPaoag">
+<script type="text/javascript">$_ts=window['$_ts'];if(!$_ts)$_ts={{}};$_ts.nsd=84736;$_ts.cd="qXqrrpAlEsqW";</script>
+<script type="text/javascript" charset="utf-8" src="/4QbVtADbnLVIc/d.FxJzG50F.cd.js" r='m'></script></head>
+<body><script type="text/javascript" r='m'>$_ts.l__(0);</script></body></html>"""
+
+
+def _challenge(ctx: Context, **_) -> Response:
+    """瑞数 (Rivers Security): HTTP 412, a meta token, an inline $_ts script, a cookie to mint."""
+    token = random.Random(f"{ctx.seed}:ts:{ctx.target}").randbytes(24).hex()
+    resp = html_response(412, _RUISHU_PAGE.format(token=token))
+    resp.headers["Set-Cookie"] = f"FSSBBIl1UgzbN7N80S={token[:32]}; Path=/; HttpOnly"
+    return resp
+
+
+def _wall(ctx: Context, **_) -> Response:
+    return html_response(403, "<html><head><title>403 Forbidden</title></head><body><h1>访问被拒绝</h1>"
+                              "<p>您的访问被拦截 (reason: GeoBL)。如有疑问请联系网站管理员。</p></body></html>")
+
+
+def _captcha(ctx: Context, **_) -> Response:
+    return html_response(200, "<html><head><title>安全验证</title></head><body><form action='/verify'>"
+                              "<p>访问过于频繁，请输入验证码后继续访问</p><img src='/captcha.jpg'>"
+                              "<input name='code'><button>提交</button></form></body></html>")
+
+
 FAULTS: dict[str, Callable[..., Response | None]] = {
+    "empty": _option("empty"),                 # columns list nothing (totalRecord 0)
+    "layout": _option("layout"),               # columns redesigned: no jpage unit, no datastore
+    "challenge": _challenge,
+    "wall": _wall,
+    "captcha": _captcha,
     "status": _status,
     "malformed-xml": _malformed_xml,
     "binary": _binary,
     "huge": _huge,
-    "no-metadata": _no_metadata,
+    "no-metadata": _option("no_metadata"),
     "reset": _reset,
     "truncate": _truncate,
     "delay": _delay,

@@ -80,7 +80,14 @@ def unit_block(col: Column, unit: int, docs: list[Doc], mobile: bool) -> str:
     return head + records + "\n" + crlf("</recordset>\n</datastore></script></div>") + script
 
 
-def column_page(col: Column, docs: list[Doc], maketime: str) -> str:
+def redesigned_list(col: Column, docs: list[Doc]) -> str:
+    """A column after a site redesign: a plain server-rendered list, no jpage unit, no datastore."""
+    rows = "".join(f'<li><a href="{d.url_paths()[0]}" title="{d.title}">{d.title}</a>'
+                   f'<span>{d.date.isoformat()}</span></li>\n' for d in docs[:20])
+    return f'<div class="new-list-2025"><ul>\n{rows}</ul><div class="pager">共{len(docs)}条</div></div>'
+
+
+def column_page(col: Column, docs: list[Doc], maketime: str, redesigned: bool = False) -> str:
     nav = "\n".join(f'<a href="/col/col{c.id}/index.html" class="list-group-item list-group-item-action '
                     f'col-sm-6 col-md-12">{c.name}</a>\n' for c in COLUMNS)
     top = crlf(f"""<!DOCTYPE html>
@@ -137,6 +144,8 @@ def column_page(col: Column, docs: list[Doc], maketime: str) -> str:
 <script language="javascript" src='/script/web_front.js'></script>
 </body>
 </html>""")
+    if redesigned:
+        return top + redesigned_list(col, docs) + mid + bottom
     return (top + unit_block(col, col.pc_unit, docs, False) + mid
             + unit_block(col, col.mobile_unit, docs, True) + bottom)
 

@@ -50,30 +50,34 @@ class Site:
         if path in ("/", "/index.html"):
             return html_response(200, pages.home_page())
         if path == "/module/web/jpage/dataproxy.jsp":
-            return self.dataproxy(params)
+            return self.dataproxy(params, ctx.options)
         if path == "/module/download/downfile.jsp":
             return self.attachment(params.get("filename", ""))
         if path == "/module/visitcount/visit.jsp":
             return html_response(200, "<html><body></body></html>")
         m = _COL.match(path)
         if m and int(m[1]) in _COLUMNS:
-            return self.column(_COLUMNS[int(m[1])])
+            return self.column(_COLUMNS[int(m[1])], ctx.options)
         m = _ART.match(path)
         if m:
             return self.article(path, int(m[4]), int(m[5]), ctx.options.get("no_metadata", False))
         return html_response(404, NOT_FOUND)
 
-    def column(self, col) -> Response:
-        key = ("col", self._key(), col.id)
+    def column(self, col, options: dict) -> Response:
+        empty, layout = bool(options.get("empty")), bool(options.get("layout"))
+        key = ("col", self._key(), col.id, empty, layout)
         if key not in self._cache:
             maketime = f"{DAY_STAMP[self._key()]} 09:25:38"
-            self._cache[key] = listing.column_page(col, self.column_docs(col.id), maketime).encode("utf-8")
+            docs = [] if empty else self.column_docs(col.id)
+            self._cache[key] = listing.column_page(col, docs, maketime, redesigned=layout).encode("utf-8")
         return Response(200, {"Content-Type": "text/html; charset=UTF-8"}, self._cache[key])
 
-    def dataproxy(self, params: dict) -> Response:
+    def dataproxy(self, params: dict, options: dict) -> Response:
         col = _COLUMNS.get(listing.to_int(params.get("columnid"), 0))
         unit = _UNITS.get(listing.to_int(params.get("unitid"), 0))
         docs = self.column_docs(col.id) if col is not None and unit is col else None
+        if docs is not None and options.get("empty"):
+            docs = []
         xml = listing.dataproxy_xml(docs, col.id if col else 0, params)
         return html_response(200, xml, "text/xml;charset=UTF-8")
 

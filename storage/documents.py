@@ -66,6 +66,9 @@ def apply_parse(s: Session, *, source_id: int, url: str, capture_id: int, parsed
     elif by_url is not None and doc is not None and by_url.id != doc.id:
         _add_flag(by_url, "url_moved_out")
         _add_flag(doc, "url_moved_in")
+    elif by_url is not None and doc is None and not parsed.index_no:
+        doc = by_url                      # the page lost its 索引号 (a template change): same document
+        _add_flag(doc, "index_no_missing_on_page")
     elif by_url is not None and doc is None:
         _add_flag(by_url, "index_no_changed")
 

@@ -24,12 +24,17 @@ class Source(SQLModel, table=True):
 
 
 class CrawlRun(SQLModel, table=True):
+    """The run ledger: one row per crawl run, and one per scheduled slot that did not run."""
     __tablename__ = "crawl_runs"
     id: Optional[int] = Field(default=None, primary_key=True)
     source_id: int = Field(foreign_key="sources.id", index=True)
-    trigger: str = "manual"            # manual | schedule | queue
+    trigger: str = "manual"            # manual | schedule | trigger | queue
     mode: str = "incremental"          # incremental | full
-    status: str = "running"            # running | ok | partial | failed | interrupted
+    status: str = "running"            # running | ok | partial | failed | interrupted | coalesced | skipped
+    scheduled_for: Optional[datetime] = Field(default=None, index=True)   # the due slot, for schedule runs
+    reason: Optional[str] = Field(default=None, sa_column=Column(Text))   # why skipped / coalesced / caught up
+    holder: Optional[str] = None       # the process that ran it (lease holder)
+    health: Optional[str] = None       # the source's health as this run left it
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: Optional[datetime] = None
     listed: int = 0
@@ -39,8 +44,43 @@ class CrawlRun(SQLModel, table=True):
     unchanged: int = 0
     withdrawn: int = 0
     errors: int = 0
+    blocked: int = 0                   # anti-bot answers (412 challenge, 403 wall, captcha)
+    no_metadata: int = 0               # documents parsed without a metadata block
+    layout_problems: int = 0           # list pages that did not look like their family
     requests: int = 0
     error: Optional[str] = Field(default=None, sa_column=Column(Text))
+
+
+class Lease(SQLModel, table=True):
+    """Who crawls a source now; lapses at expires_at unless the holder's heartbeat extends it."""
+    __tablename__ = "leases"
+    source_id: int = Field(foreign_key="sources.id", primary_key=True)
+    holder: str
+    acquired_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+
+
+class TriggerRequest(SQLModel, table=True):
+    """`xxgk trigger NAME`: a crawl asked of the running daemon."""
+    __tablename__ = "trigger_requests"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source_name: str = Field(index=True)
+    full: bool = False
+    requested_at: datetime = Field(default_factory=utcnow)
+    taken_at: Optional[datetime] = Field(default=None, index=True)
+    run_id: Optional[int] = None
+    outcome: Optional[str] = None
+
+
+class DaemonBeat(SQLModel, table=True):
+    """A running daemon's heartbeat, so `trigger` can say when no daemon is there to hear it."""
+    __tablename__ = "daemons"
+    holder: str = Field(primary_key=True)
+    pid: int
+    host: str
+    started_at: datetime = Field(default_factory=utcnow)
+    heartbeat_at: datetime = Field(default_factory=utcnow)
+    stopped_at: Optional[datetime] = None
 
 
 class Blob(SQLModel, table=True):

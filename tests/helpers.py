@@ -18,7 +18,7 @@ def path_regex(url: str) -> str:
 
 def write_config(tmp_path: Path, sim, **source) -> Path:
     opts = {"rate": 0, "concurrency": 4, "family": "hanweb-jpage", **source}
-    lines = ['[settings]', 'data_dir = "data"', 'retries = 2', 'timeout = 5', '',
+    lines = ['[settings]', 'data_dir = "data"', 'retries = 2', 'timeout = 5', 'backoff = 0.05', '',
              '[[sources]]', 'name = "kaihua"',
              "start_urls = [" + ", ".join(json.dumps(u) for u in sim.column_urls) + "]"]
     for key, value in opts.items():

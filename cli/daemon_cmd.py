@@ -1,0 +1,80 @@
+"""`xxgk daemon`, `xxgk trigger`, `xxgk runs`: the schedules, from the command line."""
+from __future__ import annotations
+
+import asyncio
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from cli.context import ctx_obj, err_console, fail, make_console, print_jsonl
+from schedules.daemon import Daemon, daemon_alive, request_trigger
+from schedules.ledger import runs as ledger_runs
+from scraper.config import ConfigError, load_config
+from scraper.crawl import COUNTERS
+
+out = make_console()
+
+
+def _iso(ts) -> Optional[str]:
+    return ts.isoformat(timespec="seconds").replace("+00:00", "Z") if ts else None
+
+
+def run_json(run, source: str) -> dict:
+    row = {"id": run.id, "source": source, "trigger": run.trigger, "mode": run.mode, "status": run.status,
+           "health": run.health, "scheduled_for": _iso(run.scheduled_for), "started_at": _iso(run.started_at),
+           "finished_at": _iso(run.finished_at), "reason": run.reason}
+    row.update({k: getattr(run, k) for k in COUNTERS})
+    row["error"] = run.error
+    return row
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def daemon(ctx: typer.Context) -> None:
+        """Run every enabled source on its schedule until SIGTERM/SIGINT (graceful stop); SIGHUP reloads."""
+        app_ctx = ctx_obj(ctx)
+        cfg_path = app_ctx.config_path
+
+        def load():
+            return load_config(cfg_path)
+
+        _ = app_ctx.config              # fail early on a bad config
+        code = asyncio.run(Daemon(load, app_ctx.engine, app_ctx.store).run())
+        raise typer.Exit(code)
+
+    @app.command()
+    def trigger(ctx: typer.Context, name: str = typer.Argument(..., metavar="NAME"),
+                full: bool = typer.Option(False, "--full", help="Ask for a full crawl.")) -> None:
+        """Ask a running daemon to crawl NAME now (queued; returns at once)."""
+        app_ctx = ctx_obj(ctx)
+        try:
+            app_ctx.config.source(name)
+        except ConfigError as exc:
+            raise fail(str(exc))
+        req = request_trigger(app_ctx.engine, name, full)
+        beat = daemon_alive(app_ctx.engine)
+        if beat:
+            err_console.print(f"queued crawl of {name} (request {req}); daemon {beat.holder} starts it within 2 s")
+        else:
+            err_console.print(f"[yellow]queued crawl of {name} (request {req}), but no daemon is running:[/] "
+                              f"it starts when `xxgk daemon` does; `xxgk crawl {name}` runs it now")
+
+    @app.command()
+    def runs(ctx: typer.Context, name: Optional[str] = typer.Argument(None, metavar="[NAME]"),
+             limit: int = typer.Option(50, "--limit", min=1, help="At most N runs."),
+             json_out: bool = typer.Option(False, "--json", help="JSON Lines, newest first.")) -> None:
+        """The run ledger: every run and every scheduled slot (ran, coalesced, skipped), newest first."""
+        app_ctx = ctx_obj(ctx)
+        rows = ledger_runs(app_ctx.engine, name, limit)
+        if json_out:
+            return print_jsonl(run_json(r, src) for r, src in rows)
+        table = Table()
+        for col in ("id", "source", "trigger", "status", "health", "slot", "started", "listed", "new",
+                    "changed", "errors", "note"):
+            table.add_column(col, overflow="fold")
+        for r, src in rows:
+            note = r.reason or (r.error or "").split("\n")[0]
+            table.add_row(str(r.id), src, r.trigger, r.status, r.health or "", _iso(r.scheduled_for) or "",
+                          _iso(r.started_at), str(r.listed), str(r.new), str(r.changed), str(r.errors), note)
+        out.print(table)

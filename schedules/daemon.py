@@ -1,0 +1,287 @@
+"""The daemon: APScheduler runs every source on its schedule; the ledger remembers every slot.
+
+- Jobs live in memory; what was missed while the daemon was down is decided from the run ledger
+  (not from an APScheduler job store, which erases missed runs on restart), per `on_missed`.
+- A scheduled job only *asks* for a run; `start` decides: run, or skip (overlap, disabled,
+  blocked), each decision a ledger row. One run per source at a time (plus the database lease
+  across processes); at most `max_parallel_sources` at once.
+- `xxgk trigger` rows are polled twice a second. SIGHUP reloads the config without dropping runs;
+  SIGTERM/SIGINT stop scheduling, let in-flight documents finish within the grace period, and
+  leave the runs recorded as interrupted.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import socket
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Optional
+
+from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from loguru import logger
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from schedules.health import BLOCKED
+from schedules.ledger import as_utc, last_slot, mark_stale_runs, missed_slots, record_slot
+from schedules.runner import SourceBusy, SourceRun, new_holder
+from scraper.config import Config, ConfigError, SourceConfig, parse_schedule
+from scraper.crawl import ensure_source
+from storage.archive import BlobStore
+from storage.db import session
+from storage.models import CrawlRun, DaemonBeat, Source, TriggerRequest, utcnow
+
+POLL_SECONDS = 0.5
+BEAT_SECONDS = 2.0
+BEAT_FRESH = timedelta(seconds=10)
+
+
+def make_trigger(src: SourceConfig, tz: str, anchor: Optional[datetime] = None):
+    kind, value = parse_schedule(src.schedule, tz)
+    if kind == "interval":
+        return IntervalTrigger(seconds=value, start_date=anchor or datetime.now(timezone.utc), timezone=tz)
+    return value
+
+
+def daemon_alive(engine: Engine) -> Optional[DaemonBeat]:
+    with session(engine) as s:
+        return s.exec(select(DaemonBeat).where(DaemonBeat.heartbeat_at >= utcnow() - BEAT_FRESH,
+                                               DaemonBeat.stopped_at.is_(None))).first()
+
+
+class Daemon:
+    def __init__(self, load: Callable[[], Config], engine: Engine, store: BlobStore):
+        self.load, self.engine, self.store = load, engine, store
+        self.cfg = load()
+        self.holder = new_holder("daemon")
+        self.running: dict[str, SourceRun] = {}
+        self.tasks: set[asyncio.Task] = set()
+        self._slots: dict[str, list[datetime]] = {}
+        self._triggers: dict[str, tuple] = {}
+
+    # -- life cycle ---------------------------------------------------------------------------
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        self.stopping = asyncio.Event()
+        self.parallel = asyncio.Semaphore(self.cfg.settings.max_parallel_sources)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stopping.set)
+        loop.add_signal_handler(signal.SIGHUP, self.reload)
+        closed = mark_stale_runs(self.engine)
+        if closed:
+            logger.warning("closed {} runs left running by a dead process (recorded as interrupted)", closed)
+        self.scheduler = AsyncIOScheduler(timezone=self.cfg.settings.timezone, job_defaults={
+            "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+        self.scheduler.add_listener(self._submitted, EVENT_JOB_SUBMITTED)
+        self.scheduler.start(paused=True)
+        self._install(self.cfg)
+        self._catch_up()
+        self.scheduler.resume()
+        helpers = [asyncio.create_task(self._beat()), asyncio.create_task(self._poll_triggers())]
+        logger.info("daemon {} running {} scheduled sources", self.holder,
+                    sum(1 for s in self.cfg.sources if s.schedule))
+        await self.stopping.wait()
+        await self._shutdown(helpers)
+        return 0
+
+    async def _shutdown(self, helpers: list[asyncio.Task]) -> None:
+        logger.info("stopping: no new runs; in-flight documents get {}s", self.cfg.settings.grace_seconds)
+        self.scheduler.shutdown(wait=False)
+        for run in self.running.values():
+            run.stop()
+        pending = {t for t in self.tasks if not t.done()}
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=self.cfg.settings.grace_seconds)
+            for t in late:
+                t.cancel()
+            if late:
+                await asyncio.wait(late, timeout=5)
+        for h in helpers:
+            h.cancel()
+        self._write_beat(stopped=True)   # the last beat stays: the next daemon reads "up until" from it
+        logger.info("daemon stopped")
+
+    def reload(self) -> None:
+        try:
+            cfg = self.load()
+        except ConfigError as exc:
+            logger.error("SIGHUP: config not reloaded, keeping the running one: {}", exc)
+            return
+        self.cfg = cfg
+        self._install(cfg)
+        logger.info("SIGHUP: config reloaded ({} sources)", len(cfg.sources))
+
+    # -- schedules ----------------------------------------------------------------------------
+    def _install(self, cfg: Config) -> None:
+        """Make the scheduler's jobs match the config; unchanged jobs keep their next run time."""
+        tz = cfg.settings.timezone
+        wanted = {s.name: s for s in cfg.sources if s.schedule}
+        for job in self.scheduler.get_jobs():
+            if job.id not in wanted:
+                job.remove()
+                self._triggers.pop(job.id, None)
+        for name, src in wanted.items():
+            key = (src.schedule, tz)
+            if self._triggers.get(name) == key:
+                continue
+            self._triggers[name] = key
+            trigger = make_trigger(src, tz)
+            if self.scheduler.get_job(name):
+                self.scheduler.reschedule_job(name, trigger=trigger)
+            else:
+                self.scheduler.add_job(self._due, trigger, id=name, args=[name], name=name)
+
+    def _submitted(self, event: JobSubmissionEvent) -> None:
+        self._slots[event.job_id] = list(event.scheduled_run_times)
+
+    async def _due(self, name: str) -> None:
+        slots = self._slots.pop(name, None) or [datetime.now(timezone.utc)]
+        self.start(name, "schedule", slots=slots)
+
+    def _catch_up(self) -> None:
+        """Slots due while the daemon was down, from the ledger: run once (coalesced) or skip."""
+        now = datetime.now(timezone.utc)
+        up_until = self._previous_daemon_seen()
+        for src in self.cfg.sources:
+            if not src.schedule:
+                continue
+            source_id = ensure_source(self.engine, src)
+            last = as_utc(last_slot(self.engine, source_id)) or up_until
+            if last is None:
+                continue
+            slots, cut = missed_slots(make_trigger(src, self.cfg.settings.timezone, anchor=last), last, now)
+            if not slots:
+                continue
+            why = f"{len(slots)}{'+' if cut else ''} slot(s) missed while the daemon was down"
+            if src.on_missed == "skip":
+                for slot in slots:
+                    record_slot(self.engine, source_id, "skipped", slot, f"{why}; on_missed = skip")
+                logger.warning("{}: {} skipped (on_missed = skip)", src.name, why)
+            else:
+                logger.warning("{}: {}; running once now", src.name, why)
+                self.start(src.name, "schedule", slots=slots, reason=f"catch-up: {why}")
+
+    # -- runs ---------------------------------------------------------------------------------
+    def start(self, name: str, trigger: str, slots: Optional[list[datetime]] = None,
+              full: bool = False, reason: Optional[str] = None) -> str:
+        """Start a run of `name` unless it must be skipped; every decision leaves a ledger row."""
+        try:
+            src = self.cfg.source(name)
+        except ConfigError:
+            return "unknown source"
+        source_id = ensure_source(self.engine, src)
+        slot = slots[-1] if slots else None
+        for older in (slots or [])[:-1]:
+            record_slot(self.engine, source_id, "coalesced", older, f"coalesced into the run for {slot:%Y-%m-%d %H:%M:%S%z}")
+        skip = self._skip_reason(src, source_id, trigger)
+        if skip:
+            record_slot(self.engine, source_id, "skipped", slot, skip, trigger=trigger)
+            logger.info("{}: {} run skipped: {}", name, trigger, skip)
+            return f"skipped: {skip}"
+        run = SourceRun(self.cfg, src, self.engine, self.store, holder=self.holder, trigger=trigger,
+                        full=full, scheduled_for=slot, reason=reason)
+        self.running[name] = run
+        task = asyncio.create_task(self._execute(name, run, src.jitter if trigger == "schedule" else 0))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return "started"
+
+    def _skip_reason(self, src: SourceConfig, source_id: int, trigger: str) -> Optional[str]:
+        if self.stopping.is_set():
+            return "daemon stopping"
+        if not src.enabled:
+            return "disabled"
+        if src.name in self.running:
+            return "overlap: the previous run of this source is still going"
+        if trigger == "schedule" and self._cooling_down(source_id):
+            return f"blocked: the source answered with anti-bot walls; cooling down {self.cfg.settings.blocked_cooldown:.0f}s"
+        return None
+
+    def _cooling_down(self, source_id: int) -> bool:
+        with session(self.engine) as s:
+            src = s.get(Source, source_id)
+            if src is None or src.health != BLOCKED:
+                return False
+            last = s.exec(select(CrawlRun.finished_at).where(
+                CrawlRun.source_id == source_id, CrawlRun.health == BLOCKED).order_by(CrawlRun.id.desc())).first()
+        last = as_utc(last)
+        return last is not None and datetime.now(timezone.utc) - last < timedelta(
+            seconds=self.cfg.settings.blocked_cooldown)
+
+    async def _execute(self, name: str, run: SourceRun, jitter: float) -> None:
+        try:
+            async with self.parallel:
+                if jitter:
+                    await asyncio.sleep(random.uniform(0, jitter))
+                await run.run()
+        except SourceBusy as busy:
+            source_id = ensure_source(self.engine, run.src)
+            record_slot(self.engine, source_id, "skipped", run.crawl_kw.get("scheduled_for"),
+                        f"overlap: {busy}", trigger=run.crawl_kw.get("trigger", "schedule"))
+            logger.info("{}: skipped: {}", name, busy)
+        except Exception:  # noqa: BLE001 - the daemon outlives any one run
+            logger.exception("run of {} crashed", name)
+        finally:
+            self.running.pop(name, None)
+
+    # -- triggers and heartbeat ---------------------------------------------------------------
+    async def _poll_triggers(self) -> None:
+        while True:
+            try:
+                self._take_triggers()
+            except Exception:  # noqa: BLE001
+                logger.exception("trigger poll failed")
+            await asyncio.sleep(POLL_SECONDS)
+
+    def _take_triggers(self) -> None:
+        with session(self.engine) as s:
+            pending = list(s.exec(select(TriggerRequest).where(TriggerRequest.taken_at.is_(None))
+                                  .order_by(TriggerRequest.id)))
+        for req in pending:
+            with self.engine.begin() as conn:   # claim it: exactly one daemon takes a request
+                claimed = conn.execute(update(TriggerRequest.__table__).where(
+                    TriggerRequest.__table__.c.id == req.id, TriggerRequest.__table__.c.taken_at.is_(None))
+                    .values(taken_at=utcnow())).rowcount
+            if not claimed:
+                continue
+            outcome = self.start(req.source_name, "trigger", full=req.full,
+                                 reason=f"xxgk trigger (request {req.id})")
+            with session(self.engine) as s:
+                row = s.get(TriggerRequest, req.id)
+                row.outcome = outcome
+                s.add(row)
+                s.commit()
+            logger.info("trigger {} for {}: {}", req.id, req.source_name, outcome)
+
+    def _previous_daemon_seen(self) -> Optional[datetime]:
+        """When a daemon last ran here: the anchor for sources that never had a slot."""
+        with session(self.engine) as s:
+            return as_utc(s.exec(select(DaemonBeat.heartbeat_at).where(DaemonBeat.holder != self.holder)
+                                 .order_by(DaemonBeat.heartbeat_at.desc())).first())
+
+    def _write_beat(self, stopped: bool = False) -> None:
+        with session(self.engine) as s:
+            beat = s.get(DaemonBeat, self.holder) or DaemonBeat(
+                holder=self.holder, pid=os.getpid(), host=socket.gethostname())
+            beat.heartbeat_at = utcnow()
+            beat.stopped_at = beat.heartbeat_at if stopped else None
+            s.add(beat)
+            s.commit()
+
+    async def _beat(self) -> None:
+        while True:
+            self._write_beat()
+            await asyncio.sleep(BEAT_SECONDS)
+
+
+def request_trigger(engine: Engine, name: str, full: bool = False) -> int:
+    with session(engine) as s:
+        req = TriggerRequest(source_name=name, full=full)
+        s.add(req)
+        s.commit()
+        return req.id

@@ -1,0 +1,97 @@
+"""One run of one source under its lease: the path every crawl takes (foreground, daemon, trigger).
+
+The lease makes a source crawled by one process at a time, across processes; the heartbeat keeps
+it while the crawl lives; health is assessed from the run and the runs before it.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import uuid
+from datetime import datetime
+from typing import Optional
+
+from loguru import logger
+from sqlalchemy.engine import Engine
+
+from schedules.health import OK, assess
+from schedules.ledger import mark_stale_runs, previous_runs
+from scraper.config import Config, SourceConfig
+from scraper.crawl import Crawl, RunSummary, ensure_source
+from storage.archive import BlobStore
+from storage.db import session
+from storage.leases import acquire, holder_of, release, renew
+from storage.models import CrawlRun, Source
+
+EXIT_BUSY = 3
+
+
+def new_holder(role: str = "crawl") -> str:
+    """A name unique to this process: host, pid and a random tag."""
+    return f"{socket.gethostname()}:{os.getpid()}:{role}:{uuid.uuid4().hex[:6]}"
+
+
+class SourceBusy(Exception):
+    def __init__(self, source: str, holder: str, until: Optional[datetime]):
+        when = f" (lease until {until:%Y-%m-%d %H:%M:%S}Z)" if until else ""
+        super().__init__(f"source {source!r} is being crawled by {holder}{when}")
+        self.source, self.holder = source, holder
+
+
+class SourceRun:
+    """Acquire the lease, crawl, heartbeat, assess health, release. `stop()` ends it gracefully."""
+
+    def __init__(self, cfg: Config, src: SourceConfig, engine: Engine, store: BlobStore, *,
+                 holder: str, **crawl_kw):
+        self.cfg, self.src, self.engine, self.store = cfg, src, engine, store
+        self.holder, self.crawl_kw = holder, crawl_kw
+        self.crawl: Optional[Crawl] = None
+        self.stopped = False
+
+    def stop(self) -> None:
+        self.stopped = True
+        if self.crawl:
+            self.crawl.stop()
+
+    async def run(self, wait: bool = False) -> RunSummary:
+        source_id = ensure_source(self.engine, self.src)
+        ttl = self.cfg.settings.lease_seconds
+        while (busy := acquire(self.engine, source_id, self.holder, ttl)) is not None:
+            if not wait or self.stopped:
+                held = holder_of(self.engine, source_id)
+                raise SourceBusy(self.src.name, busy, held[1] if held else None)
+            await asyncio.sleep(min(1.0, ttl / 4))
+        beat = asyncio.create_task(self._heartbeat(source_id, ttl))
+        try:
+            mark_stale_runs(self.engine, source_id)
+            self.crawl = Crawl(self.cfg, self.src, self.engine, self.store, holder=self.holder,
+                               **self.crawl_kw)
+            if self.stopped:
+                self.crawl.stop()
+            summary = await self.crawl.run()
+        finally:
+            beat.cancel()
+            release(self.engine, source_id, self.holder)
+        self._health(source_id, summary)
+        return summary
+
+    async def _heartbeat(self, source_id: int, ttl: float) -> None:
+        while True:
+            await asyncio.sleep(ttl / 3)
+            if not renew(self.engine, source_id, self.holder, ttl):
+                logger.error("lost the lease on {} (another process took it after a stall)", self.src.name)
+
+    def _health(self, source_id: int, summary: RunSummary) -> None:
+        earlier = previous_runs(self.engine, source_id, summary.run_id)
+        with session(self.engine) as s:
+            run = s.get(CrawlRun, summary.run_id)
+            state, reason = assess(run, earlier)
+            run.health = state
+            src = s.get(Source, source_id)
+            src.health, src.health_reason = state, reason
+            s.add_all([run, src])
+            s.commit()
+        summary.health = state
+        if state != OK:
+            logger.warning("source {} is {}: {}", self.src.name, state, reason)

@@ -1,0 +1,39 @@
+"""Anti-bot answers (field guide §4): recognised, archived as evidence, never parsed as documents."""
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from scraper.decode import decode_html
+
+_RUISHU = re.compile(rb"\$_ts\s*=|FSSBBIl1UgzbN7N80|MmEwMD=|_\$[a-zA-Z]{2}\s*=")
+_CAPTCHA = re.compile("验证码|滑动验证|安全验证|人机验证|请完成验证|访问过于频繁|访问受限|captcha", re.I)
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.S | re.I)
+_TAGS = re.compile(r"<[^>]+>")
+_SCRIPTS = re.compile(r"<(script|style)[^>]*>.*?</\1>", re.S | re.I)
+_WAF = re.compile("GeoBL|Web应用防火墙|网站防火墙|您的访问被拦截|云堤|安全狗|访问被拒绝|Access Denied|"
+                  "Forbidden|非法请求", re.I)
+
+
+def block_reason(status: int, body: bytes, content_type: Optional[str] = None) -> Optional[str]:
+    """Why this response is an anti-bot wall, or None when it looks like a real answer."""
+    head = body[:20000]
+    if status in (412, 521) or (status in (200, 202) and _RUISHU.search(head) and len(body) < 50000):
+        return f"HTTP {status} JavaScript cookie challenge (瑞数-style)"
+    text = decode_html(head, content_type)[0]
+    if status in (403, 405, 429, 503) and _WAF.search(text):
+        return f"HTTP {status} firewall wall"
+    if status == 403:
+        return "HTTP 403 wall"
+    if status == 200 and len(body) < 60000 and _is_captcha(text):
+        return "captcha page"
+    return None
+
+
+def _is_captcha(text: str) -> bool:
+    """A page whose title, or whose whole (short) visible text, is about verifying the visitor."""
+    title = _TITLE.search(text)
+    if title and _CAPTCHA.search(title.group(1)):
+        return True
+    visible = _TAGS.sub(" ", _SCRIPTS.sub(" ", text))
+    return len(visible.split()) < 60 and len("".join(visible.split())) < 600 and bool(_CAPTCHA.search(visible))

@@ -1,0 +1,22 @@
+"""Migrations carry existing data forward (an archive made by an older version keeps working)."""
+from alembic import command
+from sqlalchemy import text
+
+from storage.db import alembic_config, make_engine, open_database
+
+
+def test_upgrade_from_the_first_schema_keeps_rows(tmp_path):
+    url = f"sqlite:///{tmp_path}/m.db"
+    engine = make_engine(url)
+    cfg = alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        conn.execute(text("INSERT INTO sources (name, health, created_at) VALUES ('a', 'OK', '2025-01-01')"))
+        conn.execute(text("INSERT INTO crawl_runs (source_id, trigger, mode, status, started_at, listed, fetched,"
+                          " new, changed, unchanged, withdrawn, errors, requests)"
+                          " VALUES (1, 'manual', 'full', 'ok', '2025-01-01', 5, 5, 5, 0, 0, 0, 0, 6)"))
+    engine = open_database(url)
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT listed, blocked, scheduled_for FROM crawl_runs")).one()
+    assert tuple(row) == (5, 0, None)
