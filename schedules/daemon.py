@@ -34,6 +34,7 @@ from scraper.config import Config, ConfigError, SourceConfig, parse_schedule
 from scraper.crawl import ensure_source
 from storage.archive import BlobStore
 from storage.db import session
+from storage.journal import recover
 from storage.models import CrawlRun, DaemonBeat, Source, TriggerRequest, utcnow
 
 POLL_SECONDS = 0.5
@@ -75,6 +76,7 @@ class Daemon:
         closed = mark_stale_runs(self.engine)
         if closed:
             logger.warning("closed {} runs left running by a dead process (recorded as interrupted)", closed)
+        recover(self.engine, self.store, self.cfg.data_dir / "journal")
         self.scheduler = AsyncIOScheduler(timezone=self.cfg.settings.timezone, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
         self.scheduler.add_listener(self._submitted, EVENT_JOB_SUBMITTED)

@@ -21,6 +21,7 @@ from scraper.config import Config, SourceConfig
 from scraper.crawl import Crawl, RunSummary, ensure_source
 from storage.archive import BlobStore
 from storage.db import session
+from storage.journal import recover
 from storage.leases import acquire, holder_of, release, renew
 from storage.models import CrawlRun, Source
 
@@ -65,6 +66,7 @@ class SourceRun:
         beat = asyncio.create_task(self._heartbeat(source_id, ttl))
         try:
             mark_stale_runs(self.engine, source_id)
+            recover(self.engine, self.store, self.cfg.data_dir / "journal")
             self.crawl = Crawl(self.cfg, self.src, self.engine, self.store, holder=self.holder,
                                **self.crawl_kw)
             if self.stopped:

@@ -20,7 +20,7 @@ from sqlmodel import select
 from scraper.blocking import block_reason
 from scraper.config import Config, SourceConfig
 from scraper.decode import decode_html
-from scraper.fetch import FetchError, FetchPolicy, FetchResult, Fetcher
+from scraper.fetch import BadAnswer, FetchError, FetchPolicy, FetchResult, Fetcher
 from scraper.parse import ParseError
 from scraper.portals import ListItem, ListProblem, Portal, detect, portal_class
 from scraper.process import process_capture
@@ -28,9 +28,12 @@ from storage.archive import BlobStore
 from storage.captures import archive_response, header
 from storage.db import session
 from storage.documents import NEW, CHANGED, known_listing, live_urls, mark_gone, touch_url
+from storage.journal import JournaledStore
 from storage.models import CrawlRun, Source, utcnow
 
 STOP_AFTER = 10
+RETRY_PASSES = 2          # failed documents are tried again at the end of the run, this many times
+BLOCKED_STREAK = 10       # this many anti-bot answers in a row end the run (politeness)
 GONE = {404, 410}
 UNFINISHED = ("running", "interrupted", "failed")
 COUNTERS = ("listed", "fetched", "new", "changed", "unchanged", "withdrawn", "errors", "blocked",
@@ -90,14 +93,20 @@ class Crawl:
             user_agent=st.user_agent, timeout=st.timeout, max_body_bytes=st.max_body_bytes,
             retries=st.retries, backoff=st.backoff, obey_robots=src.obey_robots, rate=src.rate,
             concurrency=src.concurrency,
-            allowed_hosts=frozenset(urlsplit(u).hostname for u in src.start_urls))
+            allowed_hosts=frozenset(urlsplit(u).hostname for u in src.start_urls),
+            wall_check=lambda res: block_reason(res.status, res.body, res.content_type))
         self.source_id = ensure_source(engine, src)
         self.listed_urls: set[str] = set()
         self.list_problems = 0
+        self.failed: dict[str, tuple[ListItem, bool, str]] = {}    # url -> (item, recheck, why)
+        self.blocked_streak = 0
+        self.abort: Optional[str] = None
 
-    def stop(self) -> None:
-        """Stop gracefully: no more listing, queued documents dropped, in-flight ones finish."""
+    def stop(self, abort: Optional[str] = None) -> None:
+        """Stop gracefully: no more listing, queued documents dropped, in-flight ones finish.
+        With `abort` (a reason) the run counts as failed rather than interrupted."""
         self.stopping = True
+        self.abort = self.abort or abort
 
     def _resuming(self) -> bool:
         """After a run that did not finish, walk the lists past the known items (no early stop)."""
@@ -117,6 +126,8 @@ class Crawl:
             self.run_id = run.id
         self.summary = RunSummary(run.id, self.src.name, run.mode)
         self.summary.resumed = not self.full and self._resuming()
+        journal = JournaledStore(self.store, self.cfg.data_dir / "journal" / f"run-{run.id}.journal")
+        self.store = journal
         started = time.monotonic()
         fatal: Optional[str] = None
         try:
@@ -131,6 +142,7 @@ class Crawl:
                         for url in self._unlisted():
                             await queue.put((ListItem(url), True))
                     await queue.join()
+                    await self._retry_failed(queue)
                 finally:
                     for w in workers:
                         w.cancel()
@@ -138,24 +150,49 @@ class Crawl:
                 self.summary.requests = self.fetcher.requests
         except asyncio.CancelledError:
             self._finish("interrupted", started, "cancelled")
+            journal.close()
             raise
         except Exception as exc:  # noqa: BLE001 - a run never dies silently: record, then report
             logger.exception("crawl of {} failed", self.src.name)
             fatal = f"{type(exc).__name__}: {exc}"
         status = self._status(fatal)
         self._finish(status, started, fatal)
+        journal.close()               # every blob of this run now has its rows
+        self.store = journal.store
         return self.summary
 
     def _status(self, fatal: Optional[str]) -> str:
+        self.summary.errors = len(self.failed)
+        if self.abort:
+            self.summary.problems.append(self.abort)
+            return "failed"
         if self.stopping:
             return "interrupted"
         if fatal or (self.list_problems and not self.summary.listed):
             return "failed"
         return "partial" if (self.summary.errors or self.list_problems) else "ok"
 
+    async def _retry_failed(self, queue: asyncio.Queue) -> None:
+        """Transient failures (network, 5xx, walls, broken bodies) get more chances, later."""
+        for n in range(RETRY_PASSES):
+            again = [(item, recheck) for item, recheck, why in self.failed.values()
+                     if not why.startswith("robots.txt")]
+            walled = sum(1 for _i, _r, why in self.failed.values() if why.startswith("blocked:"))
+            if not again or self.stopping or walled * 2 >= len(again) >= 3:
+                return
+            logger.info("{}: retrying {} failed documents (pass {})", self.src.name, len(again), n + 1)
+            await asyncio.sleep(self.policy.backoff * 4 * (n + 1))
+            for item, recheck in again:
+                del self.failed[item.url]
+                await queue.put((item, recheck))
+            await queue.join()
+
     def _finish(self, status: str, started: float, error: Optional[str]) -> None:
         sm = self.summary
         sm.status, sm.seconds = status, round(time.monotonic() - started, 3)
+        for url, (_item, _recheck, why) in self.failed.items():
+            logger.error("document failed: {}: {}", why, url)
+            sm.problems.append(f"{why}: {url}")
         if error:
             sm.problems.append(error)
         with session(self.engine) as s:
@@ -209,7 +246,7 @@ class Crawl:
 
     async def _portal(self, column: str) -> Optional[Portal]:
         if self.src.family:
-            return portal_class(self.src.family)(column, self._fetch_list, self.max_pages)
+            return portal_class(self.src.family)(column, self._fetch_list, self.max_pages, self.policy.backoff)
         try:
             res = await self._fetch_list(column)
         except FetchError as exc:
@@ -221,7 +258,7 @@ class Crawl:
                           "(looked for Hanweb jcms dataproxy.jsp / <datastore> / .jpage()); set family",
                           layout=True)
             return None
-        return cls(column, self._fetch_list, self.max_pages)
+        return cls(column, self._fetch_list, self.max_pages, self.policy.backoff)
 
     def _unlisted(self) -> list[str]:
         with session(self.engine) as s:
@@ -271,26 +308,30 @@ class Crawl:
                     await self._document(item, recheck)
             except Exception as exc:  # noqa: BLE001 - one bad document never stops the crawl
                 logger.exception("unexpected error on {}", item.url)
-                self._error(item.url, f"unexpected {type(exc).__name__}: {exc}")
+                self._error(item, recheck, f"unexpected {type(exc).__name__}: {exc}")
             finally:
                 queue.task_done()
 
     async def _document(self, item: ListItem, recheck: bool) -> None:
-        """Fetch one document page; archive it, parse it from the archive, store it: one transaction."""
-        try:
-            res = await self.fetcher.fetch(item.url)
-        except FetchError as exc:
-            self._error(item.url, exc.reason)
-            return
-        self.summary.fetched += 1
-        with session(self.engine) as s:
-            cap = self._archive(res, "article", s)
-            outcome, warnings, metadata = self._store(s, cap, res.body, item, recheck)
-            s.commit()
+        """Fetch one document page; archive it, parse it from the archive, store it: one transaction.
+
+        A bad answer that is not a network error (those the fetcher already retried) — a binary or
+        oversized body, a redirect loop, an error page — is asked for again a few times first."""
+        for attempt in range(self.policy.retries + 1):
+            outcome, warnings, metadata = await self._attempt(item, recheck)
+            failed = outcome.startswith(("error:", "blocked:", "fetch:"))
+            if not outcome.startswith("error:") or self.stopping:
+                break               # network errors and walls were already retried by the fetcher
+            await asyncio.sleep(self.policy.backoff * 2 ** attempt)
         if outcome.startswith("blocked:"):
             self.summary.blocked += 1
-        if outcome.startswith(("error:", "blocked:")):
-            return self._error(item.url, outcome.split(":", 1)[1])
+            self.blocked_streak += 1
+            if self.blocked_streak >= BLOCKED_STREAK:
+                self.stop(f"stopped after {BLOCKED_STREAK} anti-bot answers in a row")
+        else:
+            self.blocked_streak = 0
+        if failed:
+            return self._error(item, recheck, outcome.split(":", 1)[1] if not outcome.startswith("blocked:") else outcome)
         for warning in warnings:
             logger.warning("{}: {}", item.url, warning)
         if not metadata:
@@ -300,6 +341,20 @@ class Crawl:
         else:
             setattr(self.summary, outcome, getattr(self.summary, outcome) + 1)
         self.progress("done", outcome=outcome)
+
+    async def _attempt(self, item: ListItem, recheck: bool) -> tuple[str, list[str], bool]:
+        try:
+            res = await self.fetcher.fetch(item.url)
+        except BadAnswer as exc:
+            return f"error:{exc.reason}", [], True
+        except FetchError as exc:
+            return f"fetch:{exc.reason}", [], True
+        self.summary.fetched += 1
+        with session(self.engine) as s:
+            cap = self._archive(res, "article", s)
+            result = self._store(s, cap, res.body, item, recheck)
+            s.commit()
+        return result
 
     def _store(self, s, cap, body: bytes, item: ListItem, recheck: bool) -> tuple[str, list[str], bool]:
         """(outcome, parser warnings, had a metadata block) for one archived document page."""
@@ -324,10 +379,11 @@ class Crawl:
         counter = {NEW: "new", CHANGED: "changed"}.get(outcome, "unchanged")
         return counter, parsed.record.get("warnings") or [], bool(parsed.record.get("has_metadata", True))
 
-    def _error(self, url: str, reason: str) -> None:
-        self.summary.errors += 1
-        self.summary.problems.append(f"{reason}: {url}")
-        logger.error("document failed: {}: {}", reason, url)
+    def _error(self, item: ListItem, recheck: bool, reason: str) -> None:
+        """Remember a failed document; the end-of-run passes try it again, the rest are errors."""
+        self.failed[item.url] = (item, recheck, reason)
+        self.summary.errors = len(self.failed)
+        logger.warning("document failed (retried at the end of the run): {}: {}", reason, item.url)
         self.progress("done", outcome="error")
 
 

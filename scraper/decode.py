@@ -89,11 +89,23 @@ def _detect(body: bytes) -> tuple[str, str] | None:
     if text is not None:
         return text, "utf-8"
     best = charset_normalizer.from_bytes(body, cp_isolation=_DETECT_CANDIDATES).best()
-    if best is None:
-        return None
-    encoding = canonical_encoding(best.encoding)
-    text = _try(body, encoding)
-    return (text, encoding) if text is not None else None
+    if best is not None:
+        encoding = canonical_encoding(best.encoding)
+        text = _try(body, encoding)
+        if text is not None:
+            return text, encoding
+    return _least_damaged(body)
+
+
+def _least_damaged(body: bytes) -> tuple[str, str] | None:
+    """Undeclared bytes with a few invalid sequences: the candidate needing fewest replacements,
+    if it needs at most one per 100 bytes (a stray byte must not garble a whole GBK page)."""
+    scored = []
+    for encoding in ("utf-8", "gb18030"):
+        text = body.decode(encoding, "replace")
+        scored.append((text.count("\ufffd"), encoding, text))
+    bad, encoding, text = min(scored)
+    return (text, f"{encoding}-replace") if bad * _MAX_BAD_RATIO <= len(body) else None
 
 
 def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:

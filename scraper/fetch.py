@@ -35,7 +35,11 @@ class RobotsDisallowed(FetchError):
     pass
 
 
-class TooLarge(FetchError):
+class BadAnswer(FetchError):
+    """The server answered, but not with something to keep: too large, redirected astray."""
+
+
+class TooLarge(BadAnswer):
     pass
 
 
@@ -96,6 +100,7 @@ class FetchPolicy:
     rate: float = 1.0
     concurrency: int = 2
     allowed_hosts: Optional[frozenset[str]] = None   # None: any host
+    wall_check: Optional[Callable[["FetchResult"], Optional[str]]] = None   # anti-bot answer? retried
 
 
 RobotsHook = Callable[[FetchResult], Awaitable[None]]
@@ -185,7 +190,7 @@ class Fetcher:
                 return res
             hops += 1
             if hops > MAX_REDIRECTS:
-                raise FetchError(url, f"more than {MAX_REDIRECTS} redirects (loop?)")
+                raise BadAnswer(url, f"more than {MAX_REDIRECTS} redirects (loop?)")
             current = urljoin(current, location)
             if res.status == 303:
                 method, data = "GET", None
@@ -193,10 +198,10 @@ class Fetcher:
     def _check_host(self, origin_url: str, url: str) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
-            raise FetchError(origin_url, f"refusing non-http(s) URL {url!r}")
+            raise BadAnswer(origin_url, f"refusing non-http(s) URL {url!r}")
         allowed = self.policy.allowed_hosts
         if allowed is not None and parts.hostname not in allowed:
-            raise FetchError(origin_url, f"refusing off-site URL {url!r}")
+            raise BadAnswer(origin_url, f"refusing off-site URL {url!r}")
 
     async def _with_retries(self, method, url, data, headers) -> FetchResult:
         attempt = 0
@@ -204,7 +209,7 @@ class Fetcher:
             attempt += 1
             try:
                 res = await self._once(method, url, data, headers)
-            except TooLarge:
+            except BadAnswer:
                 raise
             except (httpx.TransportError, asyncio.TimeoutError) as exc:
                 reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
@@ -213,11 +218,12 @@ class Fetcher:
                 await self._sleep(attempt, None, url, reason)
                 continue
             res.attempts = attempt
-            if res.status in RETRY_STATUSES and attempt <= self.policy.retries:
+            walled = self.policy.wall_check(res) if self.policy.wall_check else None
+            if (res.status in RETRY_STATUSES or walled) and attempt <= self.policy.retries:
                 wait = _retry_after(res.header("retry-after"))
                 if wait is not None and wait > MAX_RETRY_AFTER:
                     return res
-                await self._sleep(attempt, wait, url, f"HTTP {res.status}")
+                await self._sleep(attempt, wait, url, walled or f"HTTP {res.status}")
                 continue
             return res
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .response import Response, html_response
+from .wire_faults import WIRE_FAULTS
 
 
 @dataclass
@@ -23,8 +24,11 @@ class Context:
     method: str
     target: str  # path with query
     path: str
+    headers: dict = field(default_factory=dict)  # request headers (lower-case keys)
     options: dict = field(default_factory=dict)  # e.g. no_metadata
     transforms: list = field(default_factory=list)  # functions Response -> Response
+    fired: list = field(default_factory=list)  # names of the faults that fired on this request
+    port: int = 0
 
 
 @dataclass
@@ -35,6 +39,7 @@ class Rule:
     rate: float
     params: dict
     counts: dict = field(default_factory=dict)
+    fired: int = 0
 
     def fires(self, ctx: Context, lock: threading.Lock) -> bool:
         if not self.regex.search(ctx.target):
@@ -44,7 +49,11 @@ class Rule:
         times = self.params.get("times")       # fire only on the first `times` matches of a target
         if times is not None and n > times:
             return False
-        return self.rate >= 1.0 or random.Random(f"{ctx.seed}:{self.index}:{ctx.target}:{n}").random() < self.rate
+        hit = self.rate >= 1.0 or random.Random(f"{ctx.seed}:{self.index}:{ctx.target}:{n}").random() < self.rate
+        if hit:
+            with lock:
+                self.fired += 1
+        return hit
 
 
 def _status(ctx: Context, code: int = 503, retry_after=None, **_) -> Response:
@@ -137,6 +146,7 @@ FAULTS: dict[str, Callable[..., Response | None]] = {
     "reset": _reset,
     "truncate": _truncate,
     "delay": _delay,
+    **WIRE_FAULTS,
 }
 
 
@@ -160,6 +170,8 @@ class FaultSet:
         """Run the firing rules in order; the first that returns a Response wins."""
         for rule in list(self.rules):
             if rule.fires(ctx, self._lock):
+                ctx.fired.append(rule.fault)
+                ctx.options["fired_count"] = rule.fired
                 resp = FAULTS[rule.fault](ctx, **rule.params)
                 if resp is not None:
                     return resp

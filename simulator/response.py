@@ -11,7 +11,8 @@ class Response:
     headers: dict = field(default_factory=dict)
     body: bytes = b""
     stream_size: int | None = None  # generate this many filler bytes instead of `body`
-    action: str = "send"  # send | reset (close without answering) | truncate (send half the body)
+    action: str = "send"  # send | reset | truncate (half the body) | drip (slowly) | endless (chunked, never ends)
+    drip: tuple = (512, 0.02)  # bytes per chunk, seconds between chunks
 
 
 def html_response(status: int, text: str, content_type: str = "text/html; charset=UTF-8") -> Response:
@@ -48,3 +49,4 @@ class RequestRecord:
     body: bytes
     status: int  # 0 when the connection was reset without a response
     time: float  # when the request arrived (time.time())
+    faults: tuple = ()  # the faults that fired on this request

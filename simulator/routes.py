@@ -78,6 +78,11 @@ class Site:
         docs = self.column_docs(col.id) if col is not None and unit is col else None
         if docs is not None and options.get("empty"):
             docs = []
+        if docs and options.get("shift"):
+            docs = docs[: options["shift"]] + docs       # as if that many items were pushed on top
+        if options.get("duplicate") and listing.to_int(params.get("startrecord"), 1) > 1:
+            start = listing.to_int(params.get("startrecord"), 1)
+            params = {**params, "startrecord": str(max(1, start - options["duplicate"]))}
         xml = listing.dataproxy_xml(docs, col.id if col else 0, params)
         return html_response(200, xml, "text/xml;charset=UTF-8")
 

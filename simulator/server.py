@@ -50,7 +50,8 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length > 0 else b""
         path, _, query = self.path.partition("?")
         sim = self.sim
-        ctx = Context(sim.seed, self.command, self.path, path)
+        ctx = Context(sim.seed, self.command, self.path, path,
+                      headers={k.lower(): v for k, v in self.headers.items()}, port=self.server.server_port)
         resp = sim.faults.apply(ctx)
         if resp is None:
             params = merged_params(query, body, self.headers.get("Content-Type", ""))
@@ -58,7 +59,7 @@ class Handler(BaseHTTPRequestHandler):
         for transform in ctx.transforms:
             resp = transform(resp)
         sim.requests.append(RequestRecord(self.command, path, query, Headers(self.headers.items()),
-                                          body, resp.status, started))
+                                          body, resp.status, started, tuple(ctx.fired)))
         self._send(resp)
 
     def _send(self, resp: Response):
@@ -71,7 +72,8 @@ class Handler(BaseHTTPRequestHandler):
         size = resp.stream_size if resp.stream_size is not None else len(resp.body)
         reason = HTTPStatus(resp.status).phrase if resp.status in HTTPStatus._value2member_map_ else ""
         lines = [f"HTTP/1.1 {resp.status} {reason}", f"Server: {self.server_version}",
-                 f"Date: {formatdate(usegmt=True)}", f"Content-Length: {size}"]
+                 f"Date: {formatdate(usegmt=True)}"]
+        lines.append("Transfer-Encoding: chunked" if resp.action == "endless" else f"Content-Length: {size}")
         lines += [f"{k}: {v}" for k, v in resp.headers.items()]
         if resp.action == "truncate" or self.close_connection:
             lines.append("Connection: close")
@@ -84,8 +86,28 @@ class Handler(BaseHTTPRequestHandler):
         elif resp.action == "truncate":
             self.wfile.write(head + resp.body[: len(resp.body) // 2])
             self.close_connection = True
+        elif resp.action == "drip":
+            self.wfile.write(head)
+            step, pause = resp.drip
+            for i in range(0, len(resp.body), step):
+                time.sleep(pause)
+                self.wfile.write(resp.body[i:i + step])
+        elif resp.action == "endless":
+            self.wfile.write(head)
+            self._endless()
         else:
             self.wfile.write(head + resp.body)
+
+    def _endless(self, limit: int = 2 << 30):
+        """Chunks until the client hangs up (or 2 GiB, so a stuck test cannot fill the disk)."""
+        sent, chunk = 0, b"%x\r\n%s\r\n" % (len(_FILLER), _FILLER)
+        try:
+            while sent < limit:
+                self.wfile.write(chunk)
+                sent += len(_FILLER)
+        except OSError:
+            pass
+        self.close_connection = True
 
     def _stream(self, size: int):
         left = size

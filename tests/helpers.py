@@ -45,3 +45,39 @@ class Cli:
         return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
+CONTRACT = ("index_no", "title", "doc_no", "publisher", "publish_date", "written_date",
+            "disclosure", "validity", "topic", "genre", "fields", "body_text")
+
+
+def crawled(cli) -> dict[str, dict]:
+    """Every document, full JSON, keyed by 索引号 (or URL when it has none)."""
+    docs = {}
+    for row in cli.jsonl("ls"):
+        key = row["index_no"] or row["url"]
+        assert key not in docs, f"document listed twice: {key}"
+        docs[key] = row
+    return docs
+
+
+def full_doc(cli, key: str) -> dict:
+    return json.loads(cli("show", key, "--json").stdout)
+
+
+def check_exact(cli, expected: list[dict]) -> dict[str, dict]:
+    rows = crawled(cli)
+    want = {e["index_no"] or sorted(e["urls"])[0]: e for e in expected}
+    by_url = {u: k for k, r in rows.items() for u in r["urls"]}
+    got = {}
+    for key, exp in want.items():
+        k = key if exp["index_no"] else by_url.get(key)
+        assert k in rows, f"missing document {key}"
+        doc = full_doc(cli, k)
+        for field in CONTRACT:
+            assert doc[field] == exp[field], f"{key}: {field}: {doc[field]!r} != {exp[field]!r}"
+        assert sorted(doc["urls"]) == sorted(exp["urls"]), key
+        assert [(a["name"], a["url"]) for a in doc["attachments"]] == \
+            [(a["name"], a["url"]) for a in exp["attachments"]], key
+        got[key] = doc
+    live = [r for r in rows.values() if r["withdrawn_at"] is None]
+    assert len(live) == len(want), "documents crawled that the portal does not have"
+    return got

@@ -7,53 +7,15 @@ ones withdrawn. Day 3 (no changes): only a handful of requests.
 from __future__ import annotations
 
 import hashlib
-import json
 
 import pytest
 from sqlmodel import select
 
-from helpers import Cli, write_config
-
+from helpers import Cli, check_exact, full_doc, write_config
 from storage.db import open_database, read_session
 from storage.models import Capture, DocumentVersion
 
-CONTRACT = ("index_no", "title", "doc_no", "publisher", "publish_date", "written_date",
-            "disclosure", "validity", "topic", "genre", "fields", "body_text")
 SEED = "113308245972094984/2025-01529"
-
-
-def crawled(cli) -> dict[str, dict]:
-    """Every document, full JSON, keyed by 索引号 (or URL when it has none)."""
-    docs = {}
-    for row in cli.jsonl("ls"):
-        key = row["index_no"] or row["url"]
-        assert key not in docs, f"document listed twice: {key}"
-        docs[key] = row
-    return docs
-
-
-def full_doc(cli, key: str) -> dict:
-    return json.loads(cli("show", key, "--json").stdout)
-
-
-def check_exact(cli, expected: list[dict]) -> dict[str, dict]:
-    rows = crawled(cli)
-    want = {e["index_no"] or sorted(e["urls"])[0]: e for e in expected}
-    by_url = {u: k for k, r in rows.items() for u in r["urls"]}
-    got = {}
-    for key, exp in want.items():
-        k = key if exp["index_no"] else by_url.get(key)
-        assert k in rows, f"missing document {key}"
-        doc = full_doc(cli, k)
-        for field in CONTRACT:
-            assert doc[field] == exp[field], f"{key}: {field}: {doc[field]!r} != {exp[field]!r}"
-        assert sorted(doc["urls"]) == sorted(exp["urls"]), key
-        assert [(a["name"], a["url"]) for a in doc["attachments"]] == \
-            [(a["name"], a["url"]) for a in exp["attachments"]], key
-        got[key] = doc
-    live = [r for r in rows.values() if r["withdrawn_at"] is None]
-    assert len(live) == len(want), "documents crawled that the portal does not have"
-    return got
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

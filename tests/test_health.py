@@ -52,8 +52,11 @@ def test_blocked(cli, portal, fault, words):
 
 def test_blocked_articles_are_never_documents(cli, portal):
     portal.inject(r"^/art/", "challenge")
-    s = crawl(cli, code=0)
-    assert s["health"] == "BLOCKED" and s["blocked"] == s["fetched"] > 0
+    s = crawl(cli, code=1)
+    assert s["health"] == "BLOCKED" and s["blocked"] >= 10 and s["new"] == 0
+    assert "anti-bot answers in a row" in "\n".join(s["problems"])
+    art = [r for r in portal.requests if r.path.startswith("/art/")]
+    assert len(art) <= 20 * 3, "a walled source is not hammered (10 in a row, 8 in flight, 3 tries each)"
     assert cli.jsonl("ls") == []
 
 

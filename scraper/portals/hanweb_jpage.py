@@ -126,9 +126,8 @@ class HanwebJpage(Portal):
                 query = f"page={start // window + 1}&perpage={window}"
             url = f"{proxy}?{query}"
             try:
-                xml = await self.get_text(url, method="POST", data=dict(unit.params),
+                xml = await self.get_text(url, check_datastore, method="POST", data=dict(unit.params),
                                           headers={"Referer": self.column_url})
-                check_datastore(xml, url)
             except ListError as exc:
                 yield ListProblem(exc.url, exc.reason)
                 start += window

@@ -1,0 +1,71 @@
+"""A write-ahead note of the blobs a run is about to write, so a crash between the blob and its rows
+(archive-first leaves that window) is mended: the next run adopts the blob into the blobs table.
+
+One journal file per run (`run-<id>.journal`, one sha256 a line); removed when the run ends.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterator
+
+from loguru import logger
+from sqlalchemy.engine import Engine
+
+from storage.archive import ArchiveError, BlobStore, PutResult, sha256_hex
+from storage.captures import _insert_ignore
+from storage.db import session
+from storage.models import Blob, CrawlRun, utcnow
+
+
+class JournaledStore:
+    """A BlobStore that notes each sha256 in the run's journal before writing the blob."""
+
+    def __init__(self, store: BlobStore, path: Path):
+        self.store, self.path = store, path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+
+    def put(self, data: bytes) -> PutResult:
+        os.write(self._fd, (sha256_hex(data) + "\n").encode())
+        return self.store.put(data)
+
+    def get(self, sha256: str) -> bytes:
+        return self.store.get(sha256)
+
+    def exists(self, sha256: str) -> bool:
+        return self.store.exists(sha256)
+
+    def iter_hashes(self) -> Iterator[str]:
+        return self.store.iter_hashes()
+
+    def close(self) -> None:
+        os.close(self._fd)
+        self.path.unlink(missing_ok=True)
+
+
+def recover(engine: Engine, store: BlobStore, folder: Path) -> int:
+    """Adopt the blobs noted by runs that are no longer running (their process died). Returns count."""
+    adopted = 0
+    for path in sorted(folder.glob("run-*.journal")) if folder.exists() else []:
+        run_id = int(path.stem.split("-")[1])
+        with session(engine) as s:
+            run = s.get(CrawlRun, run_id)
+            if run is not None and run.status == "running":
+                continue
+            for sha in set(path.read_text().split()):
+                if len(sha) != 64 or s.get(Blob, sha) is not None or not store.exists(sha):
+                    continue
+                try:
+                    data = store.get(sha)
+                except ArchiveError as exc:
+                    logger.warning("journal of run {}: blob {} unreadable, left for verify: {}", run_id, sha, exc)
+                    continue
+                _insert_ignore(s, Blob.__table__, {"sha256": sha, "size": len(data),
+                                                   "stored_size": len(data), "created_at": utcnow()})
+                adopted += 1
+            s.commit()
+        path.unlink(missing_ok=True)
+    if adopted:
+        logger.warning("adopted {} archived blobs left without rows by an interrupted run", adopted)
+    return adopted
