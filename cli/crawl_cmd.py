@@ -93,7 +93,7 @@ def register(app: typer.Typer) -> None:
         if json_out:
             print_jsonl({"source": r.source, "status": "busy", "holder": r.holder} if isinstance(r, SourceBusy)
                         else r.as_dict() for r in results)
-        else:
+        elif app_ctx.verbosity >= 0:
             print_summaries(results)
         busy = [r for r in results if isinstance(r, SourceBusy)]
         if busy:
