@@ -24,6 +24,7 @@ class Context:
     target: str  # path with query
     path: str
     options: dict = field(default_factory=dict)  # e.g. no_metadata
+    headers: dict = field(default_factory=dict)  # request headers (case-insensitive Headers)
     transforms: list = field(default_factory=list)  # functions Response -> Response
 
 
