@@ -23,7 +23,7 @@ def test_units_are_read_off_the_real_jiangsu_column_page():
     assert pc.params == {"col": "1", "appid": "1", "webid": "3", "path": "/", "columnid": "284",
                          "sourceContentType": "1", "unitid": "423656", "webname": "江苏省发展和改革委员会",
                          "permissiontype": "0"}
-    assert detect("http://fzggw.jiangsu.gov.cn/col/col284/index.html", html) is HanwebJpage
+    assert detect("http://fzggw.jiangsu.gov.cn/col/col284/index.html", html).portal is HanwebJpage
 
 
 def test_records_of_the_real_page():

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import AsyncIterator
+from typing import AsyncIterator, Optional
 from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
@@ -86,10 +86,18 @@ def check_datastore(xml: str, url: str) -> None:
 
 class HanwebJpage(Portal):
     family = "hanweb-jpage"
+    looks_for = "Hanweb jcms: dataproxy.jsp, or a <datastore> with a .jpage({...}) call"
 
     @classmethod
-    def sniff(cls, url: str, html: str) -> bool:
-        return "dataproxy.jsp" in html or ("<datastore>" in html and ".jpage(" in html)
+    def sniff(cls, url: str, html: str) -> Optional[dict]:
+        if "dataproxy.jsp" not in html and not ("<datastore>" in html and ".jpage(" in html):
+            return None
+        units = find_units(html)
+        if not units:
+            return {}
+        u = units[0]
+        return {"unitid": u.unit_id, "columnid": u.params.get("columnid"), "webid": u.params.get("webid"),
+                "totalRecord": u.total, "perPage": u.per_page, "groupSize": u.group_size, "proxyUrl": u.proxy_url}
 
     async def items(self) -> AsyncIterator[Yielded]:
         try:

@@ -89,6 +89,9 @@ class GkmlptSite(FamilySite):
                 ("标题", "名称", doc.title), ("文号", "文号", doc.value("文号") or ""),
                 ("公开日期", "发布日期", doc.date.isoformat()), ("主题词", "主题词", "")]
 
+    def list_values(self, doc: Doc) -> dict:
+        return {"genre": doc.value("体裁分类")}                          # classify_genre_name: not on the page
+
     # -- serving -------------------------------------------------------------------------------
     def serve(self, ctx: Context, params: dict) -> Response | None:
         path = ctx.path
