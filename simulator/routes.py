@@ -34,7 +34,7 @@ class Site(FamilySite):
             raise ValueError(f"a jcms column lives at /col/colNNN/index.html, not {path!r}")
         return Column(int(m[1]), f"栏目{i + 1}", 7_405_000 + 2 * i, 7_405_001 + 2 * i)
 
-    def column_paths(self) -> list[str]:
+    def default_paths(self) -> list[str]:
         return [f"/col/col{c}/index.html" for c in self.columns]
 
     def doc_paths(self, doc) -> list[str]:

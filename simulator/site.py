@@ -111,6 +111,7 @@ class Profile:
     seed_doc: bool = False    # Kaihua's fixed 法治政府建设 report
     gbk: bool = False         # some pages GBK-encoded (legacy jcms); other families serve UTF-8
     id_base: int = 5_790_000
+    paths: tuple = ()         # the column URL paths as given (columns placed where a real portal has them)
 
 
 KAIHUA = Profile(COLUMNS, (1, 4, 5), ORGANS, seed_doc=True, gbk=True)

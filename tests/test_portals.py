@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 import asyncio
-import os
-from pathlib import Path
 
+from samples import SAMPLES
 from scraper.fetch import FetchPolicy, Fetcher
 from scraper.portals import FAMILIES, ListItem, ListProblem, detect
 from scraper.portals.hanweb_jpage import HanwebJpage, check_datastore, find_units, js_object, parse_records
 
-SAMPLES = Path(os.environ.get("XXGK_SAMPLES", Path(__file__).resolve().parents[2] / "shared" / "portal-samples"))
 JS_COLUMN = SAMPLES / "hanweb-jcms_js-fzggw_column_datastore-jpage.html"
 
 

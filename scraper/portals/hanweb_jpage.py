@@ -76,6 +76,15 @@ def parse_records(xml: str) -> list[ListItem]:
     return items
 
 
+def embedded_items(html: str, unit: Unit, column_url: str) -> list[ListItem]:
+    """The first group, embedded in the unit's <script type="text/xml"><datastore>, as absolute URLs."""
+    m = re.search(_DATASTORE.format(unit=re.escape(unit.unit_id)), html, re.S)
+    items = parse_records(m.group(1)) if m else []
+    for item in items:
+        item.url = urljoin(column_url, item.url)
+    return items
+
+
 def check_datastore(xml: str, url: str) -> None:
     """Refuse a dataproxy answer that is not a whole datastore (truncated, broken CDATA)."""
     if "<datastore" not in xml or "</datastore>" not in xml:
@@ -112,8 +121,7 @@ class HanwebJpage(Portal):
             return
         unit = units[0]
         self.total = unit.total
-        m = re.search(_DATASTORE.format(unit=re.escape(unit.unit_id)), html, re.S)
-        embedded = [self._absolute(i) for i in (parse_records(m.group(1)) if m else [])]
+        embedded = embedded_items(html, unit, self.column_url)
         for item in embedded:
             yield item
         async for item in self._walk(unit, {i.url for i in embedded}):

@@ -59,13 +59,18 @@ class FamilySite:
         if not paths:
             return cls.profile
         columns = tuple(cls.column_at(path, i) for i, path in enumerate(paths))
-        return Profile(columns, (1,) * len(columns), cls.profile.organs, id_base=cls.profile.id_base)
+        return Profile(columns, (1,) * len(columns), cls.profile.organs, id_base=cls.profile.id_base,
+                       paths=tuple(paths))
 
     @classmethod
     def column_at(cls, path: str, i: int) -> Column:
         raise ValueError(f"{cls.family} cannot serve a column at {path!r}")
 
     def column_paths(self) -> list[str]:
+        """The column URL paths: as given, else the family's own."""
+        return list(self.corpus.profile.paths) or self.default_paths()
+
+    def default_paths(self) -> list[str]:
         raise NotImplementedError
 
     def key(self) -> int:

@@ -1,7 +1,9 @@
-"""A plain static list site of no known family: what the `generic` adapter (CSS selectors) is for.
+"""Plain static list sites of no known family: what the `generic` adapter (CSS selectors) is for.
 
-Columns are `/{folder}/list.htm`, then list2.htm … listN.htm, linked by `a.next` (下一页); rows are
-`ul.news-list > li` with `a[href][title]` and `span.date` ([YYYY-MM-DD]). Articles
+Columns are `/{folder}/list.htm`, then list2.htm … listN.htm. Two real layouts: a CMS list
+(`ul.news-list > li` with `a[href][title]` and `span.date` [YYYY-MM-DD], pages linked by `a.next`), and,
+for folders under /zhengce/zhengceku/, the gov.cn 政策文件库 list (`.news_box > .list > ul > li` with
+`h4 > a` and `h4 > .date`, `li.line` separators, a plain 下一页 link). Articles
 /{folder}/YYYY/MMDD/c{C}a{ID}/page.htm carry an xxgk_table header and a div.article-content body.
 """
 
@@ -23,7 +25,7 @@ SELECTORS = {"item": "ul.news-list > li", "link": "a", "date": "span.date", "nex
 _LIST = re.compile(r"^(/.*/)list(\d*)\.htm$")
 
 GENERIC = Profile(
-    columns=(Column(1, "通知公告", key="/zwgk/tzgg/"), Column(2, "政策文件", key="/zwgk/zcwj/")),
+    columns=(Column(1, "通知公告", key="/zwgk/tzgg/"), Column(2, "部门文件", key="/zhengce/zhengceku/bmwj/")),
     weights=(1, 1), organs=ORGANS, id_base=4_000_000)
 
 
@@ -40,7 +42,7 @@ class GenericSite(FamilySite):
             raise ValueError(f"a generic column is a folder or its list.htm, not {path!r}")
         return Column(i + 1, f"栏目{i + 1}", key=folder)
 
-    def column_paths(self) -> list[str]:
+    def default_paths(self) -> list[str]:
         return [f"{c.key}list.htm" for c in self.columns.values()]
 
     def doc_paths(self, doc: Doc) -> list[str]:
@@ -64,23 +66,44 @@ class GenericSite(FamilySite):
         count = max(1, math.ceil(len(docs) / PER_PAGE))
         if page > count:
             return None
-        rows = "\n".join(
-            f'<li><a href="{self.doc_paths(d)[d.columns.index(col.id)]}" title="{escape(d.title)}" target="_blank">'
-            f'{escape(d.title)}</a><span class="date">[{d.date.isoformat()}]</span></li>'
-            for d in docs[(page - 1) * PER_PAGE: page * PER_PAGE])
-        nxt = f'<a class="next" href="list{page + 1}.htm">下一页</a>' if page < count else '<span class="next">下一页</span>'
-        prev = f'<a class="prev" href="list{page - 1 if page > 2 else ""}.htm">上一页</a>' if page > 1 else ""
-        html = f"""<!DOCTYPE html>
+        window = docs[(page - 1) * PER_PAGE: page * PER_PAGE]
+        body = self.zhengceku(col, window, page, count) if col.key.startswith("/zhengce/zhengceku/") \
+            else self.news_list(col, window, page, count)
+        return html_response(200, f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>{col.name}</title></head>
 <body><div class="header"><ul class="menu"><li><a href="/">首页</a></li><li><a href="/zwgk/">政务公开</a></li></ul></div>
-<div class="col-main"><h2>{col.name}</h2>
+{body}
+<div class="footer">版权所有</div></body></html>""")
+
+    def news_list(self, col: Column, docs: list[Doc], page: int, count: int) -> str:
+        rows = "\n".join(
+            f'<li><a href="{self.doc_paths(d)[d.columns.index(col.id)]}" title="{escape(d.title)}" target="_blank">'
+            f'{escape(d.title)}</a><span class="date">[{d.date.isoformat()}]</span></li>' for d in docs)
+        nxt = f'<a class="next" href="list{page + 1}.htm">下一页</a>' if page < count else '<span class="next">下一页</span>'
+        prev = f'<a class="prev" href="list{page - 1 if page > 2 else ""}.htm">上一页</a>' if page > 1 else ""
+        return f"""<div class="col-main"><h2>{col.name}</h2>
 <ul class="news-list">
 {rows}
 </ul>
 <div class="pages">{prev} <em>{page}/{count}</em> {nxt} <a class="last" href="list{count if count > 1 else ""}.htm">尾页</a></div>
-</div>
-<div class="footer">版权所有</div></body></html>"""
-        return html_response(200, html)
+</div>"""
+
+    def zhengceku(self, col: Column, docs: list[Doc], page: int, count: int) -> str:
+        rows = []
+        for i, d in enumerate(docs):
+            if i and i % 5 == 0:
+                rows.append('<li class="line"></li>')
+            rows.append(f'<li><h4><a href="{self.doc_paths(d)[d.columns.index(col.id)]}" target="_blank" '
+                        f'title="{escape(d.title)}">{escape(d.title)}</a><span class="date">{d.date.isoformat()}'
+                        '</span></h4></li>')
+        nxt = f'<a href="list{page + 1}.htm">下一页</a>' if page < count else ""
+        return f"""<div class="channel_tab"><div class="noline"><a href="./">{col.name}</a></div></div>
+<div class="news_box"><div class="list">
+<ul>
+{chr(10).join(rows)}
+</ul>
+</div></div>
+<div class="page_box">第{page}页 共{count}页 {nxt}</div>"""
 
     def article_page(self, doc: Doc, path: str) -> str:
         return f"""<!DOCTYPE html>

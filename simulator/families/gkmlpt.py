@@ -67,7 +67,7 @@ class GkmlptSite(FamilySite):
     def prefix(self) -> str:
         return next(iter(self.columns.values())).key
 
-    def column_paths(self) -> list[str]:
+    def default_paths(self) -> list[str]:
         return [f"{c.key}/gkmlpt/index#{c.id}" for c in self.columns.values()]
 
     def doc_paths(self, doc: Doc) -> list[str]:

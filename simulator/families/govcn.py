@@ -68,7 +68,7 @@ class GovcnSite(FamilySite):
             raise ValueError(f"a gov.cn library column is {LIBRARY}?t=…, not {path!r}")
         return Column(i + 1, t, key=t)
 
-    def column_paths(self) -> list[str]:
+    def default_paths(self) -> list[str]:
         return [f"{LIBRARY}?t={c.key}&q=" for c in self.columns.values()]
 
     def doc_paths(self, doc: Doc) -> list[str]:

@@ -66,7 +66,7 @@ class HanwebJpaasSite(FamilySite):
             raise ValueError(f"a jpaas column lives at /col/colNNN/index.html, not {path!r}")
         return Column(int(m[1]), f"栏目{i + 1}")
 
-    def column_paths(self) -> list[str]:
+    def default_paths(self) -> list[str]:
         return [f"/col/col{c}/index.html" for c in self.columns]
 
     def doc_paths(self, doc: Doc) -> list[str]:

@@ -62,7 +62,7 @@ class TrsStaticSite(FamilySite):
             raise ValueError(f"a TRS column is a folder's index.html/.htm/.shtml, not {path!r}")
         return Column(i + 1, f"栏目{i + 1}", key=path)
 
-    def column_paths(self) -> list[str]:
+    def default_paths(self) -> list[str]:
         return [c.key for c in self.columns.values()]
 
     def doc_paths(self, doc: Doc) -> list[str]:
