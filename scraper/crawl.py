@@ -107,7 +107,8 @@ class Crawl:
         self.progress = progress or (lambda *a, **k: None)
         st = cfg.settings
         self.source_id = ensure_source(engine, src)
-        self.family = src.family or source_family(engine, self.source_id)
+        # configured, implied by selectors, or remembered from an earlier detection
+        self.family = src.family or ("generic" if src.selectors else None) or source_family(engine, self.source_id)
         hosts = {urlsplit(u).hostname for u in src.start_urls} | set(src.hosts)
         if self.family:
             hosts |= {h for u in src.start_urls for h in portal_class(self.family).hosts(u)}
