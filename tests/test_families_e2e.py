@@ -1,14 +1,38 @@
 """Every CMS family end to end: a simulated portal of the family, crawled over real HTTP with the family
 left out of the config (detected from the first column page), every contract field of every document
 exact against the simulator's ground truth, attachments archived with their sha256 and size, on day 1,
-day 2 (adds, edits, replaced files, deletions; a full crawl) and day 3 (no change: lists only)."""
+day 2 (adds, edits, replaced files, deletions; a full crawl) and day 3 (no change: lists only).
+
+The documents are read back as `xxgk show --json` prints them (storage.queries.document_json), in one
+session: the CLI itself is exercised by test_crawl_e2e."""
 from __future__ import annotations
 
 import pytest
 
 from helpers import Cli, write_config
 from simulator import PortalSimulator
-from test_crawl_e2e import check_exact
+from storage.db import open_database, read_session
+from storage.queries import document_json, list_documents
+from test_crawl_e2e import CONTRACT
+
+
+def check_exact(cli, expected: list[dict]) -> dict[str, dict]:
+    engine = open_database(f"sqlite:///{cli.config.parent}/data/xxgk.db")
+    with read_session(engine) as s:
+        docs = [document_json(s, d) for d in list_documents(s)]
+    engine.dispose()
+    by_url = {u: d for d in docs for u in d["urls"]}
+    got = {}
+    for exp in expected:
+        key = exp["index_no"] or sorted(exp["urls"])[0]
+        doc = by_url.get(sorted(exp["urls"])[0])
+        assert doc is not None, f"missing document {key}"
+        for field in CONTRACT:
+            assert doc[field] == exp[field], f"{key}: {field}: {doc[field]!r} != {exp[field]!r}"
+        assert sorted(doc["urls"]) == sorted(exp["urls"]) and doc["attachments"] == exp["attachments"], key
+        got[key] = doc
+    assert len([d for d in docs if d["withdrawn_at"] is None]) == len(expected), "documents the portal does not have"
+    return got
 
 FAMILIES = ["hanweb-xxgk", "hanweb-jpaas", "trs-static", "govcn", "gkmlpt", "generic"]
 

@@ -106,6 +106,16 @@ class Portal(ABC):
         return self.max_pages is None or self.requests < self.max_pages
 
 
+def unseen(items, seen: set[str]) -> list[ListItem]:
+    """The items whose URL was not seen yet (now marked seen), in order."""
+    out = []
+    for item in items:
+        if item is not None and item.url not in seen:
+            seen.add(item.url)
+            out.append(item)
+    return out
+
+
 def origin(url: str) -> str:
     p = urlsplit(url)
     return f"{p.scheme}://{p.netloc}"

@@ -14,7 +14,7 @@ from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser, LexborNode
 
-from scraper.portals.base import ListError, ListItem, ListProblem, Portal, Yielded, iso_date
+from scraper.portals.base import ListError, ListItem, ListProblem, Portal, Yielded, iso_date, unseen
 
 NEXT_WORDS = ("下一页", "下页")
 NEXT_SIGNS = ("next", "next page", "›", ">", "»")
@@ -140,12 +140,11 @@ class Generic(Portal):
                     yield ListProblem(url, f"no list found (looked for {self.looks_for})", layout=True)
                     return
             items, nxt = parse_page(html, url, sel)
-            fresh = [i for i in items if i.url not in seen]
+            fresh = unseen(items, seen)
             if not fresh:
                 if len(visited) == 1:
                     yield ListProblem(url, f"no list items match {sel['item']!r}", layout=True)
                 return
             for item in fresh:
-                seen.add(item.url)
                 yield item
             url = nxt

@@ -15,7 +15,8 @@ import re
 from typing import AsyncIterator, Optional
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-from scraper.portals.base import ListError, ListItem, ListProblem, Portal, Yielded, epoch_date, list_meta
+from scraper.portals.base import (ListError, ListItem, ListProblem, Portal, Yielded, epoch_date, list_meta,
+                                  unseen)
 
 PER_PAGE = 100
 _SID = re.compile(r"""SID\s*:\s*['"]?(\w+)['"]?""")
@@ -118,11 +119,9 @@ class Gkmlpt(Portal):
             if isinstance(total, int):
                 self.total = (self.total or 0) + total if page == 1 else self.total
                 pages = math.ceil(total / PER_PAGE)
-            fresh = [i for i in (to_item(a, url) for a in articles if isinstance(a, dict))
-                     if i is not None and i.url not in seen]
-            if not articles or not fresh:
+            fresh = unseen((to_item(a, url) for a in articles if isinstance(a, dict)), seen)
+            if not fresh:
                 return
             for item in fresh:
-                seen.add(item.url)
                 yield item
             page += 1

@@ -13,7 +13,7 @@ from typing import AsyncIterator, Optional
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 from scraper.portals.base import (ListError, ListItem, ListProblem, Portal, Yielded, epoch_date, iso_date,
-                                  list_meta, origin)
+                                  list_meta, origin, unseen)
 
 LIBRARY = "policyDocumentLibrary"
 API = "/search-gov/data"
@@ -91,10 +91,9 @@ class Govcn(Portal):
                 yield ListProblem(exc.url, exc.reason, exc.layout)
                 return
             self.total = count if count is not None else self.total
-            fresh = [i for i in (to_item(r, url) for r in rows) if i is not None and i.url not in seen]
+            fresh = unseen((to_item(r, url) for r in rows), seen)
             if not fresh:
                 return
             for item in fresh:
-                seen.add(item.url)
                 yield item
             page += 1

@@ -17,7 +17,7 @@ from urllib.parse import urlencode, urljoin
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
-from scraper.portals.base import ListError, ListItem, ListProblem, Portal, Yielded, iso_date
+from scraper.portals.base import ListError, ListItem, ListProblem, Portal, Yielded, iso_date, unseen
 
 UNIT_API = "/api-gateway/jpaas-publish-server/front/page/build/unit"
 _SCRIPT = re.compile(r"<script\b[^>]*\bunitbuild\.js[^>]*>", re.I)
@@ -105,12 +105,12 @@ class HanwebJpaas(Portal):
                 self.total = count
                 rows = size or rows
                 pages = math.ceil(count / rows)
-            fresh = [i for i in items if urljoin(self.column_url, i.url) not in seen]
+            for item in items:
+                item.url = urljoin(self.column_url, item.url)
+            fresh = unseen(items, seen)
             if not fresh:                    # past the end, or a server that ignores pageNo
                 return
             for item in fresh:
-                item.url = urljoin(self.column_url, item.url)
-                seen.add(item.url)
                 yield item
             page += 1
 

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from scraper.portals.base import (ListError, ListItem, ListProblem, Portal, Yielded, iso_date, list_meta,
-                                  origin)
+                                  origin, unseen)
 
 _SEARCH = re.compile(r"""(/module/xxgk/(?:search|search_custom|subjectinfo)\.jsp\?[^'"\s<>]*)""")
 _TREE = re.compile(r"""(/module/xxgk/tree\.jsp\?[^'"\s<>]*)""")
@@ -108,10 +108,9 @@ class HanwebXxgk(Portal):
                 return
             found = _PAGES.search(text)
             last = int(found.group(1)) if found else last
-            fresh = [i for i in parse_rows(text, self.column_url) if i.url not in seen]
+            fresh = unseen(parse_rows(text, self.column_url), seen)
             if not fresh:
                 return
             for item in fresh:
-                seen.add(item.url)
                 yield item
             page += 1

@@ -14,7 +14,7 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser, LexborNode
 
-from scraper.portals.base import ListError, ListItem, ListProblem, Portal, Yielded, iso_date
+from scraper.portals.base import ListError, ListItem, ListProblem, Portal, Yielded, iso_date, unseen
 
 _CREATE = re.compile(r"""createPage(?:HTML)?\(\s*(\d+)\s*,\s*(\d+)\s*,\s*['"]([\w-]+)['"]\s*,\s*['"](\w+)['"]\s*\)""")
 _COUNT = re.compile(r"var\s+countPage\s*=\s*(\d+)")
@@ -110,7 +110,5 @@ class TrsStatic(Portal):
                 except ListError as exc:
                     yield ListProblem(exc.url, exc.reason, exc.layout)
                     continue
-            fresh = [i for i in items if i.url not in seen]
-            for item in fresh:
-                seen.add(item.url)
+            for item in unseen(items, seen):
                 yield item
