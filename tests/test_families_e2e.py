@@ -67,3 +67,14 @@ def test_family_crawls_exactly(tmp_path, family):
         assert summary["status"] == "ok" and summary["new"] == summary["changed"] == summary["fetched"] == 0
         assert not [r.path for r in sim.requests if r.path in {u[len(sim.base_url):] for e in expected
                                                                  for u in e["urls"]}], "an unchanged document was fetched"
+
+
+@pytest.mark.parametrize("family,lists", [("hanweb-xxgk", r"^/col/"), ("hanweb-jpaas", r"/build/unit"),
+                                          ("trs-static", r"/index")])
+def test_a_redesigned_list_is_a_layout_change(tmp_path, family, lists):
+    with PortalSimulator(seed=11, docs=20, family=family) as sim:
+        cli = Cli(write_config(tmp_path, sim, family=family))
+        assert cli.jsonl("crawl", "kaihua")[0]["health"] == "OK"
+        sim.inject(lists, "layout")
+        summary = cli.jsonl("crawl", "kaihua", code=1)[0]
+        assert summary["health"] == "LAYOUT_CHANGED" and summary["layout_problems"] == len(sim.column_urls)

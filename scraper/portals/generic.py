@@ -77,11 +77,22 @@ def guess_selectors(html: str) -> Optional[dict]:
     if link.attributes.get("class"):
         found["link"] = _selector(link)
     if date is not None and date.tag != sample.tag:
-        found["date"] = _selector(date)
+        found.update(_date_selector(sample, date))
     nxt = next_link(tree, None)
     if nxt is not None and nxt.attributes.get("class"):
         found["next"] = _selector(nxt)
     return found
+
+
+def _date_selector(row: LexborNode, date: LexborNode) -> dict:
+    """A selector that finds exactly this date element in the row (by class, else by position), or none."""
+    siblings = [n for n in date.parent.iter()] if date.parent is not None else []
+    position = next((i for i, n in enumerate(siblings, 1) if n.mem_id == date.mem_id), 0)
+    for candidate in (_selector(date), f"{date.tag}:nth-child({position})"):
+        hit = row.css_first(candidate)
+        if hit is not None and hit.mem_id == date.mem_id:
+            return {"date": candidate}
+    return {}
 
 
 def next_link(tree: HTMLParser, selector: Optional[str]) -> Optional[LexborNode]:

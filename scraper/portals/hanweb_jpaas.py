@@ -101,6 +101,10 @@ class HanwebJpaas(Portal):
             except ListError as exc:
                 yield ListProblem(exc.url, exc.reason, exc.layout)
                 return
+            if count is None and not items and page == 1:
+                yield ListProblem(url, "unit API answer with no list items and no pagination table (count=)",
+                                  layout=True)
+                return
             if count is not None:
                 self.total = count
                 rows = size or rows

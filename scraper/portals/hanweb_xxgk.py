@@ -108,7 +108,11 @@ class HanwebXxgk(Portal):
                 return
             found = _PAGES.search(text)
             last = int(found.group(1)) if found else last
-            fresh = unseen(parse_rows(text, self.column_url), seen)
+            rows = parse_rows(text, self.column_url)
+            if page == 1 and not rows and found is None:
+                yield ListProblem(url, "search.jsp answer with no rows (a[mc] / a[syh]) and no 共N页 pager", layout=True)
+                return
+            fresh = unseen(rows, seen)
             if not fresh:
                 return
             for item in fresh:
