@@ -31,6 +31,11 @@ def organ(short: str, full: str, code: str, doc_prefix: str, topics: tuple) -> O
     return Organ(short, full, made, doc_prefix, topics)
 
 
+def written(doc: Doc) -> str:
+    """成文日期 as a page shows it: the table's value, else the publication date."""
+    return doc.value("成文日期") or doc.date.isoformat()
+
+
 def file_label(att: Attachment) -> str:
     """The link text of a file list entry: the file's own name, with its extension."""
     ext = att.filename.rsplit(".", 1)[1]

@@ -26,7 +26,7 @@ from ..response import Response, html_response
 from ..site import Column, Profile
 from ..text import TOPICS
 from ..truth import iso
-from .base import JSON, FamilySite, file_label, organ
+from .base import JSON, FamilySite, file_label, organ, written
 
 SID = "755041"
 PER_PAGE = 100
@@ -45,10 +45,6 @@ GKMLPT = Profile(
 
 def ts(day: dt.date, hhmm: str = "00:00") -> int:
     return int(dt.datetime.combine(day, dt.time.fromisoformat(hhmm), BEIJING).timestamp())
-
-
-def written(doc: Doc) -> str:
-    return doc.value("成文日期") or doc.date.isoformat()
 
 
 class GkmlptSite(FamilySite):

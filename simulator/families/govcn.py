@@ -25,7 +25,7 @@ from ..pages import body_html
 from ..response import Response, html_response
 from ..site import Column, Profile
 from ..text import TOPICS
-from .base import JSON, FamilySite, organ
+from .base import JSON, FamilySite, organ, written
 
 LIBRARY = "/zcwjk/policyDocumentLibrary"
 API = "/search-gov/data"
@@ -49,10 +49,6 @@ def template_b(doc: Doc) -> bool:
 
 def topic(doc: Doc) -> str:
     return TOPICS[doc.topic][0]
-
-
-def written(doc: Doc) -> str:
-    return doc.value("成文日期") or doc.date.isoformat()
 
 
 class GovcnSite(FamilySite):
