@@ -13,7 +13,8 @@ from scraper.config import ConfigError, SourceConfig, load_config
 from schedules.runner import EXIT_BUSY, SourceBusy, SourceRun, new_holder
 from scraper.crawl import RunSummary
 
-SUMMARY_COLUMNS = ("listed", "fetched", "new", "changed", "unchanged", "withdrawn", "errors", "requests")
+SUMMARY_COLUMNS = ("listed", "fetched", "new", "changed", "unchanged", "withdrawn", "errors", "attachments",
+                   "requests")
 
 
 def run_crawls(app: AppContext, sources: list[SourceConfig], full: bool, max_pages: Optional[int],

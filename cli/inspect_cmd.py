@@ -8,9 +8,11 @@ from typing import Optional
 
 import typer
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy import func
 from sqlmodel import select
 
+from cli import sources_cmd
 from cli.context import EXIT_FAILED, ctx_obj, fail, make_console, print_json, print_jsonl
 from schedules.daemon import make_trigger
 from storage.archive import ArchiveError
@@ -36,9 +38,15 @@ def next_run(src, tz: str) -> Optional[str]:
 
 
 def register(app: typer.Typer) -> None:
-    @app.command()
+    sources_app = typer.Typer(help="Configured sources (the default), and `detect URL` to place a new one.")
+    app.add_typer(sources_app, name="sources")
+    sources_cmd.register(sources_app)
+
+    @sources_app.callback(invoke_without_command=True)
     def sources(ctx: typer.Context, json_out: bool = typer.Option(False, "--json", help="JSON Lines.")) -> None:
         """List configured sources: family, schedule, health, last run, documents."""
+        if ctx.invoked_subcommand is not None:
+            return
         app_ctx = ctx_obj(ctx)
         rows = []
         with read_session(app_ctx.engine) as s:
@@ -150,6 +158,7 @@ def _print_document(d: dict) -> None:
     for u in d["urls"][1:]:
         out.print(f"[dim]also at[/] {u}")
     for a in d["attachments"]:
-        out.print(f"[dim]attachment[/] {a['name']}  {a['url']}")
+        kept = f"{a['sha256']}  {a['size']} bytes" if a["sha256"] else "not archived"
+        out.print(Text.assemble(("attachment ", "dim"), a["name"], f"  {a['url']}\n           ", (kept, "dim")))
     out.print()
     out.print(d.get("body_text") or "", highlight=False, markup=False)

@@ -19,8 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 CATALOG = Path(__file__).with_name("catalog.toml")
 DEFAULT_USER_AGENT = ("xxgk-archive/0.1 (+https://github.com/xxgk-archive/xxgk-archive; "
                       "archiving public government information disclosures)")
-FAMILIES = ("hanweb-jpage",)
+# The CMS families (scraper.portals holds one adapter per name; a test keeps the two lists equal).
+FAMILIES = ("hanweb-jpage", "hanweb-xxgk", "hanweb-jpaas", "trs-static", "govcn", "gkmlpt", "generic")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_HOST = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 _EVERY = re.compile(r"^every\s+(\d+)\s*([smhd])$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -68,6 +70,7 @@ class Settings(_Strict):
     grace_seconds: float = Field(default=10.0, ge=0)      # in-flight documents may finish within this on stop
     blocked_cooldown: float = Field(default=3600.0, ge=0)  # scheduled slots skipped after a BLOCKED run
     log_file: bool = True                                  # rotating log under data_dir/logs
+    max_attachment_bytes: int = Field(default=100 * 1024 * 1024, gt=0)   # attachments over this are not kept
 
     @field_validator("timezone")
     @classmethod
@@ -79,11 +82,36 @@ class Settings(_Strict):
         return v
 
 
+class Selectors(_Strict):
+    """The generic family's CSS selectors: `item` finds the list rows; `link`, `date` and `title` are
+    looked up inside a row; `next` is the next-page link on the page."""
+    item: str
+    link: Optional[str] = None
+    date: Optional[str] = None
+    title: Optional[str] = None
+    next: Optional[str] = None
+
+    @field_validator("item", "link", "date", "title", "next")
+    @classmethod
+    def _css(cls, v: Optional[str]) -> Optional[str]:
+        if v is None:
+            return v
+        from selectolax.lexbor import LexborHTMLParser
+        try:
+            LexborHTMLParser("<p></p>").css(v)
+        except Exception:  # noqa: BLE001 - lexbor raises its own error type for bad selectors
+            raise ValueError(f"not a valid CSS selector: {v!r}") from None
+        return v
+
+
 class SourceConfig(_Strict):
     name: str
     title: Optional[str] = None
     start_urls: list[str] = Field(min_length=1)
     family: Optional[Literal[FAMILIES]] = None  # type: ignore[valid-type]
+    selectors: Optional[Selectors] = None        # the generic family: CSS selectors of the list
+    hosts: list[str] = []                         # other hosts its documents or attachments live on
+    attachments: bool = True                      # download the files documents link (pdf, doc, ofd …)
     schedule: Optional[str] = None
     rate: float = Field(default=1.0, ge=0)       # requests/s per host; 0 = unlimited
     concurrency: int = Field(default=2, ge=1, le=64)
@@ -107,6 +135,22 @@ class SourceConfig(_Strict):
             if p.scheme not in ("http", "https") or not p.hostname:
                 raise ValueError(f"bad URL {u!r}: need an http:// or https:// URL with a host")
         return urls
+
+    @field_validator("hosts")
+    @classmethod
+    def _hosts(cls, hosts: list[str]) -> list[str]:
+        hosts = [h.lower() for h in hosts]
+        for h in hosts:
+            if not _HOST.match(h):
+                raise ValueError(f"bad host {h!r}: a host name only, such as 'www.gov.cn' (no scheme, no path)")
+        return hosts
+
+    @model_validator(mode="after")
+    def _selectors_need_generic(self):
+        if self.selectors is not None and self.family not in (None, "generic"):
+            raise ValueError(f"selectors are for the generic family, not {self.family!r} "
+                             "(drop them, or set family = \"generic\")")
+        return self
 
 
 class _File(_Strict):

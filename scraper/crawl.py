@@ -17,15 +17,16 @@ from loguru import logger
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from scraper.attachments import FileFetcher, linked_files
 from scraper.blocking import block_reason
 from scraper.config import Config, SourceConfig
 from scraper.decode import decode_html
 from scraper.fetch import BadAnswer, FetchError, FetchPolicy, FetchResult, Fetcher
 from scraper.parse import ParseError
-from scraper.portals import ListItem, ListProblem, Portal, detect, portal_class
+from scraper.portals import ListItem, ListProblem, Portal, detect, portal_class, signatures
 from scraper.process import process_capture
 from storage.archive import BlobStore
-from storage.captures import archive_response, header
+from storage.captures import archive_response, header, latest_file
 from storage.db import session
 from storage.documents import NEW, CHANGED, known_listing, live_urls, mark_gone, touch_url
 from storage.journal import JournaledStore
@@ -61,6 +62,9 @@ class RunSummary:
     seconds: float = 0.0
     resumed: bool = False
     health: Optional[str] = None
+    family: Optional[str] = None         # as configured, remembered or detected
+    attachments: int = 0                 # files downloaded and archived
+    attachment_errors: int = 0           # files that could not be fetched (the document is still stored)
     problems: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -78,6 +82,22 @@ def ensure_source(engine: Engine, src: SourceConfig) -> int:
         return row.id
 
 
+def source_family(engine: Engine, source_id: int) -> Optional[str]:
+    with session(engine) as s:
+        row = s.get(Source, source_id)
+        return row.family if row else None
+
+
+def remember_family(engine: Engine, source_id: int, family: str) -> None:
+    """A detected family sticks to its source: later runs use it, so a redesign shows as LAYOUT_CHANGED."""
+    with session(engine) as s:
+        row = s.get(Source, source_id)
+        if row is not None and not row.family:
+            row.family = family
+            s.add(row)
+            s.commit()
+
+
 class Crawl:
     def __init__(self, cfg: Config, src: SourceConfig, engine: Engine, store: BlobStore, *,
                  full: bool = False, max_pages: Optional[int] = None, trigger: str = "manual",
@@ -89,13 +109,17 @@ class Crawl:
         self.stopping = False
         self.progress = progress or (lambda *a, **k: None)
         st = cfg.settings
+        self.source_id = ensure_source(engine, src)
+        # configured, implied by selectors, or remembered from an earlier detection
+        self.family = src.family or ("generic" if src.selectors else None) or source_family(engine, self.source_id)
+        hosts = {urlsplit(u).hostname for u in src.start_urls} | set(src.hosts)
+        if self.family:
+            hosts |= {h for u in src.start_urls for h in portal_class(self.family).hosts(u)}
         self.policy = FetchPolicy(
             user_agent=st.user_agent, timeout=st.timeout, max_body_bytes=st.max_body_bytes,
             retries=st.retries, backoff=st.backoff, obey_robots=src.obey_robots, rate=src.rate,
-            concurrency=src.concurrency,
-            allowed_hosts=frozenset(urlsplit(u).hostname for u in src.start_urls),
+            concurrency=src.concurrency, allowed_hosts=frozenset(hosts),
             wall_check=lambda res: block_reason(res.status, res.body, res.content_type))
-        self.source_id = ensure_source(engine, src)
         self.listed_urls: set[str] = set()
         self.list_problems = 0
         self.failed: dict[str, tuple[ListItem, bool, str]] = {}    # url -> (item, recheck, why)
@@ -124,7 +148,7 @@ class Crawl:
             s.add(run)
             s.commit()
             self.run_id = run.id
-        self.summary = RunSummary(run.id, self.src.name, run.mode)
+        self.summary = RunSummary(run.id, self.src.name, run.mode, family=self.family)
         self.summary.resumed = not self.full and self._resuming()
         journal = JournaledStore(self.store, self.cfg.data_dir / "journal" / f"run-{run.id}.journal")
         self.store = journal
@@ -132,6 +156,8 @@ class Crawl:
         fatal: Optional[str] = None
         try:
             async with Fetcher(self.policy, on_robots=self._archive_robots) as self.fetcher:
+                self.files = FileFetcher(self.fetcher.fetch, self._archive_file, self._archived_file,
+                                         self.cfg.settings.max_attachment_bytes)
                 queue: asyncio.Queue = asyncio.Queue(maxsize=200)
                 workers = [asyncio.create_task(self._worker(queue))
                            for _ in range(max(2, self.src.concurrency * 2))]
@@ -148,6 +174,9 @@ class Crawl:
                         w.cancel()
                     await asyncio.gather(*workers, return_exceptions=True)
                 self.summary.requests = self.fetcher.requests
+                self.summary.attachments = self.files.downloaded
+                self.summary.attachment_errors = len(self.files.failed)
+                self.summary.problems.extend(self.files.failed)
         except asyncio.CancelledError:
             self._finish("interrupted", started, "cancelled")
             journal.close()
@@ -229,7 +258,7 @@ class Crawl:
                 self.progress("listed", total=portal.total)
                 with session(self.engine) as s:
                     known = known_listing(s, item.url)
-                    if known == (item.title, item.date) and not self.full:
+                    if known == (item.title, item.date, item.meta or {}) and not self.full:
                         touch_url(s, item.url, item.title, item.date)
                         s.commit()
                         self.summary.unchanged += 1
@@ -245,20 +274,25 @@ class Crawl:
             await items.aclose()
 
     async def _portal(self, column: str) -> Optional[Portal]:
-        if self.src.family:
-            return portal_class(self.src.family)(column, self._fetch_list, self.max_pages, self.policy.backoff)
+        options = {"selectors": self.src.selectors.model_dump(exclude_none=True)} if self.src.selectors else {}
+        if self.family:
+            return portal_class(self.family)(column, self._fetch_list, self.max_pages, options,
+                                             retry_delay=self.policy.backoff)
         try:
             res = await self._fetch_list(column)
         except FetchError as exc:
             self._problem(column, exc.reason)
             return None
-        cls = detect(column, decode_html(res.body, res.content_type)[0])
-        if cls is None:
-            self._problem(column, "cannot tell the portal family of this column page "
-                          "(looked for Hanweb jcms dataproxy.jsp / <datastore> / .jpage()); set family",
-                          layout=True)
+        found = detect(column, decode_html(res.body, res.content_type)[0])
+        if found is None:
+            self._problem(column, f"cannot tell the portal family of this column page (looked for {signatures()}); "
+                          "set family (and for a plain list, family = \"generic\" with selectors)", layout=True)
             return None
-        return cls(column, self._fetch_list, self.max_pages, self.policy.backoff)
+        logger.info("{}: detected family {} {}", column, found.family, found.params)
+        self.summary.family = found.family
+        remember_family(self.engine, self.source_id, found.family)
+        self.policy.allowed_hosts = self.policy.allowed_hosts | found.portal.hosts(column)
+        return found.portal(column, self._fetch_list, self.max_pages, options, retry_delay=self.policy.backoff)
 
     def _unlisted(self) -> list[str]:
         with session(self.engine) as s:
@@ -287,6 +321,19 @@ class Crawl:
     async def _archive_robots(self, res: FetchResult) -> None:
         self._archive(res, "robots")
 
+    def _archive_file(self, res: FetchResult, error: Optional[str]) -> tuple[str, int]:
+        with session(self.engine) as s:
+            cap = archive_response(
+                s, self.store, url=res.url, status=res.status, body=res.body, headers=res.headers,
+                method=res.method, request_headers=res.request_headers, fetched_at=res.fetched_at,
+                run_id=self.run_id, source_id=self.source_id, kind="attachment", error=error)
+            s.commit()
+            return cap.sha256, cap.size
+
+    def _archived_file(self, url: str):
+        with session(self.engine) as s:
+            return latest_file(s, url)
+
     def _archive(self, res: FetchResult, kind: str, s=None):
         """Blob first (fsynced), then the capture row; commits unless the caller owns `s`."""
         own = s is None
@@ -313,7 +360,7 @@ class Crawl:
                 queue.task_done()
 
     async def _document(self, item: ListItem, recheck: bool) -> None:
-        """Fetch one document page; archive it, parse it from the archive, store it: one transaction.
+        """Fetch one document page (and its attachments); archive, parse from the archive, store.
 
         A bad answer that is not a network error (those the fetcher already retried) — a binary or
         oversized body, a redirect loop, an error page — is asked for again a few times first."""
@@ -350,13 +397,14 @@ class Crawl:
         except FetchError as exc:
             return f"fetch:{exc.reason}", [], True
         self.summary.fetched += 1
+        files = await self.files.files(linked_files(res)) if self.src.attachments else None
         with session(self.engine) as s:
             cap = self._archive(res, "article", s)
-            result = self._store(s, cap, res.body, item, recheck)
+            result = self._store(s, cap, res.body, item, recheck, files)
             s.commit()
         return result
 
-    def _store(self, s, cap, body: bytes, item: ListItem, recheck: bool) -> tuple[str, list[str], bool]:
+    def _store(self, s, cap, body: bytes, item: ListItem, recheck: bool, files) -> tuple[str, list[str], bool]:
         """(outcome, parser warnings, had a metadata block) for one archived document page."""
         if cap.status in GONE and recheck:
             return ("withdrawn" if mark_gone(s, item.url) else "gone"), [], True
@@ -371,7 +419,8 @@ class Crawl:
             with s.begin_nested():
                 outcome, _doc, parsed = process_capture(
                     s, self.store, cap, self.source_id, url=item.url,
-                    list_title=None if recheck else item.title, list_date=None if recheck else item.date)
+                    list_title=None if recheck else item.title, list_date=None if recheck else item.date,
+                    list_meta=None if recheck else item.meta, files=files)
         except ParseError as exc:
             cap.error = f"parse error: {exc.reason}"
             s.add(cap)

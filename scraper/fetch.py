@@ -173,17 +173,18 @@ class Fetcher:
 
     # -- fetching -----------------------------------------------------------------------------
     async def fetch(self, url: str, method: str = "GET", data: Optional[dict | bytes] = None,
-                    headers: Optional[dict] = None) -> FetchResult:
+                    headers: Optional[dict] = None, max_bytes: Optional[int] = None) -> FetchResult:
+        """`max_bytes` overrides the policy's response-size cap (attachments have their own)."""
         self._check_host(url, url)
         if not await self.allowed(url):
             raise RobotsDisallowed(url, "robots.txt forbids this URL")
-        return await self._request(method, url, data, headers)
+        return await self._request(method, url, data, headers, max_bytes)
 
-    async def _request(self, method: str, url: str, data, headers) -> FetchResult:
+    async def _request(self, method: str, url: str, data, headers, max_bytes: Optional[int] = None) -> FetchResult:
         current, hops = url, 0
         while True:
             self._check_host(url, current)
-            res = await self._with_retries(method, current, data, headers)
+            res = await self._with_retries(method, current, data, headers, max_bytes)
             res.requested_url = url
             location = res.header("location")
             if res.status not in REDIRECT_STATUSES or not location:
@@ -203,12 +204,12 @@ class Fetcher:
         if allowed is not None and parts.hostname not in allowed:
             raise BadAnswer(origin_url, f"refusing off-site URL {url!r}")
 
-    async def _with_retries(self, method, url, data, headers) -> FetchResult:
+    async def _with_retries(self, method, url, data, headers, max_bytes=None) -> FetchResult:
         attempt = 0
         while True:
             attempt += 1
             try:
-                res = await self._once(method, url, data, headers)
+                res = await self._once(method, url, data, headers, max_bytes)
             except BadAnswer:
                 raise
             except (httpx.TransportError, asyncio.TimeoutError) as exc:
@@ -233,9 +234,9 @@ class Fetcher:
         logger.debug("retry {} of {} in {:.2f}s after {}", attempt, url, delay, why)
         await asyncio.sleep(min(delay, MAX_RETRY_AFTER))
 
-    async def _once(self, method, url, data, headers) -> FetchResult:
+    async def _once(self, method, url, data, headers, max_bytes=None) -> FetchResult:
         host = urlsplit(url).netloc
-        cap = self.policy.max_body_bytes
+        cap = max_bytes or self.policy.max_body_bytes
         async with self._gate(host):
             self.requests += 1
             kwargs = {"content": data} if isinstance(data, bytes) else {"data": data}

@@ -1,15 +1,32 @@
-"""Archived capture -> parsed record -> documents. The crawl and a later reparse share this path."""
+"""Archived capture -> parsed record -> documents. The crawl and a later reparse share this path.
+
+Two things outside the page join its record here, so that a reparse (which has no list and downloads
+nothing) reaches the same record and content hash as the crawl did:
+- what the list said (索引号, 文号, dates, publisher …) fills contract fields the page leaves empty; the
+  page wins, a disagreement is a warning; the crawl passes it in, a reparse reads what was recorded;
+- each attachment's sha256 and size, from the files archived for its URL: a replaced file (new bytes
+  at the same URL and name) changes the content hash, so it makes a new version.
+"""
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Optional
 
 from sqlmodel import Session
 
 from scraper.parse import PARSER_VERSION, parse_article
+from scraper.parse.dates import to_iso
+from scraper.parse.index_no import check_index_no, normalise
+from scraper.parse.tree import collapse
 from storage.archive import BlobStore
-from storage.captures import capture_body, header
-from storage.documents import Parsed, apply_parse
+from storage.captures import capture_body, header, latest_file
+from storage.documents import Parsed, apply_parse, listing_of
 from storage.models import Capture, Document
+
+_NOT_CONTENT = ("encoding", "warnings")      # as ParsedArticle.content_hash: how it was read, not what it says
+_DATES = ("publish_date", "written_date")
+Files = dict[str, Optional[tuple[str, int]]]  # attachment URL -> (sha256, size) of its archived file
 
 
 def parse_capture(store: BlobStore, cap: Capture) -> Parsed:
@@ -21,11 +38,75 @@ def parse_capture(store: BlobStore, cap: Capture) -> Parsed:
                   parser_version=PARSER_VERSION)
 
 
+def content_hash(record: dict, body_text: str) -> str:
+    """The ParsedArticle content hash, over a record that may have gained list values and file hashes."""
+    content = {k: v for k, v in record.items() if k not in _NOT_CONTENT}
+    content["body_text"] = body_text
+    canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _list_value(key: str, raw) -> Optional[str]:
+    text = collapse(str(raw or ""))
+    if key == "index_no":
+        return normalise(text)
+    if key in _DATES:
+        return to_iso(text)
+    return text or None
+
+
+def merge_listing(record: dict, list_title: Optional[str], meta: Optional[dict]) -> list[str]:
+    """Fill the contract fields the page left empty from the list; returns the fields filled."""
+    filled, warnings = [], record.setdefault("warnings", [])
+    for key, raw in (meta or {}).items():
+        value = _list_value(key, raw)
+        if value is None or key not in record:
+            continue
+        if record[key] is None:
+            record[key] = value
+            filled.append(key)
+            if key == "index_no":
+                warnings.extend(check_index_no(value))
+        elif record[key] != value:
+            warnings.append(f"the list gives {key} {value!r}, the page {record[key]!r}")
+    if record.get("title") is None and list_title:
+        record["title"] = collapse(list_title)
+        filled.append("title")
+    if filled:
+        record["from_list"] = filled
+    return filled
+
+
+def add_files(record: dict, files: Files) -> None:
+    for att in record.get("attachments") or []:
+        known = files.get(att["url"])
+        if known:
+            att["sha256"], att["size"] = known
+
+
+def complete(s: Session, parsed: Parsed, url: str, *, list_title: Optional[str] = None,
+             list_meta: Optional[dict] = None, files: Optional[Files] = None) -> Parsed:
+    """`parsed` joined with its list values and attachment files; what was not given is read from the
+    archive (the list values recorded for `url`, the files last archived for each attachment URL)."""
+    if list_meta is None:
+        recorded_title, list_meta = listing_of(s, url)
+        list_title = list_title if list_title is not None else recorded_title
+    if files is None:
+        files = {a["url"]: latest_file(s, a["url"]) for a in parsed.record.get("attachments") or []}
+    record = json.loads(json.dumps(parsed.record, ensure_ascii=False))
+    merge_listing(record, list_title, list_meta)
+    add_files(record, files)
+    return Parsed(record=record, body_text=parsed.body_text, content_hash=content_hash(record, parsed.body_text),
+                  parser_version=parsed.parser_version)
+
+
 def process_capture(s: Session, store: BlobStore, cap: Capture, source_id: int,
                     url: Optional[str] = None, list_title: Optional[str] = None,
-                    list_date: Optional[str] = None) -> tuple[str, Document, Parsed]:
+                    list_date: Optional[str] = None, list_meta: Optional[dict] = None,
+                    files: Optional[Files] = None) -> tuple[str, Document, Parsed]:
     """`url` is the URL the list gave (the capture's may be the end of a redirect)."""
-    parsed = parse_capture(store, cap)
-    outcome, doc = apply_parse(s, source_id=source_id, url=url or cap.url, capture_id=cap.id, parsed=parsed,
-                               list_title=list_title, list_date=list_date, seen_at=cap.fetched_at)
+    url = url or cap.url
+    parsed = complete(s, parse_capture(store, cap), url, list_title=list_title, list_meta=list_meta, files=files)
+    outcome, doc = apply_parse(s, source_id=source_id, url=url, capture_id=cap.id, parsed=parsed,
+                               list_title=list_title, list_date=list_date, list_meta=list_meta, seen_at=cap.fetched_at)
     return outcome, doc, parsed

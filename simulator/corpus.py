@@ -13,8 +13,8 @@ import random
 from dataclasses import dataclass, field
 
 from . import text
-from .site import (ATTACH_EXTS, COLUMNS, DAY1_FIRST, DAY1_LAST, DAY2_DATES, DAY_STAMP, ENCODINGS, ORGANS,
-                   SEED_BODY, SEED_INDEX_NO, SEED_TITLE, SYNONYMS, Organ)
+from .site import (ATTACH_EXTS, DAY1_FIRST, DAY1_LAST, DAY2_DATES, DAY_STAMP, ENCODINGS, KAIHUA, SEED_BODY,
+                   SEED_INDEX_NO, SEED_TITLE, SYNONYMS, Organ, Profile)
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,7 @@ class Attachment:
     text: str  # link text
     download: str | None  # the download= attribute
     filename: str  # <32hex>.<ext>
+    revision: int = 1  # bumped when the portal replaces the file (same URL and name, new bytes)
 
     @property
     def path(self) -> str:
@@ -49,6 +50,7 @@ class Doc:
     added_on_day: int = 1
     edited_on_day: int | None = None
     maketime: str = ""
+    attachment_replaced: bool = False  # the day-2 edit was a replaced attachment file
 
     def value(self, canon: str) -> str | None:
         for c, _label, v in self.rows:
@@ -60,13 +62,14 @@ class Doc:
         d = self.date
         return [f"/art/{d.year}/{d.month}/{d.day}/art_{c}_{self.id}.html" for c in self.columns]
 
-    def body_lines(self) -> list[str]:
+    def body_lines(self, with_files: bool = True) -> list[str]:
         out = []
         for block in self.body:
             if block[0] == "table":
                 out.extend(" ".join(cells) for cells in block[1])
             elif block[0] == "att":
-                out.append(attachment_line(self, block[1]))
+                if with_files:
+                    out.append(attachment_line(self, block[1]))
             else:
                 out.append(block[1])
         return out
@@ -88,14 +91,20 @@ def _fmt_date(d: dt.date, chinese: bool) -> str:
 class Corpus:
     """All documents of all days for one seed; `docs(day)` gives the live set of a day."""
 
-    def __init__(self, seed: int = 0, docs: int = 120):
+    def __init__(self, seed: int = 0, docs: int = 120, profile: Profile = KAIHUA):
         self.seed = seed
         self.n = max(2, docs)
+        self.profile = profile
         self._serials: set[str] = {SEED_INDEX_NO}
         self.day1 = self._build_day1()
+        self._hostile_name()
         self.day2, self.deleted2 = self._build_day2()
-        self.attachments = {a.filename: a for d in self.day1.values() for a in d.attachments}
-        self.attachments.update({a.filename: a for d in self.day2.values() for a in d.attachments})
+        self.files = {day: {a.filename: a for d in self.docs(day).values() for a in d.attachments} for day in (1, 2)}
+        self.attachments = {**self.files[1], **self.files[2]}
+
+    def attachment(self, day: int, filename: str) -> Attachment | None:
+        """The file as served on `day` (a deleted document's files stay served at their last revision)."""
+        return self.files[1 if day <= 1 else 2].get(filename) or self.attachments.get(filename)
 
     def docs(self, day: int) -> dict[int, Doc]:
         return self.day1 if day <= 1 else self.day2
@@ -112,29 +121,48 @@ class Corpus:
     # -- day 1 ---------------------------------------------------------------------------
     def _build_day1(self) -> dict[int, Doc]:
         rng = _rng(self.seed, "corpus", 1)
+        prof = self.profile
         span = (DAY1_LAST - DAY1_FIRST).days
-        dates = sorted(DAY1_FIRST + dt.timedelta(days=rng.randint(0, span)) for _ in range(self.n - 1))
+        dates = sorted(DAY1_FIRST + dt.timedelta(days=rng.randint(0, span))
+                       for _ in range(self.n - 1 if prof.seed_doc else self.n))
         seed_date = dt.date(2025, 3, 5)
-        dates.append(seed_date)
-        dates.sort()
-        seed_pos = dates.index(seed_date)
+        seed_pos = -1
+        if prof.seed_doc:
+            dates.append(seed_date)
+            dates.sort()
+            seed_pos = dates.index(seed_date)
         docs: dict[int, Doc] = {}
-        next_id = 5_790_000 + rng.randint(0, 9999)
+        next_id = prof.id_base + rng.randint(0, 9999)
         for i, d in enumerate(dates):
             next_id += rng.randint(1, 37)
-            col = rng.choices(COLUMNS, weights=(1, 4, 5))[0].id
+            col = rng.choices(prof.columns, weights=prof.weights)[0].id
             if i == seed_pos:
                 self.seed_id = next_id
                 docs[next_id] = self._seed_doc(next_id)
             else:
                 docs[next_id] = self._make_doc(next_id, d, (col,), 1)
-        # one document listed in two columns
-        two = _rng(self.seed, "two-col", 0).choice(
-            [d for d in docs.values() if d.title != SEED_TITLE and d.value("索引号")])
-        other = [c.id for c in COLUMNS if c.id != two.columns[0]]
-        two.columns = (two.columns[0], _rng(self.seed, "two-col", 1).choice(other))
-        self.two_column_id = two.id
+        self.seed_id = getattr(self, "seed_id", None)
+        self.two_column_id = None
+        listed = [c.id for c, w in zip(prof.columns, prof.weights) if w]
+        if len(listed) > 1:  # one document listed in two columns
+            two = _rng(self.seed, "two-col", 0).choice(
+                [d for d in docs.values() if d.title != SEED_TITLE and d.value("索引号")])
+            other = [c for c in listed if c != two.columns[0]]
+            two.columns = (two.columns[0], _rng(self.seed, "two-col", 1).choice(other))
+            self.two_column_id = two.id
         return docs
+
+    def _hostile_name(self) -> None:
+        """One attachment whose download= name tries to climb out of any folder it is saved in."""
+        with_files = sorted(k for k, d in self.day1.items() if d.attachments and k != self.seed_id)
+        if not with_files:
+            return
+        doc = self.day1[_rng(self.seed, "hostile", 0).choice(with_files)]
+        first = doc.attachments[0]
+        ext = first.filename.rsplit(".", 1)[1]
+        name = f"../../../../tmp/xxgk-escape/..\\..\\{doc.title[:12]}.{ext}"
+        doc.attachments = [dataclasses.replace(first, download=name), *doc.attachments[1:]]
+        self.hostile_id = doc.id
 
     def _seed_doc(self, doc_id: int) -> Doc:
         rows = [("索引号", "索引号", SEED_INDEX_NO), ("公开方式", "公开方式", "主动公开"),
@@ -142,18 +170,21 @@ class Corpus:
                 ("发布单位", "发布单位", "县府办"), ("有效性", "有效性", "")]
         style = {"layout": "td", "table_class": "xxgk_table", "pad": "none", "colon": "：",
                  "record": 0, "indent": [], "nbsp_raw": False}
-        return Doc(doc_id, (COLUMNS[0].id,), dt.date(2025, 3, 5), "16:21", ORGANS[0], SEED_TITLE, rows,
+        return Doc(doc_id, (self.profile.columns[0].id,), dt.date(2025, 3, 5), "16:21", self.profile.organs[0],
+                   SEED_TITLE, rows,
                    list(SEED_BODY), [], style, "utf-8", "法治政府建设", 1, None, "2025-03-05 16:21:09")
 
     def _make_doc(self, doc_id: int, date: dt.date, columns: tuple, day: int) -> Doc:
         r = _rng(self.seed, "doc", doc_id)
-        organ = r.choice(ORGANS)
+        organ = r.choice(self.profile.organs)
         topic = r.choice(organ.topics)
         title, genre = text.make_title(r, topic, organ.full, date.year)
         body = text.make_body(r, topic, organ.full, date.year)
         enc = "utf-8"
         if r.random() < 0.2:
             enc = r.choice(ENCODINGS)
+        if not self.profile.gbk:
+            enc = "utf-8"
         if enc == "gbk-meta" or r.random() < 0.05:
             body.append(("p", text.contact_line(r, gbk_only=enc == "gbk-meta")))
         body += [("p", organ.full), ("p", f"{date.year}年{date.month}月{date.day}日")]
@@ -235,10 +266,21 @@ class Corpus:
         next_id = max(self.day1) + 1000
         for _ in range(max(1, round(self.n * 0.05))):
             next_id += r.randint(1, 37)
-            col = r.choices(COLUMNS, weights=(1, 4, 5))[0].id
+            col = r.choices(self.profile.columns, weights=self.profile.weights)[0].id
             docs[next_id] = self._make_doc(next_id, r.choice(DAY2_DATES), (col,), 2)
+        self._replace_files(docs, protected | deleted_ids | set(edited), stamp)
         deleted = [self.day1[k] for k in sorted(deleted_ids)]
         return docs, deleted
+
+    def _replace_files(self, docs: dict[int, Doc], untouched: set, maketime: str) -> None:
+        """Day 2 replaces the first attachment of a few documents: same URL and name, new bytes."""
+        pool = sorted(k for k, d in docs.items() if d.attachments and k not in untouched and d.added_on_day == 1)
+        r = _rng(self.seed, "replace", 2)
+        for k in r.sample(pool, min(len(pool), max(1, round(self.n * 0.02)))):
+            doc = docs[k]
+            first = dataclasses.replace(doc.attachments[0], revision=2)
+            docs[k] = dataclasses.replace(doc, attachments=[first, *doc.attachments[1:]], edited_on_day=2,
+                                          maketime=maketime, attachment_replaced=True)
 
     def _edit(self, doc: Doc, body_only: bool, maketime: str) -> Doc:
         """Body-only edits alter or append a paragraph (invisible in lists); the others change the

@@ -24,7 +24,7 @@ class Context:
     method: str
     target: str  # path with query
     path: str
-    headers: dict = field(default_factory=dict)  # request headers (lower-case keys)
+    headers: dict = field(default_factory=dict)  # request headers (case-insensitive Headers)
     options: dict = field(default_factory=dict)  # e.g. no_metadata
     transforms: list = field(default_factory=list)  # functions Response -> Response
     fired: list = field(default_factory=list)  # names of the faults that fired on this request

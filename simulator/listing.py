@@ -87,9 +87,10 @@ def redesigned_list(col: Column, docs: list[Doc]) -> str:
     return f'<div class="new-list-2025"><ul>\n{rows}</ul><div class="pager">共{len(docs)}条</div></div>'
 
 
-def column_page(col: Column, docs: list[Doc], maketime: str, redesigned: bool = False) -> str:
+def column_page(col: Column, docs: list[Doc], maketime: str, redesigned: bool = False,
+                columns: tuple = COLUMNS) -> str:
     nav = "\n".join(f'<a href="/col/col{c.id}/index.html" class="list-group-item list-group-item-action '
-                    f'col-sm-6 col-md-12">{c.name}</a>\n' for c in COLUMNS)
+                    f'col-sm-6 col-md-12">{c.name}</a>\n' for c in columns)
     top = crlf(f"""<!DOCTYPE html>
 <html>
 <head lang="zh">

@@ -40,8 +40,8 @@ def pad_label(label: str, doc: Doc) -> str:
     return label + colon
 
 
-def meta_table(doc: Doc) -> str:
-    pairs = [(pad_label(escape(label), doc), escape(value)) for _c, label, value in doc.rows]
+def meta_table(doc: Doc, rows=None) -> str:
+    pairs = [(pad_label(escape(label), doc), escape(value)) for _c, label, value in (rows or doc.rows)]
     if len(pairs) % 2:
         pairs.append(("", ""))
     cls = doc.style["table_class"]
@@ -56,19 +56,23 @@ def meta_table(doc: Doc) -> str:
     return f'<table border="0" width="90%" cellspacing="0" cellpadding="0" class="{cls}">\n{"".join(rows)}</table>\n'
 
 
-def _att_link(doc: Doc, i: int) -> str:
+def _att_link(doc: Doc, i: int, href=None) -> str:
     a: Attachment = doc.attachments[i]
     dl = f' download="{escape(a.download)}"' if a.download else ""
     line = attachment_line(doc, i)
     prefix = escape(line[: len(line) - len(a.text)])
-    return f'{prefix}<a target="_blank"{dl} href="{a.path}">{escape(a.text)}</a>'
+    return f'{prefix}<a target="_blank"{dl} href="{escape(href(a) if href else a.path)}">{escape(a.text)}</a>'
 
 
-def body_html(doc: Doc) -> str:
-    """The #zoom body: paragraphs, headings, small tables and attachment links (LF, CMS-injected)."""
+def body_html(doc: Doc, href=None, with_files: bool = True) -> str:
+    """The #zoom body: paragraphs, headings, small tables and attachment links (LF, CMS-injected).
+    `href(attachment)` writes a family's download link; `with_files=False` leaves the links out
+    (families that list attachments in their own block after the body)."""
     out = []
     n = len(doc.body)
     for i, block in enumerate(doc.body):
+        if block[0] == "att" and not with_files:
+            continue
         kind = block[0]
         indent = ""
         if i in doc.style["indent"]:
@@ -79,7 +83,7 @@ def body_html(doc: Doc) -> str:
         elif kind == "h":
             out.append(f'<p style="text-indent:2em"><strong>{escape(block[1])}</strong></p>')
         elif kind == "att":
-            out.append(f'<p style="text-indent:2em">{_att_link(doc, block[1])}</p>')
+            out.append(f'<p style="text-indent:2em">{_att_link(doc, block[1], href)}</p>')
         elif i >= n - 2:  # signature lines
             out.append(f'<p style="text-align:right">{escape(block[1])}</p>')
         else:
@@ -87,12 +91,12 @@ def body_html(doc: Doc) -> str:
     return "\n".join(out)
 
 
-def _nav() -> str:
-    links = "".join(f'<li><a href="/col/col{c.id}/index.html">{c.name}</a></li>' for c in COLUMNS)
+def _nav(columns: tuple = COLUMNS) -> str:
+    links = "".join(f'<li><a href="/col/col{c.id}/index.html">{c.name}</a></li>' for c in columns)
     return f'<ul class="bt-nav"><li><a href="/index.html">首页</a></li>{links}</ul>'
 
 
-def article_page(doc: Doc, col: Column, no_metadata: bool = False) -> str:
+def article_page(doc: Doc, col: Column, no_metadata: bool = False, columns: tuple = COLUMNS) -> str:
     """The full article page as text (with TS/VC placeholders)."""
     d = doc.date
     path = f"/art/{d.year}/{d.month}/{d.day}/art_{col.id}_{doc.id}.html"
@@ -129,7 +133,7 @@ def article_page(doc: Doc, col: Column, no_metadata: bool = False) -> str:
 <body id="page_type" alt="文章页">
     <div id='barrierfree_container' pageTimestamp= '{TS}'>
         <div class="bt-head"><a href="/index.html"><img src="/images/3249/logo.png" alt="{SITE_NAME}"></a>
-        {_nav()}
+        {_nav(columns)}
         </div>
         <div class="bt-place">
             <nav aria-label="breadcrumb" class="dangq bt-box-1200">当前位置：<a href="/index.html" class="bt_link">首页</a> &gt; <a href="/col/col{col.id}/index.html" class="bt_link">{col.name}</a></nav>
@@ -202,10 +206,11 @@ ATTACH_TYPES = {
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-def attachment_bytes(filename: str) -> tuple[bytes, str]:
-    """Deterministic bytes of an attachment (a few KB) with a fitting magic header."""
+def attachment_bytes(filename: str, revision: int = 1) -> tuple[bytes, str]:
+    """Deterministic bytes of an attachment (a few KB) with a fitting magic header; a new revision
+    (the portal replaced the file) has other bytes."""
     ext = filename.rsplit(".", 1)[-1]
-    r = random.Random(filename)
+    r = random.Random(filename if revision == 1 else f"{filename}:r{revision}")
     payload = r.randbytes(r.randint(2000, 6000))
     if ext == "pdf":
         data = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n" + payload + b"\n%%EOF\n"

@@ -1,28 +1,31 @@
-"""PortalSimulator: the public face of the simulator (a Hanweb jcms county portal over real HTTP)."""
+"""PortalSimulator: the public face of the simulator (a 政府信息公开 portal of one CMS family over real HTTP)."""
 
 from __future__ import annotations
 
 import threading
 
 from .corpus import Corpus
-from .site import COLUMNS
 from .faults import FaultSet
+from .families import FAMILIES
 from .response import RequestRecord
-from .routes import Site
 from .server import Handler, Server
-from .truth import expected
 
 ROBOTS_MODES = ("allow", "disallow-all", "disallow-art", "403", "404")
 
 
 class PortalSimulator:
+    """`family` picks the CMS (see simulator.families.FAMILIES); `columns` (URL paths, optional) puts
+    the columns where a real portal has them, e.g. ["/col/col1229565788/index.html"]."""
+
     def __init__(self, seed: int = 0, docs: int = 120, day: int = 1, host: str = "127.0.0.1", port: int = 0,
-                 robots: str = "allow", name: str = "kaihua"):
-        if name != "kaihua":
-            raise ValueError(f"unknown portal {name!r}; only 'kaihua' is simulated")
-        self.seed, self.name, self.host, self.port = seed, name, host, port
-        self.corpus = Corpus(seed, docs)
-        self.site = Site(self.corpus, day)
+                 robots: str = "allow", name: str = "kaihua", family: str = "hanweb-jpage",
+                 columns: list[str] | None = None):
+        if family not in FAMILIES:
+            raise ValueError(f"unknown family {family!r}; simulated: {', '.join(FAMILIES)}")
+        self.seed, self.name, self.family, self.host, self.port = seed, name, family, host, port
+        site_cls = FAMILIES[family]
+        self.corpus = Corpus(seed, docs, site_cls.profile_for(columns))
+        self.site = site_cls(self.corpus, day)
         self.robots = robots
         self.faults = FaultSet(seed)
         self.requests: list[RequestRecord] = []
@@ -32,7 +35,7 @@ class PortalSimulator:
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> "PortalSimulator":
         if self._server is None:
-            handler = type("BoundHandler", (Handler,), {"sim": self})
+            handler = type("BoundHandler", (Handler,), {"sim": self, "server_version": self.site.server})
             self._server = Server((self.host, self.port), handler)
             self.port = self._server.server_address[1]
             self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
@@ -61,7 +64,7 @@ class PortalSimulator:
 
     @property
     def column_urls(self) -> list[str]:
-        return [f"{self.base_url}/col/col{c.id}/index.html" for c in COLUMNS]
+        return [self.base_url + p for p in self.site.column_paths()]
 
     @property
     def day(self) -> int:
@@ -84,13 +87,14 @@ class PortalSimulator:
 
     # -- ground truth --------------------------------------------------------------------
     def expected_documents(self, day: int | None = None) -> list[dict]:
+        """Every live document of `day` as a correct crawler + parser should record it, newest first."""
         day = self.day if day is None else day
         docs = sorted(self.corpus.docs(day).values(), key=lambda d: (d.date, d.id), reverse=True)
-        return [expected(d, self.base_url) for d in docs]
+        return [self.site.expected(d, self.base_url) for d in docs]
 
     def deleted_documents(self, day: int | None = None) -> list[dict]:
         day = self.day if day is None else day
-        return [expected(d, self.base_url) for d in self.corpus.deleted(day)]
+        return [self.site.expected(d, self.base_url) for d in self.corpus.deleted(day)]
 
     # -- faults and request log ------------------------------------------------------------
     def inject(self, path_regex: str, fault: str, rate: float = 1.0, **params) -> None:

@@ -29,7 +29,7 @@ def merged_params(query: str, body: bytes, content_type: str) -> dict:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server_version = "JCMS/4.2"
+    server_version = "JCMS/4.2"   # the portal's own Server header (PortalSimulator sets it per family)
     sim = None  # the PortalSimulator, set on a subclass per server
 
     def log_message(self, format, *args):  # quiet
@@ -50,16 +50,16 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length > 0 else b""
         path, _, query = self.path.partition("?")
         sim = self.sim
-        ctx = Context(sim.seed, self.command, self.path, path,
-                      headers={k.lower(): v for k, v in self.headers.items()}, port=self.server.server_port)
+        headers = Headers(self.headers.items())
+        ctx = Context(sim.seed, self.command, self.path, path, headers=headers, port=self.server.server_port)
         resp = sim.faults.apply(ctx)
         if resp is None:
             params = merged_params(query, body, self.headers.get("Content-Type", ""))
             resp = sim.site.route(ctx, params)
         for transform in ctx.transforms:
             resp = transform(resp)
-        sim.requests.append(RequestRecord(self.command, path, query, Headers(self.headers.items()),
-                                          body, resp.status, started, tuple(ctx.fired)))
+        sim.requests.append(RequestRecord(self.command, path, query, headers, body, resp.status, started,
+                                          tuple(ctx.fired)))
         self._send(resp)
 
     def _send(self, resp: Response):

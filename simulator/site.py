@@ -18,8 +18,9 @@ SITE_ID_CODE = "3308240001"
 class Column:
     id: int
     name: str
-    pc_unit: int
-    mobile_unit: int
+    pc_unit: int = 0
+    mobile_unit: int = 0
+    key: str = ""     # a family's own column key (xxgk infotypeId, TRS folder, gov.cn `t`, gkmlpt prefix)
 
 
 COLUMNS = (
@@ -33,7 +34,7 @@ COLUMNS = (
 class Organ:
     short: str  # the 发布单位 value
     full: str
-    uscc: str
+    uscc: str  # the organ's code: an 18-character USCC or a 9-character organisation code
     doc_prefix: str  # 文号 prefix
     topics: tuple
 
@@ -99,3 +100,18 @@ SEED_BODY = (
     ("p", "开化县人民政府"),
     ("p", "2025年3月5日"),
 )
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a simulated site's corpus is drawn from: its columns (with weights), organs and seed document."""
+    columns: tuple
+    weights: tuple
+    organs: tuple
+    seed_doc: bool = False    # Kaihua's fixed 法治政府建设 report
+    gbk: bool = False         # some pages GBK-encoded (legacy jcms); other families serve UTF-8
+    id_base: int = 5_790_000
+    paths: tuple = ()         # the column URL paths as given (columns placed where a real portal has them)
+
+
+KAIHUA = Profile(COLUMNS, (1, 4, 5), ORGANS, seed_doc=True, gbk=True)

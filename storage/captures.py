@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Optional
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from storage.archive import BlobStore
 from storage.models import Blob, Capture, utcnow
@@ -42,3 +42,11 @@ def capture_body(store: BlobStore, cap: Capture) -> bytes:
 def header(cap: Capture, name: str) -> Optional[str]:
     name = name.lower()
     return next((v for k, v in cap.headers or [] if k.lower() == name), None)
+
+
+def latest_file(s: Session, url: str) -> Optional[tuple[str, int]]:
+    """(sha256, size) of the last attachment archived from `url` with HTTP 200, if any."""
+    cap = s.exec(select(Capture).where(Capture.url == url, Capture.kind == "attachment", Capture.status == 200,
+                                       Capture.error.is_(None)).order_by(Capture.fetched_at.desc(),
+                                                                         Capture.id.desc())).first()
+    return (cap.sha256, cap.size) if cap is not None and cap.sha256 else None

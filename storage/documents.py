@@ -50,7 +50,7 @@ def current_version(s: Session, doc: Document) -> Optional[DocumentVersion]:
 
 def apply_parse(s: Session, *, source_id: int, url: str, capture_id: int, parsed: Parsed,
                 list_title: Optional[str] = None, list_date: Optional[str] = None,
-                seen_at: Optional[datetime] = None) -> tuple[str, Document]:
+                list_meta: Optional[dict] = None, seen_at: Optional[datetime] = None) -> tuple[str, Document]:
     """Record that `url` served `parsed` (from capture `capture_id`). Returns (outcome, document)."""
     now = seen_at or utcnow()
     key = doc_key(parsed.index_no, url)
@@ -89,6 +89,7 @@ def apply_parse(s: Session, *, source_id: int, url: str, capture_id: int, parsed
     alias.document_id, alias.last_seen, alias.gone_at = doc.id, now, None
     alias.list_title = list_title if list_title is not None else alias.list_title
     alias.list_date = list_date if list_date is not None else alias.list_date
+    alias.list_meta = list_meta if list_meta is not None else alias.list_meta
     alias.content_hash = parsed.content_hash
 
     cur = current_version(s, doc) if doc.version else None
@@ -133,10 +134,16 @@ def touch_url(s: Session, url: str, list_title: Optional[str], list_date: Option
     s.add(alias)
 
 
-def known_listing(s: Session, url: str) -> Optional[tuple[Optional[str], Optional[str]]]:
-    """(list_title, list_date) the list showed for `url` last time, or None if never seen."""
+def known_listing(s: Session, url: str) -> Optional[tuple[Optional[str], Optional[str], dict]]:
+    """(list_title, list_date, list metadata) the list showed for `url` last time, or None if never seen."""
     alias = s.exec(select(DocumentUrl).where(DocumentUrl.url == url, DocumentUrl.gone_at.is_(None))).first()
-    return (alias.list_title, alias.list_date) if alias else None
+    return (alias.list_title, alias.list_date, alias.list_meta or {}) if alias else None
+
+
+def listing_of(s: Session, url: str) -> tuple[Optional[str], Optional[dict]]:
+    """(list_title, list metadata) last recorded for `url` (a reparse has no list of its own)."""
+    alias = s.exec(select(DocumentUrl).where(DocumentUrl.url == url)).first()
+    return (alias.list_title, alias.list_meta) if alias else (None, None)
 
 
 def live_urls(s: Session, source_id: int) -> list[str]:

@@ -154,6 +154,7 @@ class DocumentUrl(SQLModel, table=True):
     source_id: int = Field(foreign_key="sources.id", index=True)
     list_title: Optional[str] = Field(default=None, sa_column=Column(Text))
     list_date: Optional[str] = None
+    list_meta: Optional[dict] = Field(default=None, sa_column=Column(JSON))   # 索引号/文号/dates the list gave
     content_hash: Optional[str] = None   # what this URL served last (stops flip-flops between URLs)
     first_seen: datetime = Field(default_factory=utcnow)
     last_seen: datetime = Field(default_factory=utcnow)

@@ -57,6 +57,16 @@ def test_relative_sqlite_and_file_urls_follow_the_config_file():
     ('[[sources]]\nname = "a"\nstart_urls = ["http://h/"]\nfamily = "wordpress"\n', "sources[0].family"),
     ('[[sources]]\nname = "a"\nstart_urls = ["http://h/"]\nrate = -1\n', "sources[0].rate"),
     ('[settings]\ntimezone = "Mars/Olympus"\n', "unknown timezone"),
+    ('[settings]\nmax_attachment_bytes = 0\n', "settings.max_attachment_bytes"),
+    ('[[sources]]\nname = "a"\nstart_urls = ["http://h/"]\nfamily = "trs-static"\nselectors = {item = "li"}\n',
+     "sources[0]: selectors are for the generic family, not 'trs-static'"),
+    ('[[sources]]\nname = "a"\nstart_urls = ["http://h/"]\nselectors = {item = "ul >> li["}\n',
+     "sources[0].selectors.item: not a valid CSS selector: 'ul >> li['"),
+    ('[[sources]]\nname = "a"\nstart_urls = ["http://h/"]\nselectors = {link = "a"}\n', "sources[0].selectors.item"),
+    ('[[sources]]\nname = "a"\nstart_urls = ["http://h/"]\nselectors = {item = "li", nxt = "a"}\n',
+     "sources[0].selectors.nxt: unknown key"),
+    ('[[sources]]\nname = "a"\nstart_urls = ["http://h/"]\nhosts = ["https://www.gov.cn/"]\n',
+     "sources[0].hosts: bad host 'https://www.gov.cn/'"),
     ('this is = = not toml', "not valid TOML"),
 ])
 def test_bad_config_is_a_clear_error(text, message):
@@ -88,3 +98,15 @@ def test_schedules():
     assert parse_schedule("every 10s") == ("interval", 10)
     kind, trigger = parse_schedule("0 */6 * * *", "Asia/Shanghai")
     assert kind == "cron" and str(trigger.timezone) == "Asia/Shanghai"
+
+
+def test_family_options():
+    cfg = parse('[[sources]]\nname = "a"\nstart_urls = ["http://h/list.htm"]\nfamily = "generic"\n'
+                'selectors = {item = "ul.news > li", date = "span.date", next = "a.next"}\n'
+                'hosts = ["Files.Example.gov.cn"]\nattachments = false\n')
+    src = cfg.sources[0]
+    assert src.selectors.item == "ul.news > li" and src.selectors.link is None and src.selectors.next == "a.next"
+    assert src.hosts == ["files.example.gov.cn"] and src.attachments is False
+    assert cfg.settings.max_attachment_bytes == 100 * 1024 * 1024
+    plain = parse('[[sources]]\nname = "a"\nstart_urls = ["http://h/"]\nselectors = {item = "li"}\n').sources[0]
+    assert plain.family is None and plain.selectors.item == "li"       # selectors imply nothing else

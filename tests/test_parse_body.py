@@ -94,3 +94,17 @@ def test_related_links():
 )
 def test_title_order(head, body, title):
     assert parse_article(doc(body + "<div id='zoom'>正文</div>", head=head), URL).title == title
+
+
+@pytest.mark.parametrize("container,table", [
+    ("div id='UCAP-CONTENT'", "<table class='xxgk_table'><tr><td>索引号：</td><td>000014349/2025-00012</td>"
+                              "<td>发文字号：</td><td>国办发〔2025〕5号</td></tr></table>"),
+    ("div class='main-txt'", "<table class='xxgktab'><tr><td>索引号：</td><td>000014349/2025-00012</td>"
+                             "<td>文件编号：</td><td>国办发〔2025〕5号</td></tr></table>"),
+    ("div class='article_con'", "<div class='xxgk-table'><span>索引号：000014349/2025-00012</span>"
+                                "<span>文号：国办发〔2025〕5号</span></div>"),
+])
+def test_an_embedded_metadata_table_is_read_not_kept_in_the_body(container, table):
+    record = parse_article(doc(f"<{container}>{table}<p>正文第一段。</p><p>正文第二段。</p></div>"), URL)
+    assert record.body_text == "正文第一段。\n正文第二段。"
+    assert record.index_no == "000014349/2025-00012" and record.doc_no == "国办发〔2025〕5号"

@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 import asyncio
-import os
-from pathlib import Path
 
+from samples import SAMPLES
 from scraper.fetch import FetchPolicy, Fetcher
 from scraper.portals import FAMILIES, ListItem, ListProblem, detect
 from scraper.portals.hanweb_jpage import HanwebJpage, check_datastore, find_units, js_object, parse_records
 
-SAMPLES = Path(os.environ.get("XXGK_SAMPLES", Path(__file__).resolve().parents[2] / "shared" / "portal-samples"))
 JS_COLUMN = SAMPLES / "hanweb-jcms_js-fzggw_column_datastore-jpage.html"
 
 
@@ -23,7 +21,7 @@ def test_units_are_read_off_the_real_jiangsu_column_page():
     assert pc.params == {"col": "1", "appid": "1", "webid": "3", "path": "/", "columnid": "284",
                          "sourceContentType": "1", "unitid": "423656", "webname": "江苏省发展和改革委员会",
                          "permissiontype": "0"}
-    assert detect("http://fzggw.jiangsu.gov.cn/col/col284/index.html", html) is HanwebJpage
+    assert detect("http://fzggw.jiangsu.gov.cn/col/col284/index.html", html).portal is HanwebJpage
 
 
 def test_records_of_the_real_page():

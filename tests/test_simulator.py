@@ -279,7 +279,14 @@ def test_days():
         assert len(added) == 10 and len(deleted) == 6 and sim.deleted_documents(1) == []
         assert {d["urls"][0] for d in deleted} == set(by1) - set(by2)
         assert min(d["publish_date"] for d in added) > max(d["publish_date"] for d in d1)
-        edited = [d for d in d2 if d["edited_on_day"] == 2]
+        replaced = [d for d in d2 if d["attachment_replaced"]]
+        assert len(replaced) == 4 and all(d["edited_on_day"] == 2 for d in replaced)
+        for d in replaced:                       # same URL and name, new bytes; text unchanged
+            old = by1[d["urls"][0]]
+            assert d["body_text"] == old["body_text"] and d["title"] == old["title"]
+            assert [(a["name"], a["url"]) for a in d["attachments"]] == [(a["name"], a["url"]) for a in old["attachments"]]
+            assert d["attachments"][0]["sha256"] != old["attachments"][0]["sha256"]
+        edited = [d for d in d2 if d["edited_on_day"] == 2 and not d["attachment_replaced"]]
         assert len(edited) == 12 and all(d["edited_on_day"] is None for d in d1)
         body_only = [d for d in edited if d["title"] == by1[d["urls"][0]]["title"]]
         assert len(body_only) == 6 and all(d["body_text"] != by1[d["urls"][0]]["body_text"] for d in body_only)

@@ -5,6 +5,6 @@ from scraper.parse.errors import EmptyPageError, NotHtmlError, ParseError
 from scraper.parse.links import Link
 from scraper.parse.model import ParsedArticle
 
-PARSER_VERSION = "1"  # bump whenever the output for the same bytes changes
+PARSER_VERSION = "2"  # bump whenever the output for the same bytes changes (2: label：value pairs in sibling spans)
 
 __all__ = ["PARSER_VERSION", "EmptyPageError", "Link", "NotHtmlError", "ParseError", "ParsedArticle", "parse_article"]

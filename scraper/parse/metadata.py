@@ -100,8 +100,15 @@ class _Tokens:
         return self.cells[-1][0] if self.cells else None
 
     def run_is_label(self) -> bool:
+        return self._run_kinds() == ["label"]
+
+    def run_is_pair(self) -> bool:
+        """`索引号：X` outside any cell: a next element starts the next pair (`<span>…</span><span>…</span>`)."""
+        return not self.cells and self._run_kinds() == ["label", "value"]
+
+    def _run_kinds(self) -> list[str]:
         text = collapse("".join(self.run))
-        return bool(text) and [kind for kind, _ in classify(text)] == ["label"]
+        return [kind for kind, _ in classify(text)] if text else []
 
     def flush(self) -> None:
         text = collapse("".join(self.run))
@@ -149,7 +156,7 @@ def _tokenise(block: LexborNode) -> list[tuple[str, str, int | None]]:
             tok.close_cell()
         elif tag == "br" and tok.cells:
             tok.run.append(" ")  # `<th>索<br>引<br>号：</th>` is one label
-        elif tag in _BREAK_TAGS or tok.run_is_label():
+        elif tag in _BREAK_TAGS or tok.run_is_label() or (entering and tok.run_is_pair()):
             tok.flush()
     tok.flush()
     return tok.tokens

@@ -2,17 +2,22 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import json
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import AsyncIterator, Awaitable, Callable, ClassVar, Optional, Union
-
+from urllib.parse import urlsplit
 
 from scraper.decode import decode_html
 from scraper.fetch import FetchError, FetchResult, RobotsDisallowed
 
 LIST_ATTEMPTS = 5
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
+BEIJING = dt.timezone(dt.timedelta(hours=8))
+# What a list may say about a document, by contract field (only non-empty values are kept).
+META_FIELDS = ("index_no", "doc_no", "publisher", "publish_date", "written_date", "topic", "genre")
 
 
 @dataclass
@@ -20,7 +25,19 @@ class ListItem:
     url: str
     title: Optional[str] = None
     date: Optional[str] = None           # ISO YYYY-MM-DD
-    meta: dict = field(default_factory=dict)   # list-level metadata where the family carries it
+    meta: dict = field(default_factory=dict)   # list-level metadata (META_FIELDS) where the family carries it
+
+
+def list_meta(**values) -> dict:
+    """The non-empty values among META_FIELDS, stripped."""
+    out = {}
+    for key, value in values.items():
+        if key not in META_FIELDS:
+            raise ValueError(f"not a list metadata field: {key}")
+        value = str(value).strip() if value is not None else ""
+        if value:
+            out[key] = value
+    return out
 
 
 @dataclass
@@ -43,19 +60,27 @@ class ListError(Exception):
 
 class Portal(ABC):
     family: ClassVar[str]
+    looks_for: ClassVar[str]             # the signature sniff() looks for, in words (for error messages)
 
     def __init__(self, column_url: str, fetch: Fetch, max_pages: Optional[int] = None,
-                 retry_delay: float = 0.5):
+                 options: Optional[dict] = None, retry_delay: float = 0.5):
         self.column_url = column_url
         self.fetch = fetch
         self.max_pages = max_pages
-        self.retry_delay = retry_delay
+        self.options = options or {}         # family options from the source (the generic family's selectors)
+        self.retry_delay = retry_delay       # before asking again for a broken or walled list page
         self.total: Optional[int] = None     # items the portal says the column holds, once known
+        self.requests = 0                    # list requests made through get_text()
 
     @classmethod
     @abstractmethod
-    def sniff(cls, url: str, html: str) -> bool:
-        """True when a column page looks like this family."""
+    def sniff(cls, url: str, html: str) -> Optional[dict]:
+        """The list parameters found when a column page looks like this family, else None."""
+
+    @classmethod
+    def hosts(cls, column_url: str) -> set[str]:
+        """Hosts besides the column's own that this family serves documents from."""
+        return set()
 
     @abstractmethod
     def items(self) -> AsyncIterator[Yielded]:
@@ -74,6 +99,7 @@ class Portal(ABC):
         raise AssertionError("unreachable")
 
     async def _get_text_once(self, url: str, check, **kw) -> str:
+        self.requests += 1
         try:
             res = await self.fetch(url, **kw)
         except FetchError as exc:
@@ -84,6 +110,48 @@ class Portal(ABC):
         if check:
             check(text, url)
         return text
+
+    async def get_json(self, url: str, **kw):
+        text = await self.get_text(url, **kw)
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise ListError(url, "list answer is not JSON", layout=True) from None
+
+    def pages_left(self) -> bool:
+        """False once `max_pages` list requests were made for this column."""
+        return self.max_pages is None or self.requests < self.max_pages
+
+
+def unseen(items, seen: set[str]) -> list[ListItem]:
+    """The items whose URL was not seen yet (now marked seen), in order."""
+    out = []
+    for item in items:
+        if item is not None and item.url not in seen:
+            seen.add(item.url)
+            out.append(item)
+    return out
+
+
+def origin(url: str) -> str:
+    p = urlsplit(url)
+    return f"{p.scheme}://{p.netloc}"
+
+
+def epoch_date(value) -> Optional[str]:
+    """An ISO date (Beijing time) from unix seconds or milliseconds; None when not a timestamp."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return None
+    if seconds <= 0:
+        return None
+    if seconds > 1e11:
+        seconds /= 1000
+    try:
+        return dt.datetime.fromtimestamp(seconds, BEIJING).date().isoformat()
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def iso_date(text: Optional[str]) -> Optional[str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import AsyncIterator
+from typing import AsyncIterator, Optional
 from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
@@ -76,6 +76,15 @@ def parse_records(xml: str) -> list[ListItem]:
     return items
 
 
+def embedded_items(html: str, unit: Unit, column_url: str) -> list[ListItem]:
+    """The first group, embedded in the unit's <script type="text/xml"><datastore>, as absolute URLs."""
+    m = re.search(_DATASTORE.format(unit=re.escape(unit.unit_id)), html, re.S)
+    items = parse_records(m.group(1)) if m else []
+    for item in items:
+        item.url = urljoin(column_url, item.url)
+    return items
+
+
 def check_datastore(xml: str, url: str) -> None:
     """Refuse a dataproxy answer that is not a whole datastore (truncated, broken CDATA)."""
     if "<datastore" not in xml or "</datastore>" not in xml:
@@ -86,10 +95,18 @@ def check_datastore(xml: str, url: str) -> None:
 
 class HanwebJpage(Portal):
     family = "hanweb-jpage"
+    looks_for = "Hanweb jcms: dataproxy.jsp, or a <datastore> with a .jpage({...}) call"
 
     @classmethod
-    def sniff(cls, url: str, html: str) -> bool:
-        return "dataproxy.jsp" in html or ("<datastore>" in html and ".jpage(" in html)
+    def sniff(cls, url: str, html: str) -> Optional[dict]:
+        if "dataproxy.jsp" not in html and not ("<datastore>" in html and ".jpage(" in html):
+            return None
+        units = find_units(html)
+        if not units:
+            return {}
+        u = units[0]
+        return {"unitid": u.unit_id, "columnid": u.params.get("columnid"), "webid": u.params.get("webid"),
+                "totalRecord": u.total, "perPage": u.per_page, "groupSize": u.group_size, "proxyUrl": u.proxy_url}
 
     async def items(self) -> AsyncIterator[Yielded]:
         try:
@@ -104,8 +121,7 @@ class HanwebJpage(Portal):
             return
         unit = units[0]
         self.total = unit.total
-        m = re.search(_DATASTORE.format(unit=re.escape(unit.unit_id)), html, re.S)
-        embedded = [self._absolute(i) for i in (parse_records(m.group(1)) if m else [])]
+        embedded = embedded_items(html, unit, self.column_url)
         for item in embedded:
             yield item
         async for item in self._walk(unit, {i.url for i in embedded}):

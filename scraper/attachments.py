@@ -1,0 +1,78 @@
+"""The files a document links (pdf, doc(x), xls(x), wps, ofd, zip …): downloaded under their own size cap,
+archived content-addressed like every response, and known to the document only as (sha256, size).
+
+A file's name stays text in the database (from the download= attribute, the fileName parameter or the
+link text): nothing is ever written under that name, so a hostile name cannot touch the filesystem.
+A file that cannot be fetched now keeps the copy archived before, if any, so a passing failure does
+not make a new version; one linked by several documents in a run is fetched once.
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import Awaitable, Callable, Optional
+
+from loguru import logger
+
+from scraper.blocking import block_reason
+from scraper.decode import decode_html
+from scraper.fetch import FetchError, FetchResult
+from scraper.parse import ParseError, parse_article
+
+File = Optional[tuple[str, int]]                      # (sha256, size) of an archived file
+Archive = Callable[[FetchResult, Optional[str]], tuple[str, int]]   # (response, error) -> (sha256, size)
+
+
+def linked_files(res: FetchResult) -> list[str]:
+    """The attachment URLs of a fetched document page (none when it is not a readable page)."""
+    if res.status != 200 or block_reason(res.status, res.body, res.content_type):
+        return []
+    try:
+        art = parse_article(res.body, res.url, res.content_type)
+    except ParseError:
+        return []
+    return list(dict.fromkeys(a.url for a in art.attachments))
+
+
+class FileFetcher:
+    def __init__(self, fetch: Callable[..., Awaitable[FetchResult]], archive: Archive,
+                 archived: Callable[[str], File], max_bytes: int):
+        self.fetch, self.archive, self.archived, self.max_bytes = fetch, archive, archived, max_bytes
+        self.downloaded = 0
+        self.failed: list[str] = []
+        self._tasks: dict[str, asyncio.Task] = {}
+
+    async def files(self, urls: list[str]) -> dict[str, File]:
+        for url in urls:
+            if url not in self._tasks:
+                self._tasks[url] = asyncio.ensure_future(self._download(url))
+        return {url: await self._tasks[url] for url in urls}
+
+    async def _download(self, url: str) -> File:
+        try:
+            res = await self.fetch(url, max_bytes=self.max_bytes)
+        except FetchError as exc:
+            return self._fallback(url, exc.reason)
+        blocked = block_reason(res.status, res.body, res.content_type)
+        error = f"blocked: {blocked}" if blocked else (f"HTTP {res.status}" if res.status != 200 else None)
+        if error is None and _is_error_page(res):
+            error = "an HTML page where a file was expected"
+        sha_size = self.archive(res, error)
+        if error:
+            return self._fallback(url, error)
+        self.downloaded += 1
+        return sha_size
+
+    def _fallback(self, url: str, reason: str) -> File:
+        kept = self.archived(url)
+        self.failed.append(f"attachment {reason}: {url}")
+        logger.warning("attachment {}: {}{}", reason, url, " (keeping the copy archived before)" if kept else "")
+        return kept
+
+
+def _is_error_page(res: FetchResult) -> bool:
+    """A soft 404: an HTML 'not found' page served with 200 where a file was linked."""
+    ctype = (res.content_type or "").lower()
+    if "html" not in ctype or len(res.body) > 20000:
+        return False
+    text = decode_html(res.body, res.content_type)[0]
+    return any(word in text for word in ("404", "页面不存在", "文件不存在", "找不到"))

@@ -1,0 +1,126 @@
+"""Hanweb jpaas columns (the Zhejiang 集约化 platform): the unit API behind unitbuild.js.
+
+The column page is a shell: `<script src=".../unitbuild.js" url="/api-gateway/jpaas-publish-server/front/
+page/build/unit" queryData="{'webId':'…','tplSetId':'…','pageId':'…',…}">`. The unit API answers
+{"data":{"html":…}} with `li` items (the anchor text is truncated: the full title is @title) and a
+pagination table whose count= is the total and rows= the page size. Pages go ONLY through
+paramJson={"pageNo":N,"pageSize":"R"} (bare pageNo is ignored); a page with nothing new ends the walk.
+"""
+from __future__ import annotations
+
+import html as htmllib
+import json
+import math
+import re
+from typing import AsyncIterator, Optional
+from urllib.parse import urlencode, urljoin
+
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+
+from scraper.portals.base import ListError, ListItem, ListProblem, Portal, Yielded, iso_date, unseen
+
+UNIT_API = "/api-gateway/jpaas-publish-server/front/page/build/unit"
+_SCRIPT = re.compile(r"<script\b[^>]*\bunitbuild\.js[^>]*>", re.I)
+_ATTR = r"""\b{name}\s*=\s*("([^"]*)"|'([^']*)')"""
+_PAIR = re.compile(r"""['"](\w+)['"]\s*:\s*['"]([^'"]*)['"]""")
+
+
+def attr(tag: str, name: str) -> Optional[str]:
+    m = re.search(_ATTR.format(name=name), tag, re.I)
+    return htmllib.unescape(m.group(2) if m.group(2) is not None else m.group(3)) if m else None
+
+
+def find_units(html: str) -> list[tuple[str, dict]]:
+    """(unit API URL, queryData) of every unitbuild.js script on the page."""
+    units = []
+    for tag in _SCRIPT.findall(html):
+        query = dict(_PAIR.findall(attr(tag, "queryData") or ""))
+        if query.get("pageId"):
+            units.append((attr(tag, "url") or UNIT_API, query))
+    return units
+
+
+def parse_unit(payload, url: str) -> tuple[list[ListItem], Optional[int], Optional[int]]:
+    """(items, count, rows) of one unit API answer; raises ListError when it is not one."""
+    data = payload.get("data") if isinstance(payload, dict) else None
+    html = data.get("html") if isinstance(data, dict) else None
+    if not isinstance(html, str):
+        raise ListError(url, "unit API answer without data.html "
+                        f"({(payload or {}).get('message') if isinstance(payload, dict) else 'not an object'})",
+                        layout=True)
+    tree = HTMLParser(html)
+    items = []
+    for li in tree.css("li"):
+        a = li.css_first("a[href]")
+        if a is None:
+            continue
+        title = (a.attributes.get("title") or a.text(strip=True) or "").strip() or None
+        date = li.css_first("span")
+        items.append(ListItem(a.attributes["href"].strip(), title, iso_date(date.text() if date else li.text())))
+    bar = tree.css_first("table[count]")
+    count = rows = None
+    if bar is not None:
+        count = _int(bar.attributes.get("count"))
+        rows = _int(bar.attributes.get("rows"))
+    return items, count, rows
+
+
+class HanwebJpaas(Portal):
+    family = "hanweb-jpaas"
+    looks_for = "Hanweb jpaas: jpaas-publish-server, a unitbuild.js script with queryData"
+
+    @classmethod
+    def sniff(cls, url: str, html: str) -> Optional[dict]:
+        if "jpaas-publish-server" not in html and "unitbuild.js" not in html:
+            return None
+        units = find_units(html)
+        return {"unit": units[0][0], **units[0][1]} if units else {}
+
+    async def items(self) -> AsyncIterator[Yielded]:
+        try:
+            units = find_units(await self.get_text(self.column_url))
+        except ListError as exc:
+            yield ListProblem(exc.url, exc.reason, exc.layout)
+            return
+        if not units:
+            yield ListProblem(self.column_url, f"no list unit on the column page (looked for {self.looks_for})",
+                              layout=True)
+            return
+        seen: set[str] = set()
+        for api, query in units:
+            async for item in self._walk(urljoin(self.column_url, api), query, seen):
+                yield item
+
+    async def _walk(self, api: str, query: dict, seen: set[str]) -> AsyncIterator[Yielded]:
+        page, rows, pages = 1, 15, None
+        while (pages is None or page <= pages) and self.pages_left():
+            paging = json.dumps({"pageNo": page, "pageSize": str(rows)}, separators=(",", ":"))
+            url = f"{api}?{urlencode({**query, 'paramJson': paging})}"
+            try:
+                items, count, size = parse_unit(await self.get_json(url, headers={"Referer": self.column_url}), url)
+            except ListError as exc:
+                yield ListProblem(exc.url, exc.reason, exc.layout)
+                return
+            if count is None and not items and page == 1:
+                yield ListProblem(url, "unit API answer with no list items and no pagination table (count=)",
+                                  layout=True)
+                return
+            if count is not None:
+                self.total = count
+                rows = size or rows
+                pages = math.ceil(count / rows)
+            for item in items:
+                item.url = urljoin(self.column_url, item.url)
+            fresh = unseen(items, seen)
+            if not fresh:                    # past the end, or a server that ignores pageNo
+                return
+            for item in fresh:
+                yield item
+            page += 1
+
+
+def _int(value) -> Optional[int]:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
