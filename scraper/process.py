@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from typing import Optional
 
+from loguru import logger
 from sqlmodel import Session
 
-from scraper.parse import PARSER_VERSION, parse_article
-from storage.archive import BlobStore
+from scraper.parse import PARSER_VERSION, ParseError, parse_article
+from storage.archive import ArchiveError, BlobStore
 from storage.captures import capture_body, header
-from storage.documents import Parsed, apply_parse
-from storage.models import Capture, Document
+from storage.documents import Parsed, apply_parse, record_reparse
+from storage.models import Capture, Document, DocumentVersion
 
 
 def parse_capture(store: BlobStore, cap: Capture) -> Parsed:
@@ -27,5 +28,22 @@ def process_capture(s: Session, store: BlobStore, cap: Capture, source_id: int,
     """`url` is the URL the list gave (the capture's may be the end of a redirect)."""
     parsed = parse_capture(store, cap)
     outcome, doc = apply_parse(s, source_id=source_id, url=url or cap.url, capture_id=cap.id, parsed=parsed,
-                               list_title=list_title, list_date=list_date, seen_at=cap.fetched_at)
+                               list_title=list_title, list_date=list_date, seen_at=cap.fetched_at,
+                               reparse=lambda ver: _reparse_quietly(s, store, ver))
     return outcome, doc, parsed
+
+
+def reparse_version(s: Session, store: BlobStore, ver: DocumentVersion) -> str:
+    """Parse a version's own capture again with today's parser: 'reparsed' or 'unchanged'.
+
+    Raises ParseError / ArchiveError when the archived page cannot be parsed or read."""
+    parsed = parse_capture(store, s.get(Capture, ver.capture_id))
+    return record_reparse(s, s.get(Document, ver.document_id), ver, parsed)
+
+
+def _reparse_quietly(s: Session, store: BlobStore, ver: DocumentVersion) -> Optional[Parsed]:
+    try:
+        return parse_capture(store, s.get(Capture, ver.capture_id))
+    except (ParseError, ArchiveError) as exc:
+        logger.warning("cannot re-parse version {} of document {}: {}", ver.version, ver.document_id, exc)
+        return None
