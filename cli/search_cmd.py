@@ -5,14 +5,12 @@ from typing import Optional
 
 import typer
 from rich.text import Text
-from sqlmodel import select
 
 from cli.context import ctx_obj, fail, make_console, print_jsonl
 from cli.inspect_cmd import _since
 from storage import search
 from storage.db import read_session
-from storage.models import Document
-from storage.queries import documents_json, source_names
+from storage.search_hits import search_documents
 
 out = make_console()
 MATCH_STYLE = "bold black on yellow"
@@ -23,15 +21,6 @@ def _styled(value: str, spans: list[tuple[int, int]], base: str = "") -> Text:
     for a, b in spans:
         t.stylize(MATCH_STYLE, a, b)
     return t
-
-
-def _documents(s, ids: list[int], batch: int = 500):
-    """The hits' document JSON (with body, for the snippet), in rank order, a batch of queries at a time."""
-    names = source_names(s)
-    for i in range(0, len(ids), batch):
-        chunk = ids[i:i + batch]
-        docs = {d.id: d for d in s.exec(select(Document).where(Document.id.in_(chunk)))}
-        yield from documents_json(s, [docs[d] for d in chunk], sources=names)
 
 
 def register(app: typer.Typer) -> None:
@@ -48,17 +37,10 @@ def register(app: typer.Typer) -> None:
         filters = search.Filters(source=source, since=_since(since), publisher=publisher)
         with read_session(app_ctx.engine) as s:
             try:
-                hits = search.find(s.connection(), query, filters, limit)
+                rows = search_documents(s, query, filters, limit)
             except search.SearchError as exc:
                 raise fail(str(exc))
-            q = search.prepare_query(query)
-            rows = []
-            for row, (_, score) in zip(_documents(s, [doc_id for doc_id, _ in hits]), hits):
-                snip = search.snippet(row.pop("body_text") or "", q)
-                row.update(score=round(score, 4), snippet=snip.text, snippet_matches=[list(x) for x in snip.spans],
-                           title_matches=[list(x) for x in search.spans_of(search.normalise(row["title"]), q)])
-                rows.append(row)
-            total = None if json_out or len(hits) < limit else search.count(s.connection(), query, filters)
+            total = None if json_out or len(rows) < limit else search.count(s.connection(), query, filters)
         if json_out:
             return print_jsonl(rows)
         for i, r in enumerate(rows, 1):

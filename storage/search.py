@@ -44,7 +44,8 @@ def normalise(value: Optional[str]) -> str:
 
 def bigram_tokens(value: str) -> str:
     """Every overlapping pair of characters as one ASCII token, e.g. '政府' -> '653fx5e9c'."""
-    return " ".join(f"{ord(a):x}x{ord(b):x}" for a, b in zip(value, value[1:]))
+    codes = [format(ord(c), "x") for c in value]
+    return " ".join([a + "x" + b for a, b in zip(codes, codes[1:])])
 
 
 def prepare_query(query: str) -> str:
@@ -138,14 +139,19 @@ def _fts_write(conn: Connection, rowid: int, title: str, body: str, delete: bool
             conn.exec_driver_sql(f"INSERT INTO {table}(rowid, title, body) VALUES (?, ?, ?)", (rowid, t, b))
 
 
-def rebuild(conn: Connection) -> int:
-    """Index every document's current version afresh (after a migration). Returns the count."""
-    rows = conn.execute(text(
-        "SELECT d.id, d.title, v.body_text FROM documents d JOIN document_versions v "
-        "ON v.document_id = d.id AND v.version = d.version ORDER BY d.id")).all()
-    for doc_id, title, body in rows:
-        index_document(conn, doc_id, title, body)
-    return len(rows)
+def rebuild(conn: Connection, batch: int = 500) -> int:
+    """Index every document's current version (after a migration), a batch at a time. Returns the count."""
+    last, n = 0, 0
+    while True:
+        rows = conn.execute(text(
+            "SELECT d.id, d.title, v.body_text FROM documents d JOIN document_versions v "
+            "ON v.document_id = d.id AND v.version = d.version WHERE d.id > :last ORDER BY d.id LIMIT :n"),
+            {"last": last, "n": batch}).all()
+        if not rows:
+            return n
+        for doc_id, title, body in rows:
+            index_document(conn, doc_id, title, body)
+        last, n = rows[-1][0], n + len(rows)
 
 
 # -- querying -----------------------------------------------------------------------------------

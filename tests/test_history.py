@@ -116,3 +116,15 @@ def test_show_raw_writes_the_archived_bytes_to_a_pipe(archive):
                           shell=True, capture_output=True, timeout=60)
     assert len(head.stdout) == 10 and b"Traceback" not in head.stderr and b"Error" not in head.stderr
     assert "not 9" in cli("show", SEED, "--raw", "--version", "9", code=1).output
+
+
+def test_diff_colours_lines_and_marks_the_changed_characters():
+    from cli.versions_cmd import _styled_diff
+
+    lines = ["--- K v1", "+++ K v2", "@@ -1 +1 @@", " index_no: K", "-title: 关于甲的通知", "+title: 关于乙的通知"]
+    styled = _styled_diff(lines)
+    assert [t.style for t in styled] == ["bold", "bold", "cyan", "", "red", "green"]
+    old, new = styled[4], styled[5]
+    marked_old = [old.plain[s.start:s.end] for s in old.spans if "reverse" in str(s.style)]
+    marked_new = [new.plain[s.start:s.end] for s in new.spans if "reverse" in str(s.style)]
+    assert marked_old == ["甲"] and marked_new == ["乙"]

@@ -120,3 +120,37 @@ def test_migration_indexes_documents_made_before_it(kind, tmp_path, request):
                           " parser_version, body_text, seen_at) VALUES (1, 1, 1, 'h', '1', '正文提到政府。', '2025-01-01')"))
     engine = open_database(url)
     assert ids(engine, "政府") == {1} and ids(engine, "法治政府") == {1} and ids(engine, "提到政府") == {1}
+
+
+def test_a_postgresql_database_in_the_c_locale_scans_and_finds_the_same(tmp_path):
+    """pg_trgm sees no trigrams in Chinese when LC_CTYPE is C: the search must still be exact."""
+    import uuid
+
+    import sqlalchemy
+
+    from conftest import PG_ADMIN
+
+    name = f"xxgk_c_{uuid.uuid4().hex[:8]}"
+    admin = sqlalchemy.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' "
+                             "LC_COLLATE 'C' LC_CTYPE 'C'")
+    engine = None
+    try:
+        engine = open_database(PG_ADMIN.rsplit("/", 1)[0] + f"/{name}")
+        with session(engine) as s:
+            s.add(Source(name="src"))
+            s.commit()
+        db = (engine, LocalBlobStore(tmp_path / "archive"))
+        a = put(db, "K1", "法治政府建设年度报告", "正文提到政府采购。")
+        b = put(db, "K2", "乡村振兴", "高标准农田建设，法治宣传。")
+        with session(engine) as s:
+            assert search.backend(s.connection()).startswith("postgresql scan")
+        assert ids(engine, "法治") == {a, b} and ids(engine, "政府") == {a}
+        assert ids(engine, "法治政府") == {a} and ids(engine, "农田建设") == {b} and ids(engine, "建设") == {a, b}
+    finally:
+        if engine is not None:
+            engine.dispose()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
