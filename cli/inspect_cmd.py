@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import sys
 from datetime import datetime, timezone
 from typing import Optional
 
@@ -14,6 +13,7 @@ from sqlmodel import select
 
 from cli import sources_cmd
 from cli.context import EXIT_FAILED, ctx_obj, fail, make_console, print_json, print_jsonl
+from cli.output import stdout_bytes
 from schedules.daemon import make_trigger
 from storage.archive import ArchiveError
 from storage.db import read_session
@@ -136,8 +136,8 @@ def register(app: typer.Typer) -> None:
                     data = app_ctx.store.get(cap.sha256)
                 except ArchiveError as exc:
                     raise fail(str(exc), EXIT_FAILED)
-                sys.stdout.buffer.write(data)
-                sys.stdout.buffer.flush()
+                with stdout_bytes() as raw_out:      # bytes as archived, never re-encoded
+                    raw_out.write(data)
                 return
             obj = document_json(s, doc, version=ver.version)
         if json_out:

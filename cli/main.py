@@ -5,7 +5,7 @@ from typing import Optional
 
 import typer
 
-from cli import crawl_cmd, daemon_cmd, inspect_cmd
+from cli import archive_cmd, crawl_cmd, daemon_cmd, export_cmd, inspect_cmd, search_cmd, versions_cmd
 from cli.context import AppContext, setup_logging
 
 app = typer.Typer(name="xxgk", no_args_is_help=True, add_completion=False,
@@ -26,6 +26,10 @@ def main(ctx: typer.Context,
 crawl_cmd.register(app)
 inspect_cmd.register(app)
 daemon_cmd.register(app)
+search_cmd.register(app)
+versions_cmd.register(app)
+export_cmd.register(app)
+archive_cmd.register(app)
 
 
 def run() -> None:

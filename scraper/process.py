@@ -13,16 +13,17 @@ import hashlib
 import json
 from typing import Optional
 
+from loguru import logger
 from sqlmodel import Session
 
-from scraper.parse import PARSER_VERSION, parse_article
+from scraper.parse import PARSER_VERSION, ParseError, parse_article
 from scraper.parse.dates import to_iso
 from scraper.parse.index_no import check_index_no, normalise
 from scraper.parse.tree import collapse
-from storage.archive import BlobStore
+from storage.archive import ArchiveError, BlobStore
 from storage.captures import capture_body, header, latest_file
-from storage.documents import Parsed, apply_parse, listing_of
-from storage.models import Capture, Document
+from storage.documents import Parsed, apply_parse, listing_of, record_reparse
+from storage.models import Capture, Document, DocumentVersion
 
 _NOT_CONTENT = ("encoding", "warnings")      # as ParsedArticle.content_hash: how it was read, not what it says
 _DATES = ("publish_date", "written_date")
@@ -108,5 +109,27 @@ def process_capture(s: Session, store: BlobStore, cap: Capture, source_id: int,
     url = url or cap.url
     parsed = complete(s, parse_capture(store, cap), url, list_title=list_title, list_meta=list_meta, files=files)
     outcome, doc = apply_parse(s, source_id=source_id, url=url, capture_id=cap.id, parsed=parsed,
-                               list_title=list_title, list_date=list_date, list_meta=list_meta, seen_at=cap.fetched_at)
+                               list_title=list_title, list_date=list_date, list_meta=list_meta,
+                               seen_at=cap.fetched_at, reparse=lambda ver: _reparse_quietly(s, store, ver))
     return outcome, doc, parsed
+
+
+def parse_version(s: Session, store: BlobStore, ver: DocumentVersion) -> Parsed:
+    """A version's own capture parsed again with today's parser, joined as the crawl joined it."""
+    cap = s.get(Capture, ver.capture_id)
+    return complete(s, parse_capture(store, cap), cap.url)
+
+
+def reparse_version(s: Session, store: BlobStore, ver: DocumentVersion) -> str:
+    """Parse a version's own capture again with today's parser: 'reparsed' or 'unchanged'.
+
+    Raises ParseError / ArchiveError when the archived page cannot be parsed or read."""
+    return record_reparse(s, s.get(Document, ver.document_id), ver, parse_version(s, store, ver))
+
+
+def _reparse_quietly(s: Session, store: BlobStore, ver: DocumentVersion) -> Optional[Parsed]:
+    try:
+        return parse_version(s, store, ver)
+    except (ParseError, ArchiveError) as exc:
+        logger.warning("cannot re-parse version {} of document {}: {}", ver.version, ver.document_id, exc)
+        return None

@@ -135,6 +135,7 @@ def _captcha(ctx: Context, **_) -> Response:
 FAULTS: dict[str, Callable[..., Response | None]] = {
     "empty": _option("empty"),                 # columns list nothing (totalRecord 0)
     "layout": _option("layout"),               # columns redesigned: no jpage unit, no datastore
+    "ignore-startrecord": _option("ignore_startrecord"),   # dataproxy honours only page=N
     "challenge": _challenge,
     "wall": _wall,
     "captcha": _captcha,

@@ -78,6 +78,8 @@ class Site(FamilySite):
         docs = self.column_docs(col.id) if col is not None and unit is col else None
         if docs is not None and options.get("empty"):
             docs = []
+        if options.get("ignore_startrecord"):            # the Yancheng quirk: only page= is honoured
+            params = {k: v for k, v in params.items() if k not in ("startrecord", "endrecord")}
         if docs and options.get("shift"):
             docs = docs[: options["shift"]] + docs       # as if that many items were pushed on top
         if options.get("duplicate") and listing.to_int(params.get("startrecord"), 1) > 1:

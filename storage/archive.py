@@ -23,6 +23,18 @@ class ArchiveError(Exception):
     """A blob is missing, unreadable, or does not match its name."""
 
 
+class BlobMissing(ArchiveError):
+    """No stored blob by that name."""
+
+
+class BlobTruncated(ArchiveError):
+    """The stored blob ends before its compressed frame does."""
+
+
+class BlobCorrupt(ArchiveError):
+    """The stored blob does not decompress cleanly, or not to the bytes its name promises."""
+
+
 @dataclass(frozen=True)
 class PutResult:
     sha256: str
@@ -40,6 +52,20 @@ class BlobStore(Protocol):
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def unpack(sha256: str, packed: bytes) -> bytes:
+    """The raw bytes of a stored blob (zstd frame), or BlobTruncated / BlobCorrupt naming the fault."""
+    dec = zstandard.ZstdDecompressor().decompressobj()
+    try:
+        data = dec.decompress(packed)
+    except zstandard.ZstdError as exc:
+        raise BlobCorrupt(f"blob {sha256} is corrupt: {exc}") from None
+    if not dec.eof:
+        raise BlobTruncated(f"blob {sha256} is truncated ({len(packed)} bytes stored, frame incomplete)")
+    if dec.unused_data:
+        raise BlobCorrupt(f"blob {sha256} is corrupt: {len(dec.unused_data)} stray bytes after the frame")
+    return data
 
 
 def _check_name(sha256: str) -> str:
@@ -88,11 +114,8 @@ class LocalBlobStore:
         try:
             packed = path.read_bytes()
         except FileNotFoundError:
-            raise ArchiveError(f"blob {sha256} is missing ({path})") from None
-        try:
-            return zstandard.ZstdDecompressor().decompress(packed)
-        except zstandard.ZstdError as exc:
-            raise ArchiveError(f"blob {sha256} is corrupt or truncated: {exc}") from None
+            raise BlobMissing(f"blob {sha256} is missing ({path})") from None
+        return unpack(sha256, packed)
 
     def iter_hashes(self) -> Iterator[str]:
         for path in self.root.glob("??/??/*.zst"):

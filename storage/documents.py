@@ -6,18 +6,23 @@
   a URL that keeps serving what it served before cannot flip the document back and forth.
 - A URL that now carries another 索引号 moves to that document, and both are flagged; nothing is
   overwritten: every version stays.
+- A newer parser reading the same capture re-parses that version in place (the previous parse kept
+  in document_reparses): never a new version, never an edit by the publisher.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Optional
+from typing import Callable, Optional
 
+from sqlalchemy import update
 from sqlmodel import Session, select
 
-from storage.models import Attachment, Document, DocumentUrl, DocumentVersion, utcnow
+from storage import search
+from storage.models import Attachment, Document, DocumentReparse, DocumentUrl, DocumentVersion, utcnow
 
 NEW, CHANGED, UNCHANGED = "new", "changed", "unchanged"
+REPARSED = "reparsed"
 DENORMALISED = ("title", "doc_no", "publisher", "publish_date")
 
 
@@ -50,8 +55,13 @@ def current_version(s: Session, doc: Document) -> Optional[DocumentVersion]:
 
 def apply_parse(s: Session, *, source_id: int, url: str, capture_id: int, parsed: Parsed,
                 list_title: Optional[str] = None, list_date: Optional[str] = None,
-                list_meta: Optional[dict] = None, seen_at: Optional[datetime] = None) -> tuple[str, Document]:
-    """Record that `url` served `parsed` (from capture `capture_id`). Returns (outcome, document)."""
+                list_meta: Optional[dict] = None, seen_at: Optional[datetime] = None,
+                reparse: Optional[Callable[[DocumentVersion], Optional[Parsed]]] = None) -> tuple[str, Document]:
+    """Record that `url` served `parsed` (from capture `capture_id`). Returns (outcome, document).
+
+    `reparse(version)` parses a version's own capture with today's parser (None if it cannot): when
+    the current version came from an older parser and differs, it is re-parsed first, so a better
+    parser is never taken for an edit by the publisher."""
     now = seen_at or utcnow()
     key = doc_key(parsed.index_no, url)
     alias = s.exec(select(DocumentUrl).where(DocumentUrl.url == url)).first()
@@ -93,6 +103,11 @@ def apply_parse(s: Session, *, source_id: int, url: str, capture_id: int, parsed
     alias.content_hash = parsed.content_hash
 
     cur = current_version(s, doc) if doc.version else None
+    if (cur is not None and reparse is not None and cur.content_hash != parsed.content_hash
+            and cur.parser_version != parsed.parser_version):
+        fresh = reparse(cur)
+        if fresh is not None:
+            record_reparse(s, doc, cur, fresh, now)
     if cur is None or (cur.content_hash != parsed.content_hash
                        and previous_at_url != parsed.content_hash):
         _new_version(s, doc, capture_id, parsed, now)
@@ -118,6 +133,51 @@ def _new_version(s: Session, doc: Document, capture_id: int, parsed: Parsed, now
     for att in parsed.record.get("attachments") or []:
         s.add(Attachment(version_id=ver.id, name=att["name"], url=att["url"],
                          sha256=att.get("sha256"), size=att.get("size")))
+    search.index_document(s.connection(), doc.id, parsed.record.get("title"), parsed.body_text)
+
+
+def record_reparse(s: Session, doc: Document, ver: DocumentVersion, parsed: Parsed,
+                   now: Optional[datetime] = None) -> str:
+    """A newer parser read `ver`'s capture again: the same version, never a new one.
+
+    Returns UNCHANGED when the parse is identical (the parser version is noted), else REPARSED:
+    the previous parse goes to document_reparses and the version row takes the new one."""
+    if parsed.record == ver.record and parsed.body_text == ver.body_text:
+        ver.parser_version = parsed.parser_version
+        s.add(ver)
+        return UNCHANGED
+    s.add(DocumentReparse(version_id=ver.id, parser_version=parsed.parser_version,
+                          previous_parser_version=ver.parser_version, previous_content_hash=ver.content_hash,
+                          previous_record=ver.record, previous_body_text=ver.body_text,
+                          reparsed_at=now or utcnow()))
+    old_hash = ver.content_hash
+    ver.record, ver.body_text = parsed.record, parsed.body_text
+    ver.content_hash, ver.parser_version = parsed.content_hash, parsed.parser_version
+    s.add(ver)
+    _sync_attachments(s, ver, parsed.record.get("attachments") or [])
+    # What each URL served last is now known by the new parse's hash (no spurious version next crawl).
+    s.execute(update(DocumentUrl).where(DocumentUrl.document_id == doc.id, DocumentUrl.content_hash == old_hash)
+              .values(content_hash=parsed.content_hash))
+    if ver.version == doc.version:
+        for name in DENORMALISED:
+            setattr(doc, name, parsed.record.get(name))
+        if parsed.index_no != doc.index_no:
+            _add_flag(doc, "index_no_differs_on_reparse")
+        s.add(doc)
+        search.index_document(s.connection(), doc.id, parsed.record.get("title"), parsed.body_text)
+    return REPARSED
+
+
+def _sync_attachments(s: Session, ver: DocumentVersion, links: list[dict]) -> None:
+    """Attachment rows follow the record; rows kept by URL keep what was downloaded (sha256, size)."""
+    rows = {a.url: a for a in s.exec(select(Attachment).where(Attachment.version_id == ver.id))}
+    for link in links:
+        row = rows.pop(link["url"], None) or Attachment(version_id=ver.id, url=link["url"], name=link["name"],
+                                                        sha256=link.get("sha256"), size=link.get("size"))
+        row.name = link["name"]
+        s.add(row)
+    for gone in rows.values():
+        s.delete(gone)
 
 
 def touch_url(s: Session, url: str, list_title: Optional[str], list_date: Optional[str]) -> None:

@@ -172,3 +172,28 @@ class Attachment(SQLModel, table=True):
 
 
 Index("ix_captures_url_fetched", Capture.__table__.c.url, Capture.__table__.c.fetched_at)
+
+
+class DocumentReparse(SQLModel, table=True):
+    """A version re-parsed by a newer parser: the version row now holds the new parse, this row the old.
+
+    A better parser is never a publisher's edit: it changes the record of the same version."""
+    __tablename__ = "document_reparses"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    version_id: int = Field(foreign_key="document_versions.id", index=True)
+    parser_version: str                          # the parser that made the new parse
+    previous_parser_version: str
+    previous_content_hash: str
+    previous_record: dict = Field(default_factory=dict, sa_column=Column(JSON))
+    previous_body_text: str = Field(default="", sa_column=Column(Text))
+    reparsed_at: datetime = Field(default_factory=utcnow)
+
+
+class SearchText(SQLModel, table=True):
+    """The searchable text of each document's current version, normalised (storage/search.py).
+
+    SQLite indexes it with FTS5 (trigram + character bigrams), PostgreSQL with pg_trgm."""
+    __tablename__ = "search_text"
+    document_id: int = Field(foreign_key="documents.id", primary_key=True, sa_column_kwargs={"autoincrement": False})
+    title: str = Field(default="", sa_column=Column(Text, nullable=False))
+    body: str = Field(default="", sa_column=Column(Text, nullable=False))

@@ -3,7 +3,7 @@ import hashlib
 
 import pytest
 
-from storage.archive import ArchiveError, LocalBlobStore, open_archive
+from storage.archive import ArchiveError, BlobCorrupt, BlobMissing, BlobTruncated, LocalBlobStore, open_archive
 
 
 def test_put_get_roundtrip_and_dedupe(tmp_path):
@@ -29,11 +29,17 @@ def test_missing_and_corrupt_blobs_are_named(tmp_path):
     store = LocalBlobStore(tmp_path)
     put = store.put(b"x" * 5000)
     path = store.path(put.sha256)
-    path.write_bytes(path.read_bytes()[:10])
-    with pytest.raises(ArchiveError, match="corrupt or truncated"):
+    packed = path.read_bytes()
+    path.write_bytes(packed[:10])
+    with pytest.raises(BlobTruncated, match="truncated"):
+        store.get(put.sha256)
+    flipped = bytearray(packed)
+    flipped[len(packed) // 2] ^= 0x01
+    path.write_bytes(bytes(flipped))
+    with pytest.raises(BlobCorrupt, match="corrupt"):
         store.get(put.sha256)
     path.unlink()
-    with pytest.raises(ArchiveError, match="missing"):
+    with pytest.raises(BlobMissing, match="missing"):
         store.get(put.sha256)
     with pytest.raises(ArchiveError, match="not a sha256"):
         store.get("../../etc/passwd")

@@ -74,3 +74,11 @@ def test_max_pages_and_problems(portal):
 
 def test_registry():
     assert "hanweb-jpage" in FAMILIES
+
+
+def test_a_server_that_ignores_startrecord_is_paged_by_page_number(portal):
+    portal.inject(r"dataproxy", "ignore-startrecord")
+    items, _ = walk(portal, portal.column_urls[2])
+    expected = {u for e in portal.expected_documents() for u in e["urls"] if "/art_1229402493_" in u}
+    assert {i.url for i in items if isinstance(i, ListItem)} == expected
+    assert any("page=" in r.query for r in portal.requests if "dataproxy" in r.path)

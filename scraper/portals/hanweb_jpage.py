@@ -124,11 +124,15 @@ class HanwebJpage(Portal):
         embedded = embedded_items(html, unit, self.column_url)
         for item in embedded:
             yield item
-        async for item in self._walk(unit, {i.url for i in embedded}):
+        first = embedded[0].url if embedded else None
+        async for item in self._walk(unit, {i.url for i in embedded}, first):
             yield item
 
-    async def _walk(self, unit: Unit, seen: set[str]) -> AsyncIterator[Yielded]:
-        """Windows of perPage x groupSize records; falls back to page=N where startrecord is ignored."""
+    async def _walk(self, unit: Unit, seen: set[str], first: str | None) -> AsyncIterator[Yielded]:
+        """Windows of perPage x groupSize records; falls back to page=N where startrecord is ignored.
+
+        A window of items seen already is normal when the list moved (items pushed on top while we
+        page): the walk goes on to `total`; only an empty window ends it early."""
         window = max(1, unit.per_page * unit.group_size)
         proxy = urljoin(self.column_url, unit.proxy_url)
         start, total, requests, mode = len(seen), unit.total, 1, "records"
@@ -151,12 +155,12 @@ class HanwebJpage(Portal):
             t = _TOTAL.search(xml)
             total = self.total = int(t.group(1)) if t else total
             records = [self._absolute(i) for i in parse_records(xml)]
-            fresh = [i for i in records if i.url not in seen]
-            if records and not fresh and mode == "records":
+            if not records:
+                return
+            if mode == "records" and start and records[0].url == first:
                 mode = "page"               # the server ignored startrecord: page through instead
                 continue
-            if not fresh:
-                return
+            fresh = [i for i in records if i.url not in seen]
             for item in fresh:
                 seen.add(item.url)
                 yield item

@@ -1,0 +1,261 @@
+"""Full-text search over each document's current title and body, with Chinese substring semantics.
+
+Any query of two or more characters finds every document whose title or body contains it, after
+`normalise` (full-width ASCII folded to half-width, NBSP/U+3000 to a space, lower case; lengths kept,
+so offsets in the normalised text are offsets in the original).
+
+- `search_text` (both databases) holds the normalised text of every document's current version;
+  `index_document` keeps it in step whenever a version is made or re-parsed.
+- SQLite: FTS5 indexes it. `search_trigram` (trigram tokenizer, external content) answers queries of
+  3+ characters; trigrams cannot answer 2, so `search_bigram` (contentless) indexes every overlapping
+  character pair as one token ("政府" -> "653fx5e9c") and answers them from one posting list.
+- PostgreSQL: GIN pg_trgm indexes on search_text, queried with LIKE '%q%'. A 2-character query, or a
+  database whose LC_CTYPE is C (pg_trgm then sees no trigrams in CJK text), makes the index scan
+  everything: slower, the same answer.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from loguru import logger
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.engine import Connection
+
+from storage.models import SearchText
+
+ST = SearchText.__table__
+_FOLD = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20, 0xA0: 0x20}
+TITLE_WEIGHT = 10.0
+MIN_QUERY = 2
+
+
+class SearchError(ValueError):
+    """A query the index cannot answer (too short, empty)."""
+
+
+def normalise(value: Optional[str]) -> str:
+    folded = (value or "").translate(_FOLD)
+    lower = folded.lower()
+    if len(lower) == len(folded):
+        return lower
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in folded)   # keep offsets (e.g. 'İ')
+
+
+def bigram_tokens(value: str) -> str:
+    """Every overlapping pair of characters as one ASCII token, e.g. '政府' -> '653fx5e9c'."""
+    codes = [format(ord(c), "x") for c in value]
+    return " ".join([a + "x" + b for a, b in zip(codes, codes[1:])])
+
+
+def prepare_query(query: str) -> str:
+    q = normalise(query.strip())
+    if len(q) < MIN_QUERY:
+        raise SearchError(f"a search needs at least {MIN_QUERY} characters, got {query!r}")
+    return q
+
+
+# -- the index ----------------------------------------------------------------------------------
+SQLITE_DDL = (
+    "CREATE VIRTUAL TABLE search_trigram USING fts5(title, body, content='search_text', "
+    "content_rowid='document_id', tokenize='trigram case_sensitive 1')",
+    "CREATE VIRTUAL TABLE search_bigram USING fts5(title, body, content='', tokenize='unicode61')",
+)
+SQLITE_DROP = ("DROP TABLE IF EXISTS search_bigram", "DROP TABLE IF EXISTS search_trigram")
+PG_INDEXES = ("ix_search_trgm_title", "ix_search_trgm_body")
+
+
+def create_index(conn: Connection) -> None:
+    """The dialect's index over search_text (the table itself comes from the migration)."""
+    if conn.dialect.name == "sqlite":
+        for ddl in SQLITE_DDL:
+            conn.exec_driver_sql(ddl)
+    elif conn.dialect.name == "postgresql":
+        schema = _pg_trgm_schema(conn)
+        if schema is None:
+            logger.warning("pg_trgm is not available: searches will scan search_text (correct, slower)")
+            return
+        for name, col in zip(PG_INDEXES, ("title", "body")):
+            conn.exec_driver_sql(f'CREATE INDEX {name} ON search_text USING gin ({col} "{schema}".gin_trgm_ops)')
+        if not pg_trgm_sees_cjk(conn, schema):
+            logger.warning("this database's LC_CTYPE makes pg_trgm ignore Chinese characters: searches "
+                           "will scan (correct, slower); use a UTF-8 locale (e.g. C.UTF-8) for an indexed search")
+
+
+def drop_index(conn: Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        for ddl in SQLITE_DROP:
+            conn.exec_driver_sql(ddl)
+    elif conn.dialect.name == "postgresql":
+        for name in PG_INDEXES:
+            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+
+
+def _pg_trgm_schema(conn: Connection) -> Optional[str]:
+    """The schema holding pg_trgm, installing it (in public when there is one) if it is missing."""
+    find = "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'"
+    schema = conn.exec_driver_sql(find).scalar()
+    if schema is None:
+        has_public = conn.exec_driver_sql("SELECT 1 FROM pg_namespace WHERE nspname = 'public'").scalar()
+        try:
+            with conn.begin_nested():
+                conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm"
+                                     + (" WITH SCHEMA public" if has_public else ""))
+        except Exception as exc:  # noqa: BLE001 - no privilege, not installed, or a concurrent create
+            logger.info("cannot create extension pg_trgm: {}", exc)
+        schema = conn.exec_driver_sql(find).scalar()
+    return schema
+
+
+def pg_trgm_sees_cjk(conn: Connection, schema: str) -> bool:
+    return bool(conn.exec_driver_sql(f"SELECT \"{schema}\".show_trgm('政府建设')").scalar())
+
+
+def index_document(conn: Connection, document_id: int, title: Optional[str], body: Optional[str]) -> None:
+    """Make `document_id` searchable by this title and body (its current version)."""
+    title, body = normalise(title), normalise(body)
+    old = conn.execute(select(ST.c.title, ST.c.body).where(ST.c.document_id == document_id)).first()
+    if old is not None and (old.title, old.body) == (title, body):
+        return
+    fts = conn.dialect.name == "sqlite"
+    if old is not None:
+        if fts:
+            _fts_write(conn, document_id, old.title, old.body, delete=True)
+        conn.execute(update(ST).where(ST.c.document_id == document_id).values(title=title, body=body))
+    else:
+        conn.execute(insert(ST).values(document_id=document_id, title=title, body=body))
+    if fts:
+        _fts_write(conn, document_id, title, body)
+
+
+def _fts_write(conn: Connection, rowid: int, title: str, body: str, delete: bool = False) -> None:
+    # External-content and contentless FTS5 tables delete by replaying the old values.
+    for table, t, b in (("search_trigram", title, body),
+                        ("search_bigram", bigram_tokens(title), bigram_tokens(body))):
+        if delete:
+            conn.exec_driver_sql(f"INSERT INTO {table}({table}, rowid, title, body) VALUES ('delete', ?, ?, ?)",
+                                 (rowid, t, b))
+        else:
+            conn.exec_driver_sql(f"INSERT INTO {table}(rowid, title, body) VALUES (?, ?, ?)", (rowid, t, b))
+
+
+def rebuild(conn: Connection, batch: int = 500) -> int:
+    """Index every document's current version (after a migration), a batch at a time. Returns the count."""
+    last, n = 0, 0
+    while True:
+        rows = conn.execute(text(
+            "SELECT d.id, d.title, v.body_text FROM documents d JOIN document_versions v "
+            "ON v.document_id = d.id AND v.version = d.version WHERE d.id > :last ORDER BY d.id LIMIT :n"),
+            {"last": last, "n": batch}).all()
+        if not rows:
+            return n
+        for doc_id, title, body in rows:
+            index_document(conn, doc_id, title, body)
+        last, n = rows[-1][0], n + len(rows)
+
+
+# -- querying -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Filters:
+    source: Optional[str] = None
+    since: Optional[str] = None        # publish_date >= YYYY-MM-DD
+    publisher: Optional[str] = None    # publisher contains
+
+
+def _like(value: str) -> str:
+    return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _filter_sql(f: Filters, params: dict) -> tuple[str, str]:
+    join, where = "", ""
+    if f.source:
+        join = " JOIN sources s ON s.id = d.source_id"
+        where += " AND s.name = :source"
+        params["source"] = f.source
+    if f.since:
+        where += " AND d.publish_date >= :since"
+        params["since"] = f.since
+    if f.publisher:
+        where += " AND d.publisher LIKE :pub ESCAPE '\\'"
+        params["pub"] = _like(f.publisher)
+    return join, where
+
+
+def _match_sql(conn: Connection, q: str, params: dict) -> tuple[str, str, str]:
+    """(FROM clause, WHERE condition, score expression) finding the documents containing q."""
+    if conn.dialect.name == "sqlite":
+        table = "search_trigram" if len(q) >= 3 else "search_bigram"
+        params["m"] = '"' + (q if len(q) >= 3 else bigram_tokens(q)).replace('"', '""') + '"'
+        return (f"{table} JOIN documents d ON d.id = {table}.rowid", f"{table} MATCH :m",
+                f"-bm25({table}, {TITLE_WEIGHT}, 1.0)")
+    params.update(pat=_like(q), q=q, qlen=len(q))
+    hit = "st.title LIKE :pat ESCAPE '\\'"
+    score = (f"(CASE WHEN {hit} THEN {TITLE_WEIGHT} ELSE 0 END + "
+             "CAST(length(st.body) - length(replace(st.body, :q, '')) AS FLOAT) / :qlen * 1000.0 "
+             "/ (length(st.body) + 500))")
+    return ("search_text st JOIN documents d ON d.id = st.document_id",
+            f"({hit} OR st.body LIKE :pat ESCAPE '\\')", score)
+
+
+def find(conn: Connection, query: str, filters: Filters = Filters(),
+         limit: Optional[int] = 20) -> list[tuple[int, float]]:
+    """(document id, score) of the documents containing `query`, best first (score: higher is better)."""
+    q = prepare_query(query)
+    params: dict = {}
+    source, cond, score = _match_sql(conn, q, params)
+    join, where = _filter_sql(filters, params)
+    sql = (f"SELECT d.id, {score} AS score FROM {source}{join} WHERE {cond}{where} "
+           "ORDER BY score DESC, d.id DESC")
+    if limit:
+        sql += " LIMIT :limit"
+        params["limit"] = limit
+    return [(r[0], float(r[1])) for r in conn.execute(text(sql), params)]
+
+
+def count(conn: Connection, query: str, filters: Filters = Filters()) -> int:
+    q = prepare_query(query)
+    params: dict = {}
+    source, cond, _ = _match_sql(conn, q, params)
+    join, where = _filter_sql(filters, params)
+    return conn.execute(text(f"SELECT count(*) FROM {source}{join} WHERE {cond}{where}"), params).scalar()
+
+
+def backend(conn: Connection) -> str:
+    """How this database answers searches (for `xxgk stats`)."""
+    if conn.dialect.name == "sqlite":
+        return "sqlite fts5 (trigram + bigram)"
+    schema = conn.exec_driver_sql("SELECT extnamespace::regnamespace::text FROM pg_extension "
+                                  "WHERE extname = 'pg_trgm'").scalar()
+    if schema is None:
+        return "postgresql scan (pg_trgm missing)"
+    return "postgresql pg_trgm" if pg_trgm_sees_cjk(conn, schema) else "postgresql scan (LC_CTYPE ignores CJK)"
+
+
+# -- snippets -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Snippet:
+    text: str
+    spans: list[tuple[int, int]]     # [start, end) of each match in text
+
+
+def spans_of(haystack_norm: str, q: str, start: int = 0, end: Optional[int] = None) -> list[tuple[int, int]]:
+    out, end = [], len(haystack_norm) if end is None else end
+    i = haystack_norm.find(q, start, end)
+    while i >= 0:
+        out.append((i, i + len(q)))
+        i = haystack_norm.find(q, i + len(q), end)
+    return out
+
+
+def snippet(body: str, query: str, width: int = 120) -> Snippet:
+    """A window of `body` around the first match (newlines flattened), with every match in it."""
+    q = prepare_query(query)
+    norm = normalise(body)
+    first = norm.find(q)
+    start = 0 if first < 0 else max(0, first - width // 3)
+    end = min(len(body), start + width)
+    lead = "…" if start > 0 else ""
+    tail = "…" if end < len(body) else ""
+    window = body[start:end].replace("\r", " ").replace("\n", " ")
+    spans = [(a - start + len(lead), b - start + len(lead)) for a, b in spans_of(norm, q, start, end)]
+    return Snippet(lead + window + tail, spans)

@@ -1,0 +1,70 @@
+"""`xxgk stats`: what the archive holds, counted in the database (aggregates only: cheap at any size)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from sqlalchemy import func, text
+from sqlmodel import Session, select
+
+from storage import search
+from storage.models import Blob, Capture, Document, DocumentReparse, DocumentVersion
+
+
+def _scalar(s: Session, q) -> int:
+    return int(s.exec(q).one() or 0)
+
+
+def _grouped(s: Session, sql: str) -> dict[str, int]:
+    return {(k if k is not None else "(none)"): int(n) for k, n in s.exec(text(sql))}
+
+
+def archive_stats(s: Session) -> dict:
+    docs = _scalar(s, select(func.count()).select_from(Document))
+    raw = _scalar(s, select(func.coalesce(func.sum(Blob.size), 0)))
+    stored = _scalar(s, select(func.coalesce(func.sum(Blob.stored_size), 0)))
+    fetched = _scalar(s, select(func.coalesce(func.sum(Capture.size), 0)))
+    by_source = {}
+    for name, n, withdrawn, versions in s.exec(text(
+            "SELECT s.name, count(d.id), count(d.withdrawn_at), coalesce(sum(d.version), 0) "
+            "FROM sources s LEFT JOIN documents d ON d.source_id = s.id GROUP BY s.name ORDER BY s.name")):
+        by_source[name] = {"documents": int(n), "withdrawn": int(withdrawn), "versions": int(versions)}
+    return {
+        "documents": docs,
+        "withdrawn": _scalar(s, select(func.count()).select_from(Document).where(Document.withdrawn_at.is_not(None))),
+        "versions": _scalar(s, select(func.count()).select_from(DocumentVersion)),
+        "documents_changed": _scalar(s, select(func.count()).select_from(Document).where(Document.version > 1)),
+        "reparses": _scalar(s, select(func.count()).select_from(DocumentReparse)),
+        "without_index_no": _scalar(s, select(func.count()).select_from(Document).where(Document.index_no.is_(None))),
+        "sources": len(by_source),
+        "by_source": by_source,
+        "by_publisher": _grouped(s, "SELECT publisher, count(*) FROM documents GROUP BY publisher "
+                                    "ORDER BY count(*) DESC, publisher"),
+        "by_year": _grouped(s, "SELECT substr(publish_date, 1, 4) AS y, count(*) FROM documents "
+                               "GROUP BY substr(publish_date, 1, 4) ORDER BY y DESC"),
+        "captures": _scalar(s, select(func.count()).select_from(Capture)),
+        "archive": {
+            "blobs": _scalar(s, select(func.count()).select_from(Blob)),
+            "fetched_bytes": fetched,                   # every capture's body, duplicates counted
+            "raw_bytes": raw,                           # distinct bodies (identical bytes stored once)
+            "stored_bytes": stored,                     # on disk, zstd-compressed
+            "dedupe_saved_bytes": fetched - raw,
+            "compression_saved_bytes": raw - stored,
+            "stored_vs_fetched": round(stored / fetched, 4) if fetched else None,
+        },
+        "database_bytes": _database_bytes(s),
+        "search": search.backend(s.connection()),
+    }
+
+
+def _database_bytes(s: Session) -> Optional[int]:
+    """The SQLite file (+ WAL), or the PostgreSQL tables and indexes of the current schema."""
+    bind = s.get_bind()
+    if bind.dialect.name == "postgresql":
+        return int(s.execute(text("SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+                                  "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                  "WHERE n.nspname = current_schema() AND c.relkind = 'r'")).scalar())
+    name = bind.url.database
+    if not name or name == ":memory:":
+        return None
+    return sum(p.stat().st_size for p in (Path(name), Path(f"{name}-wal")) if p.exists())
