@@ -29,6 +29,7 @@ class Context:
     transforms: list = field(default_factory=list)  # functions Response -> Response
     fired: list = field(default_factory=list)  # names of the faults that fired on this request
     port: int = 0
+    state: dict = field(default_factory=dict)  # the fault set's memory across requests (e.g. items pushed)
 
 
 @dataclass
@@ -155,6 +156,7 @@ class FaultSet:
     def __init__(self, seed: int):
         self.seed = seed
         self.rules: list[Rule] = []
+        self.state: dict = {}
         self._lock = threading.Lock()
 
     def add(self, path_regex: str, fault: str, rate: float = 1.0, **params) -> None:
@@ -166,9 +168,11 @@ class FaultSet:
     def clear(self) -> None:
         with self._lock:
             self.rules = []
+            self.state = {}
 
     def apply(self, ctx: Context) -> Response | None:
         """Run the firing rules in order; the first that returns a Response wins."""
+        ctx.state = self.state
         for rule in list(self.rules):
             if rule.fires(ctx, self._lock):
                 ctx.fired.append(rule.fault)
@@ -176,4 +180,6 @@ class FaultSet:
                 resp = FAULTS[rule.fault](ctx, **rule.params)
                 if resp is not None:
                     return resp
+        if self.state.get("pushed"):                 # items pushed on top stay pushed
+            ctx.options["shift"] = self.state["pushed"]
         return None

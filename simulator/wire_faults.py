@@ -97,8 +97,8 @@ def xml_entities(ctx, **_) -> None:
 
 
 def shift(ctx, k: int = 3, **_) -> None:
-    """The list moves while being paged: k more items pushed on top before each list request."""
-    ctx.options["shift"] = int(k) * ctx.options.get("fired_count", 1)
+    """The list moves while being paged: k more items pushed on top (and they stay there)."""
+    ctx.state["pushed"] = ctx.state.get("pushed", 0) + int(k)
 
 
 def duplicate(ctx, k: int = 2, **_) -> None:

@@ -164,7 +164,7 @@ class HanwebJpage(Portal):
             for item in fresh:
                 seen.add(item.url)
                 yield item
-            start += len(records) if mode == "records" else window
+            start += min(len(records), window) if mode == "records" else window   # never past what was asked
 
     def _absolute(self, item: ListItem) -> ListItem:
         item.url = urljoin(self.column_url, item.url)
