@@ -210,3 +210,25 @@ def test_kill_9_at_random_points_loses_and_duplicates_nothing(tmp_path, portal):
     assert s["status"] == "ok" and s["resumed"]
     check_exact(cli, portal.expected_documents())
     consistent(tmp_path)
+    verify = subprocess.run([XXGK, "--config", str(cfg), "verify"], capture_output=True, text=True)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def test_kill_9_during_reparse_then_verify_is_clean(tmp_path, portal):
+    cfg = write_config(tmp_path, portal)
+    cfg.write_text(cfg.read_text().replace("[settings]", "[settings]\nlease_seconds = 1"))
+    cli = Cli(cfg)
+    crawl(cli)
+    before = cli.jsonl("ls")
+    import random
+    rnd = random.Random(9)
+    for _ in range(3):
+        proc = subprocess.Popen([XXGK, "--config", str(cfg), "-q", "reparse"])
+        time.sleep(rnd.uniform(0.3, 1.2))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    time.sleep(1.2)                                             # the dead process's leases lapse
+    assert subprocess.run([XXGK, "--config", str(cfg), "-q", "reparse"]).returncode == 0
+    assert subprocess.run([XXGK, "--config", str(cfg), "verify"], capture_output=True).returncode == 0
+    assert cli.jsonl("ls") == before
+    check_exact(cli, portal.expected_documents())
