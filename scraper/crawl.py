@@ -414,7 +414,7 @@ class Crawl:
             return cap.error, [], True
         if cap.status != 200:
             cap.error = f"HTTP {cap.status}"
-            return f"error:{cap.error}", [], True
+            return f"fetch:{cap.error}", [], True     # the fetcher already retried 5xx/429
         try:
             with s.begin_nested():
                 outcome, _doc, parsed = process_capture(
