@@ -1,5 +1,7 @@
+# One image for every role: `xxgk daemon` (the scheduler), `xxgk worker`, and one-off commands.
 FROM python:3.11-slim
-RUN useradd --create-home --uid 10001 xxgk
+ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN useradd --create-home --uid 10001 xxgk && mkdir /data && chown xxgk:xxgk /data
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY cli cli
@@ -7,8 +9,9 @@ COPY schedules schedules
 COPY scraper scraper
 COPY storage storage
 COPY simulator simulator
-RUN pip install --no-cache-dir '.[postgres]'
+RUN pip install '.[postgres,s3]'
 USER xxgk
 WORKDIR /data
+# Config by environment: XXGK_CONFIG, XXGK_DATABASE_URL, XXGK_ARCHIVE_URL, XXGK_ENGINE, AWS_* (see README).
 ENTRYPOINT ["xxgk"]
 CMD ["sources"]

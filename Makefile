@@ -16,7 +16,7 @@ demo: setup
 	$(VENV)/bin/xxgk demo
 
 test: setup
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n 2 --dist loadfile
 
 bench: setup
 	$(VENV)/bin/python benchmarks/crawl_bench.py

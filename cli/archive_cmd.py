@@ -8,6 +8,7 @@ from rich.table import Table
 
 from cli.context import EXIT_FAILED, ctx_obj, err_console, fail, make_console, print_json
 from cli.output import progress_bar
+from cli.worker_cmd import enqueue_reparses
 from schedules.hold import hold_sources
 from schedules.runner import EXIT_BUSY, SourceBusy
 from scraper.reparse import reparse_archive, source_ids, total
@@ -49,6 +50,9 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def reparse(ctx: typer.Context,
                 source: Optional[str] = typer.Option(None, "--source", help="Only this source."),
+                queue: bool = typer.Option(False, "--queue",
+                                           help="Queue one re-parse job a source for the `xxgk worker`s "
+                                                "(engine = \"queue\") instead of running here."),
                 json_out: bool = typer.Option(False, "--json", help="The summary as one JSON object.")) -> None:
         """Re-run today's parser over the archived pages (no network). A different parse is recorded as a
         re-parse of the same version, never as a new version. Exit 1 when some page no longer parses."""
@@ -60,6 +64,8 @@ def register(app: typer.Typer) -> None:
             raise fail(str(exc.args[0]))
         with read_session(engine) as s:
             names = {i: n for i, n in source_names(s).items() if i in ids}
+        if queue:
+            return enqueue_reparses(app_ctx, sorted(names.values()), json_out)
         try:
             with hold_sources(engine, names, "reparse", app_ctx.config.settings.lease_seconds) as keep:
                 progress = progress_bar(app_ctx)

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from cli.context import ctx_obj, err_console, fail, make_console, print_jsonl
+from cli.worker_cmd import enqueue_trigger, open_queue
 from schedules.daemon import Daemon, daemon_alive, request_trigger
 from schedules.ledger import runs as ledger_runs
 from scraper.config import ConfigError, load_config
@@ -23,7 +24,7 @@ def _iso(ts) -> Optional[str]:
 def run_json(run, source: str) -> dict:
     row = {"id": run.id, "source": source, "trigger": run.trigger, "mode": run.mode, "status": run.status,
            "health": run.health, "scheduled_for": _iso(run.scheduled_for), "started_at": _iso(run.started_at),
-           "finished_at": _iso(run.finished_at), "reason": run.reason}
+           "finished_at": _iso(run.finished_at), "reason": run.reason, "holder": run.holder}
     row.update({k: getattr(run, k) for k in COUNTERS})
     row["error"] = run.error
     return row
@@ -40,18 +41,25 @@ def register(app: typer.Typer) -> None:
             return load_config(cfg_path)
 
         _ = app_ctx.config              # fail early on a bad config
-        code = asyncio.run(Daemon(load, app_ctx.engine, app_ctx.store).run())
+        queue = open_queue(app_ctx) if app_ctx.config.settings.engine == "queue" else None
+        try:
+            code = asyncio.run(Daemon(load, app_ctx.engine, app_ctx.store, queue).run())
+        finally:
+            if queue:
+                queue.close()
         raise typer.Exit(code)
 
     @app.command()
     def trigger(ctx: typer.Context, name: str = typer.Argument(..., metavar="NAME"),
                 full: bool = typer.Option(False, "--full", help="Ask for a full crawl.")) -> None:
-        """Ask a running daemon to crawl NAME now (queued; returns at once)."""
+        """Ask a running daemon to crawl NAME now (returns at once); with engine = "queue", queue it for the workers."""
         app_ctx = ctx_obj(ctx)
         try:
             app_ctx.config.source(name)
         except ConfigError as exc:
             raise fail(str(exc))
+        if app_ctx.config.settings.engine == "queue":
+            return enqueue_trigger(app_ctx, name, full)
         req = request_trigger(app_ctx.engine, name, full)
         beat = daemon_alive(app_ctx.engine)
         if beat:

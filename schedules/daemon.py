@@ -12,10 +12,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import signal
-import socket
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Optional
 
@@ -27,7 +25,9 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from schedules.beats import BEAT_SECONDS, live, write_beat
 from schedules.health import BLOCKED
+from schedules.queue import CrawlQueue
 from schedules.ledger import as_utc, last_slot, mark_stale_runs, missed_slots, record_slot
 from schedules.runner import SourceBusy, SourceRun, new_holder
 from scraper.config import Config, ConfigError, SourceConfig, parse_schedule
@@ -38,8 +38,6 @@ from storage.journal import recover
 from storage.models import CrawlRun, DaemonBeat, Source, TriggerRequest, utcnow
 
 POLL_SECONDS = 0.5
-BEAT_SECONDS = 2.0
-BEAT_FRESH = timedelta(seconds=10)
 
 
 def make_trigger(src: SourceConfig, tz: str, anchor: Optional[datetime] = None):
@@ -50,14 +48,14 @@ def make_trigger(src: SourceConfig, tz: str, anchor: Optional[datetime] = None):
 
 
 def daemon_alive(engine: Engine) -> Optional[DaemonBeat]:
-    with session(engine) as s:
-        return s.exec(select(DaemonBeat).where(DaemonBeat.heartbeat_at >= utcnow() - BEAT_FRESH,
-                                               DaemonBeat.stopped_at.is_(None))).first()
+    return next(iter(live(engine, "daemon")), None)
 
 
 class Daemon:
-    def __init__(self, load: Callable[[], Config], engine: Engine, store: BlobStore):
+    def __init__(self, load: Callable[[], Config], engine: Engine, store: BlobStore,
+                 queue: Optional[CrawlQueue] = None):
         self.load, self.engine, self.store = load, engine, store
+        self.queue = queue              # settings.engine = "queue": runs are enqueued for workers
         self.cfg = load()
         self.holder = new_holder("daemon")
         self.running: dict[str, SourceRun] = {}
@@ -85,8 +83,8 @@ class Daemon:
         self._catch_up()
         self.scheduler.resume()
         helpers = [asyncio.create_task(self._beat()), asyncio.create_task(self._poll_triggers())]
-        logger.info("daemon {} running {} scheduled sources", self.holder,
-                    sum(1 for s in self.cfg.sources if s.schedule))
+        logger.info("daemon {} running {} scheduled sources{}", self.holder,
+                    sum(1 for s in self.cfg.sources if s.schedule), " (enqueued for workers)" if self.queue else "")
         await self.stopping.wait()
         await self._shutdown(helpers)
         return 0
@@ -185,6 +183,9 @@ class Daemon:
             record_slot(self.engine, source_id, "skipped", slot, skip, trigger=trigger)
             logger.info("{}: {} run skipped: {}", name, trigger, skip)
             return f"skipped: {skip}"
+        if self.queue is not None:
+            return self.queue.enqueue(name, source_id, trigger=trigger, slot=slot, full=full, reason=reason,
+                                      jitter=src.jitter if trigger == "schedule" else 0)
         run = SourceRun(self.cfg, src, self.engine, self.store, holder=self.holder, trigger=trigger,
                         full=full, scheduled_for=slot, reason=reason)
         self.running[name] = run
@@ -263,17 +264,12 @@ class Daemon:
     def _previous_daemon_seen(self) -> Optional[datetime]:
         """When a daemon last ran here: the anchor for sources that never had a slot."""
         with session(self.engine) as s:
-            return as_utc(s.exec(select(DaemonBeat.heartbeat_at).where(DaemonBeat.holder != self.holder)
+            return as_utc(s.exec(select(DaemonBeat.heartbeat_at).where(DaemonBeat.holder != self.holder,
+                                                                   DaemonBeat.holder.contains(":daemon:"))
                                  .order_by(DaemonBeat.heartbeat_at.desc())).first())
 
     def _write_beat(self, stopped: bool = False) -> None:
-        with session(self.engine) as s:
-            beat = s.get(DaemonBeat, self.holder) or DaemonBeat(
-                holder=self.holder, pid=os.getpid(), host=socket.gethostname())
-            beat.heartbeat_at = utcnow()
-            beat.stopped_at = beat.heartbeat_at if stopped else None
-            s.add(beat)
-            s.commit()
+        write_beat(self.engine, self.holder, stopped)
 
     async def _beat(self) -> None:
         while True:

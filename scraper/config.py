@@ -21,6 +21,7 @@ DEFAULT_USER_AGENT = ("xxgk-archive/0.1 (+https://github.com/xxgk-archive/xxgk-a
                       "archiving public government information disclosures)")
 # The CMS families (scraper.portals holds one adapter per name; a test keeps the two lists equal).
 FAMILIES = ("hanweb-jpage", "hanweb-xxgk", "hanweb-jpaas", "trs-static", "govcn", "gkmlpt", "generic")
+ENGINES = ("local", "queue")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _HOST = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 _EVERY = re.compile(r"^every\s+(\d+)\s*([smhd])$")
@@ -71,6 +72,7 @@ class Settings(_Strict):
     blocked_cooldown: float = Field(default=3600.0, ge=0)  # scheduled slots skipped after a BLOCKED run
     log_file: bool = True                                  # rotating log under data_dir/logs
     max_attachment_bytes: int = Field(default=100 * 1024 * 1024, gt=0)   # attachments over this are not kept
+    engine: Literal[ENGINES] = "local"  # type: ignore[valid-type]  # "queue": crawls go to `xxgk worker`s
 
     @field_validator("timezone")
     @classmethod
@@ -236,7 +238,17 @@ def parse_config(text: str, where: str, base_dir: Path, path: Optional[Path]) ->
         parsed = _File.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_format(exc, where)) from None
-    return Config(parsed.settings, list(parsed.sources), path, base_dir)
+    settings = parsed.settings
+    engine = os.environ.get("XXGK_ENGINE")
+    if engine:
+        if engine not in ENGINES:
+            raise ConfigError(f"env XXGK_ENGINE: engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+        settings = settings.model_copy(update={"engine": engine})
+    cfg = Config(settings, list(parsed.sources), path, base_dir)
+    if cfg.settings.engine == "queue" and not cfg.database_url.startswith("postgresql"):
+        raise ConfigError(f"{where}: settings.engine: 'queue' needs a PostgreSQL database_url "
+                          f"(postgresql+psycopg://…), not {cfg.database_url.split('://')[0]}://…")
+    return cfg
 
 
 def load_config(path: Optional[str | Path] = None) -> Config:

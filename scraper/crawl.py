@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from loguru import logger
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from scraper.attachments import FileFetcher, linked_files
@@ -102,8 +103,10 @@ class Crawl:
     def __init__(self, cfg: Config, src: SourceConfig, engine: Engine, store: BlobStore, *,
                  full: bool = False, max_pages: Optional[int] = None, trigger: str = "manual",
                  progress: Optional[Progress] = None,
-                 scheduled_for=None, reason: Optional[str] = None, holder: Optional[str] = None):
+                 scheduled_for=None, reason: Optional[str] = None, holder: Optional[str] = None,
+                 run_id: Optional[int] = None):
         self.cfg, self.src, self.engine, self.store = cfg, src, engine, store
+        self.adopt = run_id             # a 'queued' ledger row (schedules/queue.py) this run becomes
         self.full, self.max_pages, self.trigger = full, max_pages, trigger
         self.run_fields = {"scheduled_for": scheduled_for, "reason": reason, "holder": holder}
         self.stopping = False
@@ -137,14 +140,17 @@ class Crawl:
         with session(self.engine) as s:
             last = s.exec(select(CrawlRun.status).where(
                 CrawlRun.source_id == self.source_id, CrawlRun.id != self.run_id,
-                CrawlRun.status.not_in(("coalesced", "skipped"))).order_by(CrawlRun.id.desc())).first()
+                CrawlRun.status.not_in(("coalesced", "skipped", "queued"))).order_by(CrawlRun.id.desc())).first()
         return last in UNFINISHED
 
     # -- the run ------------------------------------------------------------------------------
     async def run(self) -> RunSummary:
         with session(self.engine) as s:
-            run = CrawlRun(source_id=self.source_id, trigger=self.trigger,
-                           mode="full" if self.full else "incremental", **self.run_fields)
+            run = (s.get(CrawlRun, self.adopt) if self.adopt else None) or CrawlRun(source_id=self.source_id)
+            run.trigger, run.mode, run.status = self.trigger, "full" if self.full else "incremental", "running"
+            run.started_at = utcnow()
+            for key, value in self.run_fields.items():
+                setattr(run, key, value)
             s.add(run)
             s.commit()
             self.run_id = run.id
@@ -416,17 +422,29 @@ class Crawl:
             cap.error = f"HTTP {cap.status}"
             return f"fetch:{cap.error}", [], True     # the fetcher already retried 5xx/429
         try:
-            with s.begin_nested():
-                outcome, _doc, parsed = process_capture(
-                    s, self.store, cap, self.source_id, url=item.url,
-                    list_title=None if recheck else item.title, list_date=None if recheck else item.date,
-                    list_meta=None if recheck else item.meta, files=files)
+            outcome, parsed = self._process(s, cap, item, recheck, files)
         except ParseError as exc:
             cap.error = f"parse error: {exc.reason}"
             s.add(cap)
             return f"error:{cap.error}", [], True
         counter = {NEW: "new", CHANGED: "changed"}.get(outcome, "unchanged")
         return counter, parsed.record.get("warnings") or [], bool(parsed.record.get("has_metadata", True))
+
+    def _process(self, s, cap, item: ListItem, recheck: bool, files):
+        """process_capture in a savepoint; once more when another process stored the same document
+        (same 索引号, another source) between our read and our write: the second try finds its row."""
+        for attempt in (1, 2):
+            try:
+                with s.begin_nested():
+                    outcome, _doc, parsed = process_capture(
+                        s, self.store, cap, self.source_id, url=item.url,
+                        list_title=None if recheck else item.title, list_date=None if recheck else item.date,
+                        list_meta=None if recheck else item.meta, files=files)
+                return outcome, parsed
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+                logger.debug("{}: stored by another crawl just now; reading it back", item.url)
 
     def _error(self, item: ListItem, recheck: bool, reason: str) -> None:
         """Remember a failed document; the end-of-run passes try it again, the rest are errors."""

@@ -55,7 +55,8 @@ def sha256_hex(data: bytes) -> str:
 
 
 def unpack(sha256: str, packed: bytes) -> bytes:
-    """The raw bytes of a stored blob (zstd frame), or BlobTruncated / BlobCorrupt naming the fault."""
+    """The raw bytes of a stored blob (zstd frame) checked against its name, or BlobTruncated /
+    BlobCorrupt naming the fault."""
     dec = zstandard.ZstdDecompressor().decompressobj()
     try:
         data = dec.decompress(packed)
@@ -65,6 +66,9 @@ def unpack(sha256: str, packed: bytes) -> bytes:
         raise BlobTruncated(f"blob {sha256} is truncated ({len(packed)} bytes stored, frame incomplete)")
     if dec.unused_data:
         raise BlobCorrupt(f"blob {sha256} is corrupt: {len(dec.unused_data)} stray bytes after the frame")
+    digest = sha256_hex(data)
+    if digest != sha256:
+        raise BlobCorrupt(f"blob {sha256} is corrupt: its content hashes to {digest}")
     return data
 
 
@@ -131,7 +135,8 @@ def _fsync_dir(path: Path) -> None:
 
 
 def open_archive(url: str, base_dir: Path | None = None) -> BlobStore:
-    """`file://data/archive` (relative to base_dir), `file:///abs/path`, or a plain path."""
+    """`file://data/archive` (relative to base_dir), `file:///abs/path`, a plain path, or
+    `s3://bucket/prefix` (storage/archive_s3.py; endpoint and credentials from the AWS environment)."""
     parsed = urlparse(url)
     if parsed.scheme in ("", "file"):
         raw = (parsed.netloc + parsed.path) if parsed.scheme else url
@@ -139,5 +144,10 @@ def open_archive(url: str, base_dir: Path | None = None) -> BlobStore:
         if not path.is_absolute() and base_dir is not None:
             path = base_dir / path
         return LocalBlobStore(path)
+    if parsed.scheme == "s3":
+        if not parsed.netloc:
+            raise ArchiveError(f"archive_url {url!r} names no bucket (use s3://BUCKET/PREFIX)")
+        from storage.archive_s3 import S3BlobStore
+        return S3BlobStore(parsed.netloc, parsed.path)
     raise ArchiveError(f"unsupported archive_url scheme {parsed.scheme!r} in {url!r} "
-                       "(use file://PATH; s3:// comes with the scale-out extra)")
+                       "(use file://PATH or s3://BUCKET/PREFIX)")

@@ -54,9 +54,14 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+_MIGRATE_LOCK = 0x78786B6D      # pg advisory lock key: one migrating process at a time
+
+
 def migrate(engine: Engine) -> None:
     cfg = alembic_config(engine)
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":   # processes starting together on a fresh database
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATE_LOCK})")
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 

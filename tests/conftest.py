@@ -1,4 +1,6 @@
-"""Shared fixtures: a started portal simulator and the real CLI on a config pointing at it."""
+"""Shared fixtures: a started portal simulator, the real CLI on a config pointing at it, the databases
+(SQLite and PostgreSQL: `--db sqlite|postgresql|both` or env XXGK_TEST_DB, default both) and a local
+S3-compatible server (moto) for the archive."""
 from __future__ import annotations
 
 import os
@@ -7,8 +9,42 @@ import uuid
 import pytest
 import sqlalchemy
 
+import helpers
 from helpers import Cli, write_config
 from simulator import PortalSimulator
+
+DB_KINDS = ("sqlite", "postgresql")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--db", choices=(*DB_KINDS, "both"), default=os.environ.get("XXGK_TEST_DB") or "both",
+                     help="database(s) the tests touching one run on (env XXGK_TEST_DB; default both)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "one_db: the database is incidental here (fetch-level fault matrices): "
+                                       "run on the first chosen database only")
+
+
+def pytest_generate_tests(metafunc):
+    """Every test that uses `db_url` (directly, through `cli`, or by usefixtures) runs per database."""
+    if "db_url" in metafunc.fixturenames:
+        chosen = metafunc.config.getoption("--db")
+        kinds = DB_KINDS if chosen == "both" else (chosen,)
+        if metafunc.definition.get_closest_marker("one_db"):
+            kinds = kinds[:1]
+        metafunc.parametrize("db_url", kinds, indirect=True)
+
+
+@pytest.fixture
+def db_url(request, tmp_path):
+    """The test's database; `helpers.write_config` writes it into the config it makes."""
+    if request.param == "sqlite":
+        url, helpers.DATABASE_URL = f"sqlite:///{tmp_path}/data/xxgk.db", None   # the embedded default
+    else:
+        url = helpers.DATABASE_URL = request.getfixturevalue("pg_url")
+    yield url
+    helpers.DATABASE_URL = None
 
 
 @pytest.fixture
@@ -18,7 +54,7 @@ def portal():
 
 
 @pytest.fixture
-def cli(tmp_path, portal):
+def cli(tmp_path, portal, db_url):
     return Cli(write_config(tmp_path, portal))
 
 
@@ -55,3 +91,30 @@ def fresh_pg_schema():
     with admin.connect() as conn:
         conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3-compatible server over real HTTP on 127.0.0.1 (endpoint URL)."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)      # not a line per request in failure output
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_url(s3_server, monkeypatch):
+    """A fresh bucket on the local S3 server, the AWS environment pointing at it: `s3://bucket/prefix`."""
+    import boto3
+    for key, value in {"AWS_ENDPOINT_URL": s3_server, "AWS_ACCESS_KEY_ID": "test",
+                       "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
+    bucket = f"xxgk-{uuid.uuid4().hex[:10]}"
+    boto3.client("s3").create_bucket(Bucket=bucket)
+    return f"s3://{bucket}/archive"

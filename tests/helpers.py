@@ -3,7 +3,13 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime
 from pathlib import Path
+from typing import Optional
 from urllib.parse import urlsplit
 
 from typer.testing import CliRunner
@@ -16,9 +22,20 @@ def path_regex(url: str) -> str:
     return re.escape(urlsplit(url).path) + "$"
 
 
-def write_config(tmp_path: Path, sim, **source) -> Path:
+DATABASE_URL: Optional[str] = None     # set per test by the `db_url` fixture (None: the embedded SQLite)
+
+
+def db_of(config_dir: Path) -> str:
+    """The database of a config that write_config made in `config_dir`."""
+    return DATABASE_URL or f"sqlite:///{config_dir}/data/xxgk.db"
+
+
+def write_config(tmp_path: Path, sim, settings: Optional[dict] = None, **source) -> Path:
+    """A config with one source `kaihua` on simulator `sim`, on the test's database."""
     opts = {"rate": 0, "concurrency": 4, "family": "hanweb-jpage", **source}
-    lines = ['[settings]', 'data_dir = "data"', 'retries = 2', 'timeout = 5', 'backoff = 0.05', '',
+    extra = {"database_url": DATABASE_URL, **(settings or {})}
+    lines = ['[settings]', 'data_dir = "data"', 'retries = 2', 'timeout = 5', 'backoff = 0.05',
+             *(f"{k} = {json.dumps(v)}" for k, v in extra.items() if v is not None), '',
              '[[sources]]', 'name = "kaihua"',
              "start_urls = [" + ", ".join(json.dumps(u) for u in sim.column_urls) + "]"]
     for key, value in opts.items():
@@ -80,3 +97,47 @@ def check_exact(cli, expected: list[dict]) -> dict[str, dict]:
     live = [r for r in rows.values() if r["withdrawn_at"] is None]
     assert len(live) == len(want), "documents crawled that the portal does not have"
     return got
+
+
+XXGK = str(Path(sys.executable).with_name("xxgk"))
+
+
+def parse_ts(s):
+    return datetime.fromisoformat(s.replace("Z", "+00:00")) if s else None
+
+
+def wait_for(pred, timeout=20.0, step=0.1, why=None):
+    """Poll `pred` until it returns something true; on timeout fail, with `why()` in the message."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = pred()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError(f"timed out waiting{f': {why()}' if why else ''}")
+
+
+class Proc:
+    """A real `xxgk VERB …` process (daemon, worker), its output in a log file; `start` waits for `ready`."""
+
+    def __init__(self, config: Path, log: Path, *verb: str, ready: str):
+        self.config, self.log, self.verb, self.ready = config, log, verb, ready
+        self.proc = None
+
+    def start(self) -> "Proc":
+        self.fh = open(self.log, "ab")
+        seen = len(self.output()) if self.log.exists() else 0
+        self.proc = subprocess.Popen([XXGK, "--config", str(self.config), "-v", *self.verb],
+                                     stdout=self.fh, stderr=subprocess.STDOUT)
+        wait_for(lambda: self.ready in self.output()[seen:] or self.proc.poll() is not None)
+        assert self.proc.poll() is None, self.output()
+        return self
+
+    def stop(self, sig=signal.SIGTERM, timeout=30) -> int:
+        self.proc.send_signal(sig)
+        code = self.proc.wait(timeout=timeout)
+        self.fh.close()
+        return code
+
+    def output(self) -> str:
+        return self.log.read_text("utf-8", "replace")

@@ -1,48 +1,89 @@
-"""The content-addressed archive: sha256 names, zstd, write-once, atomic, identical bytes once."""
+"""The content-addressed archive on both backends (a local folder; S3 over HTTP on a local moto
+server): sha256 names, zstd, write-once, identical bytes once, every read checked against its name."""
 import hashlib
+from urllib.parse import urlparse
 
 import pytest
+import zstandard
 
 from storage.archive import ArchiveError, BlobCorrupt, BlobMissing, BlobTruncated, LocalBlobStore, open_archive
+from storage.archive_s3 import _EXISTS, S3BlobStore, _code
 
 
-def test_put_get_roundtrip_and_dedupe(tmp_path):
-    store = LocalBlobStore(tmp_path / "a")
+@pytest.fixture(params=["local", "s3"])
+def store(request, tmp_path):
+    if request.param == "local":
+        return LocalBlobStore(tmp_path / "a")
+    return open_archive(request.getfixturevalue("s3_url"))
+
+
+def overwrite_raw(store, sha256: str, raw: bytes) -> None:
+    """Damage a stored blob behind the store's back (what a disk or bucket fault would do)."""
+    if isinstance(store, LocalBlobStore):
+        store.path(sha256).write_bytes(raw)
+    else:
+        store.client.put_object(Bucket=store.bucket, Key=store.key(sha256), Body=raw)
+
+
+def remove_raw(store, sha256: str) -> None:
+    if isinstance(store, LocalBlobStore):
+        store.path(sha256).unlink()
+    else:
+        store.client.delete_object(Bucket=store.bucket, Key=store.key(sha256))
+
+
+def test_put_get_roundtrip_and_dedupe(store, tmp_path):
     data = "开化县2024年法治政府建设年度报告".encode("gb18030") * 100
     first = store.put(data)
     assert first.sha256 == hashlib.sha256(data).hexdigest()
     assert not first.existed and first.size == len(data) and first.stored_size < len(data)
+    assert store.exists(first.sha256) and not store.exists("0" * 64)
     assert store.get(first.sha256) == data
     again = store.put(data)
-    assert again.existed and again.sha256 == first.sha256
+    assert again.existed and again.sha256 == first.sha256 and again.stored_size == first.stored_size
     assert list(store.iter_hashes()) == [first.sha256]
-    assert not list((tmp_path / "a").rglob(".tmp-*")), "no temp files left behind"
+    assert not list(tmp_path.rglob(".tmp-*")), "no temp files left behind"
 
 
-def test_empty_and_binary_bodies(tmp_path):
-    store = LocalBlobStore(tmp_path)
+def test_empty_and_binary_bodies(store):
     for data in (b"", bytes(range(256)) * 50):
         assert store.get(store.put(data).sha256) == data
+    assert len(set(store.iter_hashes())) == 2
 
 
-def test_missing_and_corrupt_blobs_are_named(tmp_path):
-    store = LocalBlobStore(tmp_path)
+def test_missing_and_corrupt_blobs_are_named(store):
     put = store.put(b"x" * 5000)
-    path = store.path(put.sha256)
-    packed = path.read_bytes()
-    path.write_bytes(packed[:10])
+    packed = zstandard.ZstdCompressor(write_checksum=True).compress(b"x" * 5000)
+    overwrite_raw(store, put.sha256, packed[:10])
     with pytest.raises(BlobTruncated, match="truncated"):
         store.get(put.sha256)
     flipped = bytearray(packed)
     flipped[len(packed) // 2] ^= 0x01
-    path.write_bytes(bytes(flipped))
+    overwrite_raw(store, put.sha256, bytes(flipped))
     with pytest.raises(BlobCorrupt, match="corrupt"):
         store.get(put.sha256)
-    path.unlink()
+    remove_raw(store, put.sha256)
     with pytest.raises(BlobMissing, match="missing"):
         store.get(put.sha256)
     with pytest.raises(ArchiveError, match="not a sha256"):
         store.get("../../etc/passwd")
+
+
+def test_a_stored_blob_is_never_overwritten(store):
+    data = b"<html>original</html>" * 40
+    put = store.put(data)
+    overwrite_raw(store, put.sha256, b"damaged")
+    again = store.put(data)                      # write-once: the damage is reported, never papered over
+    assert again.existed
+    with pytest.raises(ArchiveError, match="corrupt|truncated"):
+        store.get(put.sha256)
+
+
+def test_every_read_is_checked_against_its_name(store):
+    put = store.put(b"x" * 5000)
+    overwrite_raw(store, put.sha256, zstandard.ZstdCompressor(write_checksum=True).compress(b"y" * 5000))
+    with pytest.raises(BlobCorrupt, match="hashes to"):
+        store.get(put.sha256)
 
 
 def test_open_archive_urls(tmp_path):
@@ -51,3 +92,44 @@ def test_open_archive_urls(tmp_path):
     assert rel.root == tmp_path / "rel/arch"
     with pytest.raises(ArchiveError, match="unsupported archive_url scheme"):
         open_archive("gopher://x/y")
+    with pytest.raises(ArchiveError, match="names no bucket"):
+        open_archive("s3:///prefix")
+
+
+def test_s3_archive_url_prefix_and_bucket_checks(s3_url):
+    store = open_archive(s3_url)
+    assert isinstance(store, S3BlobStore)
+    bucket, prefix = urlparse(s3_url).netloc, urlparse(s3_url).path.strip("/")
+    put = store.put(b"hello")
+    assert store.key(put.sha256) == f"{prefix}/{put.sha256[:2]}/{put.sha256[2:4]}/{put.sha256}.zst"
+    store.client.put_object(Bucket=bucket, Key="elsewhere/ab/cd/" + "a" * 64 + ".zst", Body=b"x")
+    assert list(store.iter_hashes()) == [put.sha256], "only this prefix's blobs"
+    assert list(open_archive(f"s3://{bucket}/other").iter_hashes()) == []
+    # the guard that keeps racing writers from overwriting: the server refuses a second create
+    with pytest.raises(store.client.exceptions.ClientError) as refused:
+        store.client.put_object(Bucket=bucket, Key=store.key(put.sha256), Body=b"other", IfNoneMatch="*")
+    assert _code(refused.value) in _EXISTS
+    assert store.get(put.sha256) == b"hello"
+    with pytest.raises(ArchiveError, match="bucket 'no-such-bucket' is not there"):
+        open_archive("s3://no-such-bucket/x")
+
+
+def test_s3_server_without_conditional_puts_still_works(s3_url):
+    """Some S3-compatible servers answer 501 to `If-None-Match: *`: fall back to HEAD-then-PUT.
+    (The server's refusal is stubbed at the HTTP-client level; moto supports conditional PUTs.)"""
+    import boto3
+    from botocore.stub import ANY, Stubber
+    client = boto3.client("s3")
+    bucket = urlparse(s3_url).netloc
+    with Stubber(client) as stub:
+        stub.add_response("head_bucket", {}, {"Bucket": bucket})
+        store = S3BlobStore(bucket, "p", client=client)
+        stub.add_client_error("head_object", "404", http_status_code=404)
+        stub.add_client_error("put_object", "NotImplemented", http_status_code=501,
+                              expected_params={"Bucket": bucket, "Key": ANY, "Body": ANY, "IfNoneMatch": "*",
+                                               "ContentType": "application/zstd", "Metadata": ANY})
+        stub.add_response("put_object", {}, {"Bucket": bucket, "Key": ANY, "Body": ANY,
+                                             "ContentType": "application/zstd", "Metadata": ANY})
+        put = store.put(b"data")
+        stub.assert_no_pending_responses()
+    assert not put.existed and store.conditional is False

@@ -11,12 +11,14 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from helpers import Cli, write_config
+from helpers import Cli, db_of, write_config
 from simulator import PortalSimulator
 from storage.archive import open_archive
 from storage.db import open_database, read_session
 from storage.models import Capture
 from storage.queries import document_json, list_documents
+
+pytestmark = pytest.mark.usefixtures("db_url")   # every test here runs on each database
 
 
 @pytest.fixture
@@ -41,12 +43,12 @@ def show(cli, doc: dict, *args) -> dict:
 
 def files_by_url(tmp_path) -> dict[str, dict]:
     """Every archived document's attachments, as `xxgk show --json` prints them, by URL (one session)."""
-    with read_session(open_database(f"sqlite:///{tmp_path}/data/xxgk.db")) as s:
+    with read_session(open_database(db_of(tmp_path))) as s:
         return {a["url"]: a for d in list_documents(s) for a in document_json(s, d)["attachments"]}
 
 
 def captures(tmp_path, kind: str) -> list[Capture]:
-    with read_session(open_database(f"sqlite:///{tmp_path}/data/xxgk.db")) as s:
+    with read_session(open_database(db_of(tmp_path))) as s:
         return list(s.exec(select(Capture).where(Capture.kind == kind)))
 
 

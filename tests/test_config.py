@@ -110,3 +110,18 @@ def test_family_options():
     assert cfg.settings.max_attachment_bytes == 100 * 1024 * 1024
     plain = parse('[[sources]]\nname = "a"\nstart_urls = ["http://h/"]\nselectors = {item = "li"}\n').sources[0]
     assert plain.family is None and plain.selectors.item == "li"       # selectors imply nothing else
+
+
+def test_engine_is_validated_and_queue_needs_postgresql(monkeypatch):
+    assert parse(GOOD).settings.engine == "local"
+    with pytest.raises(ConfigError, match="settings.engine"):
+        parse(GOOD.replace("[settings]", '[settings]\nengine = "celery"'))
+    with pytest.raises(ConfigError, match="'queue' needs a PostgreSQL database_url"):
+        parse(GOOD.replace("[settings]", '[settings]\nengine = "queue"'))
+    monkeypatch.setenv("XXGK_DATABASE_URL", "postgresql+psycopg://u@h/db")
+    assert parse(GOOD.replace("[settings]", '[settings]\nengine = "queue"')).settings.engine == "queue"
+    monkeypatch.setenv("XXGK_ENGINE", "queue")
+    assert parse(GOOD).settings.engine == "queue"
+    monkeypatch.setenv("XXGK_ENGINE", "rq")
+    with pytest.raises(ConfigError, match="XXGK_ENGINE"):
+        parse(GOOD)

@@ -7,6 +7,8 @@ import pytest
 
 from helpers import Cli, path_regex, write_config
 
+pytestmark = pytest.mark.usefixtures("db_url")   # every test here runs on each database
+
 SEED = "113308245972094984/2025-01529"
 
 

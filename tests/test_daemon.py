@@ -1,62 +1,25 @@
 """A real `xxgk daemon` process against the simulator, with second-level schedules."""
 from __future__ import annotations
 
-import json
-import os
 import signal
 import subprocess
-import sys
 import time
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from helpers import Cli, write_config
+from helpers import XXGK, Cli, Proc, parse_ts, wait_for, write_config
 
-XXGK = str(Path(sys.executable).with_name("xxgk"))
-
-
-def parse_ts(s):
-    return datetime.fromisoformat(s.replace("Z", "+00:00")) if s else None
+pytestmark = pytest.mark.usefixtures("db_url")   # every test here runs on each database
 
 
-class Daemon:
+class Daemon(Proc):
     def __init__(self, config: Path, log: Path):
-        self.config, self.log = config, log
-        self.proc = None
-
-    def start(self) -> "Daemon":
-        self.fh = open(self.log, "ab")
-        seen = len(self.output()) if self.log.exists() else 0
-        self.proc = subprocess.Popen([XXGK, "--config", str(self.config), "-v", "daemon"],
-                                     stdout=self.fh, stderr=subprocess.STDOUT)
-        wait_for(lambda: "scheduled sources" in self.output()[seen:] or self.proc.poll() is not None)
-        assert self.proc.poll() is None, self.output()
-        return self
-
-    def stop(self, sig=signal.SIGTERM, timeout=30) -> int:
-        self.proc.send_signal(sig)
-        code = self.proc.wait(timeout=timeout)
-        self.fh.close()
-        return code
-
-    def output(self) -> str:
-        return self.log.read_text("utf-8", "replace")
+        super().__init__(config, log, "daemon", ready="scheduled sources")
 
 
 def runs(cli, name="kaihua") -> list[dict]:
     return list(reversed(cli.jsonl("runs", name, "--limit", "1000")))
-
-
-def wait_for(pred, timeout=20.0, step=0.1):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = pred()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError("timed out waiting")
 
 
 @pytest.fixture

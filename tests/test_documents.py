@@ -12,12 +12,9 @@ from storage.queries import document_json, find_document
 INDEX = "113308245972094984/2025-01529"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request, tmp_path):
-    if request.param == "sqlite":
-        engine = open_database(f"sqlite:///{tmp_path}/t.db")
-    else:
-        engine = open_database(request.getfixturevalue("pg_url"))
+@pytest.fixture
+def db(db_url, tmp_path):
+    engine = open_database(db_url)
     store = LocalBlobStore(tmp_path / "archive")
     with session(engine) as s:
         s.add(Source(name="kaihua"))

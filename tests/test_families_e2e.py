@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import Cli, write_config
+from helpers import Cli, db_of, write_config
 from simulator import PortalSimulator
 from storage.db import open_database, read_session
 from storage.queries import document_json, list_documents
 from helpers import CONTRACT
 from test_crawl_e2e import check_day2
 
+pytestmark = pytest.mark.usefixtures("db_url")   # every test here runs on each database
+
 
 def check_exact(cli, expected: list[dict]) -> dict[str, dict]:
-    engine = open_database(f"sqlite:///{cli.config.parent}/data/xxgk.db")
+    engine = open_database(db_of(cli.config.parent))
     with read_session(engine) as s:
         docs = [document_json(s, d) for d in list_documents(s)]
     engine.dispose()

@@ -60,6 +60,7 @@ def test_blocked_articles_are_never_documents(cli, portal):
     assert cli.jsonl("ls") == []
 
 
+@pytest.mark.one_db    # ~100 s: every article fails 27 times (retries, re-asks, end-of-run passes)
 def test_failing_on_consecutive_errors(cli, portal):
     portal.inject(r"^/art/", "status", code=500)
     first = crawl(cli, code=0)

@@ -8,10 +8,9 @@ from storage.leases import acquire, holder_of, live_holders, release, renew
 from storage.models import Source
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request, tmp_path):
-    url = f"sqlite:///{tmp_path}/l.db" if request.param == "sqlite" else request.getfixturevalue("pg_url")
-    engine = open_database(url)
+@pytest.fixture
+def engine(db_url):
+    engine = open_database(db_url)
     with session(engine) as s:
         s.add(Source(name="a"))
         s.commit()

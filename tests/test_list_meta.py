@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import copy
 
+import pytest
 from sqlmodel import select
 
-from helpers import Cli, write_config
+from helpers import Cli, db_of, write_config
 from samples import SAMPLES
 from scraper.parse import parse_article
 from scraper.process import complete, content_hash, merge_listing, parse_capture
@@ -49,10 +50,11 @@ def crawl(tmp_path, sim) -> Cli:
     return cli
 
 
+@pytest.mark.usefixtures("db_url")                 # on each database
 def test_pages_without_a_table_take_the_lists_index_no(tmp_path):
     with PortalSimulator(seed=5, docs=30, family="govcn") as sim:
         crawl(tmp_path, sim)
-        engine = open_database(f"sqlite:///{tmp_path}/data/xxgk.db")
+        engine = open_database(db_of(tmp_path))
         with read_session(engine) as s:
             versions = s.exec(select(DocumentVersion)).all()
             from_list = [v.record for v in versions if "index_no" in v.record.get("from_list", [])]
@@ -61,10 +63,11 @@ def test_pages_without_a_table_take_the_lists_index_no(tmp_path):
         assert all(m.get("publisher") and m.get("publish_date") for m in metas)
 
 
+@pytest.mark.usefixtures("db_url")                 # on each database
 def test_a_reparse_from_the_archive_reaches_the_same_record(tmp_path):
     with PortalSimulator(seed=5, docs=30, family="govcn") as sim:
         crawl(tmp_path, sim)
-        engine = open_database(f"sqlite:///{tmp_path}/data/xxgk.db")
+        engine = open_database(db_of(tmp_path))
         store = open_archive(f"file://{tmp_path}/data/archive")
         with session(engine) as s:
             versions = s.exec(select(DocumentVersion)).all()
@@ -76,6 +79,7 @@ def test_a_reparse_from_the_archive_reaches_the_same_record(tmp_path):
                 assert again.content_hash == v.content_hash and again.record == v.record
 
 
+@pytest.mark.usefixtures("db_url")                 # on each database
 def test_a_list_that_says_otherwise_is_fetched(tmp_path):
     with PortalSimulator(seed=5, docs=30, family="hanweb-xxgk") as sim:
         cli = crawl(tmp_path, sim)
@@ -84,7 +88,7 @@ def test_a_list_that_says_otherwise_is_fetched(tmp_path):
         first = sim.site.column_docs(sim.site.nodes()[0].id)[0]
         url = next(u for d in sim.expected_documents() for u in d["urls"]
                    if u.endswith(f"_{first.id}.html") and f"art_{sim.site.nodes()[0].id}_" in u)
-        engine = open_database(f"sqlite:///{tmp_path}/data/xxgk.db")
+        engine = open_database(db_of(tmp_path))
         with session(engine) as s:
             alias = s.exec(select(DocumentUrl).where(DocumentUrl.url == url)).one()
             assert alias.list_meta.get("publish_date") == first.date.isoformat()

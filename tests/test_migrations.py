@@ -5,8 +5,8 @@ from sqlalchemy import text
 from storage.db import alembic_config, make_engine, open_database
 
 
-def test_upgrade_from_the_first_schema_keeps_rows(tmp_path):
-    url = f"sqlite:///{tmp_path}/m.db"
+def test_upgrade_from_the_first_schema_keeps_rows(db_url):
+    url = db_url
     engine = make_engine(url)
     cfg = alembic_config(engine)
     with engine.begin() as conn:

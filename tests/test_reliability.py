@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from helpers import Cli, check_exact, full_doc, path_regex, write_config
+from helpers import Cli, check_exact, db_of, full_doc, path_regex, write_config
 from storage.archive import open_archive
 from storage.db import open_database, read_session
 from storage.models import Blob, Capture, CrawlRun
@@ -39,6 +39,7 @@ def problems(summary: dict) -> str:
     return "\n".join(summary["problems"])
 
 
+@pytest.mark.one_db                    # fetch-level faults: the database is incidental
 @pytest.mark.parametrize("fault, where, params", [
     ("status", ARTICLES, {"code": 503}),
     ("status", LISTS, {"code": 500}),
@@ -75,6 +76,7 @@ def test_malformed_list_xml_is_asked_again():
         check_exact(cli, big.expected_documents())
 
 
+@pytest.mark.one_db                    # fetch-level faults: the database is incidental
 @pytest.mark.parametrize("fault, params", [("cookie-wall", {}), ("wrong-type", {}), ("malformed-html", {}),
                                            ("drip", {"chunk": 4096, "seconds": 0.001}), ("bad-bytes", {})])
 def test_pages_that_are_odd_but_whole_are_read_exactly(cli, portal, fault, params):
@@ -100,6 +102,7 @@ def test_lists_that_move_while_paged_lose_and_duplicate_nothing(tmp_path, fault,
         check_exact(cli, big.expected_documents())
 
 
+@pytest.mark.one_db                    # fetch-level faults: the database is incidental
 @pytest.mark.parametrize("fault, params, words", [
     ("redirect-loop", {}, "more than 5 redirects"),
     ("redirect-offsite", {}, "refusing off-site URL"),
@@ -182,7 +185,7 @@ def test_sql_metacharacters_in_arguments_are_just_text(cli, portal, args):
 
 def consistent(tmp_path: Path) -> None:
     """Database and archive agree: every capture's blob is there and whole; every blob file has a row."""
-    engine = open_database(f"sqlite:///{tmp_path}/data/xxgk.db")
+    engine = open_database(db_of(tmp_path))
     store = open_archive(f"file://{tmp_path}/data/archive")
     with read_session(engine) as s:
         shas = set(s.exec(select(Capture.sha256)).all())

@@ -1,0 +1,115 @@
+"""`xxgk worker` (run queued crawls) and `xxgk fleet` (who is running, what is queued): the queue engine."""
+from __future__ import annotations
+
+import asyncio
+import socket
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from cli.context import EXIT_FAILED, AppContext, ctx_obj, err_console, fail, make_console, print_jsonl
+from schedules.beats import live
+from schedules.queue import CrawlQueue, QueueError, queue_counts
+from schedules.runner import new_holder
+from scraper.config import load_config
+from scraper.crawl import ensure_source
+
+out = make_console()
+ROLES = ("daemon", "worker")
+
+
+def open_queue(app: AppContext) -> CrawlQueue:
+    """The queue for enqueuing (daemon, trigger); a clear error when it cannot be used."""
+    try:
+        return CrawlQueue(app.engine, new_holder("enqueue")).open()
+    except (QueueError, Exception) as exc:   # noqa: BLE001 - psycopg/procrastinate errors, named
+        raise fail(f"cannot open the crawl queue: {exc}", EXIT_FAILED)
+
+
+def enqueue_trigger(app: AppContext, name: str, full: bool) -> None:
+    """`xxgk trigger` with engine = "queue": straight into the queue, no daemon needed."""
+    queue = open_queue(app)
+    try:
+        outcome = queue.enqueue(name, ensure_source(app.engine, app.config.source(name)), trigger="trigger",
+                                full=full, reason="xxgk trigger")
+    finally:
+        queue.close()
+    if outcome.startswith("skipped"):
+        raise fail(f"{name}: {outcome}", EXIT_FAILED)
+    workers = live(app.engine, "worker")
+    note = f"{len(workers)} worker(s) running" if workers else \
+        "[yellow]but no worker is running:[/] start one with `xxgk worker`"
+    err_console.print(f"{name}: {outcome}; {note}")
+
+
+def enqueue_reparses(app: AppContext, names: list[str], json_out: bool) -> None:
+    """`xxgk reparse --queue`: one job a source, run by whichever worker is free (at most one waiting a
+    source; serialised with the source's crawls by the same lock)."""
+    queue = open_queue(app)
+    try:
+        jobs = {name: queue.enqueue_reparse(name) for name in names}
+    finally:
+        queue.close()
+    if json_out:
+        return print_jsonl([{"source": n, "job": j, "queued": j is not None} for n, j in jobs.items()])
+    for name, job in jobs.items():
+        err_console.print(f"{name}: " + (f"re-parse queued as job {job}" if job is not None
+                                         else "a re-parse of this source is already queued"), highlight=False)
+    if not live(app.engine, "worker"):
+        err_console.print("[yellow]no worker is running:[/] start one with `xxgk worker`")
+
+
+def _iso(ts) -> Optional[str]:
+    return ts.isoformat(timespec="seconds").replace("+00:00", "Z") if ts else None
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def worker(ctx: typer.Context,
+               concurrency: int = typer.Option(1, "--concurrency", "-c", min=1, max=256,
+                                               help="Jobs (source crawls) this worker runs at once.")) -> None:
+        """Run queued crawls (engine = "queue") until SIGTERM/SIGINT, on any machine reaching the database and archive."""
+        from schedules.worker import Worker
+
+        app_ctx = ctx_obj(ctx)
+        cfg_path = app_ctx.config_path
+        _ = app_ctx.config, app_ctx.store        # fail early on a bad config or archive
+        try:
+            code = asyncio.run(Worker(lambda: load_config(cfg_path), app_ctx.engine, app_ctx.store,
+                                      concurrency).run())
+        except QueueError as exc:
+            raise fail(str(exc), EXIT_FAILED)
+        raise typer.Exit(code)
+
+    @app.command()
+    def fleet(ctx: typer.Context,
+              json_out: bool = typer.Option(False, "--json", help="JSON Lines: one line per process, then the queue."),
+              check: Optional[str] = typer.Option(None, "--check", metavar="ROLE",
+                                                  help="Exit 0 only if a live ROLE (daemon|worker) runs on this host "
+                                                       "(a container healthcheck).")) -> None:
+        """The running daemon and workers (with their last heartbeat) and the queue's jobs by status."""
+        app_ctx = ctx_obj(ctx)
+        if check is not None:
+            if check not in ROLES:
+                raise fail(f"--check takes one of {', '.join(ROLES)}, not {check!r}")
+            if not live(app_ctx.engine, check, host=socket.gethostname()):
+                raise fail(f"no live {check} on {socket.gethostname()}", EXIT_FAILED)
+            return
+        procs = live(app_ctx.engine)
+        jobs: dict = {}
+        if app_ctx.engine.dialect.name == "postgresql":
+            jobs = queue_counts(app_ctx.engine)
+        if json_out:
+            print_jsonl([*({"holder": p.holder, "host": p.host, "pid": p.pid, "started_at": _iso(p.started_at),
+                            "heartbeat_at": _iso(p.heartbeat_at)} for p in procs),
+                         {"queue": jobs}])
+            return
+        table = Table()
+        for col in ("process", "host", "pid", "started", "last beat"):
+            table.add_column(col)
+        for p in procs:
+            table.add_row(p.holder, p.host, str(p.pid), _iso(p.started_at), _iso(p.heartbeat_at))
+        out.print(table)
+        for task, counts in sorted(jobs.items()):
+            out.print(f"{task}: " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())))

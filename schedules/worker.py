@@ -1,0 +1,198 @@
+"""`xxgk worker`: runs queued crawls (and re-parses) from the PostgreSQL queue, on any machine that
+reaches the database and the archive.
+
+- A crawl job runs schedules.runner.SourceRun, the path of every crawl (lease, heartbeat, health),
+  turning the job's 'queued' ledger row into the run.
+- A worker killed mid-crawl stops beating; after `lease_seconds` any other worker's reaper hands the
+  job back to the queue (procrastinate retry). The retry waits for the dead holder's lease to lapse,
+  then resumes the crawl: nothing lost, nothing twice (identity by 索引号).
+- SIGTERM/SIGINT: no new jobs; running crawls stop gracefully within `grace_seconds`, are recorded
+  interrupted, and a continuation is queued so another worker resumes them.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import time
+from typing import Callable, Optional
+
+from loguru import logger
+from sqlalchemy.engine import Engine
+
+from schedules.beats import BEAT_SECONDS, write_beat
+from schedules.queue import (CRAWL, POLL_SECONDS, QUEUE, QUEUED, REPARSE, CrawlQueue, close_row, ensure_schema,
+                             make_app, note_takeover)
+from schedules.hold import hold_sources
+from schedules.runner import SourceBusy, SourceRun, new_holder
+from scraper.config import Config, ConfigError
+from scraper.crawl import ensure_source
+from scraper.reparse import reparse_archive, source_ids
+from storage.archive import BlobStore
+from storage.db import session
+from storage.models import CrawlRun
+
+
+class _ToLoguru(logging.Handler):
+    """procrastinate logs through the standard library; send its warnings and errors to loguru."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        logger.opt(depth=6, exception=record.exc_info).log(record.levelname, "procrastinate: {}", record.getMessage())
+
+
+def _route_procrastinate_logs() -> None:
+    log = logging.getLogger("procrastinate")
+    if not any(isinstance(h, _ToLoguru) for h in log.handlers):
+        log.addHandler(_ToLoguru(level=logging.WARNING))
+        log.propagate = False
+
+
+class Worker:
+    def __init__(self, load: Callable[[], Config], engine: Engine, store: BlobStore, concurrency: int = 1):
+        self.load, self.engine, self.store, self.concurrency = load, engine, store, concurrency
+        self.cfg = load()
+        self.holder = new_holder("worker")
+        self.running: dict[int, SourceRun] = {}        # job id -> its run
+        self.stopping = False
+        lease = self.cfg.settings.lease_seconds
+        self.beat = min(10.0, max(0.5, lease / 6))     # procrastinate heartbeat
+        self.stall = max(lease, 4 * self.beat)         # a worker silent this long is dead: its jobs go back
+
+    # -- life cycle ---------------------------------------------------------------------------
+    async def run(self) -> int:
+        _route_procrastinate_logs()
+        ensure_schema(self.engine)
+        self.app = make_app(self.engine, pool_size=self.concurrency + 4)
+        self.app.task(name=CRAWL, queue=QUEUE, pass_context=True)(self._crawl)
+        self.app.task(name=REPARSE, queue=QUEUE, pass_context=True)(self._reparse)
+        async with self.app.open_async():
+            self.queue = CrawlQueue(self.engine, self.holder, app=self.app)
+            main = asyncio.create_task(self.app.run_worker_async(
+                queues=[QUEUE], concurrency=self.concurrency, name=self.holder, install_signal_handlers=False,
+                fetch_job_polling_interval=POLL_SECONDS, abort_job_polling_interval=1.0,
+                shutdown_graceful_timeout=self.cfg.settings.grace_seconds + 2, delete_jobs="successful",
+                update_heartbeat_interval=self.beat, stalled_worker_timeout=self.stall))
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, self.stop, main)
+            loop.add_signal_handler(signal.SIGHUP, logger.info, "SIGHUP: nothing to reload; every job reads the config")
+            helpers = [asyncio.create_task(self._beat()), asyncio.create_task(self._reap())]
+            logger.info("worker {} taking up to {} jobs at a time from queue {!r}", self.holder,
+                        self.concurrency, QUEUE)
+            try:
+                await main
+            except asyncio.CancelledError:
+                pass
+            finally:
+                for h in helpers:
+                    h.cancel()
+                write_beat(self.engine, self.holder, stopped=True)
+        logger.info("worker stopped")
+        return 0
+
+    def stop(self, main: asyncio.Task) -> None:
+        """Stop taking jobs; running crawls stop gracefully (and are queued again to be resumed)."""
+        if self.stopping:
+            return
+        self.stopping = True
+        logger.info("stopping: no new jobs; running crawls get {}s", self.cfg.settings.grace_seconds)
+        for run in self.running.values():
+            run.stop()
+        main.cancel()      # procrastinate then waits for the running jobs (shutdown_graceful_timeout)
+
+    async def _beat(self) -> None:
+        while True:
+            write_beat(self.engine, self.holder)
+            await asyncio.sleep(BEAT_SECONDS)
+
+    async def _reap(self) -> None:
+        """Jobs left 'doing' by a worker that stopped beating go back to the queue."""
+        manager = self.app.job_manager
+        while True:
+            await asyncio.sleep(self.beat)
+            try:
+                for job in await manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=self.stall):
+                    await self._retry(job)
+            except Exception:  # noqa: BLE001 - the reaper outlives a database hiccup
+                logger.exception("stalled-job check failed")
+
+    async def _retry(self, job) -> None:
+        from procrastinate import exceptions, jobs
+        manager = self.app.job_manager
+        what = f"job {job.id} ({job.task_name} {job.task_kwargs.get('source')})"
+        try:
+            await manager.retry_job(job)
+            logger.warning("{} was left running by a worker that died; queued again", what)
+        except exceptions.UniqueViolation:   # another job for this source is already waiting: it resumes
+            await manager.finish_job(job, status=jobs.Status.FAILED, delete_job=False)
+            note_takeover(self.engine, job.queueing_lock, f"takes over job {job.id}: its worker died")
+            logger.warning("{} was left running by a worker that died; the job already queued for the "
+                           "source takes over", what)
+        except exceptions.ConnectorException:
+            pass                               # another worker's reaper got there first
+
+    def _config(self) -> Config:
+        """Each job reads the config afresh (a worker needs no restart for new sources); a bad file
+        keeps the last good one."""
+        try:
+            self.cfg = self.load()
+        except ConfigError as exc:
+            logger.error("config not reloaded, keeping the last good one: {}", exc)
+        return self.cfg
+
+    # -- tasks --------------------------------------------------------------------------------
+    async def _crawl(self, context, source: str, full: bool = False, run_id: Optional[int] = None) -> dict:
+        job = context.job
+        cfg = self._config()
+        with session(self.engine) as s:
+            row = s.get(CrawlRun, run_id) if run_id else None
+        try:
+            src = cfg.source(source)
+        except ConfigError as exc:
+            if row is not None and row.status == QUEUED:
+                close_row(self.engine, row.id, "skipped", f"worker {self.holder}: {exc}")
+            raise
+        adopt = row.id if row is not None and row.status == QUEUED else None
+        reason = row.reason if adopt else f"job {job.id} again (attempt {job.attempts + 1}): its worker died"
+        run = SourceRun(cfg, src, self.engine, self.store, holder=f"{self.holder}:job{job.id}.{job.attempts}",
+                        trigger=row.trigger if row else "queue", full=full, run_id=adopt, reason=reason,
+                        scheduled_for=row.scheduled_for if adopt else None)
+        if self.stopping:
+            run.stop()
+        self.running[job.id] = run
+        summary = None
+        try:
+            summary = await run.run(wait=True)
+            return {"run_id": summary.run_id, "status": summary.status}
+        finally:
+            self.running.pop(job.id, None)
+            if self.stopping and (summary is None or summary.status == "interrupted"):
+                why = f"continues run {summary.run_id}" if summary else "continues a crawl"
+                await self.queue.enqueue_async(source, ensure_source(self.engine, src), trigger=run.crawl_kw["trigger"],
+                                               full=full, reason=f"{why} interrupted when worker {self.holder} stopped")
+
+    async def _reparse(self, context, source: str) -> dict:
+        """The crawl's queue lock keeps queued crawls of the source away; its lease (held as `xxgk
+        reparse` holds it) keeps foreground crawls away too."""
+        cfg = self._config()
+        return await asyncio.to_thread(reparse_source, self.engine, self.store, source,
+                                       cfg.settings.lease_seconds, lambda: self.stopping)
+
+
+def reparse_source(engine: Engine, store: BlobStore, source: str, ttl: float,
+                   stopping: Callable[[], bool] = lambda: False) -> dict:
+    """scraper.reparse over one source's archive, waiting while another process holds the source."""
+    ids = source_ids(engine, source)         # KeyError: not in the archive
+    while True:
+        try:
+            with hold_sources(engine, {ids[0]: source}, "reparse", ttl) as keep:
+                summary = reparse_archive(engine, store, ids, progress=lambda n: keep())
+            break
+        except SourceBusy as busy:
+            if stopping():
+                raise
+            logger.info("{}; re-parse waits", busy)
+            time.sleep(min(5.0, ttl / 3))
+    logger.info("re-parse of source {}: {}", source, json.dumps(summary.as_dict(), ensure_ascii=False))
+    return summary.as_dict()
