@@ -5,8 +5,8 @@ from typing import Optional
 
 import typer
 
-from cli import (archive_cmd, crawl_cmd, daemon_cmd, export_cmd, inspect_cmd, search_cmd, versions_cmd,
-                 worker_cmd)
+from cli import (archive_cmd, crawl_cmd, daemon_cmd, export_cmd, inspect_cmd, search_cmd, transfer_cmd,
+                 versions_cmd, worker_cmd)
 from cli.context import AppContext, setup_logging
 
 app = typer.Typer(name="xxgk", no_args_is_help=True, add_completion=False,
@@ -32,6 +32,7 @@ versions_cmd.register(app)
 export_cmd.register(app)
 archive_cmd.register(app)
 worker_cmd.register(app)
+transfer_cmd.register(app)
 
 
 def run() -> None:

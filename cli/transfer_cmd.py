@@ -1,0 +1,103 @@
+"""`xxgk copy-to`: move the archive to bigger parts (SQLite -> PostgreSQL, folder -> S3) or back."""
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from cli.context import EXIT_FAILED, AppContext, ctx_obj, err_console, fail, make_console, print_json
+from cli.output import progress_bar
+from storage.archive import ArchiveError, open_archive
+from storage.db import DatabaseError, open_database, read_session
+from storage.models import Blob
+from storage.transfer import TransferError, TransferReport, copy_archive, copy_database, count_rows
+
+out = make_console()
+
+
+def _blob_hashes(engine: Engine) -> tuple[int, object]:
+    """How many blobs the database knows, and their names in a stream (the archive's contents)."""
+    with read_session(engine) as s:
+        n = s.execute(select(func.count()).select_from(Blob)).scalar_one()
+
+    def names():
+        with read_session(engine) as s:
+            yield from s.execute(select(Blob.sha256).order_by(Blob.sha256).execution_options(yield_per=5000)).scalars()
+    return n, names()
+
+
+def _copy_rows(app: AppContext, url: str) -> tuple[Engine, TransferReport]:
+    try:
+        target = open_database(url)
+    except DatabaseError as exc:
+        raise fail(str(exc), EXIT_FAILED)
+    progress = progress_bar(app)
+    with progress:
+        task = progress.add_task("rows", total=sum(count_rows(app.engine).values()))
+        try:
+            return target, copy_database(app.engine, target, step=lambda n: progress.advance(task, n))
+        except TransferError as exc:
+            raise fail(str(exc), EXIT_FAILED)
+
+
+def _copy_blobs(app: AppContext, url: str, known_by: Engine) -> TransferReport:
+    try:
+        target = open_archive(url)
+    except (ArchiveError, OSError) as exc:
+        raise fail(f"cannot open archive {url}: {exc}", EXIT_FAILED)
+    total, names = _blob_hashes(known_by)
+    progress = progress_bar(app)
+    with progress:
+        task = progress.add_task("blobs", total=total)
+        return copy_archive(app.store, target, names, step=lambda n: progress.advance(task, n))
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("copy-to")
+    def copy_to(ctx: typer.Context,
+                database: Optional[str] = typer.Option(None, "--database", metavar="URL",
+                                                       help="An empty database to copy every row into "
+                                                            "(postgresql+psycopg://… or sqlite:///…)."),
+                archive: Optional[str] = typer.Option(None, "--archive", metavar="URL",
+                                                      help="A store to copy every blob into (s3://BUCKET/PREFIX "
+                                                           "or file://PATH); blobs already there are left alone."),
+                json_out: bool = typer.Option(False, "--json", help="One JSON object.")) -> None:
+        """Copy the archive (rows, blobs or both) to another database and store, then point the config at
+        them. Read-only here; run it while nothing crawls (a crawl after the copy is not in the copy)."""
+        app_ctx = ctx_obj(ctx)
+        if not database and not archive:
+            raise fail("say where to: --database URL and/or --archive URL")
+        result: dict = {}
+        known_by = app_ctx.engine
+        if database:
+            known_by, rows = _copy_rows(app_ctx, database)   # blobs then follow the rows copied
+            result["database"] = {"tables": rows.tables, "searchable": rows.searchable}
+        if archive:
+            blobs = _copy_blobs(app_ctx, archive, known_by)
+            result["archive"] = {k: getattr(blobs, k) for k in ("blobs_copied", "blobs_present", "bytes_copied",
+                                                                 "problems")}
+        if json_out:
+            print_json(result)
+        else:
+            _print(result, database, archive)
+        if result.get("archive", {}).get("problems"):
+            raise typer.Exit(EXIT_FAILED)
+
+
+def _print(result: dict, database: Optional[str], archive: Optional[str]) -> None:
+    if "database" in result:
+        db = result["database"]
+        out.print(f"database: {sum(db['tables'].values()):,} rows in {len(db['tables'])} tables copied "
+                  f"({db['tables'].get('documents', 0):,} documents, {db['searchable']:,} searchable)",
+                  highlight=False)
+    if "archive" in result:
+        ar = result["archive"]
+        out.print(f"archive: {ar['blobs_copied']:,} blobs copied ({ar['bytes_copied'] / 1e6:,.1f} MB stored), "
+                  f"{ar['blobs_present']:,} already there", highlight=False)
+        for problem in ar["problems"][:20]:
+            err_console.print(f"[red]error:[/] {problem}", highlight=False)
+    settings = [f"database_url = {database!r}" if database else "", f"archive_url = {archive!r}" if archive else ""]
+    out.print("next: set " + " and ".join(s for s in settings if s) + " in [settings] (or XXGK_DATABASE_URL / "
+              "XXGK_ARCHIVE_URL), then `xxgk verify`", highlight=False)
