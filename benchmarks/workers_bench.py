@@ -90,7 +90,7 @@ def one_round(n_workers: int, args, admin_url: str, portals, tmp: Path) -> tuple
                 time.sleep(0.1)
         t0 = time.perf_counter()
         for src in cfg.sources:
-            queue.enqueue(src.name, ensure_source(engine, src), trigger="manual", reason="benchmark")
+            queue.enqueue(src, ensure_source(engine, src), trigger="manual", reason="benchmark")
         while True:
             with engine.connect() as conn:
                 left = conn.exec_driver_sql(

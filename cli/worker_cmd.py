@@ -31,7 +31,8 @@ def enqueue_trigger(app: AppContext, name: str, full: bool) -> None:
     """`xxgk trigger` with engine = "queue": straight into the queue, no daemon needed."""
     queue = open_queue(app)
     try:
-        outcome = queue.enqueue(name, ensure_source(app.engine, app.config.source(name)), trigger="trigger",
+        src = app.config.source(name)
+        outcome = queue.enqueue(src, ensure_source(app.engine, src), trigger="trigger",
                                 full=full, reason="xxgk trigger")
     finally:
         queue.close()

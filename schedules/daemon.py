@@ -184,7 +184,7 @@ class Daemon:
             logger.info("{}: {} run skipped: {}", name, trigger, skip)
             return f"skipped: {skip}"
         if self.queue is not None:
-            return self.queue.enqueue(name, source_id, trigger=trigger, slot=slot, full=full, reason=reason,
+            return self.queue.enqueue(src, source_id, trigger=trigger, slot=slot, full=full, reason=reason,
                                       jitter=src.jitter if trigger == "schedule" else 0)
         run = SourceRun(self.cfg, src, self.engine, self.store, holder=self.holder, trigger=trigger,
                         full=full, scheduled_for=slot, reason=reason)

@@ -2,8 +2,10 @@
 
 The daemon (still the one scheduler) and `xxgk trigger` enqueue; `xxgk worker`s on any machine run.
 - One job per crawl. `queueing_lock` = the source: at most one waiting job per source (another
-  request is coalesced into it); `lock` = the source: one running at a time across all workers
-  (the database lease of schedules/runner.py holds besides, also against foreground crawls).
+  request is coalesced into it); `lock` = the source's host: one crawl at a time per portal host
+  across all workers, so politeness holds fleet-wide even when several sources (columns, departments)
+  live on one host (the database lease of schedules/runner.py holds besides, per source, also against
+  foreground crawls).
 - The ledger row is written first (status "queued", with the slot), then the job that names it;
   the worker turns that row into the run, so a slot shows who queued it and who ran it.
 - procrastinate's tables live beside ours; its schema is applied once, under an advisory lock, the
@@ -14,10 +16,12 @@ from __future__ import annotations
 import random
 from datetime import datetime
 from typing import Optional
+from urllib.parse import urlsplit
 
 from loguru import logger
 from sqlalchemy.engine import Engine, make_url
 
+from scraper.config import SourceConfig
 from storage.db import session
 from storage.models import CrawlRun, utcnow
 
@@ -34,7 +38,14 @@ class QueueError(Exception):
 
 
 def lock_key(source: str) -> str:
+    """At most one waiting crawl job per source."""
     return f"source:{source}"
+
+
+def host_lock(src: SourceConfig) -> str:
+    """One running crawl job per portal host (its first start URL's host[:port], the key of the
+    fetcher's per-host politeness), fleet-wide."""
+    return f"host:{urlsplit(src.start_urls[0]).netloc.lower()}"
 
 
 def conninfo(engine: Engine) -> str:
@@ -85,10 +96,12 @@ def record_queued(engine: Engine, source_id: int, *, trigger: str, slot: Optiona
         return row.id
 
 
-def close_row(engine: Engine, run_id: int, status: str, reason: str) -> None:
-    """A queued row that will not run: coalesced into a waiting job, or skipped (with why)."""
+def close_row(engine: Engine, run_id: int, status: str, reason: str, only_if: Optional[str] = None) -> None:
+    """A queued row that will not run: coalesced into a waiting job, skipped or failed (with why)."""
     with session(engine) as s:
         row = s.get(CrawlRun, run_id)
+        if only_if is not None and row.status != only_if:
+            return
         row.status, row.finished_at = status, utcnow()
         row.reason = f"{row.reason}; {reason}" if row.reason else reason
         s.add(row)
@@ -130,10 +143,11 @@ class CrawlQueue:
             self.app.close()
             self.app = None
 
-    def _prepare(self, name: str, source_id: int, trigger: str, slot, full: bool, reason, jitter: float):
+    def _prepare(self, src: SourceConfig, source_id: int, trigger: str, slot, full: bool, reason, jitter: float):
         run_id = record_queued(self.engine, source_id, trigger=trigger, slot=slot, full=full, reason=reason,
                                holder=self.holder)
-        opts = {"queue": QUEUE, "lock": lock_key(name), "queueing_lock": lock_key(name)}
+        name = src.name
+        opts = {"queue": QUEUE, "lock": host_lock(src), "queueing_lock": lock_key(name)}
         if jitter:
             opts["schedule_in"] = {"seconds": random.uniform(0, jitter)}
         return run_id, self.app.configure_task(CRAWL, **opts), {"source": name, "full": full, "run_id": run_id}
@@ -150,29 +164,29 @@ class CrawlQueue:
         logger.error("{}: could not enqueue: {}", name, exc)
         return f"skipped: could not enqueue: {exc}"
 
-    def enqueue(self, name: str, source_id: int, *, trigger: str, slot: Optional[datetime] = None,
+    def enqueue(self, src: SourceConfig, source_id: int, *, trigger: str, slot: Optional[datetime] = None,
                 full: bool = False, reason: Optional[str] = None, jitter: float = 0) -> str:
-        run_id, deferrer, args = self._prepare(name, source_id, trigger, slot, full, reason, jitter)
+        run_id, deferrer, args = self._prepare(src, source_id, trigger, slot, full, reason, jitter)
         try:
             job_id, exc = deferrer.defer(**args), None
         except Exception as err:  # noqa: BLE001 - every outcome is a ledger row
             job_id, exc = None, err
-        return self._outcome(name, run_id, job_id, exc)
+        return self._outcome(src.name, run_id, job_id, exc)
 
-    async def enqueue_async(self, name: str, source_id: int, *, trigger: str, slot: Optional[datetime] = None,
-                            full: bool = False, reason: Optional[str] = None) -> str:
-        run_id, deferrer, args = self._prepare(name, source_id, trigger, slot, full, reason, 0)
+    async def enqueue_async(self, src: SourceConfig, source_id: int, *, trigger: str,
+                            slot: Optional[datetime] = None, full: bool = False, reason: Optional[str] = None) -> str:
+        run_id, deferrer, args = self._prepare(src, source_id, trigger, slot, full, reason, 0)
         try:
             job_id, exc = await deferrer.defer_async(**args), None
         except Exception as err:  # noqa: BLE001
             job_id, exc = None, err
-        return self._outcome(name, run_id, job_id, exc)
+        return self._outcome(src.name, run_id, job_id, exc)
 
     def enqueue_reparse(self, source: str) -> Optional[int]:
-        """Queue a re-parse of one source's archive, serialised with its crawls by the same lock;
-        None when one is already waiting."""
+        """Queue a re-parse of one source's archive (no network: no host lock; the source's lease keeps
+        it apart from the source's crawls); None when one is already waiting."""
         try:
-            return self.app.configure_task(REPARSE, queue=QUEUE, lock=lock_key(source),
+            return self.app.configure_task(REPARSE, queue=QUEUE,
                                            queueing_lock=f"reparse:{source}").defer(source=source)
         except _procrastinate().exceptions.AlreadyEnqueued:
             return None

@@ -165,16 +165,20 @@ class Worker:
         try:
             summary = await run.run(wait=True)
             return {"run_id": summary.run_id, "status": summary.status}
+        except Exception as exc:
+            if adopt:            # never left 'queued' for ever: the ledger says the job failed, and why
+                close_row(self.engine, adopt, "failed", f"worker {self.holder}: {type(exc).__name__}: {exc}",
+                          only_if=QUEUED)
+            raise
         finally:
             self.running.pop(job.id, None)
             if self.stopping and (summary is None or summary.status == "interrupted"):
                 why = f"continues run {summary.run_id}" if summary else "continues a crawl"
-                await self.queue.enqueue_async(source, ensure_source(self.engine, src), trigger=run.crawl_kw["trigger"],
+                await self.queue.enqueue_async(src, ensure_source(self.engine, src), trigger=run.crawl_kw["trigger"],
                                                full=full, reason=f"{why} interrupted when worker {self.holder} stopped")
 
     async def _reparse(self, context, source: str) -> dict:
-        """The crawl's queue lock keeps queued crawls of the source away; its lease (held as `xxgk
-        reparse` holds it) keeps foreground crawls away too."""
+        """Under the source's lease (held as `xxgk reparse` holds it): never beside a crawl of it."""
         cfg = self._config()
         return await asyncio.to_thread(reparse_source, self.engine, self.store, source,
                                        cfg.settings.lease_seconds, lambda: self.stopping)

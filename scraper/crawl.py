@@ -156,9 +156,13 @@ class Crawl:
             self.run_id = run.id
         self.summary = RunSummary(run.id, self.src.name, run.mode, family=self.family)
         self.summary.resumed = not self.full and self._resuming()
-        journal = JournaledStore(self.store, self.cfg.data_dir / "journal" / f"run-{run.id}.journal")
-        self.store = journal
         started = time.monotonic()
+        try:
+            journal = JournaledStore(self.store, self.cfg.data_dir / "journal" / f"run-{run.id}.journal")
+        except OSError as exc:        # nothing fetched yet: the run fails, saying why
+            self._finish("failed", started, f"cannot write the run journal: {exc}")
+            return self.summary
+        self.store = journal
         fatal: Optional[str] = None
         try:
             async with Fetcher(self.policy, on_robots=self._archive_robots) as self.fetcher:

@@ -46,26 +46,36 @@ class JournaledStore:
 
 def recover(engine: Engine, store: BlobStore, folder: Path) -> int:
     """Adopt the blobs noted by runs that are no longer running (their process died). Returns count."""
-    adopted = 0
-    for path in sorted(folder.glob("run-*.journal")) if folder.exists() else []:
-        run_id = int(path.stem.split("-")[1])
-        with session(engine) as s:
-            run = s.get(CrawlRun, run_id)
-            if run is not None and run.status == "running":
-                continue
-            for sha in set(path.read_text().split()):
-                if len(sha) != 64 or s.get(Blob, sha) is not None or not store.exists(sha):
-                    continue
-                try:
-                    data = store.get(sha)
-                except ArchiveError as exc:
-                    logger.warning("journal of run {}: blob {} unreadable, left for verify: {}", run_id, sha, exc)
-                    continue
-                _insert_ignore(s, Blob.__table__, {"sha256": sha, "size": len(data),
-                                                   "stored_size": len(data), "created_at": utcnow()})
-                adopted += 1
-            s.commit()
-        path.unlink(missing_ok=True)
+    adopted = sum(adopt(engine, store, path) for path in
+                  (sorted(folder.glob("run-*.journal")) if folder.is_dir() else []))
     if adopted:
         logger.warning("adopted {} archived blobs left without rows by an interrupted run", adopted)
+    return adopted
+
+
+def adopt(engine: Engine, store: BlobStore, path: Path) -> int:
+    """Adopt the blobs of one journal unless its run is still running; then remove it."""
+    run_id = int(path.stem.split("-")[1])
+    adopted = 0
+    with session(engine) as s:
+        run = s.get(CrawlRun, run_id)
+        if run is not None and run.status == "running":
+            return 0
+        try:
+            noted = set(path.read_text().split())
+        except FileNotFoundError:         # its run just ended, or another process mended it first
+            return 0
+        for sha in noted:
+            if len(sha) != 64 or s.get(Blob, sha) is not None or not store.exists(sha):
+                continue
+            try:
+                data = store.get(sha)
+            except ArchiveError as exc:
+                logger.warning("journal of run {}: blob {} unreadable, left for verify: {}", run_id, sha, exc)
+                continue
+            _insert_ignore(s, Blob.__table__, {"sha256": sha, "size": len(data),
+                                               "stored_size": len(data), "created_at": utcnow()})
+            adopted += 1
+        s.commit()
+    path.unlink(missing_ok=True)
     return adopted

@@ -7,7 +7,7 @@ import signal
 
 import pytest
 
-from helpers import Cli, Proc, wait_for, write_config
+from helpers import Cli, Proc, parse_ts, wait_for, write_config
 
 
 @pytest.fixture
@@ -77,6 +77,29 @@ def test_a_stopped_worker_hands_its_crawl_to_another(tmp_path, portal, queue_db)
         assert w2.stop() == 0, w2.output()
     assert ledger(cli)[-1]["holder"] != first["holder"]
     assert len(unique_docs(cli)) == len(portal.expected_documents())
+
+
+def test_sources_on_one_host_are_crawled_one_at_a_time_across_workers(tmp_path, portal, queue_db):
+    """Two sources (two columns of one portal) and two idle workers: the host lock lets one crawl at a
+    time reach the host, so the per-host rate holds fleet-wide."""
+    cli = setup(tmp_path, portal, queue_db, rate=40)
+    first_col, *others = portal.column_urls
+    every = "start_urls = [" + ", ".join(json.dumps(u) for u in portal.column_urls) + "]"
+    text = cli.config.read_text().replace(every, f"start_urls = [{json.dumps(first_col)}]")
+    text += ('\n[[sources]]\nname = "kaihua2"\nfamily = "hanweb-jpage"\nrate = 40\nconcurrency = 2\n'
+             "start_urls = [" + ", ".join(json.dumps(u) for u in others) + "]\n")
+    cli.config.write_text(text)
+    workers = [worker(cli, tmp_path, f"w{i}") for i in range(2)]
+    try:
+        cli("trigger", "kaihua")
+        cli("trigger", "kaihua2")
+        wait_for(lambda: all(ledger(cli, n)[-1]["status"] == "ok" for n in ("kaihua", "kaihua2")), timeout=60)
+    finally:
+        for w in workers:
+            assert w.stop() == 0, w.output()
+    (a,), (b,) = ledger(cli, "kaihua"), ledger(cli, "kaihua2")
+    first, second = sorted((a, b), key=lambda r: r["started_at"])
+    assert parse_ts(first["finished_at"]) <= parse_ts(second["started_at"]), "two crawls on one host at once"
 
 
 def test_reparse_jobs_run_on_workers_under_the_source_lock(tmp_path, portal, queue_db):

@@ -235,3 +235,26 @@ def test_kill_9_during_reparse_then_verify_is_clean(tmp_path, portal):
     assert subprocess.run([XXGK, "--config", str(cfg), "verify"], capture_output=True).returncode == 0
     assert cli.jsonl("ls") == before
     check_exact(cli, portal.expected_documents())
+
+
+def test_a_journal_removed_by_its_own_run_meanwhile_is_no_error(tmp_path, db_url):
+    """Two processes mend journals at once (a fleet): one run's journal vanishes between the listing
+    and the reading; the other's blobs are still adopted."""
+    from storage.journal import adopt, recover
+    engine, store = open_database(db_url), open_archive(str(tmp_path / "archive"))
+    assert adopt(engine, store, tmp_path / "journal" / "run-99.journal") == 0
+    put = store.put(b"<html>left without rows</html>")
+    (tmp_path / "journal").mkdir()
+    (tmp_path / "journal" / "run-98.journal").write_text(put.sha256 + "\n")
+    assert recover(engine, store, tmp_path / "journal") == 1
+    with read_session(engine) as s:
+        assert s.get(Blob, put.sha256) is not None
+    assert not list((tmp_path / "journal").iterdir())
+
+
+def test_a_run_that_cannot_write_its_journal_fails_saying_why(cli, tmp_path):
+    (tmp_path / "data").mkdir(exist_ok=True)
+    (tmp_path / "data" / "journal").write_text("a file where the journal folder goes")
+    summary = crawl(cli, code=1)
+    assert summary["status"] == "failed" and "cannot write the run journal" in problems(summary)
+    assert cli.jsonl("runs", "kaihua")[0]["status"] == "failed", "not left 'running'"
