@@ -1,7 +1,7 @@
 # One image for every role: `xxgk daemon` (the scheduler), `xxgk worker`, and one-off commands.
 FROM python:3.11-slim
 ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-RUN useradd --create-home --uid 10001 xxgk && mkdir /data && chown xxgk:xxgk /data
+RUN useradd --create-home --uid 10001 xxgk && mkdir -p /data/data/journal && chown -R xxgk:xxgk /data
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY cli cli

@@ -29,7 +29,7 @@ from schedules.runner import SourceBusy, SourceRun, new_holder
 from scraper.config import Config, ConfigError
 from scraper.crawl import ensure_source
 from scraper.reparse import reparse_archive, source_ids
-from storage.archive import BlobStore
+from storage.archive import BlobStore, LocalBlobStore
 from storage.db import session
 from storage.models import CrawlRun
 
@@ -80,6 +80,9 @@ class Worker:
             helpers = [asyncio.create_task(self._beat()), asyncio.create_task(self._reap())]
             logger.info("worker {} taking up to {} jobs at a time from queue {!r}", self.holder,
                         self.concurrency, QUEUE)
+            if isinstance(self.store, LocalBlobStore):
+                logger.warning("the archive is the local folder {}: workers on other machines need this folder "
+                               "shared (one mount), or an s3:// archive_url", self.store.root)
             try:
                 await main
             except asyncio.CancelledError:
