@@ -12,7 +12,7 @@ from cli.worker_cmd import enqueue_trigger, open_queue
 from schedules.daemon import Daemon, daemon_alive, request_trigger
 from schedules.ledger import runs as ledger_runs
 from scraper.config import ConfigError, load_config
-from scraper.crawl import COUNTERS
+from storage.models import COUNTERS
 
 out = make_console()
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field
 from typing import Callable, Optional
 from urllib.parse import urlsplit
 
 from loguru import logger
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import Field, select
 
 from scraper.attachments import FileFetcher, linked_files
 from scraper.blocking import block_reason
@@ -31,45 +30,33 @@ from storage.captures import archive_response, header, latest_file
 from storage.db import session
 from storage.documents import NEW, CHANGED, known_listing, live_urls, mark_gone, touch_url
 from storage.journal import JournaledStore
-from storage.models import CrawlRun, Source, utcnow
+from storage.models import COUNTERS, CrawlRun, RunCounters, Source, utcnow
 
 STOP_AFTER = 10
 RETRY_PASSES = 2          # failed documents are tried again at the end of the run, this many times
 BLOCKED_STREAK = 10       # this many anti-bot answers in a row end the run (politeness)
 GONE = {404, 410}
 UNFINISHED = ("running", "interrupted", "failed")
-COUNTERS = ("listed", "fetched", "new", "changed", "unchanged", "withdrawn", "errors", "blocked",
-            "no_metadata", "layout_problems", "requests")
 Progress = Callable[..., None]
 
 
-@dataclass
-class RunSummary:
+class RunSummary(RunCounters):
+    """A run as its caller sees it: the ledger's counters and more."""
     run_id: int
     source: str
     mode: str
     status: str = "running"
-    listed: int = 0
-    fetched: int = 0
-    new: int = 0
-    changed: int = 0
-    unchanged: int = 0
-    withdrawn: int = 0
-    errors: int = 0
-    blocked: int = 0
-    no_metadata: int = 0
-    layout_problems: int = 0
-    requests: int = 0
     seconds: float = 0.0
     resumed: bool = False
     health: Optional[str] = None
     family: Optional[str] = None         # as configured, remembered or detected
     attachments: int = 0                 # files downloaded and archived
     attachment_errors: int = 0           # files that could not be fetched (the document is still stored)
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = Field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        head = ("run_id", "source", "mode", "status", *COUNTERS)      # the order `--json` has always had
+        return {k: getattr(self, k) for k in (*head, *(f for f in type(self).model_fields if f not in head))}
 
 
 def ensure_source(engine: Engine, src: SourceConfig) -> int:
@@ -154,7 +141,7 @@ class Crawl:
             s.add(run)
             s.commit()
             self.run_id = run.id
-        self.summary = RunSummary(run.id, self.src.name, run.mode, family=self.family)
+        self.summary = RunSummary(run_id=run.id, source=self.src.name, mode=run.mode, family=self.family)
         self.summary.resumed = not self.full and self._resuming()
         started = time.monotonic()
         try:

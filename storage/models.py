@@ -23,7 +23,25 @@ class Source(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class CrawlRun(SQLModel, table=True):
+class RunCounters(SQLModel):
+    """What a crawl run counts: columns of the run ledger, and fields of a run's summary."""
+    listed: int = 0
+    fetched: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    withdrawn: int = 0
+    errors: int = 0
+    blocked: int = 0                   # anti-bot answers (412 challenge, 403 wall, captcha)
+    no_metadata: int = 0               # documents parsed without a metadata block
+    layout_problems: int = 0           # list pages that did not look like their family
+    requests: int = 0
+
+
+COUNTERS = tuple(RunCounters.model_fields)
+
+
+class CrawlRun(RunCounters, table=True):
     """The run ledger: one row per crawl run, and one per scheduled slot that did not run."""
     __tablename__ = "crawl_runs"
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -37,17 +55,6 @@ class CrawlRun(SQLModel, table=True):
     health: Optional[str] = None       # the source's health as this run left it
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: Optional[datetime] = None
-    listed: int = 0
-    fetched: int = 0
-    new: int = 0
-    changed: int = 0
-    unchanged: int = 0
-    withdrawn: int = 0
-    errors: int = 0
-    blocked: int = 0                   # anti-bot answers (412 challenge, 403 wall, captcha)
-    no_metadata: int = 0               # documents parsed without a metadata block
-    layout_problems: int = 0           # list pages that did not look like their family
-    requests: int = 0
     error: Optional[str] = Field(default=None, sa_column=Column(Text))
 
 
