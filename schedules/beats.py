@@ -1,7 +1,8 @@
 """Process heartbeats in the `daemons` table: the daemon's and every worker's (role in the holder name).
 
 `xxgk trigger` uses them to say whether anyone will hear a request; `xxgk fleet` lists them, and
-`xxgk fleet --check ROLE` is the container healthcheck (a live ROLE on this host).
+`xxgk fleet --check ROLE` is the container healthcheck (a live ROLE on this host). `claim_sole`
+keeps the daemon the one scheduler of a database.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import socket
 from datetime import timedelta
 from typing import Optional
 
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
@@ -18,6 +20,7 @@ from storage.models import DaemonBeat, utcnow
 
 BEAT_SECONDS = 2.0
 BEAT_FRESH = timedelta(seconds=10)
+_SOLE_LOCK = 0x78786B64          # pg advisory lock key while a daemon claims the scheduler's place
 
 
 def write_beat(engine: Engine, holder: str, stopped: bool = False) -> None:
@@ -39,3 +42,32 @@ def live(engine: Engine, role: Optional[str] = None, host: Optional[str] = None)
         if host:
             q = q.where(DaemonBeat.host == host)
         return list(s.exec(q.order_by(DaemonBeat.holder)))
+
+
+def claim_sole(engine: Engine, holder: str, role: str) -> Optional[DaemonBeat]:
+    """Start beating as the one live `role` of this database, unless another is alive: then that one
+    is returned and nothing is written. A fresh beat of a process gone from this host (killed, or a
+    restarted container) does not count. Check and claim are one serialised transaction."""
+    here, me = socket.gethostname(), os.getpid()
+    with session(engine) as s:
+        if engine.dialect.name == "postgresql":
+            s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SOLE_LOCK})
+        rows = s.exec(select(DaemonBeat).where(DaemonBeat.heartbeat_at >= utcnow() - BEAT_FRESH,
+                                               DaemonBeat.stopped_at.is_(None),
+                                               DaemonBeat.holder.contains(f":{role}:"))).all()
+        for other in rows:
+            if other.holder != holder and not (other.host == here and (other.pid == me or not _running(other.pid))):
+                return other
+        s.add(DaemonBeat(holder=holder, pid=me, host=here))
+        s.commit()
+    return None
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -25,11 +25,11 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from schedules.beats import BEAT_SECONDS, live, write_beat
+from schedules.beats import BEAT_SECONDS, claim_sole, live, write_beat
 from schedules.health import BLOCKED
 from schedules.queue import CrawlQueue
 from schedules.ledger import as_utc, last_slot, mark_stale_runs, missed_slots, record_slot
-from schedules.runner import SourceBusy, SourceRun, new_holder
+from schedules.runner import EXIT_BUSY, SourceBusy, SourceRun, new_holder
 from scraper.config import Config, ConfigError, SourceConfig, parse_schedule
 from scraper.crawl import ensure_source
 from storage.archive import BlobStore
@@ -65,6 +65,12 @@ class Daemon:
 
     # -- life cycle ---------------------------------------------------------------------------
     async def run(self) -> int:
+        other = claim_sole(self.engine, self.holder, "daemon")
+        if other is not None:
+            age = (utcnow() - as_utc(other.heartbeat_at)).total_seconds()
+            logger.error("another daemon schedules this database: {} (host {}, pid {}, last beat {:.0f}s ago); "
+                         "one daemon a database (more workers scale it out)", other.holder, other.host, other.pid, age)
+            return EXIT_BUSY
         loop = asyncio.get_running_loop()
         self.stopping = asyncio.Event()
         self.parallel = asyncio.Semaphore(self.cfg.settings.max_parallel_sources)

@@ -183,3 +183,17 @@ def test_sighup_reloads_the_config(tmp_path, small_portal):
     finally:
         assert d.stop() == 0
     assert "config not reloaded" in d.output()
+
+
+def test_one_daemon_a_database(tmp_path, small_portal):
+    """A second daemon on the same database refuses to start (exit 3, naming the first); once the first
+    is killed (its beat still fresh), a new one takes over at once."""
+    cli, first = setup(tmp_path, small_portal)
+    first.start()
+    second = subprocess.run([XXGK, "--config", str(cli.config), "daemon"], capture_output=True, text=True,
+                            timeout=60)
+    assert second.returncode == 3, second.stderr
+    assert "another daemon schedules this database" in second.stderr and str(first.proc.pid) in second.stderr
+    first.stop(signal.SIGKILL)
+    third = Daemon(cli.config, tmp_path / "third.log").start()      # a dead process's fresh beat: no bar
+    assert third.stop() == 0, third.output()
