@@ -9,11 +9,13 @@ import typer
 from rich.table import Table
 
 from cli.context import EXIT_FAILED, AppContext, ctx_obj, err_console, fail, make_console, print_jsonl
-from schedules.beats import live
+from schedules.beats import BEAT_FRESH, live
 from schedules.queue import CrawlQueue, QueueError, queue_counts
 from schedules.runner import new_holder
 from scraper.config import load_config
 from scraper.crawl import ensure_source
+from storage.db import read_session
+from storage.queries import running_sources
 
 out = make_console()
 ROLES = ("daemon", "worker")
@@ -89,7 +91,7 @@ def register(app: typer.Typer) -> None:
               check: Optional[str] = typer.Option(None, "--check", metavar="ROLE",
                                                   help="Exit 0 only if a live ROLE (daemon|worker) runs on this host "
                                                        "(a container healthcheck).")) -> None:
-        """The running daemon and workers (with their last heartbeat) and the queue's jobs by status."""
+        """The running daemon and workers (last heartbeat, sources they crawl now) and the queue's jobs by status."""
         app_ctx = ctx_obj(ctx)
         if check is not None:
             if check not in ROLES:
@@ -101,16 +103,26 @@ def register(app: typer.Typer) -> None:
         jobs: dict = {}
         if app_ctx.engine.dialect.name == "postgresql":
             jobs = queue_counts(app_ctx.engine)
+        with read_session(app_ctx.engine) as s:
+            running = running_sources(s)
+
+        def crawling(holder: str) -> list[str]:      # a worker's runs are held as "<worker>:job<id>.<try>"
+            return [name for h, name in running if h == holder or (h or "").startswith(holder + ":")]
         if json_out:
             print_jsonl([*({"holder": p.holder, "host": p.host, "pid": p.pid, "started_at": _iso(p.started_at),
-                            "heartbeat_at": _iso(p.heartbeat_at)} for p in procs),
+                            "heartbeat_at": _iso(p.heartbeat_at), "crawling": crawling(p.holder)} for p in procs),
                          {"queue": jobs}])
             return
+        if not procs:
+            out.print("no daemon or worker is running (none has beaten in the last "
+                      f"{BEAT_FRESH.total_seconds():.0f} s)", highlight=False)
         table = Table()
-        for col in ("process", "host", "pid", "started", "last beat"):
+        for col in ("process", "host", "pid", "started", "last beat", "crawling"):
             table.add_column(col)
         for p in procs:
-            table.add_row(p.holder, p.host, str(p.pid), _iso(p.started_at), _iso(p.heartbeat_at))
-        out.print(table)
+            table.add_row(p.holder, p.host, str(p.pid), _iso(p.started_at), _iso(p.heartbeat_at),
+                          ", ".join(crawling(p.holder)))
+        if procs:
+            out.print(table)
         for task, counts in sorted(jobs.items()):
             out.print(f"{task}: " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())))

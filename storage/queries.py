@@ -9,7 +9,7 @@ from sqlalchemy import and_
 from sqlmodel import Session, select
 
 from storage.documents import doc_key
-from storage.models import Attachment, Document, DocumentUrl, DocumentVersion, Source
+from storage.models import Attachment, CrawlRun, Document, DocumentUrl, DocumentVersion, Source
 
 CONTRACT_FIELDS = ("index_no", "title", "doc_no", "publisher", "publish_date", "written_date",
                    "disclosure", "validity", "topic", "genre")
@@ -117,6 +117,12 @@ def list_documents(s: Session, *, source: Optional[str] = None, since: Optional[
     if limit:
         q = q.limit(limit)
     yield from s.exec(q)
+
+
+def running_sources(s: Session) -> list[tuple[str, str]]:
+    """(holder, source name) of every run in progress."""
+    return list(s.exec(select(CrawlRun.holder, Source.name).join(Source, Source.id == CrawlRun.source_id)
+                       .where(CrawlRun.status == "running").order_by(Source.name)))
 
 
 def source_names(s: Session) -> dict[int, str]:

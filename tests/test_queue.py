@@ -66,6 +66,8 @@ def test_a_stopped_worker_hands_its_crawl_to_another(tmp_path, portal, queue_db)
     cli("trigger", "kaihua")
     w1 = worker(cli, tmp_path, "w1")
     wait_for(lambda: len(cli.jsonl("ls", "--limit", "5")) >= 5, timeout=20)
+    busy = [p for p in cli.jsonl("fleet")[:-1] if p["pid"] == w1.proc.pid]
+    assert [p["crawling"] for p in busy] == [["kaihua"]], "fleet shows what each worker crawls now"
     assert w1.stop(signal.SIGTERM) == 0, w1.output()
     first, cont = ledger(cli)
     assert first["status"] == "interrupted" and 0 < first["new"] < len(portal.expected_documents())
