@@ -181,20 +181,23 @@ def _filter_sql(f: Filters, params: dict) -> tuple[str, str]:
     return join, where
 
 
-def _match_sql(conn: Connection, q: str, params: dict) -> tuple[str, str, str]:
-    """(FROM clause, WHERE condition, score expression) finding the documents containing q."""
+def _match_sql(conn: Connection, q: str, params: dict, filters: Filters) -> tuple[str, str, str, str]:
+    """(FROM clause, WHERE condition, document id, score expression) finding the documents containing q.
+    The index rows are keyed by document id: `documents` is joined only when a filter needs it (a join
+    for each of 100,000 matches of a common word costs more than ranking them)."""
+    join, where = _filter_sql(filters, params)
     if conn.dialect.name == "sqlite":
         table = "search_trigram" if len(q) >= 3 else "search_bigram"
         params["m"] = '"' + (q if len(q) >= 3 else bigram_tokens(q)).replace('"', '""') + '"'
-        return (f"{table} JOIN documents d ON d.id = {table}.rowid", f"{table} MATCH :m",
-                f"-bm25({table}, {TITLE_WEIGHT}, 1.0)")
+        source = f"{table} JOIN documents d ON d.id = {table}.rowid{join}" if where else table
+        return source, f"{table} MATCH :m{where}", f"{table}.rowid", f"-bm25({table}, {TITLE_WEIGHT}, 1.0)"
     params.update(pat=_like(q), q=q, qlen=len(q))
     hit = "st.title LIKE :pat ESCAPE '\\'"
     score = (f"(CASE WHEN {hit} THEN {TITLE_WEIGHT} ELSE 0 END + "
              "CAST(length(st.body) - length(replace(st.body, :q, '')) AS FLOAT) / :qlen * 1000.0 "
              "/ (length(st.body) + 500))")
-    return ("search_text st JOIN documents d ON d.id = st.document_id",
-            f"({hit} OR st.body LIKE :pat ESCAPE '\\')", score)
+    source = f"search_text st JOIN documents d ON d.id = st.document_id{join}" if where else "search_text st"
+    return source, f"({hit} OR st.body LIKE :pat ESCAPE '\\'){where}", "st.document_id", score
 
 
 def find(conn: Connection, query: str, filters: Filters = Filters(),
@@ -202,10 +205,8 @@ def find(conn: Connection, query: str, filters: Filters = Filters(),
     """(document id, score) of the documents containing `query`, best first (score: higher is better)."""
     q = prepare_query(query)
     params: dict = {}
-    source, cond, score = _match_sql(conn, q, params)
-    join, where = _filter_sql(filters, params)
-    sql = (f"SELECT d.id, {score} AS score FROM {source}{join} WHERE {cond}{where} "
-           "ORDER BY score DESC, d.id DESC")
+    source, cond, doc_id, score = _match_sql(conn, q, params, filters)
+    sql = f"SELECT {doc_id}, {score} AS score FROM {source} WHERE {cond} ORDER BY score DESC, {doc_id} DESC"
     if limit:
         sql += " LIMIT :limit"
         params["limit"] = limit
@@ -215,9 +216,8 @@ def find(conn: Connection, query: str, filters: Filters = Filters(),
 def count(conn: Connection, query: str, filters: Filters = Filters()) -> int:
     q = prepare_query(query)
     params: dict = {}
-    source, cond, _ = _match_sql(conn, q, params)
-    join, where = _filter_sql(filters, params)
-    return conn.execute(text(f"SELECT count(*) FROM {source}{join} WHERE {cond}{where}"), params).scalar()
+    source, cond, _, _ = _match_sql(conn, q, params, filters)
+    return conn.execute(text(f"SELECT count(*) FROM {source} WHERE {cond}"), params).scalar()
 
 
 def backend(conn: Connection) -> str:
