@@ -2,7 +2,7 @@
 
 A blob is written once (temp file in the same folder, fsync, rename, fsync of the folder) and never
 rewritten: identical bytes are stored once. The local folder is the default; other backends (S3)
-implement the same four methods.
+implement the same five methods.
 """
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ class BlobStore(Protocol):
     def put(self, data: bytes) -> PutResult: ...
     def get(self, sha256: str) -> bytes: ...
     def exists(self, sha256: str) -> bool: ...
+    def stored_size(self, sha256: str) -> int: ...
     def iter_hashes(self) -> Iterator[str]: ...
 
 
@@ -91,6 +92,13 @@ class LocalBlobStore:
 
     def exists(self, sha256: str) -> bool:
         return self.path(sha256).exists()
+
+    def stored_size(self, sha256: str) -> int:
+        """Bytes the blob takes in the store (compressed)."""
+        try:
+            return self.path(sha256).stat().st_size
+        except FileNotFoundError:
+            raise BlobMissing(f"blob {sha256} is missing ({self.path(sha256)})") from None
 
     def put(self, data: bytes) -> PutResult:
         digest = sha256_hex(data)

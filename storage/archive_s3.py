@@ -57,6 +57,12 @@ class S3BlobStore:
     def exists(self, sha256: str) -> bool:
         return self._head(self.key(sha256)) is not None
 
+    def stored_size(self, sha256: str) -> int:
+        head = self._head(self.key(sha256))
+        if head is None:
+            raise BlobMissing(f"blob {sha256} is missing (s3://{self.bucket}/{self.key(sha256)})")
+        return head["ContentLength"]
+
     def _head(self, key: str):
         try:
             return self.client.head_object(Bucket=self.bucket, Key=key)

@@ -36,6 +36,9 @@ class JournaledStore:
     def exists(self, sha256: str) -> bool:
         return self.store.exists(sha256)
 
+    def stored_size(self, sha256: str) -> int:
+        return self.store.stored_size(sha256)
+
     def iter_hashes(self) -> Iterator[str]:
         return self.store.iter_hashes()
 
@@ -74,7 +77,7 @@ def adopt(engine: Engine, store: BlobStore, path: Path) -> int:
                 logger.warning("journal of run {}: blob {} unreadable, left for verify: {}", run_id, sha, exc)
                 continue
             _insert_ignore(s, Blob.__table__, {"sha256": sha, "size": len(data),
-                                               "stored_size": len(data), "created_at": utcnow()})
+                                               "stored_size": store.stored_size(sha), "created_at": utcnow()})
             adopted += 1
         s.commit()
     path.unlink(missing_ok=True)

@@ -38,6 +38,7 @@ def test_put_get_roundtrip_and_dedupe(store, tmp_path):
     assert first.sha256 == hashlib.sha256(data).hexdigest()
     assert not first.existed and first.size == len(data) and first.stored_size < len(data)
     assert store.exists(first.sha256) and not store.exists("0" * 64)
+    assert store.stored_size(first.sha256) == first.stored_size
     assert store.get(first.sha256) == data
     again = store.put(data)
     assert again.existed and again.sha256 == first.sha256 and again.stored_size == first.stored_size
@@ -65,6 +66,8 @@ def test_missing_and_corrupt_blobs_are_named(store):
     remove_raw(store, put.sha256)
     with pytest.raises(BlobMissing, match="missing"):
         store.get(put.sha256)
+    with pytest.raises(BlobMissing, match="missing"):
+        store.stored_size(put.sha256)
     with pytest.raises(ArchiveError, match="not a sha256"):
         store.get("../../etc/passwd")
 

@@ -243,12 +243,13 @@ def test_a_journal_removed_by_its_own_run_meanwhile_is_no_error(tmp_path, db_url
     from storage.journal import adopt, recover
     engine, store = open_database(db_url), open_archive(str(tmp_path / "archive"))
     assert adopt(engine, store, tmp_path / "journal" / "run-99.journal") == 0
-    put = store.put(b"<html>left without rows</html>")
+    put = store.put(b"<html>left without rows</html>" * 50)
     (tmp_path / "journal").mkdir()
     (tmp_path / "journal" / "run-98.journal").write_text(put.sha256 + "\n")
     assert recover(engine, store, tmp_path / "journal") == 1
     with read_session(engine) as s:
-        assert s.get(Blob, put.sha256) is not None
+        blob = s.get(Blob, put.sha256)
+    assert (blob.size, blob.stored_size) == (put.size, put.stored_size), "sizes as a crawl records them"
     assert not list((tmp_path / "journal").iterdir())
 
 
