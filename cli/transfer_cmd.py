@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 
 from cli.context import EXIT_FAILED, AppContext, ctx_obj, err_console, fail, make_console, print_json
 from cli.output import progress_bar
+from schedules.beats import live
 from storage.archive import ArchiveError, open_archive
 from storage.db import DatabaseError, open_database, read_session
 from storage.models import Blob
@@ -69,6 +70,11 @@ def register(app: typer.Typer) -> None:
         app_ctx = ctx_obj(ctx)
         if not database and not archive:
             raise fail("say where to: --database URL and/or --archive URL")
+        running = live(app_ctx.engine)
+        if running:      # the copy is a consistent snapshot; what they archive from now on is not in it
+            err_console.print(f"[yellow]warning:[/] {len(running)} daemon/worker process(es) running "
+                              f"({', '.join(p.holder for p in running)}): what they archive after this "
+                              "moment is not in the copy; stop them first to move everything", highlight=False)
         result: dict = {}
         known_by = app_ctx.engine
         if database:

@@ -84,3 +84,16 @@ def test_copy_to_needs_a_target(tmp_path):
     assert "--database URL and/or --archive URL" in home("copy-to", code=2).output
     assert "cannot open database" in home("copy-to", "--database", "postgresql+psycopg://nobody@127.0.0.1:1/x",
                                           code=1).output
+
+
+def test_copy_to_warns_when_a_daemon_is_still_running(tmp_path):
+    from schedules.beats import write_beat
+    from storage.db import open_database
+    with PortalSimulator(seed=7, docs=10) as portal:
+        home = crawled_cli(tmp_path, portal, days=1)
+    engine = open_database(f"sqlite:///{tmp_path}/data/xxgk.db")
+    write_beat(engine, "vm:1:daemon:abc")
+    r = home("copy-to", "--archive", f"file://{tmp_path}/copy")
+    assert "1 daemon/worker process(es) running (vm:1:daemon:abc)" in r.stderr
+    write_beat(engine, "vm:1:daemon:abc", stopped=True)
+    assert "warning" not in home("copy-to", "--archive", f"file://{tmp_path}/copy").stderr
