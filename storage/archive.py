@@ -55,6 +55,11 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def pack(data: bytes) -> bytes:
+    """The stored form of a blob: one zstd frame with its content size and a checksum."""
+    return zstandard.ZstdCompressor(level=_LEVEL, write_checksum=True, write_content_size=True).compress(data)
+
+
 def unpack(sha256: str, packed: bytes) -> bytes:
     """The raw bytes of a stored blob (zstd frame) checked against its name, or BlobTruncated /
     BlobCorrupt naming the fault."""
@@ -105,8 +110,7 @@ class LocalBlobStore:
         target = self.path(digest)
         if target.exists():
             return PutResult(digest, len(data), target.stat().st_size, True)
-        packed = zstandard.ZstdCompressor(level=_LEVEL, write_checksum=True,
-                                          write_content_size=True).compress(data)
+        packed = pack(data)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
         try:

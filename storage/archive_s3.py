@@ -11,10 +11,9 @@ import os
 import re
 from typing import Iterator
 
-import zstandard
 from loguru import logger
 
-from storage.archive import _LEVEL, ArchiveError, BlobMissing, PutResult, _check_name, sha256_hex, unpack
+from storage.archive import ArchiveError, BlobMissing, PutResult, _check_name, pack, sha256_hex, unpack
 
 _KEY = re.compile(r"(?:^|/)[0-9a-f]{2}/[0-9a-f]{2}/([0-9a-f]{64})\.zst$")
 _ABSENT = {"404", "NoSuchKey", "NotFound"}
@@ -77,8 +76,7 @@ class S3BlobStore:
         head = self._head(key)
         if head is not None:
             return PutResult(digest, len(data), head["ContentLength"], True)
-        packed = zstandard.ZstdCompressor(level=_LEVEL, write_checksum=True,
-                                          write_content_size=True).compress(data)
+        packed = pack(data)
         try:   # write-once even when two writers race: the second PUT is refused, never overwrites
             self._put(key, packed, digest)
         except self._errors as exc:
