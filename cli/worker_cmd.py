@@ -40,10 +40,13 @@ def enqueue_trigger(app: AppContext, name: str, full: bool) -> None:
         queue.close()
     if outcome.startswith("skipped"):
         raise fail(f"{name}: {outcome}", EXIT_FAILED)
+    err_console.print(f"{name}: {outcome}; {_workers_note(app)}")
+
+
+def _workers_note(app: AppContext) -> str:
     workers = live(app.engine, "worker")
-    note = f"{len(workers)} worker(s) running" if workers else \
-        "[yellow]but no worker is running:[/] start one with `xxgk worker`"
-    err_console.print(f"{name}: {outcome}; {note}")
+    return f"{len(workers)} worker(s) running" if workers else \
+        "[yellow]no worker is running:[/] start one with `xxgk worker`"
 
 
 def enqueue_reparses(app: AppContext, names: list[str], json_out: bool) -> None:
@@ -59,8 +62,7 @@ def enqueue_reparses(app: AppContext, names: list[str], json_out: bool) -> None:
     for name, job in jobs.items():
         err_console.print(f"{name}: " + (f"re-parse queued as job {job}" if job is not None
                                          else "a re-parse of this source is already queued"), highlight=False)
-    if not live(app.engine, "worker"):
-        err_console.print("[yellow]no worker is running:[/] start one with `xxgk worker`")
+    err_console.print(_workers_note(app))
 
 
 def _iso(ts) -> Optional[str]:

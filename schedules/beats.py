@@ -32,16 +32,19 @@ def write_beat(engine: Engine, holder: str, stopped: bool = False) -> None:
         s.commit()
 
 
-def live(engine: Engine, role: Optional[str] = None, host: Optional[str] = None) -> list[DaemonBeat]:
+def _live_query(role: Optional[str] = None, host: Optional[str] = None):
     """Processes that beat within BEAT_FRESH and have not stopped; `role` is 'daemon' or 'worker'."""
+    q = select(DaemonBeat).where(DaemonBeat.heartbeat_at >= utcnow() - BEAT_FRESH, DaemonBeat.stopped_at.is_(None))
+    if role:
+        q = q.where(DaemonBeat.holder.contains(f":{role}:"))
+    if host:
+        q = q.where(DaemonBeat.host == host)
+    return q.order_by(DaemonBeat.holder)
+
+
+def live(engine: Engine, role: Optional[str] = None, host: Optional[str] = None) -> list[DaemonBeat]:
     with session(engine) as s:
-        q = select(DaemonBeat).where(DaemonBeat.heartbeat_at >= utcnow() - BEAT_FRESH,
-                                     DaemonBeat.stopped_at.is_(None))
-        if role:
-            q = q.where(DaemonBeat.holder.contains(f":{role}:"))
-        if host:
-            q = q.where(DaemonBeat.host == host)
-        return list(s.exec(q.order_by(DaemonBeat.holder)))
+        return list(s.exec(_live_query(role, host)))
 
 
 def claim_sole(engine: Engine, holder: str, role: str) -> Optional[DaemonBeat]:
@@ -52,10 +55,7 @@ def claim_sole(engine: Engine, holder: str, role: str) -> Optional[DaemonBeat]:
     with session(engine) as s:
         if engine.dialect.name == "postgresql":
             s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SOLE_LOCK})
-        rows = s.exec(select(DaemonBeat).where(DaemonBeat.heartbeat_at >= utcnow() - BEAT_FRESH,
-                                               DaemonBeat.stopped_at.is_(None),
-                                               DaemonBeat.holder.contains(f":{role}:"))).all()
-        for other in rows:
+        for other in s.exec(_live_query(role)).all():
             if other.holder != holder and not (other.host == here and (other.pid == me or not _running(other.pid))):
                 return other
         s.add(DaemonBeat(holder=holder, pid=me, host=here))
@@ -65,9 +65,9 @@ def claim_sole(engine: Engine, holder: str, role: str) -> Optional[DaemonBeat]:
 
 def _running(pid: int) -> bool:
     try:
-        os.kill(pid, 0)
+        os.kill(pid, 0)              # PermissionError: alive, another user's
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass
     return True

@@ -89,11 +89,15 @@ def record_queued(engine: Engine, source_id: int, *, trigger: str, slot: Optiona
     queued = f"queued by {holder} at {now:%Y-%m-%d %H:%M:%S}Z"
     with session(engine) as s:
         row = CrawlRun(source_id=source_id, trigger=trigger, status=QUEUED, scheduled_for=slot, started_at=now,
-                       mode="full" if full else "incremental", reason=f"{reason}; {queued}" if reason else queued,
+                       mode="full" if full else "incremental", reason=_add_reason(reason, queued),
                        holder=holder)
         s.add(row)
         s.commit()
         return row.id
+
+
+def _add_reason(reason: Optional[str], more: str) -> str:
+    return f"{reason}; {more}" if reason else more
 
 
 def close_row(engine: Engine, run_id: int, status: str, reason: str, only_if: Optional[str] = None) -> None:
@@ -103,7 +107,7 @@ def close_row(engine: Engine, run_id: int, status: str, reason: str, only_if: Op
         if only_if is not None and row.status != only_if:
             return
         row.status, row.finished_at = status, utcnow()
-        row.reason = f"{row.reason}; {reason}" if row.reason else reason
+        row.reason = _add_reason(row.reason, reason)
         s.add(row)
         s.commit()
 
@@ -118,7 +122,7 @@ def note_takeover(engine: Engine, queueing_lock: Optional[str], note: str) -> No
         with session(engine) as s:
             row = s.get(CrawlRun, int(run_id))
             if row is not None and row.status == QUEUED:
-                row.reason = f"{row.reason}; {note}" if row.reason else note
+                row.reason = _add_reason(row.reason, note)
                 s.add(row)
                 s.commit()
 

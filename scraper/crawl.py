@@ -62,18 +62,17 @@ class RunSummary(RunCounters):
 def ensure_source(engine: Engine, src: SourceConfig) -> int:
     """The source's row id, made on first use. Processes starting together may race to make it (on
     PostgreSQL nothing serialises them): the loser of the race reads the winner's row."""
-    for attempt in (1, 2):
-        try:
-            with session(engine) as s:
-                row = s.exec(select(Source).where(Source.name == src.name)).first() or Source(name=src.name)
-                row.family, row.title = src.family or row.family, src.title or row.title
-                s.add(row)
-                s.commit()
-                return row.id
-        except IntegrityError:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    def upsert() -> int:
+        with session(engine) as s:
+            row = s.exec(select(Source).where(Source.name == src.name)).first() or Source(name=src.name)
+            row.family, row.title = src.family or row.family, src.title or row.title
+            s.add(row)
+            s.commit()
+            return row.id
+    try:
+        return upsert()
+    except IntegrityError:
+        return upsert()
 
 
 def source_family(engine: Engine, source_id: int) -> Optional[str]:
