@@ -7,19 +7,35 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 from urllib.parse import urlsplit
 
+from alembic import command
+from sqlalchemy.engine import Connection
 from typer.testing import CliRunner
 
 from cli.main import app
+from storage.db import alembic_config, make_engine
 
 
 def path_regex(url: str) -> str:
     """A fault-injection pattern matching exactly the path of `url`."""
     return re.escape(urlsplit(url).path) + "$"
+
+
+@contextmanager
+def schema_at(url: str, revision: str) -> Iterator[Connection]:
+    """The database at `url` migrated up to `revision` only, in one transaction: for adding the rows an
+    older version of the program would have made."""
+    engine = make_engine(url)
+    cfg = alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+        yield conn
 
 
 DATABASE_URL: Optional[str] = None     # set per test by the `db_url` fixture (None: the embedded SQLite)

@@ -1,17 +1,13 @@
 """Migrations carry existing data forward (an archive made by an older version keeps working)."""
-from alembic import command
 from sqlalchemy import text
 
-from storage.db import alembic_config, make_engine, open_database
+from helpers import schema_at
+from storage.db import open_database
 
 
 def test_upgrade_from_the_first_schema_keeps_rows(db_url):
     url = db_url
-    engine = make_engine(url)
-    cfg = alembic_config(engine)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0001")
+    with schema_at(url, "0001") as conn:
         conn.execute(text("INSERT INTO sources (name, health, created_at) VALUES ('a', 'OK', '2025-01-01')"))
         conn.execute(text("INSERT INTO crawl_runs (source_id, trigger, mode, status, started_at, listed, fetched,"
                           " new, changed, unchanged, withdrawn, errors, requests)"

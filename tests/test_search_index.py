@@ -6,13 +6,13 @@ from __future__ import annotations
 import random
 
 import pytest
-from alembic import command
 from sqlalchemy import text
 
+from helpers import schema_at
 from storage import search
 from storage.archive import LocalBlobStore
 from storage.captures import archive_response
-from storage.db import alembic_config, make_engine, open_database, session
+from storage.db import open_database, session
 from storage.documents import Parsed, apply_parse, current_version, record_reparse
 from storage.models import Document, Source
 
@@ -101,14 +101,9 @@ def test_filters(db):
         assert search.find(conn, "政府", search.Filters(source="other")) == []
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
-def test_migration_indexes_documents_made_before_it(kind, tmp_path, request):
-    url = f"sqlite:///{tmp_path}/m.db" if kind == "sqlite" else request.getfixturevalue("pg_url")
-    engine = make_engine(url)
-    cfg = alembic_config(engine)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0002")
+def test_migration_indexes_documents_made_before_it(db_url):
+    url = db_url
+    with schema_at(url, "0002") as conn:
         conn.execute(text("INSERT INTO sources (name, health, created_at) VALUES ('a', 'OK', '2025-01-01')"))
         conn.execute(text("INSERT INTO blobs (sha256, size, stored_size, created_at) VALUES ('ab', 1, 1, '2025-01-01')"))
         conn.execute(text("INSERT INTO captures (kind, method, url, status, fetched_at, sha256, size)"
