@@ -1,7 +1,7 @@
 """`xxgk copy-to`: move the archive to bigger parts (SQLite -> PostgreSQL, folder -> S3) or back."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Iterator, Optional
 
 import typer
 from sqlalchemy import func, select
@@ -18,7 +18,7 @@ from storage.transfer import TransferError, TransferReport, copy_archive, copy_d
 out = make_console()
 
 
-def _blob_hashes(engine: Engine) -> tuple[int, object]:
+def _blob_hashes(engine: Engine) -> tuple[int, Iterator[str]]:
     """How many blobs the database knows, and their names in a stream (the archive's contents)."""
     with read_session(engine) as s:
         n = s.execute(select(func.count()).select_from(Blob)).scalar_one()
