@@ -2,7 +2,7 @@
 VENV ?= .venv
 PYTHON ?= python3
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test check bench clean
 
 setup: $(VENV)/.installed
 
@@ -17,6 +17,9 @@ demo: setup
 
 test: setup
 	$(VENV)/bin/pytest -q -n 2 --dist loadfile
+
+check: setup     # the quick tier: no simulator crawls, processes or servers; SQLite only; well under a minute
+	XXGK_TEST_DB=sqlite $(VENV)/bin/pytest -q -n 2 -m "not e2e"
 
 bench: setup
 	$(VENV)/bin/python benchmarks/crawl_bench.py

@@ -22,6 +22,7 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    config.addinivalue_line("markers", "e2e: crawls a simulator, starts processes or needs a server (not in `make check`)")
     config.addinivalue_line("markers", "one_db: the database is incidental here (fetch-level fault matrices): "
                                        "run on the first chosen database only")
 
@@ -118,3 +119,17 @@ def s3_url(s3_server, monkeypatch):
     bucket = f"xxgk-{uuid.uuid4().hex[:10]}"
     boto3.client("s3").create_bucket(Bucket=bucket)
     return f"s3://{bucket}/archive"
+
+
+E2E_FIXTURES = {"portal", "cli", "crawled", "s3_server", "s3_url", "pg_url"}
+E2E_NAMES = ("PortalSimulator", "subprocess", "crawled_cli")     # a module that starts simulators or processes
+
+
+def pytest_collection_modifyitems(items):
+    """Tests that crawl a simulator, start processes or need a server are end-to-end (`-m "not e2e"`
+    is the quick tier of `make check`): known by their fixtures or their module's imports, or marked by hand."""
+    for item in items:
+        module = getattr(item, "module", None)
+        if (E2E_FIXTURES & set(getattr(item, "fixturenames", ()))
+                or any(hasattr(module, name) for name in E2E_NAMES)):
+            item.add_marker(pytest.mark.e2e)
