@@ -2,12 +2,17 @@
 
 The portal runs in a child process so the numbers (CPU seconds, peak RSS) are the crawler's own.
 Documents link attachments (about 30 % of them), which are downloaded and archived too.
-    .venv/bin/python benchmarks/crawl_bench.py [--docs 5000] [--concurrency 8] [--family hanweb-jpage]
+    .venv/bin/python benchmarks/crawl_bench.py [--docs 5000] [--concurrency 8] [--family hanweb-jpage] [--profile]
+
+`--profile` runs the crawl under cProfile and prints the top functions by own time (the timings then
+include the profiler's overhead: compare profiles with profiles, numbers with numbers).
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import pstats
 import multiprocessing as mp
 import resource
 import tempfile
@@ -30,6 +35,7 @@ def main() -> None:
     ap.add_argument("--docs", type=int, default=5000)
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--family", default="hanweb-jpage", help="the simulated portal's CMS family")
+    ap.add_argument("--profile", action="store_true", help="print the top functions by own time")
     args = ap.parse_args()
     logger.remove()
 
@@ -51,7 +57,12 @@ def main() -> None:
         engine = open_database(cfg.database_url)
         store = open_archive(cfg.archive_url)
         cpu0, t0 = time.process_time(), time.perf_counter()
+        profiler = cProfile.Profile() if args.profile else None
+        if profiler:
+            profiler.enable()
         summary = asyncio.run(crawl_source(cfg, cfg.sources[0], engine, store, full=True))
+        if profiler:
+            profiler.disable()
         wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
         parent.send("stop")
         served = parent.recv()
@@ -71,6 +82,9 @@ def main() -> None:
     print(f"CPU s per document    {cpu / max(docs, 1) * 1000:.2f} ms")
     print(f"peak RSS (crawler)    {peak_mb:.0f} MB")
     print(f"archive on disk       {archive_bytes / 1e6:.1f} MB")
+    if profiler:
+        print()
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
 
 
 if __name__ == "__main__":
