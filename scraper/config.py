@@ -19,8 +19,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 CATALOG = Path(__file__).with_name("catalog.toml")
 DEFAULT_USER_AGENT = ("xxgk-archive/0.1 (+https://github.com/xxgk-archive/xxgk-archive; "
                       "archiving public government information disclosures)")
-# The CMS families (scraper.portals holds one adapter per name; a test keeps the two lists equal).
-FAMILIES = ("hanweb-jpage", "hanweb-xxgk", "hanweb-jpaas", "trs-static", "govcn", "gkmlpt", "generic")
 ENGINES = ("local", "queue")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _HOST = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
@@ -110,7 +108,7 @@ class SourceConfig(_Strict):
     name: str
     title: Optional[str] = None
     start_urls: list[str] = Field(min_length=1)
-    family: Optional[Literal[FAMILIES]] = None  # type: ignore[valid-type]
+    family: Optional[str] = None                 # a registered portal family (scraper.portals)
     selectors: Optional[Selectors] = None        # the generic family: CSS selectors of the list
     hosts: list[str] = []                         # other hosts its documents or attachments live on
     attachments: bool = True                      # download the files documents link (pdf, doc, ofd …)
@@ -121,6 +119,14 @@ class SourceConfig(_Strict):
     enabled: bool = True
     on_missed: Literal["run", "skip"] = "run"    # a slot due while the daemon was down: run once, or skip
     jitter: float = Field(default=0, ge=0)       # seconds of random delay added to each scheduled start
+
+    @field_validator("family")
+    @classmethod
+    def _family(cls, v: Optional[str]) -> Optional[str]:
+        from scraper.portals import FAMILIES         # the adapters register themselves there
+        if v is not None and v not in FAMILIES:
+            raise ValueError(f"unknown portal family {v!r} (known: {', '.join(FAMILIES)})")
+        return v
 
     @field_validator("name")
     @classmethod

@@ -11,6 +11,7 @@ import pytest
 
 from helpers import Cli, db_of, write_config
 from simulator import PortalSimulator
+from simulator.families import FAMILIES as SIMULATED
 from storage.db import open_database, read_session
 from storage.queries import document_json, list_documents
 from helpers import CONTRACT
@@ -37,7 +38,7 @@ def check_exact(cli, expected: list[dict]) -> dict[str, dict]:
     assert len([d for d in docs if d["withdrawn_at"] is None]) == len(expected), "documents the portal does not have"
     return got
 
-FAMILIES = ["hanweb-xxgk", "hanweb-jpaas", "trs-static", "govcn", "gkmlpt", "generic"]
+FAMILIES = sorted(set(SIMULATED) - {"hanweb-jpage"})     # hanweb-jpage: tests/test_crawl_e2e.py
 
 
 @pytest.mark.parametrize("family", FAMILIES)

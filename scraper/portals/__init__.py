@@ -1,27 +1,31 @@
 """Family name -> adapter, and detection from a column page.
 
-Detection tries the signatures in the order of the field guide (portals.md §1.0): Hanweb jcms
+Every module of this package is a family: its Portal subclass registers itself by name. Detection
+tries the signatures by rank, in the order of the field guide (portals.md §1.0): Hanweb jcms
 dataproxy (A), the Hanweb xxgk module (B), Hanweb jpaas (D), TRS static (F), Guangdong gkmlpt (G),
 gov.cn (H); a page none of them claims may still be a plain static list (generic), last.
 """
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from dataclasses import dataclass
 from typing import Optional
 
-from scraper.portals.base import ListItem, ListProblem, Portal
-from scraper.portals.generic import Generic
-from scraper.portals.gkmlpt import Gkmlpt
-from scraper.portals.govcn import Govcn
-from scraper.portals.hanweb_jpaas import HanwebJpaas
-from scraper.portals.hanweb_jpage import HanwebJpage
-from scraper.portals.hanweb_xxgk import HanwebXxgk
-from scraper.portals.trs_static import TrsStatic
+from scraper.portals.base import REGISTRY, ListItem, ListProblem, Portal
 
-ORDER: tuple[type[Portal], ...] = (HanwebJpage, HanwebXxgk, HanwebJpaas, TrsStatic, Gkmlpt, Govcn, Generic)
-FAMILIES: dict[str, type[Portal]] = {cls.family: cls for cls in ORDER}
+for _module in pkgutil.iter_modules(__path__):      # each family module registers its adapter (Portal)
+    importlib.import_module(f"{__name__}.{_module.name}")
 
-__all__ = ["FAMILIES", "Detection", "ListItem", "ListProblem", "Portal", "detect", "portal_class", "signatures"]
+FAMILIES: dict[str, type[Portal]] = REGISTRY
+
+__all__ = ["FAMILIES", "Detection", "ListItem", "ListProblem", "Portal", "detect", "order", "portal_class",
+           "signatures"]
+
+
+def order() -> list[type[Portal]]:
+    """The families in detection order."""
+    return sorted(REGISTRY.values(), key=lambda cls: cls.rank)
 
 
 @dataclass
@@ -40,7 +44,7 @@ def portal_class(family: str) -> type[Portal]:
 
 def detect(url: str, html: str) -> Optional[Detection]:
     """The first family whose signature the column page carries, or None."""
-    for cls in ORDER:
+    for cls in order():
         params = cls.sniff(url, html)
         if params is not None:
             return Detection(cls.family, cls, params)
@@ -49,4 +53,4 @@ def detect(url: str, html: str) -> Optional[Detection]:
 
 def signatures() -> str:
     """What detection looks for, family by family, in order (for 'cannot tell' messages)."""
-    return "; ".join(f"{cls.family}: {cls.looks_for.split(': ', 1)[-1]}" for cls in ORDER)
+    return "; ".join(f"{cls.family}: {cls.looks_for.split(': ', 1)[-1]}" for cls in order())

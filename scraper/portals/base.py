@@ -41,6 +41,14 @@ def list_meta(**values) -> dict:
 
 
 @dataclass
+class Page:
+    """One list page as a family reads it: its items (absolute URLs) and what it says of the whole list."""
+    items: list[Optional[ListItem]]
+    pages: Optional[int] = None          # how many pages the list has, when the page says
+    total: Optional[int] = None          # how many items the list holds, when the page says
+
+
+@dataclass
 class ListProblem:
     """A list page that could not be read; the walk goes on where it can."""
     url: str
@@ -58,9 +66,21 @@ class ListError(Exception):
         self.url, self.reason, self.layout, self.transient = url, reason, layout, transient
 
 
+REGISTRY: dict[str, type["Portal"]] = {}     # family name -> adapter; each adapter module adds its own
+
+
 class Portal(ABC):
+    """A CMS family: subclass it in a module of scraper/portals/ and it is registered by its `family`
+    name (detection tries families by `rank`, lowest first). Families that page by number give
+    page() and call walk(); others give items() whole."""
     family: ClassVar[str]
+    rank: ClassVar[int]                  # detection order (field guide §1.0): the most specific signature first
     looks_for: ClassVar[str]             # the signature sniff() looks for, in words (for error messages)
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        if "family" in cls.__dict__:
+            REGISTRY[cls.family] = cls
 
     def __init__(self, column_url: str, fetch: Fetch, max_pages: Optional[int] = None,
                  options: Optional[dict] = None, retry_delay: float = 0.5):
@@ -85,6 +105,31 @@ class Portal(ABC):
     @abstractmethod
     def items(self) -> AsyncIterator[Yielded]:
         """List items newest first, with ListProblem for pages that failed. Stop iterating to stop paging."""
+
+    async def page(self, target, n: int) -> Page:
+        """Page `n` (from 1) of the list `target` (a URL, or whatever the family's walk needs); raises
+        ListError. Families that page by number implement this and call walk()."""
+        raise NotImplementedError(f"{type(self).__name__} does not page by number")
+
+    async def walk(self, target, seen: set[str]) -> AsyncIterator[Yielded]:
+        """The items of pages 1, 2 … of `target`, until the page count, max_pages, a page with nothing
+        new (past the end, or a server that ignores the page number) or a page that fails."""
+        n, pages = 1, None
+        while (pages is None or n <= pages) and self.pages_left():
+            try:
+                got = await self.page(target, n)
+            except ListError as exc:
+                yield ListProblem(exc.url, exc.reason, exc.layout)
+                return
+            pages = got.pages if got.pages is not None else pages
+            if n == 1 and got.total is not None:
+                self.total = (self.total or 0) + got.total
+            fresh = unseen(got.items, seen)
+            if not fresh:
+                return
+            for item in fresh:
+                yield item
+            n += 1
 
     async def get_text(self, url: str, check: Optional[Callable[[str, str], None]] = None,
                        attempts: int = LIST_ATTEMPTS, **kw) -> str:

@@ -127,6 +127,7 @@ def parse_page(html: str, page_url: str, sel: dict) -> tuple[list[ListItem], Opt
 
 class Generic(Portal):
     family = "generic"
+    rank = 1000   # a plain list page: tried when no other family claims the page
     looks_for = "a static list: repeated rows that each hold a title link and a date (or set selectors)"
 
     @classmethod

@@ -3,7 +3,7 @@
 A column is `{base}/gkmlpt/index#{category}` ({base} may carry a path, e.g. www.dg.gov.cn/dghlz), the
 index without a category (every leaf of its TREE), or an api/all URL itself. SID and TREE come from
 `window._CONFIG` on the index page. Pages hold 100 articles; page 0 answers as page 1, so the walk
-starts at 1; it ends at post_count, at an empty page or at a page with nothing new. Each article's
+starts at 1 (as Portal.walk does); it ends at post_count, at an empty page or at a page with nothing new. Each article's
 identifier (索引号), document_number (文号), publisher, dates and classification are kept as list
 metadata; `"type":"url"` entries are jumps to other sites, not documents.
 """
@@ -15,8 +15,7 @@ import re
 from typing import AsyncIterator, Optional
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-from scraper.portals.base import (ListError, ListItem, ListProblem, Portal, Yielded, epoch_date, list_meta,
-                                  unseen)
+from scraper.portals.base import ListError, ListItem, ListProblem, Page, Portal, Yielded, epoch_date, list_meta
 
 PER_PAGE = 100
 _SID = re.compile(r"""SID\s*:\s*['"]?(\w+)['"]?""")
@@ -61,6 +60,7 @@ def to_item(article: dict, base: str) -> Optional[ListItem]:
 
 class Gkmlpt(Portal):
     family = "gkmlpt"
+    rank = 50
     looks_for = "Guangdong gkmlpt: a /gkmlpt/ URL, or window._CONFIG with SID and TREE"
 
     @classmethod
@@ -83,7 +83,7 @@ class Gkmlpt(Portal):
             return
         seen: set[str] = set()
         for cat in categories:
-            async for item in self._walk(f"{base}/gkmlpt/api/all/{cat}", sid, seen):
+            async for item in self.walk((f"{base}/gkmlpt/api/all/{cat}", sid), seen):
                 yield item
 
     async def _config(self, base: str, sid: Optional[str], category: Optional[str]) -> tuple[str, list[str]]:
@@ -100,28 +100,16 @@ class Gkmlpt(Portal):
             raise ListError(url, "_CONFIG.TREE is not JSON", layout=True) from None
         return sid or found.group(1), categories
 
-    async def _walk(self, api: str, sid: str, seen: set[str]) -> AsyncIterator[Yielded]:
-        page, pages = 1, None                        # never page 0: it repeats page 1
-        while (pages is None or page <= pages) and self.pages_left():
-            url = f"{api}?page={page}&sid={sid}"
-            try:
-                payload = await self.get_json(url)
-            except ListError as exc:
-                yield ListProblem(exc.url, exc.reason, exc.layout)
-                return
-            articles = payload.get("articles") if isinstance(payload, dict) else None
-            if not isinstance(articles, list):
-                yield ListProblem(url, "gkmlpt answer without an articles list", layout=True)
-                return
-            classify = payload.get("classify") or {}
-            total = classify.get("post_count") if isinstance(classify, dict) else None
-            total = total if isinstance(total, int) else payload.get("total")
-            if isinstance(total, int):
-                self.total = (self.total or 0) + total if page == 1 else self.total
-                pages = math.ceil(total / PER_PAGE)
-            fresh = unseen((to_item(a, url) for a in articles if isinstance(a, dict)), seen)
-            if not fresh:
-                return
-            for item in fresh:
-                yield item
-            page += 1
+    async def page(self, target: tuple[str, str], n: int) -> Page:
+        api, sid = target
+        url = f"{api}?page={n}&sid={sid}"
+        payload = await self.get_json(url)
+        articles = payload.get("articles") if isinstance(payload, dict) else None
+        if not isinstance(articles, list):
+            raise ListError(url, "gkmlpt answer without an articles list", layout=True)
+        classify = payload.get("classify") or {}
+        total = classify.get("post_count") if isinstance(classify, dict) else None
+        total = total if isinstance(total, int) else payload.get("total")
+        total = total if isinstance(total, int) else None
+        return Page([to_item(a, url) for a in articles if isinstance(a, dict)],
+                    math.ceil(total / PER_PAGE) if total is not None else None, total)

@@ -12,8 +12,8 @@ import re
 from typing import AsyncIterator, Optional
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
-from scraper.portals.base import (ListError, ListItem, ListProblem, Portal, Yielded, epoch_date, iso_date,
-                                  list_meta, origin, unseen)
+from scraper.portals.base import (ListError, ListItem, Page, Portal, Yielded, epoch_date, iso_date, list_meta,
+                                  origin)
 
 LIBRARY = "policyDocumentLibrary"
 API = "/search-gov/data"
@@ -56,6 +56,7 @@ def to_item(row: dict, base: str) -> Optional[ListItem]:
 
 class Govcn(Portal):
     family = "govcn"
+    rank = 60
     looks_for = "gov.cn: a policyDocumentLibrary or search-gov/data URL, or zhengcelibrary in the page"
 
     @classmethod
@@ -79,21 +80,12 @@ class Govcn(Portal):
         return origin(self.column_url) + API, {**DEFAULTS, "t": given.get("t") or DEFAULTS["t"]}
 
     async def items(self) -> AsyncIterator[Yielded]:
-        api, query = self.api_query()
+        async for item in self.walk(self.api_query(), set()):
+            yield item
+
+    async def page(self, target: tuple[str, dict], n: int) -> Page:
+        api, query = target
         size = int(query["n"]) if str(query["n"]).isdigit() else PAGE_SIZE
-        seen: set[str] = set()
-        page, pages = 1, None
-        while (pages is None or page <= pages) and self.pages_left():
-            url = f"{api}?{urlencode({**query, 'p': page, 'n': size})}"
-            try:
-                rows, pages, count = listing(await self.get_json(url, headers={"Referer": self.column_url}), url)
-            except ListError as exc:
-                yield ListProblem(exc.url, exc.reason, exc.layout)
-                return
-            self.total = count if count is not None else self.total
-            fresh = unseen((to_item(r, url) for r in rows), seen)
-            if not fresh:
-                return
-            for item in fresh:
-                yield item
-            page += 1
+        url = f"{api}?{urlencode({**query, 'p': n, 'n': size})}"
+        rows, pages, count = listing(await self.get_json(url, headers={"Referer": self.column_url}), url)
+        return Page([to_item(r, url) for r in rows], pages, count)

@@ -12,12 +12,13 @@ import html as htmllib
 import json
 import math
 import re
+from dataclasses import dataclass
 from typing import AsyncIterator, Optional
 from urllib.parse import urlencode, urljoin
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
-from scraper.portals.base import ListError, ListItem, ListProblem, Portal, Yielded, iso_date, unseen
+from scraper.portals.base import ListError, ListItem, ListProblem, Page, Portal, Yielded, iso_date
 
 UNIT_API = "/api-gateway/jpaas-publish-server/front/page/build/unit"
 _SCRIPT = re.compile(r"<script\b[^>]*\bunitbuild\.js[^>]*>", re.I)
@@ -67,6 +68,7 @@ def parse_unit(payload, url: str) -> tuple[list[ListItem], Optional[int], Option
 
 class HanwebJpaas(Portal):
     family = "hanweb-jpaas"
+    rank = 30
     looks_for = "Hanweb jpaas: jpaas-publish-server, a unitbuild.js script with queryData"
 
     @classmethod
@@ -88,35 +90,27 @@ class HanwebJpaas(Portal):
             return
         seen: set[str] = set()
         for api, query in units:
-            async for item in self._walk(urljoin(self.column_url, api), query, seen):
+            async for item in self.walk(Unit(urljoin(self.column_url, api), query), seen):
                 yield item
 
-    async def _walk(self, api: str, query: dict, seen: set[str]) -> AsyncIterator[Yielded]:
-        page, rows, pages = 1, 15, None
-        while (pages is None or page <= pages) and self.pages_left():
-            paging = json.dumps({"pageNo": page, "pageSize": str(rows)}, separators=(",", ":"))
-            url = f"{api}?{urlencode({**query, 'paramJson': paging})}"
-            try:
-                items, count, size = parse_unit(await self.get_json(url, headers={"Referer": self.column_url}), url)
-            except ListError as exc:
-                yield ListProblem(exc.url, exc.reason, exc.layout)
-                return
-            if count is None and not items and page == 1:
-                yield ListProblem(url, "unit API answer with no list items and no pagination table (count=)",
-                                  layout=True)
-                return
-            if count is not None:
-                self.total = count
-                rows = size or rows
-                pages = math.ceil(count / rows)
-            for item in items:
-                item.url = urljoin(self.column_url, item.url)
-            fresh = unseen(items, seen)
-            if not fresh:                    # past the end, or a server that ignores pageNo
-                return
-            for item in fresh:
-                yield item
-            page += 1
+    async def page(self, target: "Unit", n: int) -> Page:
+        paging = json.dumps({"pageNo": n, "pageSize": str(target.rows)}, separators=(",", ":"))
+        url = f"{target.api}?{urlencode({**target.query, 'paramJson': paging})}"
+        items, count, size = parse_unit(await self.get_json(url, headers={"Referer": self.column_url}), url)
+        if count is None and not items and n == 1:
+            raise ListError(url, "unit API answer with no list items and no pagination table (count=)", layout=True)
+        target.rows = size or target.rows
+        for item in items:
+            item.url = urljoin(self.column_url, item.url)
+        return Page(items, math.ceil(count / target.rows) if count is not None else None, count)
+
+
+@dataclass
+class Unit:
+    """One list unit of a column page: its API, its queryData, and its page size once an answer gives it."""
+    api: str
+    query: dict
+    rows: int = 15
 
 
 def _int(value) -> Optional[int]:

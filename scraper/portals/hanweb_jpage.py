@@ -95,6 +95,7 @@ def check_datastore(xml: str, url: str) -> None:
 
 class HanwebJpage(Portal):
     family = "hanweb-jpage"
+    rank = 10
     looks_for = "Hanweb jcms: dataproxy.jsp, or a <datastore> with a .jpage({...}) call"
 
     @classmethod

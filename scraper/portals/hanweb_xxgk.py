@@ -15,8 +15,8 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
-from scraper.portals.base import (ListError, ListItem, ListProblem, Portal, Yielded, iso_date, list_meta,
-                                  origin, unseen)
+from scraper.portals.base import (ListError, ListItem, ListProblem, Page, Portal, Yielded, iso_date, list_meta,
+                                  origin)
 
 _SEARCH = re.compile(r"""(/module/xxgk/(?:search|search_custom|subjectinfo)\.jsp\?[^'"\s<>]*)""")
 _TREE = re.compile(r"""(/module/xxgk/tree\.jsp\?[^'"\s<>]*)""")
@@ -51,6 +51,7 @@ def parse_rows(fragment: str, base_url: str) -> list[ListItem]:
 
 class HanwebXxgk(Portal):
     family = "hanweb-xxgk"
+    rank = 20
     looks_for = "Hanweb xxgk: /module/xxgk/search.jsp (loadDynamic) or a /module/xxgk/tree.jsp iframe, without dataproxy.jsp"
 
     @classmethod
@@ -75,7 +76,7 @@ class HanwebXxgk(Portal):
             return
         seen: set[str] = set()
         for path, form in forms:
-            async for item in self._walk(urljoin(self.column_url, path), form, seen):
+            async for item in self.walk((urljoin(self.column_url, path), form), seen):
                 yield item
 
     async def _forms(self, page: str) -> list[tuple[str, dict]]:
@@ -96,25 +97,13 @@ class HanwebXxgk(Portal):
                 tree_params.get("standardXxgk", "1")}
         return [("/module/xxgk/search.jsp", {**base, "infotypeId": node}) for node in nodes]
 
-    async def _walk(self, url: str, form: dict, seen: set[str]) -> AsyncIterator[Yielded]:
-        """The pages of one search form, until 共N页 or a page with nothing new."""
+    async def page(self, target: tuple[str, dict], n: int) -> Page:
+        """Page `n` of one search form; 共N页 gives the page count."""
+        url, form = target
         headers = {"X-Requested-With": AJAX, "Referer": self.column_url, "Origin": origin(self.column_url)}
-        page, last = 1, None
-        while (last is None or page <= last) and self.pages_left():
-            try:
-                text = await self.get_text(url, method="POST", data={**form, "currpage": str(page)}, headers=headers)
-            except ListError as exc:
-                yield ListProblem(exc.url, exc.reason, exc.layout)
-                return
-            found = _PAGES.search(text)
-            last = int(found.group(1)) if found else last
-            rows = parse_rows(text, self.column_url)
-            if page == 1 and not rows and found is None:
-                yield ListProblem(url, "search.jsp answer with no rows (a[mc] / a[syh]) and no 共N页 pager", layout=True)
-                return
-            fresh = unseen(rows, seen)
-            if not fresh:
-                return
-            for item in fresh:
-                yield item
-            page += 1
+        text = await self.get_text(url, method="POST", data={**form, "currpage": str(n)}, headers=headers)
+        found = _PAGES.search(text)
+        rows = parse_rows(text, self.column_url)
+        if n == 1 and not rows and found is None:
+            raise ListError(url, "search.jsp answer with no rows (a[mc] / a[syh]) and no 共N页 pager", layout=True)
+        return Page(rows, int(found.group(1)) if found else None)

@@ -75,6 +75,7 @@ def parse_list(html: str, page_url: str, folder: str) -> list[ListItem]:
 
 class TrsStatic(Portal):
     family = "trs-static"
+    rank = 40
     looks_for = "TRS WCM: createPageHTML(N, i, \"index\", \"html\") or var countPage, ./YYYYMM/tYYYYMMDD_ID.html links"
 
     @classmethod

@@ -42,12 +42,21 @@ def file_label(att: Attachment) -> str:
     return att.text if att.text.endswith(f".{ext}") else f"{att.text}.{ext}"
 
 
+SIMULATED: dict[str, type["FamilySite"]] = {}    # family name -> simulated site; each module adds its own
+
+
 class FamilySite:
-    """One simulated portal of a CMS family. Subclasses route their own URLs and render their pages."""
+    """One simulated portal of a CMS family. Subclasses route their own URLs and render their pages;
+    a subclass with a `family` registers itself under that name."""
 
     family: ClassVar[str]
     profile: ClassVar[Profile]
     server: ClassVar[str] = "JCMS/4.2"     # the Server header
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        if "family" in cls.__dict__:
+            SIMULATED[cls.family] = cls
 
     def __init__(self, corpus: Corpus, day: int = 1, robots: str = "allow"):
         self.corpus = corpus
