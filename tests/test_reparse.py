@@ -64,12 +64,17 @@ def test_same_parser_changes_nothing(tmp_path, portal):
     assert count(cli, DocumentReparse) == 0 and documents(cli) == before
 
 
+def _files(cli) -> list[tuple]:
+    """Every version's attachment rows: (version id, url, sha256, size)."""
+    with read_session(engine_of(cli)) as s:
+        return [tuple(f) for f in s.exec(select(Attachment.version_id, Attachment.url, Attachment.sha256,
+                                                Attachment.size).order_by(Attachment.id)).all()]
+
+
 def _versions_and_files(cli) -> list[tuple]:
     with read_session(engine_of(cli)) as s:
         vers = s.exec(select(DocumentVersion).order_by(DocumentVersion.id)).all()
-        files = s.exec(select(Attachment.version_id, Attachment.url, Attachment.sha256, Attachment.size)
-                       .order_by(Attachment.id)).all()
-        return [(v.id, v.content_hash, v.record, v.body_text) for v in vers] + [tuple(f) for f in files]
+        return [(v.id, v.content_hash, v.record, v.body_text) for v in vers] + _files(cli)
 
 
 def test_a_reparse_keeps_each_version_with_its_own_files(archive):
@@ -90,9 +95,14 @@ def test_a_reparse_keeps_each_version_with_its_own_files(archive):
 def test_a_better_parser_is_a_reparse_of_the_same_version(archive, portal, monkeypatch):
     cli = archive
     versions_before, total = version_map(cli), count(cli, DocumentVersion)
-    old = {d["url"]: d for d in documents(cli)}
+    old, files = {d["url"]: d for d in documents(cli)}, _files(cli)
     better_parser(monkeypatch)
     summary = reparse(cli, "--source", "kaihua")
+    assert _files(cli) == files                                   # each version keeps its own files
+    with read_session(engine_of(cli)) as s:
+        for ver in s.exec(select(DocumentVersion)):
+            recorded = {(a["url"], a["sha256"], a["size"]) for a in ver.record["attachments"]}
+            assert recorded == {f[1:] for f in files if f[0] == ver.id}, ver.id
     assert summary["parser_version"] == NEXT and summary["reparsed"] == summary["versions"] == total
     assert summary["errors"] == 0
     assert version_map(cli) == versions_before and count(cli, DocumentVersion) == total
