@@ -40,8 +40,6 @@ class RobotsUnreachable(RobotsDisallowed):
     """robots.txt answered 5xx or could not be fetched: RFC 9309 says crawl nothing on that host."""
 
 
-
-
 class BadAnswer(FetchError):
     """The server answered, but not with something to keep: too large, redirected astray."""
 
