@@ -6,7 +6,7 @@ from typing import Optional
 import typer
 from rich.text import Text
 
-from cli.context import ctx_obj, fail, make_console, print_jsonl
+from cli.context import ctx_obj, err_console, fail, make_console, print_jsonl
 from cli.inspect_cmd import _since
 from storage import search
 from storage.db import read_session
@@ -26,14 +26,16 @@ def _styled(value: str, spans: list[tuple[int, int]], base: str = "") -> Text:
 def register(app: typer.Typer) -> None:
     @app.command("search")
     def search_cmd(ctx: typer.Context,
-                   query: str = typer.Argument(..., metavar="QUERY", help="Two or more characters, e.g. 政府 or 法治政府建设."),
+                   words: list[str] = typer.Argument(..., metavar="QUERY",
+                                                     help='Terms of 2+ characters, all required (法治 政府); '
+                                                          'a \'"quoted phrase"\' is exact.'),
                    limit: int = typer.Option(20, "--limit", min=1, help="At most N documents."),
                    source: Optional[str] = typer.Option(None, "--source", help="Only this source."),
                    since: Optional[str] = typer.Option(None, "--since", help="Published on or after YYYY-MM-DD."),
                    publisher: Optional[str] = typer.Option(None, "--publisher", help="Publisher contains TEXT."),
                    json_out: bool = typer.Option(False, "--json", help="JSON Lines, one document a line.")) -> None:
-        """Search titles and bodies (any substring of 2+ characters), best matches first, with snippets."""
-        app_ctx = ctx_obj(ctx)
+        """Search titles and bodies for documents containing every term (any substring of 2+ characters), best first."""
+        app_ctx, query = ctx_obj(ctx), " ".join(words)
         filters = search.Filters(source=source, since=_since(since), publisher=publisher)
         with read_session(app_ctx.engine) as s:
             try:
@@ -41,7 +43,10 @@ def register(app: typer.Typer) -> None:
             except search.SearchError as exc:
                 raise fail(str(exc))
             total = None if json_out or len(rows) < limit else search.count(s.connection(), query, filters)
+            note = None if rows else no_hits(search.unmatched(s.connection(), query, filters))
         if json_out:
+            if note:
+                err_console.print(note, highlight=False, markup=False)
             return print_jsonl(rows)
         for i, r in enumerate(rows, 1):
             out.print(Text(f"{i:>3}. ", style="dim") + _styled(r["title"] or "(no title)", r["title_matches"], "bold"))
@@ -52,3 +57,12 @@ def register(app: typer.Typer) -> None:
         shown = len(rows)
         out.print(f"{shown} of {total if total is not None else shown} documents matching {query!r}",
                   highlight=False, markup=False)
+        if note:
+            out.print(note, highlight=False, markup=False)
+
+
+def no_hits(unmatched: list[str]) -> str:
+    """Why a search found nothing: the terms no document contains, or that none has them all."""
+    if unmatched:
+        return "no document contains " + ", ".join(repr(t) for t in unmatched)
+    return "each term is found, but no document contains them all"

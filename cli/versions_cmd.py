@@ -36,7 +36,20 @@ def summarise(entry: dict) -> str:
                      f"({body['chars_before']} -> {body['chars_after']} chars)")
     if entry["attachments_added"] or entry["attachments_removed"]:
         parts.append(f"attachments +{len(entry['attachments_added'])} -{len(entry['attachments_removed'])}")
+    parts += [f"attachment replaced: {r['name']}" for r in entry["attachments_replaced"]]
     return "; ".join(parts) or "no content change"
+
+
+def replacements(entries: list[dict]) -> list[str]:
+    """Each replaced file in full: version, name, URL, old and new sha256 and size."""
+    return [f"v{e['version']} replaced {r['name']} <{r['url']}>\n"
+            f"  old sha256 {r['old_sha256']} ({_size(r['old_size'])})\n"
+            f"  new sha256 {r['new_sha256']} ({_size(r['new_size'])})"
+            for e in entries for r in e["attachments_replaced"]]
+
+
+def _size(size: Optional[int]) -> str:
+    return "not archived" if size is None else f"{size:,} B"
 
 
 def _styled_diff(lines: list[str]) -> list[Text]:
@@ -96,6 +109,8 @@ def register(app: typer.Typer) -> None:
             table.add_row(f"{e['version']}{' *' if e['current'] else ''}", e["seen_at"], e["until"],
                           e["parser_version"], Text(note))
         out.print(table)
+        for line in replacements(entries):
+            out.print(line, highlight=False, soft_wrap=True)
 
     @app.command()
     def diff(ctx: typer.Context,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import socket
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -35,8 +36,16 @@ class RobotsDisallowed(FetchError):
     pass
 
 
+class RobotsUnreachable(RobotsDisallowed):
+    """robots.txt answered 5xx or could not be fetched: RFC 9309 says crawl nothing on that host."""
+
+
 class BadAnswer(FetchError):
     """The server answered, but not with something to keep: too large, redirected astray."""
+
+
+class RedirectLoop(BadAnswer):
+    pass
 
 
 class TooLarge(BadAnswer):
@@ -112,7 +121,7 @@ class Fetcher:
         self.on_robots = on_robots
         self.requests = 0
         self._gates: dict[str, HostGate] = {}
-        self._robots: dict[str, Optional[Protego] | bool] = {}
+        self._robots: dict[str, Protego | bool | str] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
         t = policy.timeout
         self.client = httpx.AsyncClient(
@@ -135,35 +144,34 @@ class Fetcher:
         return self._gates[host]
 
     # -- robots.txt ---------------------------------------------------------------------------
-    async def allowed(self, url: str) -> bool:
-        if not self.policy.obey_robots:
-            return True
+    async def _robots_of(self, url: str):
+        """The origin's robots.txt rules: Protego, True (no restrictions) or why it was unreachable."""
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
-        lock = self._robots_locks.setdefault(origin, asyncio.Lock())
-        async with lock:
+        async with self._robots_locks.setdefault(origin, asyncio.Lock()):
             if origin not in self._robots:
                 self._robots[origin] = await self._load_robots(origin)
-        rules = self._robots[origin]
-        if isinstance(rules, bool):
-            return rules
-        return rules.can_fetch(url, self.policy.user_agent)
+        return self._robots[origin]
 
     async def _load_robots(self, origin: str):
-        """RFC 9309: 4xx means no restrictions; 5xx or unreachable means assume full disallow."""
+        """RFC 9309: 2xx is parsed; redirects are followed (up to 5, to any host); 4xx means no
+        restrictions; 5xx or unreachable means crawl nothing, and the reason is kept to say so."""
         url = origin + "/robots.txt"
         try:
-            res = await self._request("GET", url, None, None)
+            res = await self._request("GET", url, None, None, any_host=True)
+        except RedirectLoop as exc:
+            logger.warning("robots.txt of {}: {}; treating it as absent", origin, exc.reason)
+            return True
         except FetchError as exc:
-            logger.warning("robots.txt unreachable, treating {} as disallowed: {}", origin, exc.reason)
-            return False
+            logger.warning("robots.txt of {} unreachable ({}): crawling nothing there", origin, exc.reason)
+            return exc.reason
         if self.on_robots:
             await self.on_robots(res)
         if 400 <= res.status < 500:
             return True
-        if res.status >= 500:
-            logger.warning("robots.txt answered {}; treating {} as disallowed", res.status, origin)
-            return False
+        if not 200 <= res.status < 300:
+            logger.warning("robots.txt of {} answered HTTP {}: crawling nothing there", origin, res.status)
+            return f"HTTP {res.status}"
         rules = Protego.parse(res.body.decode("utf-8", "replace"))
         delay = rules.crawl_delay(self.policy.user_agent)
         if delay:
@@ -176,14 +184,19 @@ class Fetcher:
                     headers: Optional[dict] = None, max_bytes: Optional[int] = None) -> FetchResult:
         """`max_bytes` overrides the policy's response-size cap (attachments have their own)."""
         self._check_host(url, url)
-        if not await self.allowed(url):
+        rules = await self._robots_of(url) if self.policy.obey_robots else True
+        if isinstance(rules, str):
+            raise RobotsUnreachable(url, f"robots.txt unreachable: {rules}")
+        if rules is not True and not rules.can_fetch(url, self.policy.user_agent):
             raise RobotsDisallowed(url, "robots.txt forbids this URL")
         return await self._request(method, url, data, headers, max_bytes)
 
-    async def _request(self, method: str, url: str, data, headers, max_bytes: Optional[int] = None) -> FetchResult:
+    async def _request(self, method: str, url: str, data, headers, max_bytes: Optional[int] = None,
+                       any_host: bool = False) -> FetchResult:
         current, hops = url, 0
         while True:
-            self._check_host(url, current)
+            if not any_host:
+                self._check_host(url, current)
             res = await self._with_retries(method, current, data, headers, max_bytes)
             res.requested_url = url
             location = res.header("location")
@@ -191,7 +204,7 @@ class Fetcher:
                 return res
             hops += 1
             if hops > MAX_REDIRECTS:
-                raise BadAnswer(url, f"more than {MAX_REDIRECTS} redirects (loop?)")
+                raise RedirectLoop(url, f"more than {MAX_REDIRECTS} redirects (loop?)")
             current = urljoin(current, location)
             if res.status == 303:
                 method, data = "GET", None
@@ -213,9 +226,9 @@ class Fetcher:
             except BadAnswer:
                 raise
             except (httpx.TransportError, asyncio.TimeoutError) as exc:
-                reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                reason = network_reason(exc)
                 if attempt > self.policy.retries:
-                    raise FetchError(url, f"network error after {attempt} attempts ({reason})") from None
+                    raise FetchError(url, f"{reason} (network error after {attempt} attempts)") from None
                 await self._sleep(attempt, None, url, reason)
                 continue
             res.attempts = attempt
@@ -262,6 +275,28 @@ class Fetcher:
             request_headers=list(req.headers.multi_items()),
             request_body=req.content if method != "GET" else None,
         )
+
+
+def network_reason(exc: BaseException) -> str:
+    """A network failure in words: connection refused, name not resolved, timed out, connection reset."""
+    causes, cause = [], exc
+    while cause is not None and len(causes) < 8:
+        causes.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    for cause in causes:
+        for kinds, words in _NETWORK_WORDS:
+            if isinstance(cause, kinds):
+                return words
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+_NETWORK_WORDS = (
+    ((httpx.TimeoutException, asyncio.TimeoutError, TimeoutError), "timed out"),
+    (socket.gaierror, "name not resolved"),
+    (ConnectionRefusedError, "connection refused"),
+    (ConnectionResetError, "connection reset"),
+    (httpx.RemoteProtocolError, "connection closed by the server mid-answer"),
+)
 
 
 def _retry_after(value: Optional[str]) -> Optional[float]:

@@ -4,8 +4,10 @@ Two things outside the page join its record here, so that a reparse (which has n
 nothing) reaches the same record and content hash as the crawl did:
 - what the list said (索引号, 文号, dates, publisher …) fills contract fields the page leaves empty; the
   page wins, a disagreement is a warning; the crawl passes it in, a reparse reads what was recorded;
-- each attachment's sha256 and size, from the files archived for its URL: a replaced file (new bytes
-  at the same URL and name) changes the content hash, so it makes a new version.
+- each attachment's sha256 and size: a replaced file (new bytes at the same URL and name) changes the
+  content hash, so it makes a new version. The crawl passes the files it just downloaded; otherwise
+  they are the files archived as that capture was crawled (by its run, else the last before it), and
+  a version re-parsed keeps the files it was recorded with: never another capture's.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import json
 from typing import Optional
 
 from loguru import logger
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from scraper.parse import PARSER_VERSION, ParseError, parse_article
 from scraper.parse.dates import to_iso
@@ -23,7 +25,7 @@ from scraper.parse.tree import collapse
 from storage.archive import ArchiveError, BlobStore
 from storage.captures import capture_body, header, latest_file
 from storage.documents import Parsed, apply_parse, listing_of, record_reparse
-from storage.models import Capture, Document, DocumentVersion
+from storage.models import Attachment, Capture, Document, DocumentVersion
 
 _NOT_CONTENT = ("encoding", "warnings")      # as ParsedArticle.content_hash: how it was read, not what it says
 _DATES = ("publish_date", "written_date")
@@ -85,15 +87,35 @@ def add_files(record: dict, files: Files) -> None:
             att["sha256"], att["size"] = known
 
 
-def complete(s: Session, parsed: Parsed, url: str, *, list_title: Optional[str] = None,
-             list_meta: Optional[dict] = None, files: Optional[Files] = None) -> Parsed:
-    """`parsed` joined with its list values and attachment files; what was not given is read from the
-    archive (the list values recorded for `url`, the files last archived for each attachment URL)."""
+def files_as_crawled(s: Session, cap: Capture, urls: list[str]) -> Files:
+    """The files archived for `urls` when `cap` was crawled: by its run, else the last ones before it."""
+    return {u: (cap.run_id is not None and latest_file(s, u, run_id=cap.run_id))
+            or latest_file(s, u, until=cap.fetched_at) for u in urls}
+
+
+def version_files(s: Session, ver: DocumentVersion, urls: list[str]) -> Files:
+    """The files `ver` was recorded with (its own attachment rows); links it did not have, as crawled."""
+    own = {a.url: (a.sha256, a.size) if a.sha256 else None
+           for a in s.exec(select(Attachment).where(Attachment.version_id == ver.id))}
+    cap = s.get(Capture, ver.capture_id)
+    return {**files_as_crawled(s, cap, [u for u in urls if u not in own]), **own}
+
+
+def _links(parsed: Parsed) -> list[str]:
+    return [a["url"] for a in parsed.record.get("attachments") or []]
+
+
+def complete(s: Session, parsed: Parsed, cap: Capture, url: Optional[str] = None, *,
+             list_title: Optional[str] = None, list_meta: Optional[dict] = None,
+             files: Optional[Files] = None) -> Parsed:
+    """`parsed` (from `cap`, listed at `url`) joined with its list values and attachment files; what
+    was not given is read from the archive (the list values recorded for `url`, the files as crawled)."""
+    url = url or cap.url
     if list_meta is None:
         recorded_title, list_meta = listing_of(s, url)
         list_title = list_title if list_title is not None else recorded_title
     if files is None:
-        files = {a["url"]: latest_file(s, a["url"]) for a in parsed.record.get("attachments") or []}
+        files = files_as_crawled(s, cap, _links(parsed))
     record = json.loads(json.dumps(parsed.record, ensure_ascii=False))
     merge_listing(record, list_title, list_meta)
     add_files(record, files)
@@ -107,7 +129,8 @@ def process_capture(s: Session, store: BlobStore, cap: Capture, source_id: int,
                     files: Optional[Files] = None) -> tuple[str, Document, Parsed]:
     """`url` is the URL the list gave (the capture's may be the end of a redirect)."""
     url = url or cap.url
-    parsed = complete(s, parse_capture(store, cap), url, list_title=list_title, list_meta=list_meta, files=files)
+    parsed = complete(s, parse_capture(store, cap), cap, url, list_title=list_title, list_meta=list_meta,
+                      files=files)
     outcome, doc = apply_parse(s, source_id=source_id, url=url, capture_id=cap.id, parsed=parsed,
                                list_title=list_title, list_date=list_date, list_meta=list_meta,
                                seen_at=cap.fetched_at, reparse=lambda ver: _reparse_quietly(s, store, ver))
@@ -115,9 +138,11 @@ def process_capture(s: Session, store: BlobStore, cap: Capture, source_id: int,
 
 
 def parse_version(s: Session, store: BlobStore, ver: DocumentVersion) -> Parsed:
-    """A version's own capture parsed again with today's parser, joined as the crawl joined it."""
+    """A version's own capture parsed again with today's parser, joined as the crawl joined it, with the
+    files that version was recorded with."""
     cap = s.get(Capture, ver.capture_id)
-    return complete(s, parse_capture(store, cap), cap.url)
+    parsed = parse_capture(store, cap)
+    return complete(s, parsed, cap, files=version_files(s, ver, _links(parsed)))
 
 
 def reparse_version(s: Session, store: BlobStore, ver: DocumentVersion) -> str:

@@ -44,9 +44,15 @@ def header(cap: Capture, name: str) -> Optional[str]:
     return next((v for k, v in cap.headers or [] if k.lower() == name), None)
 
 
-def latest_file(s: Session, url: str) -> Optional[tuple[str, int]]:
-    """(sha256, size) of the last attachment archived from `url` with HTTP 200, if any."""
-    cap = s.exec(select(Capture).where(Capture.url == url, Capture.kind == "attachment", Capture.status == 200,
-                                       Capture.error.is_(None)).order_by(Capture.fetched_at.desc(),
-                                                                         Capture.id.desc())).first()
+def latest_file(s: Session, url: str, *, run_id: Optional[int] = None,
+                until: Optional[datetime] = None) -> Optional[tuple[str, int]]:
+    """(sha256, size) of the last attachment archived from `url` with HTTP 200, if any (only by run
+    `run_id`, or only fetched at or before `until`, when given)."""
+    q = select(Capture).where(Capture.url == url, Capture.kind == "attachment", Capture.status == 200,
+                              Capture.error.is_(None))
+    if run_id is not None:
+        q = q.where(Capture.run_id == run_id)
+    if until is not None:
+        q = q.where(Capture.fetched_at <= until)
+    cap = s.exec(q.order_by(Capture.fetched_at.desc(), Capture.id.desc())).first()
     return (cap.sha256, cap.size) if cap is not None and cap.sha256 else None

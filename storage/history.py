@@ -15,9 +15,20 @@ def versions(s: Session, doc: Document) -> list[DocumentVersion]:
                        .order_by(DocumentVersion.version)))
 
 
-def _attachments(s: Session, ver: DocumentVersion) -> list[tuple[str, str]]:
-    return [(a.name, a.url) for a in s.exec(select(Attachment).where(Attachment.version_id == ver.id)
-                                             .order_by(Attachment.id))]
+def _attachments(s: Session, ver: DocumentVersion) -> dict[tuple[str, str], dict]:
+    """(name, url) -> {name, url, sha256, size} of the files `ver` was recorded with."""
+    rows = s.exec(select(Attachment).where(Attachment.version_id == ver.id).order_by(Attachment.id))
+    return {(a.name, a.url): {"name": a.name, "url": a.url, "sha256": a.sha256, "size": a.size} for a in rows}
+
+
+def attachment_changes(old: dict, new: dict) -> dict[str, list[dict]]:
+    """Files added, removed, and replaced (same name and URL, other bytes: old and new sha256 and size)."""
+    replaced = [{"name": n["name"], "url": n["url"], "old_sha256": old[k]["sha256"], "new_sha256": n["sha256"],
+                 "old_size": old[k]["size"], "new_size": n["size"]}
+                for k, n in new.items() if k in old and (old[k]["sha256"], old[k]["size"]) != (n["sha256"], n["size"])]
+    return {"attachments_added": [a for k, a in new.items() if k not in old],
+            "attachments_removed": [a for k, a in old.items() if k not in new],
+            "attachments_replaced": replaced}
 
 
 def field_changes(old: dict, new: dict) -> list[dict]:
@@ -45,7 +56,7 @@ def timeline(s: Session, doc: Document) -> list[dict]:
     vers = versions(s, doc)
     out: list[dict] = []
     prev: Optional[DocumentVersion] = None
-    prev_atts: list[tuple[str, str]] = []
+    prev_atts: dict[tuple[str, str], dict] = {}
     for i, ver in enumerate(vers):
         cap = s.get(Capture, ver.capture_id)
         atts = _attachments(s, ver)
@@ -68,15 +79,19 @@ def timeline(s: Session, doc: Document) -> list[dict]:
             "body": None,
             "attachments_added": [],
             "attachments_removed": [],
+            "attachments_replaced": [],
         }
         if prev is not None:
             entry["fields_changed"] = field_changes(prev.record or {}, ver.record or {})
             entry["body"] = body_change(prev.body_text or "", ver.body_text or "")
-            entry["attachments_added"] = [{"name": n, "url": u} for n, u in atts if (n, u) not in prev_atts]
-            entry["attachments_removed"] = [{"name": n, "url": u} for n, u in prev_atts if (n, u) not in atts]
+            entry.update(attachment_changes(prev_atts, atts))
         out.append(entry)
         prev, prev_atts = ver, atts
     return out
+
+
+def _file(sha256: Optional[str], size: Optional[int]) -> str:
+    return f"sha256 {sha256} ({size:,} B)" if sha256 else "(not archived)"
 
 
 def render(s: Session, ver: DocumentVersion) -> list[str]:
@@ -84,7 +99,8 @@ def render(s: Session, ver: DocumentVersion) -> list[str]:
     rec = ver.record or {}
     lines = [f"{k}: {rec.get(k) if rec.get(k) is not None else ''}" for k in CONTRACT_FIELDS]
     lines += [f"fields.{k}: {v}" for k, v in (rec.get("fields") or {}).items()]
-    lines += [f"attachment: {n} <{u}>" for n, u in _attachments(s, ver)]
+    lines += [f"attachment: {a['name']} <{a['url']}> {_file(a['sha256'], a['size'])}"
+              for a in _attachments(s, ver).values()]
     return lines + [""] + (ver.body_text or "").splitlines()
 
 

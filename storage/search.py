@@ -1,8 +1,9 @@
 """Full-text search over each document's current title and body, with Chinese substring semantics.
 
-Any query of two or more characters finds every document whose title or body contains it, after
-`normalise` (full-width ASCII folded to half-width, NBSP/U+3000 to a space, lower case; lengths kept,
-so offsets in the normalised text are offsets in the original).
+A query is terms: words split on spaces, and "quoted phrases" kept whole (spaces included). A document
+matches when its title or body contains every term, after `normalise` (full-width ASCII folded to
+half-width, NBSP/U+3000 to a space, lower case; lengths kept, so offsets in the normalised text are
+offsets in the original). Each term needs two or more characters.
 
 - `search_text` (both databases) holds the normalised text of every document's current version;
   `index_document` keeps it in step whenever a version is made or re-parsed.
@@ -48,11 +49,23 @@ def bigram_tokens(value: str) -> str:
     return " ".join([a + "x" + b for a, b in zip(codes, codes[1:])])
 
 
-def prepare_query(query: str) -> str:
-    q = normalise(query.strip())
-    if len(q) < MIN_QUERY:
+def parse_query(query: str) -> list[str]:
+    """The normalised terms of `query`: words split on spaces, a "quoted phrase" kept whole."""
+    q = normalise(query)
+    if q.count('"') % 2:
+        raise SearchError(f'an unclosed " in the query {query!r}')
+    terms: list[str] = []
+    for i, part in enumerate(q.split('"')):
+        if i % 2 == 0:
+            terms += part.split()
+        elif part.strip():
+            terms.append(part.strip())
+    if not terms:
         raise SearchError(f"a search needs at least {MIN_QUERY} characters, got {query!r}")
-    return q
+    for term in terms:
+        if len(term) < MIN_QUERY:
+            raise SearchError(f"a search term needs at least {MIN_QUERY} characters, got {term!r} in {query!r}")
+    return list(dict.fromkeys(terms))
 
 
 # -- the index ----------------------------------------------------------------------------------
@@ -181,31 +194,45 @@ def _filter_sql(f: Filters, params: dict) -> tuple[str, str]:
     return join, where
 
 
-def _match_sql(conn: Connection, q: str, params: dict, filters: Filters) -> tuple[str, str, str, str]:
-    """(FROM clause, WHERE condition, document id, score expression) finding the documents containing q.
-    The index rows are keyed by document id: `documents` is joined only when a filter needs it (a join
-    for each of 100,000 matches of a common word costs more than ranking them)."""
+def _fts_phrase(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
+
+
+def _match_sql(conn: Connection, terms: list[str], params: dict, filters: Filters) -> tuple[str, str, str, str]:
+    """(FROM clause, WHERE condition, document id, score expression) finding the documents containing
+    every term. The index rows are keyed by document id: `documents` is joined only when a filter needs
+    it (a join for each of 100,000 matches of a common word costs more than ranking them)."""
     join, where = _filter_sql(filters, params)
     if conn.dialect.name == "sqlite":
-        table = "search_trigram" if len(q) >= 3 else "search_bigram"
-        params["m"] = '"' + (q if len(q) >= 3 else bigram_tokens(q)).replace('"', '""') + '"'
+        # Terms of 3+ characters go to the trigram index, 2-character ones to the bigram index; the
+        # first index used ranks, the other narrows by rowid.
+        groups = [(table, " AND ".join(_fts_phrase(tok(t)) for t in terms if test(t)))
+                  for table, test, tok in (("search_trigram", lambda t: len(t) >= 3, str),
+                                           ("search_bigram", lambda t: len(t) < 3, bigram_tokens))]
+        (table, params["m"]), *rest = [(tb, m) for tb, m in groups if m]
+        cond = f"{table} MATCH :m"
+        for other, match in rest:
+            params["m_other"] = match
+            cond += f" AND {table}.rowid IN (SELECT rowid FROM {other} WHERE {other} MATCH :m_other)"
         source = f"{table} JOIN documents d ON d.id = {table}.rowid{join}" if where else table
-        return source, f"{table} MATCH :m{where}", f"{table}.rowid", f"-bm25({table}, {TITLE_WEIGHT}, 1.0)"
-    params.update(pat=_like(q), q=q, qlen=len(q))
-    hit = "st.title LIKE :pat ESCAPE '\\'"
-    score = (f"(CASE WHEN {hit} THEN {TITLE_WEIGHT} ELSE 0 END + "
-             "CAST(length(st.body) - length(replace(st.body, :q, '')) AS FLOAT) / :qlen * 1000.0 "
-             "/ (length(st.body) + 500))")
+        return source, cond + where, f"{table}.rowid", f"-bm25({table}, {TITLE_WEIGHT}, 1.0)"
+    conds, scores = [], []
+    for i, term in enumerate(terms):
+        params.update({f"pat{i}": _like(term), f"q{i}": term, f"qlen{i}": len(term)})
+        hit = f"st.title LIKE :pat{i} ESCAPE '\\'"
+        conds.append(f"({hit} OR st.body LIKE :pat{i} ESCAPE '\\')")
+        scores.append(f"(CASE WHEN {hit} THEN {TITLE_WEIGHT} ELSE 0 END + "
+                      f"CAST(length(st.body) - length(replace(st.body, :q{i}, '')) AS FLOAT) / :qlen{i} * 1000.0 "
+                      "/ (length(st.body) + 500))")
     source = f"search_text st JOIN documents d ON d.id = st.document_id{join}" if where else "search_text st"
-    return source, f"({hit} OR st.body LIKE :pat ESCAPE '\\'){where}", "st.document_id", score
+    return source, " AND ".join(conds) + where, "st.document_id", " + ".join(scores)
 
 
 def find(conn: Connection, query: str, filters: Filters = Filters(),
          limit: Optional[int] = 20) -> list[tuple[int, float]]:
-    """(document id, score) of the documents containing `query`, best first (score: higher is better)."""
-    q = prepare_query(query)
+    """(document id, score) of the documents containing every term of `query`, best first (higher is better)."""
     params: dict = {}
-    source, cond, doc_id, score = _match_sql(conn, q, params, filters)
+    source, cond, doc_id, score = _match_sql(conn, parse_query(query), params, filters)
     sql = f"SELECT {doc_id}, {score} AS score FROM {source} WHERE {cond} ORDER BY score DESC, {doc_id} DESC"
     if limit:
         sql += " LIMIT :limit"
@@ -213,11 +240,19 @@ def find(conn: Connection, query: str, filters: Filters = Filters(),
     return [(r[0], float(r[1])) for r in conn.execute(text(sql), params)]
 
 
-def count(conn: Connection, query: str, filters: Filters = Filters()) -> int:
-    q = prepare_query(query)
+def _count(conn: Connection, terms: list[str], filters: Filters) -> int:
     params: dict = {}
-    source, cond, _, _ = _match_sql(conn, q, params, filters)
+    source, cond, _, _ = _match_sql(conn, terms, params, filters)
     return conn.execute(text(f"SELECT count(*) FROM {source} WHERE {cond}"), params).scalar()
+
+
+def count(conn: Connection, query: str, filters: Filters = Filters()) -> int:
+    return _count(conn, parse_query(query), filters)
+
+
+def unmatched(conn: Connection, query: str, filters: Filters = Filters()) -> list[str]:
+    """The terms of `query` that no document (within `filters`) contains on its own."""
+    return [t for t in parse_query(query) if not _count(conn, [t], filters)]
 
 
 def backend(conn: Connection) -> str:
@@ -238,24 +273,32 @@ class Snippet:
     spans: list[tuple[int, int]]     # [start, end) of each match in text
 
 
-def spans_of(haystack_norm: str, q: str, start: int = 0, end: Optional[int] = None) -> list[tuple[int, int]]:
-    out, end = [], len(haystack_norm) if end is None else end
-    i = haystack_norm.find(q, start, end)
-    while i >= 0:
-        out.append((i, i + len(q)))
-        i = haystack_norm.find(q, i + len(q), end)
+def spans_of(haystack_norm: str, terms: list[str], start: int = 0, end: Optional[int] = None) -> list[tuple[int, int]]:
+    """[start, end) of every occurrence of any term, in order, overlapping ones merged."""
+    end = len(haystack_norm) if end is None else end
+    found = []
+    for term in terms:
+        i = haystack_norm.find(term, start, end)
+        while i >= 0:
+            found.append((i, i + len(term)))
+            i = haystack_norm.find(term, i + len(term), end)
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(found):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
     return out
 
 
-def snippet(body: str, query: str, width: int = 120) -> Snippet:
-    """A window of `body` around the first match (newlines flattened), with every match in it."""
-    q = prepare_query(query)
+def snippet(body: str, terms: list[str], width: int = 120) -> Snippet:
+    """A window of `body` around the first match of any term (newlines flattened), with every match in it."""
     norm = normalise(body)
-    first = norm.find(q)
+    first = min((i for i in (norm.find(t) for t in terms) if i >= 0), default=-1)
     start = 0 if first < 0 else max(0, first - width // 3)
     end = min(len(body), start + width)
     lead = "…" if start > 0 else ""
     tail = "…" if end < len(body) else ""
     window = body[start:end].replace("\r", " ").replace("\n", " ")
-    spans = [(a - start + len(lead), b - start + len(lead)) for a, b in spans_of(norm, q, start, end)]
+    spans = [(a - start + len(lead), b - start + len(lead)) for a, b in spans_of(norm, terms, start, end)]
     return Snippet(lead + window + tail, spans)

@@ -18,12 +18,12 @@ def search_documents(s: Session, query: str, filters: search.Filters = search.Fi
 
     `snippet_matches` and `title_matches` are [start, end) character offsets in `snippet` and `title`."""
     hits = search.find(s.connection(), query, filters, limit)
-    q = search.prepare_query(query)
+    terms = search.parse_query(query)
     rows = []
     for row, (_, score) in zip(_documents(s, [doc_id for doc_id, _ in hits]), hits):
-        snip = search.snippet(row.pop("body_text") or "", q)
+        snip = search.snippet(row.pop("body_text") or "", terms)
         row.update(score=round(score, 4), snippet=snip.text, snippet_matches=[list(x) for x in snip.spans],
-                   title_matches=[list(x) for x in search.spans_of(search.normalise(row["title"]), q)])
+                   title_matches=[list(x) for x in search.spans_of(search.normalise(row["title"]), terms)])
         rows.append(row)
     return rows
 

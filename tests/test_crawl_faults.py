@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import json
+import re
+import socket
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -102,3 +105,58 @@ def test_bad_config_exits_2_naming_the_key(tmp_path):
     cfg.write_text('[[sources]]\nname = "a"\nstart_urls = ["http://h/"]\nshedule = "every 1h"\n')
     r = Cli(cfg)("sources", code=2)
     assert "sources[0].shedule: unknown key" in r.output
+
+
+def closed_port() -> int:
+    """A port nothing listens on: bound, then closed."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("host, why", [(None, "connection refused"), ("portal.invalid", "name not resolved")])
+def test_an_unreachable_portal_is_not_a_robots_refusal(tmp_path, portal, host, why):
+    """Run summary, ledger note, health and `sources detect` say what happened, never 'forbids'."""
+    cfg = write_config(tmp_path, portal)
+    netloc = urlsplit(portal.base_url).netloc
+    where = host or f"127.0.0.1:{closed_port()}"
+    cfg.write_text(cfg.read_text().replace(netloc, where))
+    column = portal.column_urls[0].replace(netloc, where)
+    cli = Cli(cfg)
+    expected = f"robots.txt unreachable: {why}"
+    summary = cli.jsonl("crawl", "kaihua", code=1)[0]
+    assert summary["status"] == "failed" and expected in problems(summary)
+    run = cli.jsonl("runs")[0]
+    assert expected in run["error"] and squashed(expected) in squashed(cli("runs").stdout)
+    source = cli.jsonl("sources")[0]
+    assert source["health"] == "FAILING" and expected in source["health_reason"]
+    detected = json.loads(cli("sources", "detect", column, "--json", code=1).stdout)
+    assert expected in detected["problem"]
+    assert squashed(expected) in squashed(cli("sources", "detect", column, code=1).stdout)
+    assert "forbids" not in json.dumps([summary, run, source, detected])
+
+
+def squashed(text: str) -> str:
+    """Text without spaces, line breaks and table rules: a folded last table column reads on."""
+    return re.sub(r"[\s│┃]", "", text)
+
+
+@pytest.mark.parametrize("status, crawled", [(404, True), (403, True), (500, False)])
+def test_robots_txt_answers_follow_rfc_9309(cli, portal, status, crawled):
+    """4xx: no restrictions; 5xx: crawl nothing on that host, and say robots.txt was unreachable."""
+    portal.inject(r"^/robots\.txt$", "status", code=status)
+    summary = cli.jsonl("crawl", "kaihua", code=0 if crawled else 1)[0]
+    if crawled:
+        assert summary["status"] == "ok" and summary["new"] == len(portal.expected_documents())
+        return
+    assert summary["status"] == "failed" and summary["new"] == 0
+    assert f"robots.txt unreachable: HTTP {status}" in problems(summary) and "forbids" not in problems(summary)
+    assert {r.path for r in portal.requests} == {"/robots.txt"}
+
+
+def test_a_document_that_cannot_be_fetched_names_what_happened(cli, portal):
+    victim = portal.expected_documents()[4]["urls"][0]
+    portal.inject(path_regex(victim), "reset")
+    summary = cli.jsonl("crawl", "kaihua")[0]
+    assert summary["status"] == "partial" and summary["errors"] == 1
+    assert f"connection reset (network error after 3 attempts): {victim}" in problems(summary)

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from scraper.fetch import FetchError, FetchPolicy, Fetcher, RobotsDisallowed, TooLarge
+from scraper.fetch import FetchError, FetchPolicy, Fetcher, RobotsDisallowed, RobotsUnreachable, TooLarge
 
 UA = "xxgk-test/1.0 (+mailto:archive@example.org)"
 
@@ -93,3 +93,27 @@ def test_rate_limit_spaces_requests(portal):
             await asyncio.gather(*(f.fetch(portal.column_urls[0]) for _ in range(6)))
             return time.monotonic() - t0
     assert asyncio.run(go()) >= 0.45                     # 6 starts at 10/s: at least 5 intervals
+
+
+def test_robots_txt_redirects_are_followed_and_failures_say_why(portal):
+    """RFC 9309: redirects followed (up to five, to any host); a loop is no robots.txt; 5xx is unreachable."""
+    art = portal.expected_documents()[0]["urls"][0]
+    on_site = {"allowed_hosts": frozenset({"127.0.0.1"})}
+    portal.robots = "disallow-art"
+    portal.inject(r"^/robots\.txt$", "redirect-offsite", host="localhost", times=1)
+    assert fetch(portal.column_urls[0], policy=on_site)[0].status == 200
+    with pytest.raises(RobotsDisallowed, match="robots.txt forbids this URL"):
+        fetch(art, policy=on_site)
+    portal.clear_faults()
+    portal.inject(r"^/robots\.txt$", "redirect-loop")
+    assert fetch(art)[0].status == 200
+    portal.clear_faults()
+    portal.inject(r"^/robots\.txt$", "status", code=503)
+    with pytest.raises(RobotsUnreachable, match="robots.txt unreachable: HTTP 503"):
+        fetch(art)
+
+
+def test_a_timeout_is_named(portal):
+    portal.inject(r"/col/", "delay", seconds=2)
+    with pytest.raises(FetchError, match=r"^timed out \(network error after 2 attempts\)"):
+        fetch(portal.column_urls[0], policy={"timeout": 0.5, "retries": 1})

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 import sys
 
@@ -130,3 +131,30 @@ def test_diff_colours_lines_and_marks_the_changed_characters():
     marked_old = [old.plain[s.start:s.end] for s in old.spans if "reverse" in str(s.style)]
     marked_new = [new.plain[s.start:s.end] for s in new.spans if "reverse" in str(s.style)]
     assert marked_old == ["甲"] and marked_new == ["乙"]
+
+
+def test_a_file_replaced_at_the_same_url_and_name_shows_in_history_and_diff(archive):
+    cli = archive
+    replaced = []
+    for row in cli.jsonl("ls"):
+        if row["versions"] == 2:
+            entries = cli.jsonl("history", row["index_no"] or row["url"])
+            replaced += [(row, entries, r) for r in entries[1]["attachments_replaced"]]
+    assert replaced, "day 2 of the simulator replaces some files in place"
+    row, entries, r = replaced[0]
+    ident = row["index_no"] or row["url"]
+    old, new = (json.loads(cli("show", ident, "--json", "--version", str(n)).stdout) for n in (1, 2))
+    before = next(a for a in old["attachments"] if a["url"] == r["url"])
+    after = next(a for a in new["attachments"] if a["url"] == r["url"])
+    assert before["name"] == after["name"] == r["name"]
+    assert (r["old_sha256"], r["old_size"]) == (before["sha256"], before["size"])
+    assert (r["new_sha256"], r["new_size"]) == (after["sha256"], after["size"])
+    assert r["old_sha256"] != r["new_sha256"] and entries[0]["attachments_replaced"] == []
+    human = cli("history", ident).stdout
+    assert f"attachment replaced: {r['name']}" in human and "no content change" not in human
+    for value in (r["url"], r["old_sha256"], r["new_sha256"], f"{r['old_size']:,} B", f"{r['new_size']:,} B"):
+        assert value in human
+    diff = cli("diff", ident).stdout
+    assert "identical" not in diff
+    assert f"-attachment: {r['name']} <{r['url']}> sha256 {r['old_sha256']} ({r['old_size']:,} B)" in diff
+    assert f"+attachment: {r['name']} <{r['url']}> sha256 {r['new_sha256']} ({r['new_size']:,} B)" in diff

@@ -75,7 +75,7 @@ def test_a_reparse_from_the_archive_reaches_the_same_record(tmp_path):
             assert any(a.get("sha256") for v in versions for a in v.record["attachments"])
             for v in versions:
                 cap = s.get(Capture, v.capture_id)
-                again = complete(s, parse_capture(store, cap), cap.url)         # no list, no downloads
+                again = complete(s, parse_capture(store, cap), cap)         # no list, no downloads
                 assert again.content_hash == v.content_hash and again.record == v.record
 
 

@@ -14,7 +14,7 @@ from scraper import process
 from scraper.parse import ParseError
 from storage.db import read_session
 from storage.leases import acquire
-from storage.models import Capture, DocumentReparse, DocumentVersion, Source
+from storage.models import Attachment, Capture, DocumentReparse, DocumentVersion, Source
 
 
 OLD = process.PARSER_VERSION
@@ -64,12 +64,45 @@ def test_same_parser_changes_nothing(tmp_path, portal):
     assert count(cli, DocumentReparse) == 0 and documents(cli) == before
 
 
+def _files(cli) -> list[tuple]:
+    """Every version's attachment rows: (version id, url, sha256, size)."""
+    with read_session(engine_of(cli)) as s:
+        return [tuple(f) for f in s.exec(select(Attachment.version_id, Attachment.url, Attachment.sha256,
+                                                Attachment.size).order_by(Attachment.id)).all()]
+
+
+def _versions_and_files(cli) -> list[tuple]:
+    with read_session(engine_of(cli)) as s:
+        vers = s.exec(select(DocumentVersion).order_by(DocumentVersion.id)).all()
+        return [(v.id, v.content_hash, v.record, v.body_text) for v in vers] + _files(cli)
+
+
+def test_a_reparse_keeps_each_version_with_its_own_files(archive):
+    """Day 2 replaced files at the same URL and name: re-parsing version 1 must not take version 2's file."""
+    cli = archive
+    before = _versions_and_files(cli)
+    summary = reparse(cli)
+    assert summary["reparsed"] == 0 and summary["unchanged"] == summary["versions"] == count(cli, DocumentVersion)
+    assert count(cli, DocumentReparse) == 0 and _versions_and_files(cli) == before
+    replaced = [(row, r) for row in cli.jsonl("ls") if row["versions"] == 2
+                for r in cli.jsonl("history", row["index_no"] or row["url"])[1]["attachments_replaced"]]
+    assert replaced
+    for row, r in replaced:
+        v1 = json.loads(cli("show", row["index_no"] or row["url"], "--json", "--version", "1").stdout)
+        assert (r["old_sha256"], r["old_size"]) in {(a["sha256"], a["size"]) for a in v1["attachments"]}
+
+
 def test_a_better_parser_is_a_reparse_of_the_same_version(archive, portal, monkeypatch):
     cli = archive
     versions_before, total = version_map(cli), count(cli, DocumentVersion)
-    old = {d["url"]: d for d in documents(cli)}
+    old, files = {d["url"]: d for d in documents(cli)}, _files(cli)
     better_parser(monkeypatch)
     summary = reparse(cli, "--source", "kaihua")
+    assert _files(cli) == files                                   # each version keeps its own files
+    with read_session(engine_of(cli)) as s:
+        for ver in s.exec(select(DocumentVersion)):
+            recorded = {(a["url"], a["sha256"], a["size"]) for a in ver.record["attachments"]}
+            assert recorded == {f[1:] for f in files if f[0] == ver.id}, ver.id
     assert summary["parser_version"] == NEXT and summary["reparsed"] == summary["versions"] == total
     assert summary["errors"] == 0
     assert version_map(cli) == versions_before and count(cli, DocumentVersion) == total

@@ -6,10 +6,12 @@ Chinese substring semantics: every document whose current title or body contains
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 
 from archive_helpers import documents
+from storage.search import normalise
 
 TWO = ["政府", "法治", "开化", "乡镇", "王喆", "喆，", "，开", "20", "（一", "县府", "》的", "年1"]
 LONGER = ["法治政府建设", "开化县2024年法治政府建设年度报告", "乡村振兴", "高标准农田", "“最多跑一次”改革",
@@ -106,3 +108,62 @@ def test_human_output_and_bad_queries(archive):
     assert "at least 2 characters" in cli("search", "政", code=2).output
     assert "at least 2 characters" in cli("search", "  ", code=2).output
     assert "YYYY-MM-DD" in cli("search", "政府", "--since", "2025", code=2).output
+
+
+def brute_all(docs: list[dict], terms: list[str]) -> set[str]:
+    """Every document whose normalised title or body contains each term."""
+    terms = [normalise(t) for t in terms]
+    texts = [(d["url"], normalise(d["title"]), normalise(d["body_text"])) for d in docs]
+    return {url for url, title, body in texts if all(t in title or t in body for t in terms)}
+
+
+def sampled_pairs(docs: list[dict], n: int = 10) -> list[list[str]]:
+    """Pairs of words: from one document (a hit is likely) and from two (often none)."""
+    rng = random.Random(11)
+    words = [w for w in (re.findall(r"[^\s-]\S{1,3}", d["body_text"] or "") for d in docs) if w]
+    pairs = []
+    for i in range(n):
+        a = rng.choice(words)
+        b = a if i % 2 else rng.choice(words)
+        pairs.append([rng.choice(a), rng.choice(b)])
+    return pairs
+
+
+def test_several_words_are_an_and_of_terms(archive):
+    cli, docs = archive
+    queries = [["法治", "政府"], ["开化", "乡村振兴"], ["县财政局", "2024年"], ["王喆", "政府"],
+               ["法治政府建设", "截至", "乡镇"], ["政府", "量子计算机"]] + sampled_pairs(docs)
+    for terms in queries:
+        assert found(cli, " ".join(terms)) == brute_all(docs, terms), terms
+    both = brute_all(docs, ["开化", "乡村振兴"])
+    assert both and both < brute(docs, "乡村振兴") | brute(docs, "开化") and not brute_all(docs, ["政府", "量子计算机"])
+    assert found(cli, "法治　政府") == brute_all(docs, ["法治", "政府"])          # an ideographic space splits too
+    assert {r["url"] for r in cli.jsonl("search", "法治", "政府", "--limit", "1000")} == brute_all(docs, ["法治", "政府"])
+
+
+def test_a_quoted_phrase_is_exact(archive):
+    cli, docs = archive
+    phrases = sorted({m for d in docs for m in re.findall(r"\S{2} \S{2}", d["body_text"] or "")})
+    assert len(phrases) > 5
+    differs = 0
+    for phrase in phrases[::max(1, len(phrases) // 12)]:
+        assert found(cli, f'"{phrase}"') == brute_all(docs, [phrase]), phrase
+        assert found(cli, phrase) == brute_all(docs, phrase.split()), phrase
+        differs += brute_all(docs, [phrase]) != brute_all(docs, phrase.split())
+    assert differs, "some phrase finds fewer documents than its words"
+    phrase = phrases[0]
+    assert found(cli, f'政府 "{phrase}"') == brute_all(docs, ["政府", phrase])
+
+
+def test_no_hits_say_which_terms_matched_nothing(archive):
+    cli, docs = archive
+    out = cli("search", "法治 量子计算机 区块链").stdout
+    assert "0 of 0 documents" in out and "no document contains '量子计算机', '区块链'" in out
+    assert "'法治'" not in out.split("no document contains")[1]
+    r = cli("search", "法治 量子计算机", "--json")
+    assert r.stdout == "" and "no document contains '量子计算机'" in r.stderr
+    apart = next([a, b] for a in TWO + LONGER for b in TWO + LONGER
+                 if brute(docs, a) and brute(docs, b) and not brute_all(docs, [a, b]))
+    assert "each term is found, but no document contains them all" in cli("search", " ".join(apart)).stdout
+    assert "unclosed" in cli("search", '"法治 政府', code=2).output
+    assert "at least 2 characters, got '政'" in cli("search", "法治 政", code=2).output

@@ -64,12 +64,21 @@ def test_substrings_of_awkward_text_match_a_brute_force_scan(db):
                 i = rng.randrange(len(source) - 5)
                 queries |= {source[i:i + 2], source[i:i + 3], source[i:i + 6]}
     queries |= {"aA", "ab", "AB", "ｂ0", "2０", "𠀀喆", "喆𠀀", "年度", "  ", "\"政", "%_"}
+    normalised = {i: (search.normalise(t), search.normalise(b)) for i, (t, b) in texts.items()}
+
+    def brute(terms: list[str]) -> set[int]:
+        return {i for i, (t, b) in normalised.items() if all(x in t or x in b for x in terms)}
+
     for q in sorted(queries):
-        if len(search.normalise(q).strip()) < 2:
+        phrase = search.normalise(q).strip()
+        if len(phrase) < 2 or '"' in phrase:
             continue
-        nq = search.normalise(q.strip())
-        want = {i for i, (t, b) in texts.items() if nq in search.normalise(t) or nq in search.normalise(b)}
-        assert ids(db[0], q) == want, repr(q)
+        assert ids(db[0], f'"{q}"') == brute([phrase]), repr(q)          # quoted: the exact substring
+        words = phrase.split()
+        if all(len(w) >= 2 for w in words):
+            assert ids(db[0], q) == brute(words), repr(q)                 # words: each one, anywhere
+    with pytest.raises(search.SearchError, match="unclosed"):
+        ids(db[0], '"政')
 
 
 def test_the_index_follows_the_current_version(db):
