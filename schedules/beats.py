@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from storage.db import session
+from storage.leases import pid_running
 from storage.models import DaemonBeat, utcnow
 
 BEAT_SECONDS = 2.0
@@ -56,18 +57,8 @@ def claim_sole(engine: Engine, holder: str, role: str) -> Optional[DaemonBeat]:
         if engine.dialect.name == "postgresql":
             s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SOLE_LOCK})
         for other in s.exec(_live_query(role)).all():
-            if other.holder != holder and not (other.host == here and (other.pid == me or not _running(other.pid))):
+            if other.holder != holder and not (other.host == here and (other.pid == me or not pid_running(other.pid))):
                 return other
         s.add(DaemonBeat(holder=holder, pid=me, host=here))
         s.commit()
     return None
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)              # PermissionError: alive, another user's
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
