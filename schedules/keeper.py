@@ -11,11 +11,10 @@ import threading
 import time
 from typing import Optional
 
-from loguru import logger
 from sqlalchemy.engine import Engine
 
 from storage.leases import renew
-from storage.retry import outage, transient
+from storage.retry import noted, outage
 
 
 class LeaseKeeper:
@@ -24,6 +23,7 @@ class LeaseKeeper:
         self.margin = min(ttl / 6, 5.0)
         self.valid_until = time.monotonic() + ttl          # just acquired
         self._lost: Optional[str] = None
+        self.outage = False              # lost because renewals failed (not taken by another process)
         self._why = "the database could not be reached"
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"lease-{name}", daemon=True)
@@ -39,6 +39,7 @@ class LeaseKeeper:
     def lost(self) -> Optional[str]:
         """None while the lease is safely ours; else why not (then it stays lost)."""
         if self._lost is None and time.monotonic() >= self.valid_until - self.margin:
+            self.outage = True
             self._lost = (f"lost the lease on {self.name}: not renewed for {self.ttl - self.margin:.0f} s "
                           f"({self._why}); stopped before it could lapse")
         return self._lost
@@ -50,10 +51,7 @@ class LeaseKeeper:
             try:
                 ok = renew(self.engine, self.source_id, self.holder, self.ttl)
             except Exception as exc:  # noqa: BLE001 - renewal is tried again until the lease would lapse
-                if transient(exc):
-                    outage.down(exc)
-                else:
-                    logger.opt(exception=exc).error("renewing the lease on {} failed", self.name)
+                noted(exc, f"renewing the lease on {self.name}")
                 self._why = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
                 pause = min(1.0, self.ttl / 10)
                 continue

@@ -68,7 +68,7 @@ class SourceRun:
                 held = holder_of(db, source_id)
                 raise SourceBusy(self.src.name, busy, held[1] if held else None)
             await asyncio.sleep(min(1.0, ttl / 4))
-        keeper = LeaseKeeper(db, source_id, self.src.name, self.holder, ttl).start()
+        self.keeper = keeper = LeaseKeeper(db, source_id, self.src.name, self.holder, ttl).start()
         watch = asyncio.create_task(self._watch(keeper))
         try:
             await retry.call_async(db, lambda: mark_stale_runs(db, source_id))

@@ -47,6 +47,12 @@ class FileFetcher:
                 self._tasks[url] = asyncio.ensure_future(self._download(url))
         return {url: await self._tasks[url] for url in urls}
 
+    async def close(self) -> None:
+        """Downloads nobody waits for any more (the run is ending) are cancelled and collected."""
+        for task in self._tasks.values():
+            task.cancel()
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+
     async def _download(self, url: str) -> File:
         try:
             res = await self.fetch(url, max_bytes=self.max_bytes)

@@ -112,6 +112,7 @@ class Crawl:
         self.run_fields = {"scheduled_for": scheduled_for, "reason": reason, "holder": holder}
         self.stopping = False
         self.lost: Optional[str] = None           # why this crawl lost its lease (it then writes nothing)
+        self.database_lost = False                # stopped by a database outage longer than db_outage_seconds
         self.lease_lost = lease_lost              # the heartbeat's verdict (schedules/runner.py)
         self.db_up = asyncio.Event()              # cleared while the database is away: fetching waits
         self.db_up.set()
@@ -168,6 +169,7 @@ class Crawl:
             raise
         except Exception as exc:
             if retry.transient(exc):
+                self.database_lost = True
                 self.stop(f"database unreachable for over {retry.patience(self.engine):.0f} s: {exc}")
             raise
 
@@ -226,6 +228,7 @@ class Crawl:
                     for w in workers:
                         w.cancel()
                     await asyncio.gather(*workers, return_exceptions=True)
+                    await self.files.close()
                 self.summary.requests = self.fetcher.requests
                 self.summary.attachments = self.files.downloaded
                 self.summary.attachment_errors = len(self.files.failed)

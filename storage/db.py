@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+from storage import retry
 from storage.retry import DEFAULT_PATIENCE, set_patience
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -77,7 +78,7 @@ def open_database(url: str, outage_seconds: float = DEFAULT_PATIENCE) -> Engine:
     try:
         engine = make_engine(url)
         set_patience(engine, outage_seconds)
-        migrate(engine)
+        retry.call(engine, lambda: migrate(engine))      # a database restarting, or SQLite locked meanwhile
     except Exception as exc:  # noqa: BLE001 - re-raised with the URL named
         safe = make_url(url).render_as_string(hide_password=True) if "://" in url else url
         raise DatabaseError(f"cannot open database {safe}: {exc}") from exc

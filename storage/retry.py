@@ -159,10 +159,29 @@ def quietly(engine: Engine, fn: Callable[[], T], what: str) -> Optional[T]:
     try:
         result = fn()
     except Exception as exc:  # noqa: BLE001 - periodic work outlives a database outage
-        if transient(exc):
-            outage.down(exc)
-        else:
-            logger.exception("{} failed", what)
+        noted(exc, what)
         return None
     outage.up()
     return result
+
+
+def ping(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        conn.exec_driver_sql("SELECT 1")
+    return True
+
+
+def noted(exc: BaseException, what: str) -> None:
+    """A failure of periodic work: a transient one is the outage's (said once), else a traceback."""
+    if transient(exc):
+        outage.down(exc)
+    else:
+        logger.opt(exception=exc).error("{} failed", what)
+
+
+def state() -> Optional[str]:
+    """For health: the outage now, else the last one ridden out, else None."""
+    since = outage.since
+    if since is not None:
+        return f"database unreachable for {time.monotonic() - since:.0f} s so far ({outage.cause})"
+    return outage.last

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from storage.models import RetryItem, utcnow
@@ -38,13 +38,10 @@ def done(s: Session, source_id: int, url: str) -> None:
     s.execute(delete(RetryItem).where(RetryItem.source_id == source_id, RetryItem.url == url))
 
 
-def counts(s: Session, source_id: int) -> dict[str, int]:
-    """{'waiting': n, 'given_up': m} for `xxgk sources`."""
-    rows = dict(s.exec(select(RetryItem.given_up_at.is_(None), func.count()).where(RetryItem.source_id == source_id)
-                       .group_by(RetryItem.given_up_at.is_(None))).all())
-    return {"waiting": rows.get(True, 0), "given_up": rows.get(False, 0)}
-
-
-def given_up(s: Session, source_id: int) -> list[RetryItem]:
-    return list(s.exec(select(RetryItem).where(RetryItem.source_id == source_id, RetryItem.given_up_at.is_not(None))
-                       .order_by(RetryItem.given_up_at.desc())))
+def report(s: Session, source_id: Optional[int]) -> dict:
+    """For `xxgk sources`: how many wait, and the documents given up (url, tries, reason, when)."""
+    rows = list(s.exec(select(RetryItem).where(RetryItem.source_id == source_id).order_by(RetryItem.id)))
+    gave_up = [r for r in rows if r.given_up_at is not None]
+    return {"waiting": len(rows) - len(gave_up), "given_up": len(gave_up),
+            "given_up_documents": [{"url": r.url, "tries": r.tries, "reason": r.reason,
+                                    "given_up_at": r.given_up_at.isoformat(timespec="seconds")} for r in gave_up]}
