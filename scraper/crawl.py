@@ -31,9 +31,9 @@ from scraper.fetch import BadAnswer, FetchError, FetchPolicy, FetchResult, Fetch
 from scraper.parse import ParseError
 from scraper.portals import ListItem, ListProblem, Portal, detect, portal_class, signatures
 from scraper.process import process_capture
+from storage import retry, retry_list
 from storage.archive import BlobStore
 from storage.captures import archive_response, header, latest_file
-from storage import retry, retry_list
 from storage.db import session
 from storage.documents import NEW, CHANGED, known_listing, live_urls, mark_gone, touch_url
 from storage.journal import JournaledStore
