@@ -50,7 +50,7 @@ class AppContext:
     @cached_property
     def engine(self):
         try:
-            return open_database(self.config.database_url)
+            return open_database(self.config.database_url, self.config.settings.db_outage_seconds)
         except DatabaseError as exc:
             raise fail(str(exc), EXIT_FAILED)
 

@@ -15,6 +15,7 @@ from cli import sources_cmd
 from cli.context import EXIT_FAILED, ctx_obj, fail, make_console, print_json, print_jsonl
 from cli.output import stdout_bytes
 from schedules.daemon import make_trigger
+from storage import retry_list
 from storage.archive import ArchiveError
 from storage.db import read_session
 from storage.models import Capture, CrawlRun, Document, Source
@@ -35,6 +36,12 @@ def next_run(src, tz: str) -> Optional[str]:
         return None
     fire = make_trigger(src, tz).get_next_fire_time(None, datetime.now(timezone.utc))
     return fire.isoformat(timespec="seconds") if fire else None
+
+
+def retry_note(retry: dict) -> str:
+    parts = [f"{retry['waiting']} to retry"] if retry["waiting"] else []
+    parts += [f"{retry['given_up']} given up"] if retry["given_up"] else []
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 def register(app: typer.Typer) -> None:
@@ -71,6 +78,7 @@ def register(app: typer.Typer) -> None:
                         "started_at": last.started_at.isoformat(timespec="seconds"),
                         "finished_at": last.finished_at.isoformat(timespec="seconds") if last.finished_at else None},
                     "documents": docs,
+                    "retry_list": retry_list.report(s, row.id if row else None),
                 })
         if json_out:
             return print_jsonl(rows)
@@ -83,8 +91,12 @@ def register(app: typer.Typer) -> None:
             table.add_row(r["name"], r["family"] or "(detect)", r["schedule"] or "-",
                           (r["next_run"] or "-") if r["enabled"] else "disabled", health,
                           f"{last['status']} {last['started_at']}" if last else "never",
-                          str(r["documents"]), r["title"] or "")
+                          str(r["documents"]) + retry_note(r["retry_list"]), r["title"] or "")
         out.print(table)
+        for r in rows:
+            for d in r["retry_list"]["given_up_documents"]:
+                out.print(f"{r['name']}: given up after {d['tries']} tries: {d['reason']}: {d['url']}",
+                          highlight=False, markup=False)
 
     @app.command("ls")
     def ls_(ctx: typer.Context,

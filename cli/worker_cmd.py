@@ -112,7 +112,8 @@ def register(app: typer.Typer) -> None:
             return [name for h, name in running if h == holder or (h or "").startswith(holder + ":")]
         if json_out:
             print_jsonl([*({"holder": p.holder, "host": p.host, "pid": p.pid, "started_at": _iso(p.started_at),
-                            "heartbeat_at": _iso(p.heartbeat_at), "crawling": crawling(p.holder)} for p in procs),
+                            "heartbeat_at": _iso(p.heartbeat_at), "crawling": crawling(p.holder),
+                            "database": p.database} for p in procs),
                          {"queue": jobs}])
             return
         if not procs:

@@ -6,30 +6,52 @@ keeps the daemon the one scheduler of a database.
 """
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 from datetime import timedelta
 from typing import Optional
 
+from loguru import logger
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from schedules.ledger import mark_stale_runs
+from storage import retry
 from storage.db import session
+from storage.leases import pid_running
 from storage.models import DaemonBeat, utcnow
 
 BEAT_SECONDS = 2.0
+SWEEP_EVERY = 5
 BEAT_FRESH = timedelta(seconds=10)
 _SOLE_LOCK = 0x78786B64          # pg advisory lock key while a daemon claims the scheduler's place
 
 
 def write_beat(engine: Engine, holder: str, stopped: bool = False) -> None:
+    """The process's heartbeat, with the database outage it rode out last (health)."""
     with session(engine) as s:
         beat = s.get(DaemonBeat, holder) or DaemonBeat(holder=holder, pid=os.getpid(), host=socket.gethostname())
         beat.heartbeat_at = utcnow()
         beat.stopped_at = beat.heartbeat_at if stopped else None
+        beat.database = retry.state()
         s.add(beat)
         s.commit()
+
+
+async def beat_forever(engine: Engine, holder: str) -> None:
+    """The daemon's and a worker's life sign, through database outages; every SWEEP_EVERY beats it
+    also closes runs left 'running' without a live holder (the ledger never lies for long)."""
+    n = 0
+    while True:
+        retry.quietly(engine, lambda: write_beat(engine, holder), "heartbeat")
+        if n % SWEEP_EVERY == 0:
+            closed = retry.quietly(engine, lambda: mark_stale_runs(engine), "closing stale runs")
+            if closed:
+                logger.warning("closed {} runs left running without a live holder (recorded as interrupted)", closed)
+        n += 1
+        await asyncio.sleep(BEAT_SECONDS)
 
 
 def _live_query(role: Optional[str] = None, host: Optional[str] = None):
@@ -56,18 +78,8 @@ def claim_sole(engine: Engine, holder: str, role: str) -> Optional[DaemonBeat]:
         if engine.dialect.name == "postgresql":
             s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SOLE_LOCK})
         for other in s.exec(_live_query(role)).all():
-            if other.holder != holder and not (other.host == here and (other.pid == me or not _running(other.pid))):
+            if other.holder != holder and not (other.host == here and (other.pid == me or not pid_running(other.pid))):
                 return other
         s.add(DaemonBeat(holder=holder, pid=me, host=here))
         s.commit()
     return None
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)              # PermissionError: alive, another user's
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True

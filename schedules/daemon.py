@@ -8,6 +8,9 @@
 - `xxgk trigger` rows are polled twice a second. SIGHUP reloads the config without dropping runs;
   SIGTERM/SIGINT stop scheduling, let in-flight documents finish within the grace period, and
   leave the runs recorded as interrupted.
+- A database outage stops nothing: runs wait for it (storage/retry.py), the beat and the trigger
+  poll try again each period, a slot due meanwhile starts when the database is back; the log says
+  so once when it goes away and once when it is back.
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from schedules.beats import BEAT_SECONDS, claim_sole, live, write_beat
+from schedules.beats import beat_forever, claim_sole, live, write_beat
 from schedules.health import BLOCKED
 from schedules.queue import CrawlQueue
 from schedules.ledger import as_utc, last_slot, mark_stale_runs, missed_slots, record_slot
@@ -33,6 +36,7 @@ from schedules.runner import EXIT_BUSY, SourceBusy, SourceRun, new_holder
 from scraper.config import Config, ConfigError, SourceConfig, parse_schedule
 from scraper.crawl import ensure_source
 from storage.archive import BlobStore
+from storage import retry
 from storage.db import session
 from storage.journal import recover
 from storage.models import CrawlRun, DaemonBeat, Source, TriggerRequest, utcnow
@@ -88,7 +92,8 @@ class Daemon:
         self._install(self.cfg)
         self._catch_up()
         self.scheduler.resume()
-        helpers = [asyncio.create_task(self._beat()), asyncio.create_task(self._poll_triggers())]
+        helpers = [asyncio.create_task(beat_forever(self.engine, self.holder)),
+                   asyncio.create_task(self._poll_triggers())]
         logger.info("daemon {} running {} scheduled sources{}", self.holder,
                     sum(1 for s in self.cfg.sources if s.schedule), " (enqueued for workers)" if self.queue else "")
         await self.stopping.wait()
@@ -109,7 +114,8 @@ class Daemon:
                 await asyncio.wait(late, timeout=5)
         for h in helpers:
             h.cancel()
-        self._write_beat(stopped=True)   # the last beat stays: the next daemon reads "up until" from it
+        # the last beat stays: the next daemon reads "up until" from it
+        retry.quietly(self.engine, lambda: write_beat(self.engine, self.holder, stopped=True), "last heartbeat")
         logger.info("daemon stopped")
 
     def reload(self) -> None:
@@ -147,7 +153,10 @@ class Daemon:
 
     async def _due(self, name: str) -> None:
         slots = self._slots.pop(name, None) or [datetime.now(timezone.utc)]
-        self.start(name, "schedule", slots=slots)
+        try:                 # a slot due while the database is away starts when it is back
+            await retry.call_async(self.engine, lambda: self.start(name, "schedule", slots=slots))
+        except Exception as exc:  # noqa: BLE001 - the daemon outlives it; the next slot tries again
+            retry.noted(exc, f"starting the scheduled run of {name}")
 
     def _catch_up(self) -> None:
         """Slots due while the daemon was down, from the ledger: run once (coalesced) or skip."""
@@ -230,21 +239,19 @@ class Daemon:
                 await run.run()
         except SourceBusy as busy:
             source_id = ensure_source(self.engine, run.src)
-            record_slot(self.engine, source_id, "skipped", run.crawl_kw.get("scheduled_for"),
-                        f"overlap: {busy}", trigger=run.crawl_kw.get("trigger", "schedule"))
+            await retry.call_async(self.engine, lambda: record_slot(
+                self.engine, source_id, "skipped", run.crawl_kw.get("scheduled_for"), f"overlap: {busy}",
+                trigger=run.crawl_kw.get("trigger", "schedule")))
             logger.info("{}: skipped: {}", name, busy)
-        except Exception:  # noqa: BLE001 - the daemon outlives any one run
-            logger.exception("run of {} crashed", name)
+        except Exception as exc:  # noqa: BLE001 - the daemon outlives any one run
+            retry.noted(exc, f"run of {name}")
         finally:
             self.running.pop(name, None)
 
     # -- triggers and heartbeat ---------------------------------------------------------------
     async def _poll_triggers(self) -> None:
         while True:
-            try:
-                self._take_triggers()
-            except Exception:  # noqa: BLE001
-                logger.exception("trigger poll failed")
+            retry.quietly(self.engine, self._take_triggers, "trigger poll")
             await asyncio.sleep(POLL_SECONDS)
 
     def _take_triggers(self) -> None:
@@ -273,14 +280,6 @@ class Daemon:
             return as_utc(s.exec(select(DaemonBeat.heartbeat_at).where(DaemonBeat.holder != self.holder,
                                                                    DaemonBeat.holder.contains(":daemon:"))
                                  .order_by(DaemonBeat.heartbeat_at.desc())).first())
-
-    def _write_beat(self, stopped: bool = False) -> None:
-        write_beat(self.engine, self.holder, stopped)
-
-    async def _beat(self) -> None:
-        while True:
-            self._write_beat()
-            await asyncio.sleep(BEAT_SECONDS)
 
 
 def request_trigger(engine: Engine, name: str, full: bool = False) -> int:

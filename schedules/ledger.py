@@ -8,11 +8,15 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from storage.db import read_session, session
-from storage.leases import live_holders
+from storage.leases import gone_from_here, live_holders
 from storage.models import CrawlRun, Source, utcnow
 
 RAN = ("ok", "partial", "failed", "interrupted")
 MAX_MISSED = 1000
+
+
+def add_reason(reason: Optional[str], more: str) -> str:
+    return f"{reason}; {more}" if reason else more
 
 
 def record_slot(engine: Engine, source_id: int, status: str, scheduled_for: Optional[datetime],
@@ -49,7 +53,8 @@ def missed_slots(trigger, after: datetime, now: datetime) -> tuple[list[datetime
 
 
 def mark_stale_runs(engine: Engine, source_id: Optional[int] = None) -> int:
-    """Runs left 'running' by a process whose lease has lapsed (it died): close them as interrupted."""
+    """Runs left 'running' without a live holder, closed as interrupted with the reason: the process
+    is gone from this host, or its lease lapsed (it died, or could not record the run's end)."""
     alive = live_holders(engine)
     n = 0
     with session(engine) as s:
@@ -57,10 +62,13 @@ def mark_stale_runs(engine: Engine, source_id: Optional[int] = None) -> int:
         if source_id is not None:
             q = q.where(CrawlRun.source_id == source_id)
         for run in s.exec(q):
-            if run.holder in alive:
+            gone = gone_from_here(run.holder or "")
+            if run.holder in alive and not gone:
                 continue
             run.status, run.finished_at = "interrupted", run.finished_at or utcnow()
-            run.reason = "its process died (lease lapsed)"
+            run.reason = add_reason(run.reason, "its process is gone (killed or crashed)" if gone else
+                                    "its lease lapsed before the run's end was recorded (the process died, "
+                                    "or lost the database)")
             s.add(run)
             n += 1
         s.commit()

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from loguru import logger
 from sqlalchemy.engine import Engine, make_url
 
+from schedules.ledger import add_reason
 from scraper.config import SourceConfig
 from storage.db import session
 from storage.models import CrawlRun, utcnow
@@ -89,15 +90,11 @@ def record_queued(engine: Engine, source_id: int, *, trigger: str, slot: Optiona
     queued = f"queued by {holder} at {now:%Y-%m-%d %H:%M:%S}Z"
     with session(engine) as s:
         row = CrawlRun(source_id=source_id, trigger=trigger, status=QUEUED, scheduled_for=slot, started_at=now,
-                       mode="full" if full else "incremental", reason=_add_reason(reason, queued),
+                       mode="full" if full else "incremental", reason=add_reason(reason, queued),
                        holder=holder)
         s.add(row)
         s.commit()
         return row.id
-
-
-def _add_reason(reason: Optional[str], more: str) -> str:
-    return f"{reason}; {more}" if reason else more
 
 
 def close_row(engine: Engine, run_id: int, status: str, reason: str, only_if: Optional[str] = None) -> None:
@@ -107,7 +104,7 @@ def close_row(engine: Engine, run_id: int, status: str, reason: str, only_if: Op
         if only_if is not None and row.status != only_if:
             return
         row.status, row.finished_at = status, utcnow()
-        row.reason = _add_reason(row.reason, reason)
+        row.reason = add_reason(row.reason, reason)
         s.add(row)
         s.commit()
 
@@ -122,7 +119,7 @@ def note_takeover(engine: Engine, queueing_lock: Optional[str], note: str) -> No
         with session(engine) as s:
             row = s.get(CrawlRun, int(run_id))
             if row is not None and row.status == QUEUED:
-                row.reason = _add_reason(row.reason, note)
+                row.reason = add_reason(row.reason, note)
                 s.add(row)
                 s.commit()
 

@@ -1,7 +1,9 @@
 """One run of one source under its lease: the path every crawl takes (foreground, daemon, trigger).
 
-The lease makes a source crawled by one process at a time, across processes; the heartbeat keeps
-it while the crawl lives; health is assessed from the run and the runs before it.
+The lease makes a source crawled by one process at a time, across processes; the heartbeat (its own
+thread, schedules/keeper.py) keeps it while the crawl lives, and a crawl that cannot renew it stops
+before it lapses; health is assessed from the run and the runs before it. Every database step rides
+out an outage (storage/retry.py).
 """
 from __future__ import annotations
 
@@ -16,13 +18,15 @@ from loguru import logger
 from sqlalchemy.engine import Engine
 
 from schedules.health import OK, assess
+from schedules.keeper import LeaseKeeper
 from schedules.ledger import mark_stale_runs, previous_runs
 from scraper.config import Config, SourceConfig
 from scraper.crawl import Crawl, RunSummary, ensure_source
 from storage.archive import BlobStore
 from storage.db import session
 from storage.journal import recover
-from storage.leases import acquire, holder_of, release, renew
+from storage import retry
+from storage.leases import acquire, holder_of, release
 from storage.models import CrawlRun, Source
 
 EXIT_BUSY = 3
@@ -58,31 +62,36 @@ class SourceRun:
     async def run(self, wait: bool = False) -> RunSummary:
         source_id = ensure_source(self.engine, self.src)
         ttl = self.cfg.settings.lease_seconds
-        while (busy := acquire(self.engine, source_id, self.holder, ttl)) is not None:
+        db = self.engine
+        while (busy := await retry.call_async(db, lambda: acquire(db, source_id, self.holder, ttl))) is not None:
             if not wait or self.stopped:
-                held = holder_of(self.engine, source_id)
+                held = holder_of(db, source_id)
                 raise SourceBusy(self.src.name, busy, held[1] if held else None)
             await asyncio.sleep(min(1.0, ttl / 4))
-        beat = asyncio.create_task(self._heartbeat(source_id, ttl))
+        self.keeper = keeper = LeaseKeeper(db, source_id, self.src.name, self.holder, ttl).start()
+        watch = asyncio.create_task(self._watch(keeper))
         try:
-            mark_stale_runs(self.engine, source_id)
-            recover(self.engine, self.store, self.cfg.data_dir / "journal")
-            self.crawl = Crawl(self.cfg, self.src, self.engine, self.store, holder=self.holder,
+            await retry.call_async(db, lambda: mark_stale_runs(db, source_id))
+            await retry.call_async(db, lambda: recover(db, self.store, self.cfg.data_dir / "journal"))
+            self.crawl = Crawl(self.cfg, self.src, db, self.store, holder=self.holder, lease_lost=keeper.lost,
                                **self.crawl_kw)
             if self.stopped:
                 self.crawl.stop()
             summary = await self.crawl.run()
         finally:
-            beat.cancel()
-            release(self.engine, source_id, self.holder)
-        self._health(source_id, summary)
+            watch.cancel()
+            keeper.stop()
+            retry.quietly(db, lambda: release(db, source_id, self.holder), "releasing the lease")
+        if not self.crawl.lost:       # else the source is another crawler's now
+            await retry.call_async(db, lambda: self._health(source_id, summary))
         return summary
 
-    async def _heartbeat(self, source_id: int, ttl: float) -> None:
-        while True:
-            await asyncio.sleep(ttl / 3)
-            if not renew(self.engine, source_id, self.holder, ttl):
-                logger.error("lost the lease on {} (another process took it after a stall)", self.src.name)
+    async def _watch(self, keeper: LeaseKeeper) -> None:
+        """A lost lease stops the crawl at once, not only at its next write."""
+        while (why := keeper.lost()) is None:
+            await asyncio.sleep(min(0.5, keeper.margin / 2))
+        if self.crawl is not None:
+            self.crawl.lose(why)
 
     def _health(self, source_id: int, summary: RunSummary) -> None:
         earlier = previous_runs(self.engine, source_id, summary.run_id)

@@ -8,6 +8,8 @@ reaches the database and the archive.
   then resumes the crawl: nothing lost, nothing twice (identity by 索引号).
 - SIGTERM/SIGINT: no new jobs; running crawls stop gracefully within `grace_seconds`, are recorded
   interrupted, and a continuation is queued so another worker resumes them.
+- A database outage: crawls wait for it (storage/retry.py); one that died of it anyway (an outage
+  longer than db_outage_seconds) is retried once the database is back (procrastinate retry).
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from typing import Callable, Optional
 from loguru import logger
 from sqlalchemy.engine import Engine
 
-from schedules.beats import BEAT_SECONDS, write_beat
+from schedules.beats import beat_forever, write_beat
 from schedules.queue import (CRAWL, POLL_SECONDS, QUEUE, QUEUED, REPARSE, CrawlQueue, close_row, ensure_schema,
                              make_app, note_takeover)
 from schedules.hold import hold_sources
@@ -30,6 +32,7 @@ from scraper.config import Config, ConfigError
 from scraper.crawl import ensure_source
 from scraper.reparse import reparse_archive, source_ids
 from storage.archive import BlobStore, LocalBlobStore
+from storage import retry
 from storage.db import session
 from storage.models import CrawlRun
 
@@ -48,6 +51,13 @@ def _route_procrastinate_logs() -> None:
         log.propagate = False
 
 
+class DatabaseLost(Exception):
+    """A crawl job that died of a database outage: procrastinate runs it again."""
+
+
+JOB_RETRIES = 5
+
+
 class Worker:
     def __init__(self, load: Callable[[], Config], engine: Engine, store: BlobStore, concurrency: int = 1):
         self.load, self.engine, self.store, self.concurrency = load, engine, store, concurrency
@@ -64,7 +74,9 @@ class Worker:
         _route_procrastinate_logs()
         ensure_schema(self.engine)
         self.app = make_app(self.engine, pool_size=self.concurrency + 4)
-        self.app.task(name=CRAWL, queue=QUEUE, pass_context=True)(self._crawl)
+        from procrastinate import RetryStrategy
+        self.app.task(name=CRAWL, queue=QUEUE, pass_context=True, retry=RetryStrategy(
+            max_attempts=JOB_RETRIES, wait=5, retry_exceptions={DatabaseLost}))(self._crawl)
         self.app.task(name=REPARSE, queue=QUEUE, pass_context=True)(self._reparse)
         async with self.app.open_async():
             self.queue = CrawlQueue(self.engine, self.holder, app=self.app)
@@ -77,7 +89,7 @@ class Worker:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, self.stop, main)
             loop.add_signal_handler(signal.SIGHUP, logger.info, "SIGHUP: nothing to reload; every job reads the config")
-            helpers = [asyncio.create_task(self._beat()), asyncio.create_task(self._reap())]
+            helpers = [asyncio.create_task(beat_forever(self.engine, self.holder)), asyncio.create_task(self._reap())]
             logger.info("worker {} taking up to {} jobs at a time from queue {!r}", self.holder,
                         self.concurrency, QUEUE)
             if isinstance(self.store, LocalBlobStore):
@@ -90,7 +102,7 @@ class Worker:
             finally:
                 for h in helpers:
                     h.cancel()
-                write_beat(self.engine, self.holder, stopped=True)
+                retry.quietly(self.engine, lambda: write_beat(self.engine, self.holder, stopped=True), "last heartbeat")
         logger.info("worker stopped")
         return 0
 
@@ -104,11 +116,6 @@ class Worker:
             run.stop()
         main.cancel()      # procrastinate then waits for the running jobs (shutdown_graceful_timeout)
 
-    async def _beat(self) -> None:
-        while True:
-            write_beat(self.engine, self.holder)
-            await asyncio.sleep(BEAT_SECONDS)
-
     async def _reap(self) -> None:
         """Jobs left 'doing' by a worker that stopped beating go back to the queue."""
         manager = self.app.job_manager
@@ -117,8 +124,8 @@ class Worker:
             try:
                 for job in await manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=self.stall):
                     await self._retry(job)
-            except Exception:  # noqa: BLE001 - the reaper outlives a database hiccup
-                logger.exception("stalled-job check failed")
+            except Exception as exc:  # noqa: BLE001 - the reaper outlives a database outage
+                retry.noted(exc, "stalled-job check")
 
     async def _retry(self, job) -> None:
         from procrastinate import exceptions, jobs
@@ -148,8 +155,11 @@ class Worker:
     async def _crawl(self, context, source: str, full: bool = False, run_id: Optional[int] = None) -> dict:
         job = context.job
         cfg = self._config()
-        with session(self.engine) as s:
-            row = s.get(CrawlRun, run_id) if run_id else None
+
+        def queued_row() -> Optional[CrawlRun]:
+            with session(self.engine) as s:
+                return s.get(CrawlRun, run_id) if run_id else None
+        row = await retry.call_async(self.engine, queued_row)
         try:
             src = cfg.source(source)
         except ConfigError as exc:
@@ -167,8 +177,13 @@ class Worker:
         summary = None
         try:
             summary = await run.run(wait=True)
+            if run.crawl.database_lost or run.keeper.outage:
+                raise DatabaseLost(f"run {summary.run_id} stopped: the database was away too long")
             return {"run_id": summary.run_id, "status": summary.status}
         except Exception as exc:
+            if retry.transient(exc) or isinstance(exc, DatabaseLost):
+                await self._database_back(job.id, exc)
+                raise DatabaseLost(str(exc)) from exc
             if adopt:            # never left 'queued' for ever: the ledger says the job failed, and why
                 close_row(self.engine, adopt, "failed", f"worker {self.holder}: {type(exc).__name__}: {exc}",
                           only_if=QUEUED)
@@ -179,6 +194,12 @@ class Worker:
                 why = f"continues run {summary.run_id}" if summary else "continues a crawl"
                 await self.queue.enqueue_async(src, ensure_source(self.engine, src), trigger=run.crawl_kw["trigger"],
                                                full=full, reason=f"{why} interrupted when worker {self.holder} stopped")
+
+    async def _database_back(self, job_id: int, exc: BaseException) -> None:
+        """Wait until the database is back (procrastinate must record the retry there)."""
+        logger.warning("job {} died of a database outage ({}); it runs again once the database is back", job_id, exc)
+        while not retry.quietly(self.engine, lambda: retry.ping(self.engine), "database check"):
+            await asyncio.sleep(1.0)
 
     async def _reparse(self, context, source: str) -> dict:
         """Under the source's lease (held as `xxgk reparse` holds it): never beside a crawl of it."""

@@ -19,7 +19,7 @@ from scraper.fetch import FetchError, FetchResult
 from scraper.parse import ParseError, parse_article
 
 File = Optional[tuple[str, int]]                      # (sha256, size) of an archived file
-Archive = Callable[[FetchResult, Optional[str]], tuple[str, int]]   # (response, error) -> (sha256, size)
+Archive = Callable[[FetchResult, Optional[str]], Awaitable[tuple[str, int]]]   # (response, error) -> (sha256, size)
 
 
 def linked_files(res: FetchResult) -> list[str]:
@@ -35,7 +35,7 @@ def linked_files(res: FetchResult) -> list[str]:
 
 class FileFetcher:
     def __init__(self, fetch: Callable[..., Awaitable[FetchResult]], archive: Archive,
-                 archived: Callable[[str], File], max_bytes: int):
+                 archived: Callable[[str], Awaitable[File]], max_bytes: int):
         self.fetch, self.archive, self.archived, self.max_bytes = fetch, archive, archived, max_bytes
         self.downloaded = 0
         self.failed: list[str] = []
@@ -47,23 +47,29 @@ class FileFetcher:
                 self._tasks[url] = asyncio.ensure_future(self._download(url))
         return {url: await self._tasks[url] for url in urls}
 
+    async def close(self) -> None:
+        """Downloads nobody waits for any more (the run is ending) are cancelled and collected."""
+        for task in self._tasks.values():
+            task.cancel()
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+
     async def _download(self, url: str) -> File:
         try:
             res = await self.fetch(url, max_bytes=self.max_bytes)
         except FetchError as exc:
-            return self._fallback(url, exc.reason)
+            return await self._fallback(url, exc.reason)
         blocked = block_reason(res.status, res.body, res.content_type)
         error = f"blocked: {blocked}" if blocked else (f"HTTP {res.status}" if res.status != 200 else None)
         if error is None and _is_error_page(res):
             error = "an HTML page where a file was expected"
-        sha_size = self.archive(res, error)
+        sha_size = await self.archive(res, error)
         if error:
-            return self._fallback(url, error)
+            return await self._fallback(url, error)
         self.downloaded += 1
         return sha_size
 
-    def _fallback(self, url: str, reason: str) -> File:
-        kept = self.archived(url)
+    async def _fallback(self, url: str, reason: str) -> File:
+        kept = await self.archived(url)
         self.failed.append(f"attachment {reason}: {url}")
         logger.warning("attachment {}: {}{}", reason, url, " (keeping the copy archived before)" if kept else "")
         return kept

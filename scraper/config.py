@@ -66,6 +66,7 @@ class Settings(_Strict):
     backoff: float = Field(default=0.5, ge=0)             # first retry after ~backoff s, doubling, jittered
     max_parallel_sources: int = Field(default=4, ge=1, le=256)
     lease_seconds: float = Field(default=60.0, ge=1)      # a crashed crawler's lease lapses after this
+    db_outage_seconds: float = Field(default=120.0, ge=0, le=86400)  # writes ride out a database outage this long
     grace_seconds: float = Field(default=10.0, ge=0)      # in-flight documents may finish within this on stop
     blocked_cooldown: float = Field(default=3600.0, ge=0)  # scheduled slots skipped after a BLOCKED run
     log_file: bool = True                                  # rotating log under data_dir/logs

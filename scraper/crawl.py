@@ -3,13 +3,19 @@
 Incremental by default: a column stops paging after STOP_AFTER consecutive list items that are
 known and unchanged in the list. `full` walks every page, re-fetches every document, and checks
 the URLs the lists no longer show (404/410 there marks them gone; a document with no live URL left
-is withdrawn, its archived copies kept).
+is withdrawn, its archived copies kept). The source's retry list (documents that failed before) is
+tried first.
+
+Every database step is one transaction through `_db` (storage/retry.py): a database outage pauses
+the crawl (fetching waits, so nothing is fetched that cannot be stored) and it goes on when the
+database is back. Under a lease, each write first checks in its transaction that the lease is still
+ours: a crawl that lost it writes nothing more and ends `interrupted`.
 """
 from __future__ import annotations
 
 import asyncio
 import time
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 from urllib.parse import urlsplit
 
 from loguru import logger
@@ -25,12 +31,15 @@ from scraper.fetch import BadAnswer, FetchError, FetchPolicy, FetchResult, Fetch
 from scraper.parse import ParseError
 from scraper.portals import ListItem, ListProblem, Portal, detect, portal_class, signatures
 from scraper.process import process_capture
+from storage import retry, retry_list
 from storage.archive import BlobStore
 from storage.captures import archive_response, header, latest_file
 from storage.db import session
 from storage.documents import NEW, CHANGED, known_listing, live_urls, mark_gone, touch_url
 from storage.journal import JournaledStore
+from storage.leases import LeaseLost, held
 from storage.models import COUNTERS, CrawlRun, RunCounters, Source, utcnow
+from storage.retry import Abandoned
 
 STOP_AFTER = 10
 RETRY_PASSES = 2          # failed documents are tried again at the end of the run, this many times
@@ -70,25 +79,25 @@ def ensure_source(engine: Engine, src: SourceConfig) -> int:
             s.commit()
             return row.id
     try:
-        return upsert()
+        return retry.call(engine, upsert)
     except IntegrityError:
-        return upsert()
+        return retry.call(engine, upsert)
 
 
 def source_family(engine: Engine, source_id: int) -> Optional[str]:
-    with session(engine) as s:
-        row = s.get(Source, source_id)
-        return row.family if row else None
+    def read() -> Optional[str]:
+        with session(engine) as s:
+            row = s.get(Source, source_id)
+            return row.family if row else None
+    return retry.call(engine, read)
 
 
-def remember_family(engine: Engine, source_id: int, family: str) -> None:
+def remember_family(s, source_id: int, family: str) -> None:
     """A detected family sticks to its source: later runs use it, so a redesign shows as LAYOUT_CHANGED."""
-    with session(engine) as s:
-        row = s.get(Source, source_id)
-        if row is not None and not row.family:
-            row.family = family
-            s.add(row)
-            s.commit()
+    row = s.get(Source, source_id)
+    if row is not None and not row.family:
+        row.family = family
+        s.add(row)
 
 
 class Crawl:
@@ -96,12 +105,18 @@ class Crawl:
                  full: bool = False, max_pages: Optional[int] = None, trigger: str = "manual",
                  progress: Optional[Progress] = None,
                  scheduled_for=None, reason: Optional[str] = None, holder: Optional[str] = None,
-                 run_id: Optional[int] = None):
+                 run_id: Optional[int] = None, lease_lost: Callable[[], Optional[str]] = lambda: None):
         self.cfg, self.src, self.engine, self.store = cfg, src, engine, store
         self.adopt = run_id             # a 'queued' ledger row (schedules/queue.py) this run becomes
         self.full, self.max_pages, self.trigger = full, max_pages, trigger
         self.run_fields = {"scheduled_for": scheduled_for, "reason": reason, "holder": holder}
         self.stopping = False
+        self.lost: Optional[str] = None           # why this crawl lost its lease (it then writes nothing)
+        self.database_lost = False                # stopped by a database outage longer than db_outage_seconds
+        self.lease_lost = lease_lost              # the heartbeat's verdict (schedules/runner.py)
+        self.db_up = asyncio.Event()              # cleared while the database is away: fetching waits
+        self.db_up.set()
+        self.retry_urls: set[str] = set()         # URLs on the source's retry list
         self.progress = progress or (lambda *a, **k: None)
         st = cfg.settings
         self.source_id = ensure_source(engine, src)
@@ -127,47 +142,85 @@ class Crawl:
         self.stopping = True
         self.abort = self.abort or abort
 
-    def _resuming(self) -> bool:
+    def lose(self, reason: str) -> None:
+        """The lease is gone: write nothing more, end `interrupted`, saying why."""
+        if self.lost is None:
+            self.lost = reason
+            logger.error("{}: {}; stopping (nothing more is written)", self.src.name, reason)
+        self.stop()
+
+    async def _db(self, fn: Callable[[Any], Any], fenced: bool = True) -> Any:
+        """fn(session) as one committed transaction, tried again through a database outage.
+        Fenced (every write of the crawl): only while the lease is ours, checked in the transaction."""
+        holder = self.run_fields["holder"] if fenced else None
+
+        def transaction():
+            with session(self.engine) as s:
+                if holder and not held(s.connection(), self.source_id, holder):
+                    raise LeaseLost(f"lost the lease on {self.src.name} (another process holds it, or it lapsed)")
+                out = fn(s)
+                s.commit()
+                return out
+        check = (lambda: self.lost or self.lease_lost()) if holder else (lambda: None)
+        try:
+            return await retry.call_async(self.engine, transaction, abort=check, waiting=self.db_up)
+        except Abandoned as exc:
+            self.lose(str(exc))
+            raise
+        except Exception as exc:
+            if retry.transient(exc):
+                self.database_lost = True
+                self.stop(f"database unreachable for over {retry.patience(self.engine):.0f} s: {exc}")
+            raise
+
+    def _resuming(self, s) -> bool:
         """After a run that did not finish, walk the lists past the known items (no early stop)."""
-        with session(self.engine) as s:
-            last = s.exec(select(CrawlRun.status).where(
-                CrawlRun.source_id == self.source_id, CrawlRun.id != self.run_id,
-                CrawlRun.status.not_in(("coalesced", "skipped", "queued"))).order_by(CrawlRun.id.desc())).first()
+        last = s.exec(select(CrawlRun.status).where(
+            CrawlRun.source_id == self.source_id, CrawlRun.id != self.run_id,
+            CrawlRun.status.not_in(("coalesced", "skipped", "queued"))).order_by(CrawlRun.id.desc())).first()
         return last in UNFINISHED
 
     # -- the run ------------------------------------------------------------------------------
     async def run(self) -> RunSummary:
-        with session(self.engine) as s:
+        def start(s) -> tuple[CrawlRun, list]:
             run = (s.get(CrawlRun, self.adopt) if self.adopt else None) or CrawlRun(source_id=self.source_id)
             run.trigger, run.mode, run.status = self.trigger, "full" if self.full else "incremental", "running"
             run.started_at = utcnow()
             for key, value in self.run_fields.items():
                 setattr(run, key, value)
             s.add(run)
-            s.commit()
+            s.flush()
             self.run_id = run.id
+            self.resumed = not self.full and self._resuming(s)
+            return run, retry_list.waiting(s, self.source_id)
+        run, retries = await self._db(start)
         self.summary = RunSummary(run_id=run.id, source=self.src.name, mode=run.mode, family=self.family)
-        self.summary.resumed = not self.full and self._resuming()
+        self.summary.resumed = self.resumed
         started = time.monotonic()
         try:
             journal = JournaledStore(self.store, self.cfg.data_dir / "journal" / f"run-{run.id}.journal")
         except OSError as exc:        # nothing fetched yet: the run fails, saying why
-            self._finish("failed", started, f"cannot write the run journal: {exc}")
+            await self._finish("failed", started, f"cannot write the run journal: {exc}")
             return self.summary
         self.store = journal
         fatal: Optional[str] = None
         try:
             async with Fetcher(self.policy, on_robots=self._archive_robots) as self.fetcher:
-                self.files = FileFetcher(self.fetcher.fetch, self._archive_file, self._archived_file,
+                self.files = FileFetcher(self._fetch, self._archive_file, self._archived_file,
                                          self.cfg.settings.max_attachment_bytes)
                 queue: asyncio.Queue = asyncio.Queue(maxsize=200)
                 workers = [asyncio.create_task(self._worker(queue))
                            for _ in range(max(2, self.src.concurrency * 2))]
                 try:
+                    for row in retries:          # what failed before goes first
+                        self.retry_urls.add(row.url)
+                        self.listed_urls.add(row.url)
+                        await queue.put((ListItem(row.url, row.list_title, row.list_date, row.list_meta or {}),
+                                         row.recheck))
                     for column in self.src.start_urls:
                         await self._walk_column(column, queue)
                     if self.full and not (self.list_problems or self.stopping) and self.summary.listed:
-                        for url in self._unlisted():
+                        for url in await self._unlisted():
                             await queue.put((ListItem(url), True))
                     await queue.join()
                     await self._retry_failed(queue)
@@ -175,25 +228,34 @@ class Crawl:
                     for w in workers:
                         w.cancel()
                     await asyncio.gather(*workers, return_exceptions=True)
+                    await self.files.close()
                 self.summary.requests = self.fetcher.requests
                 self.summary.attachments = self.files.downloaded
                 self.summary.attachment_errors = len(self.files.failed)
                 self.summary.problems.extend(self.files.failed)
         except asyncio.CancelledError:
-            self._finish("interrupted", started, "cancelled")
+            await self._finish("interrupted", started, "cancelled")
             journal.close()
             raise
+        except Abandoned:
+            pass                      # the lease is lost: self.lost says why
         except Exception as exc:  # noqa: BLE001 - a run never dies silently: record, then report
-            logger.exception("crawl of {} failed", self.src.name)
+            if retry.transient(exc):
+                logger.error("crawl of {} stopped: {}", self.src.name, exc)
+            else:
+                logger.exception("crawl of {} failed", self.src.name)
             fatal = f"{type(exc).__name__}: {exc}"
         status = self._status(fatal)
-        self._finish(status, started, fatal)
+        await self._finish(status, started, fatal)
         journal.close()               # every blob of this run now has its rows
         self.store = journal.store
         return self.summary
 
     def _status(self, fatal: Optional[str]) -> str:
         self.summary.errors = len(self.failed)
+        if self.lost:
+            self.summary.problems.append(self.lost)
+            return "interrupted"
         if self.abort:
             self.summary.problems.append(self.abort)
             return "failed"
@@ -218,7 +280,10 @@ class Crawl:
                 await queue.put((item, recheck))
             await queue.join()
 
-    def _finish(self, status: str, started: float, error: Optional[str]) -> None:
+    async def _finish(self, status: str, started: float, error: Optional[str]) -> None:
+        """Record the run's end, and its failed documents on the retry list. When even that cannot
+        reach the database, the run stays 'running' until whoever finds it next (the next crawl, a
+        daemon's or worker's sweep) closes it as interrupted: its lease is gone by then."""
         sm = self.summary
         sm.status, sm.seconds = status, round(time.monotonic() - started, 3)
         for url, (_item, _recheck, why) in self.failed.items():
@@ -226,14 +291,25 @@ class Crawl:
             sm.problems.append(f"{why}: {url}")
         if error:
             sm.problems.append(error)
-        with session(self.engine) as s:
+
+        def end(s) -> None:
+            if not self.lost:             # the source is another crawler's now: its retry list too
+                for url, (item, recheck, why) in self.failed.items():
+                    row = retry_list.failed(s, self.source_id, url, why, list_title=item.title,
+                                            list_date=item.date, list_meta=item.meta, recheck=recheck)
+                    if row.given_up_at is not None:
+                        sm.problems.append(f"given up after {row.tries} tries: {why}: {url}")
             run = s.get(CrawlRun, self.run_id)
             for k in ("status", *COUNTERS):
                 setattr(run, k, getattr(sm, k))
             run.finished_at = utcnow()
             run.error = "\n".join(sm.problems[:50]) or None
             s.add(run)
-            s.commit()
+        try:
+            await self._db(end, fenced=False)
+        except Exception as exc:  # noqa: BLE001 - said, and mended by whoever finds the run next
+            logger.error("run {} of {}: could not record its end ({}: {}); it is closed as interrupted by "
+                         "whoever finds it next", sm.run_id, sm.source, type(exc).__name__, exc)
         logger.info("run {} {} {}: {} listed, {} fetched, {} new, {} changed, {} unchanged, "
                     "{} withdrawn, {} errors, {} requests in {:.1f}s", sm.run_id, sm.source, sm.status,
                     sm.listed, sm.fetched, sm.new, sm.changed, sm.unchanged, sm.withdrawn, sm.errors,
@@ -258,22 +334,26 @@ class Crawl:
                 self.listed_urls.add(item.url)
                 self.summary.listed += 1
                 self.progress("listed", total=portal.total)
-                with session(self.engine) as s:
-                    known = known_listing(s, item.url)
-                    if known == (item.title, item.date, item.meta or {}) and not self.full:
-                        touch_url(s, item.url, item.title, item.date)
-                        s.commit()
-                        self.summary.unchanged += 1
-                        self.progress("done", outcome="known")
-                        known_run += 1
-                        if known_run >= STOP_AFTER and not self.summary.resumed:
-                            logger.debug("{}: {} known items in a row, stop paging", column, known_run)
-                            return
-                        continue
+                if not self.full and await self._db(lambda s: self._known(s, item)):
+                    self.summary.unchanged += 1
+                    self.progress("done", outcome="known")
+                    known_run += 1
+                    if known_run >= STOP_AFTER and not self.summary.resumed:
+                        logger.debug("{}: {} known items in a row, stop paging", column, known_run)
+                        return
+                    continue
                 known_run = 0
                 await queue.put((item, False))
         finally:
             await items.aclose()
+
+    @staticmethod
+    def _known(s, item: ListItem) -> bool:
+        """Known, and the list says the same about it as last time (then only last_seen moves)."""
+        if known_listing(s, item.url) != (item.title, item.date, item.meta or {}):
+            return False
+        touch_url(s, item.url, item.title, item.date)
+        return True
 
     async def _portal(self, column: str) -> Optional[Portal]:
         options = {"selectors": self.src.selectors.model_dump(exclude_none=True)} if self.src.selectors else {}
@@ -292,13 +372,12 @@ class Crawl:
             return None
         logger.info("{}: detected family {} {}", column, found.family, found.params)
         self.summary.family = found.family
-        remember_family(self.engine, self.source_id, found.family)
+        await self._db(lambda s: remember_family(s, self.source_id, found.family))
         self.policy.allowed_hosts = self.policy.allowed_hosts | found.portal.hosts(column)
         return found.portal(column, self._fetch_list, self.max_pages, options, retry_delay=self.policy.backoff)
 
-    def _unlisted(self) -> list[str]:
-        with session(self.engine) as s:
-            return sorted(set(live_urls(s, self.source_id)) - self.listed_urls)
+    async def _unlisted(self) -> list[str]:
+        return sorted(set(await self._db(lambda s: live_urls(s, self.source_id), fenced=False)) - self.listed_urls)
 
     def _on_site(self, url: str) -> bool:
         p = urlsplit(url)
@@ -311,9 +390,16 @@ class Crawl:
         logger.error("list page problem: {}: {}", reason, url)
 
     # -- fetching and archiving ---------------------------------------------------------------
+    async def _fetch(self, url: str, **kw) -> FetchResult:
+        """Fetch only while the database can take what comes back."""
+        await self.db_up.wait()
+        if self.lost:
+            raise FetchError(url, self.lost)
+        return await self.fetcher.fetch(url, **kw)
+
     async def _fetch_list(self, url: str, **kw) -> FetchResult:
-        res = await self.fetcher.fetch(url, **kw)
-        self._archive(res, "list")
+        res = await self._fetch(url, **kw)
+        await self._db(lambda s: self._archive(res, "list", s))
         blocked = block_reason(res.status, res.body, res.content_type)
         if blocked:
             self.summary.blocked += 1
@@ -321,33 +407,21 @@ class Crawl:
         return res
 
     async def _archive_robots(self, res: FetchResult) -> None:
-        self._archive(res, "robots")
+        await self._db(lambda s: self._archive(res, "robots", s))
 
-    def _archive_file(self, res: FetchResult, error: Optional[str]) -> tuple[str, int]:
-        with session(self.engine) as s:
-            cap = archive_response(
-                s, self.store, url=res.url, status=res.status, body=res.body, headers=res.headers,
-                method=res.method, request_headers=res.request_headers, fetched_at=res.fetched_at,
-                run_id=self.run_id, source_id=self.source_id, kind="attachment", error=error)
-            s.commit()
-            return cap.sha256, cap.size
+    async def _archive_file(self, res: FetchResult, error: Optional[str]) -> tuple[str, int]:
+        cap = await self._db(lambda s: self._archive(res, "attachment", s, error))
+        return cap.sha256, cap.size
 
-    def _archived_file(self, url: str):
-        with session(self.engine) as s:
-            return latest_file(s, url)
+    async def _archived_file(self, url: str):
+        return await self._db(lambda s: latest_file(s, url), fenced=False)
 
-    def _archive(self, res: FetchResult, kind: str, s=None):
-        """Blob first (fsynced), then the capture row; commits unless the caller owns `s`."""
-        own = s is None
-        s = s or session(self.engine)
-        cap = archive_response(
+    def _archive(self, res: FetchResult, kind: str, s, error: Optional[str] = None):
+        """Blob first (fsynced), then the capture row, in the caller's transaction."""
+        return archive_response(
             s, self.store, url=res.url, status=res.status, body=res.body, headers=res.headers,
             method=res.method, request_headers=res.request_headers, request_body=res.request_body,
-            fetched_at=res.fetched_at, run_id=self.run_id, source_id=self.source_id, kind=kind)
-        if own:
-            s.commit()
-            s.close()
-        return cap
+            fetched_at=res.fetched_at, run_id=self.run_id, source_id=self.source_id, kind=kind, error=error)
 
     async def _worker(self, queue: asyncio.Queue) -> None:
         while True:
@@ -355,6 +429,8 @@ class Crawl:
             try:
                 if not self.stopping:
                     await self._document(item, recheck)
+            except Abandoned:
+                pass                   # the lease is lost: the next run fetches what this one did not store
             except Exception as exc:  # noqa: BLE001 - one bad document never stops the crawl
                 logger.exception("unexpected error on {}", item.url)
                 self._error(item, recheck, f"unexpected {type(exc).__name__}: {exc}")
@@ -393,18 +469,21 @@ class Crawl:
 
     async def _attempt(self, item: ListItem, recheck: bool) -> tuple[str, list[str], bool]:
         try:
-            res = await self.fetcher.fetch(item.url)
+            res = await self._fetch(item.url)
         except BadAnswer as exc:
             return f"error:{exc.reason}", [], True
         except FetchError as exc:
             return f"fetch:{exc.reason}", [], True
         self.summary.fetched += 1
         files = await self.files.files(linked_files(res)) if self.src.attachments else None
-        with session(self.engine) as s:
+
+        def store(s):
             cap = self._archive(res, "article", s)
             result = self._store(s, cap, res.body, item, recheck, files)
-            s.commit()
-        return result
+            if item.url in self.retry_urls and not result[0].startswith(("error:", "blocked:", "fetch:")):
+                retry_list.done(s, self.source_id, item.url)
+            return result
+        return await self._db(store)
 
     def _store(self, s, cap, body: bytes, item: ListItem, recheck: bool, files) -> tuple[str, list[str], bool]:
         """(outcome, parser warnings, had a metadata block) for one archived document page."""

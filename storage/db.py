@@ -12,7 +12,12 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+from storage import retry
+from storage.retry import DEFAULT_PATIENCE, set_patience
+
 MIGRATIONS = Path(__file__).with_name("migrations")
+BUSY_MS = 10000                 # SQLite: a writer waits this long for the lock before "database is locked"
+CONNECT_TIMEOUT = 10            # PostgreSQL: seconds to reach the server
 
 
 class DatabaseError(Exception):
@@ -24,7 +29,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")   # WAL + NORMAL: durable across process crashes
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={BUSY_MS}")  # then storage/retry.py tries again, up to its patience
     cur.close()
     dbapi_conn.isolation_level = None          # SQLAlchemy emits BEGIN itself (see _sqlite_begin)
 
@@ -40,11 +45,12 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": BUSY_MS / 1000, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # pre-ping: a connection the server dropped (restart, failover) is replaced before use
+    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT})
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -66,11 +72,13 @@ def migrate(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
-def open_database(url: str) -> Engine:
-    """Open (creating if needed) and migrate the database at `url`."""
+def open_database(url: str, outage_seconds: float = DEFAULT_PATIENCE) -> Engine:
+    """Open (creating if needed) and migrate the database at `url`; its writers ride out transient
+    errors for up to `outage_seconds` (storage/retry.py)."""
     try:
         engine = make_engine(url)
-        migrate(engine)
+        set_patience(engine, outage_seconds)
+        retry.call(engine, lambda: migrate(engine))      # a database restarting, or SQLite locked meanwhile
     except Exception as exc:  # noqa: BLE001 - re-raised with the URL named
         safe = make_url(url).render_as_string(hide_password=True) if "://" in url else url
         raise DatabaseError(f"cannot open database {safe}: {exc}") from exc

@@ -1,10 +1,14 @@
 """Per-source leases in the database: one crawler per source at a time, across processes and hosts.
 
-A lease is taken with one atomic upsert that succeeds only when the row is free, lapsed, or already
-ours; the holder's heartbeat extends it; a crashed holder's lease simply lapses.
+A lease is taken with one atomic upsert that succeeds only when the row is free, lapsed, already
+ours, or held by a process of this host that is gone (a killed crawl is resumed at once); the
+holder's heartbeat extends it while it has not lapsed; a crashed holder's lease elsewhere lapses.
+Holder names start with "host:pid:".
 """
 from __future__ import annotations
 
+import os
+import socket
 from datetime import datetime, timedelta
 from typing import Optional
 
@@ -13,12 +17,41 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from storage.models import Lease, utcnow
+from storage.retry import Abandoned
 
 T = Lease.__table__
 
 
+class LeaseLost(Abandoned):
+    """A crawl's write found its lease gone (taken by another process, or lapsed)."""
+
+
+def pid_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)              # PermissionError: alive, another user's
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def gone_from_here(holder: str) -> bool:
+    """A holder of this host whose process has ended (killed, crashed)."""
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    return host == socket.gethostname() and pid.isdigit() and not pid_running(int(pid))
+
+
 def acquire(engine: Engine, source_id: int, holder: str, ttl: float) -> Optional[str]:
     """Take the lease. Returns None on success, else the current holder's name."""
+    busy = _acquire(engine, source_id, holder, ttl)
+    if busy is not None and gone_from_here(busy):
+        busy = _acquire(engine, source_id, holder, ttl, dead=busy)
+    return busy
+
+
+def _acquire(engine: Engine, source_id: int, holder: str, ttl: float, dead: Optional[str] = None) -> Optional[str]:
     now = utcnow()
     values = {"source_id": source_id, "holder": holder, "acquired_at": now,
               "expires_at": now + timedelta(seconds=ttl)}
@@ -27,7 +60,7 @@ def acquire(engine: Engine, source_id: int, holder: str, ttl: float) -> Optional
         stmt = ins.on_conflict_do_update(
             index_elements=[T.c.source_id],
             set_={k: ins.excluded[k] for k in ("holder", "acquired_at", "expires_at")},
-            where=(T.c.expires_at < now) | (T.c.holder == holder),
+            where=(T.c.expires_at < now) | (T.c.holder == holder) | (T.c.holder == dead),
         ).returning(T.c.holder)
         if conn.execute(stmt).first() is not None:
             return None
@@ -36,10 +69,18 @@ def acquire(engine: Engine, source_id: int, holder: str, ttl: float) -> Optional
 
 
 def renew(engine: Engine, source_id: int, holder: str, ttl: float) -> bool:
+    """Extend our lease; False when it is no longer ours or has lapsed (it is never revived)."""
+    now = utcnow()
     with engine.begin() as conn:
-        res = conn.execute(update(T).where(T.c.source_id == source_id, T.c.holder == holder)
-                           .values(expires_at=utcnow() + timedelta(seconds=ttl)))
+        res = conn.execute(update(T).where(T.c.source_id == source_id, T.c.holder == holder, T.c.expires_at >= now)
+                           .values(expires_at=now + timedelta(seconds=ttl)))
         return res.rowcount == 1
+
+
+def held(conn, source_id: int, holder: str) -> bool:
+    """Inside a writer's transaction: is the lease still ours and live? (the fence of every crawl write)"""
+    return conn.execute(select(T.c.holder).where(T.c.source_id == source_id, T.c.holder == holder,
+                                                 T.c.expires_at >= utcnow())).first() is not None
 
 
 def release(engine: Engine, source_id: int, holder: str) -> None:

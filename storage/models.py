@@ -67,6 +67,24 @@ class Lease(SQLModel, table=True):
     expires_at: datetime
 
 
+class RetryItem(SQLModel, table=True):
+    """A document that failed (fetch or store): the source's next run tries it first, until given up."""
+    __tablename__ = "retry_list"
+    __table_args__ = (UniqueConstraint("source_id", "url"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="sources.id", index=True)
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    list_title: Optional[str] = Field(default=None, sa_column=Column(Text))
+    list_date: Optional[str] = None
+    list_meta: Optional[dict] = Field(default=None, sa_column=Column(JSON))
+    recheck: bool = False              # a URL the lists no longer showed (a --full check)
+    tries: int = 0
+    reason: Optional[str] = Field(default=None, sa_column=Column(Text))     # the last failure
+    first_failed_at: datetime = Field(default_factory=utcnow)
+    last_failed_at: datetime = Field(default_factory=utcnow)
+    given_up_at: Optional[datetime] = None
+
+
 class TriggerRequest(SQLModel, table=True):
     """`xxgk trigger NAME`: a crawl asked of the running daemon."""
     __tablename__ = "trigger_requests"
@@ -88,6 +106,7 @@ class DaemonBeat(SQLModel, table=True):
     started_at: datetime = Field(default_factory=utcnow)
     heartbeat_at: datetime = Field(default_factory=utcnow)
     stopped_at: Optional[datetime] = None
+    database: Optional[str] = Field(default=None, sa_column=Column(Text))   # outage now, or the last one ridden out
 
 
 class Blob(SQLModel, table=True):

@@ -4,7 +4,7 @@ from sqlmodel import select
 
 from storage.captures import archive_response
 from storage.archive import LocalBlobStore
-from storage.db import open_database, session
+from storage.db import BUSY_MS, open_database, session
 from storage.documents import CHANGED, NEW, UNCHANGED, Parsed, apply_parse, mark_gone
 from storage.models import Document, DocumentUrl, DocumentVersion, Source
 from storage.queries import document_json, find_document
@@ -98,7 +98,7 @@ def test_sqlite_pragmas(tmp_path):
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == BUSY_MS
     open_database(f"sqlite:///{tmp_path}/p.db")          # migrating again is a no-op
 
 
