@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
     def verify(ctx: typer.Context, json_out: bool = typer.Option(False, "--json", help="One JSON object.")) -> None:
         """Re-hash every archived blob and check database <-> archive (read-only). Exit 1 naming each fault."""
         app_ctx = ctx_obj(ctx)
-        with read_session(app_ctx.engine) as s:
+        with read_session(app_ctx.archive_engine) as s:
             progress = progress_bar(app_ctx)
             with progress:
                 task = progress.add_task("blobs", total=total_blobs(s))
@@ -57,7 +57,7 @@ def register(app: typer.Typer) -> None:
         """Re-run today's parser over the archived pages (no network). A different parse is recorded as a
         re-parse of the same version, never as a new version. Exit 1 when some page no longer parses."""
         app_ctx = ctx_obj(ctx)
-        engine = app_ctx.engine
+        engine = app_ctx.archive_engine
         try:
             ids = source_ids(engine, source)
         except KeyError as exc:
@@ -98,7 +98,7 @@ def register(app: typer.Typer) -> None:
     def stats(ctx: typer.Context, json_out: bool = typer.Option(False, "--json", help="One JSON object.")) -> None:
         """Documents by source, publisher and year; versions; withdrawn; archive size and dedupe savings."""
         app_ctx = ctx_obj(ctx)
-        with read_session(app_ctx.engine) as s:
+        with read_session(app_ctx.archive_engine) as s:
             st = archive_stats(s)
         if json_out:
             return print_json(st)

@@ -15,7 +15,8 @@ from schedules.runner import new_holder
 from scraper.config import load_config
 from scraper.crawl import ensure_source
 from storage.db import read_session
-from storage.queries import running_sources
+from storage.queries import iso_ts as _iso, running_sources
+from cli.times import local_time, zone_caption
 
 out = make_console()
 ROLES = ("daemon", "worker")
@@ -63,10 +64,6 @@ def enqueue_reparses(app: AppContext, names: list[str], json_out: bool) -> None:
         err_console.print(f"{name}: " + (f"re-parse queued as job {job}" if job is not None
                                          else "a re-parse of this source is already queued"), highlight=False)
     err_console.print(_workers_note(app))
-
-
-def _iso(ts) -> Optional[str]:
-    return ts.isoformat(timespec="seconds").replace("+00:00", "Z") if ts else None
 
 
 def register(app: typer.Typer) -> None:
@@ -118,11 +115,12 @@ def register(app: typer.Typer) -> None:
         if not procs:
             out.print("no daemon or worker is running (none has beaten in the last "
                       f"{BEAT_FRESH.total_seconds():.0f} s)", highlight=False)
-        table = Table()
+        tz = app_ctx.config.settings.timezone
+        table = Table(caption=zone_caption(tz), caption_justify="left")
         for col in ("process", "host", "pid", "started", "last beat", "crawling"):
-            table.add_column(col)
+            table.add_column(col, no_wrap=col in ("started", "last beat"), overflow="fold")
         for p in procs:
-            table.add_row(p.holder, p.host, str(p.pid), _iso(p.started_at), _iso(p.heartbeat_at),
+            table.add_row(p.holder, p.host, str(p.pid), local_time(p.started_at, tz), local_time(p.heartbeat_at, tz),
                           ", ".join(crawling(p.holder)))
         if procs:
             out.print(table)

@@ -28,7 +28,7 @@ from sqlmodel import select
 from schedules.beats import BEAT_SECONDS, claim_sole, live, write_beat
 from schedules.health import BLOCKED
 from schedules.queue import CrawlQueue
-from schedules.ledger import as_utc, last_slot, mark_stale_runs, missed_slots, record_slot
+from schedules.ledger import last_slot, mark_stale_runs, missed_slots, record_slot
 from schedules.runner import EXIT_BUSY, SourceBusy, SourceRun, new_holder
 from scraper.config import Config, ConfigError, SourceConfig, parse_schedule
 from scraper.crawl import ensure_source
@@ -36,8 +36,10 @@ from storage.archive import BlobStore
 from storage.db import session
 from storage.journal import recover
 from storage.models import CrawlRun, DaemonBeat, Source, TriggerRequest, utcnow
+from storage.queries import as_utc
 
 POLL_SECONDS = 0.5
+ANNOUNCE = logger.bind(announce=True)    # lines shown at default verbosity (start, each run): see setup_logging
 
 
 def make_trigger(src: SourceConfig, tz: str, anchor: Optional[datetime] = None):
@@ -89,11 +91,19 @@ class Daemon:
         self._catch_up()
         self.scheduler.resume()
         helpers = [asyncio.create_task(self._beat()), asyncio.create_task(self._poll_triggers())]
-        logger.info("daemon {} running {} scheduled sources{}", self.holder,
-                    sum(1 for s in self.cfg.sources if s.schedule), " (enqueued for workers)" if self.queue else "")
+        self._announce_start()
         await self.stopping.wait()
         await self._shutdown(helpers)
         return 0
+
+    def _announce_start(self) -> None:
+        """The start line a user sees at default verbosity: sources, their next runs, the log file."""
+        nexts = [f"{job.id} at {job.next_run_time:%Y-%m-%d %H:%M %z}" for job in self.scheduler.get_jobs()
+                 if job.next_run_time]
+        log = self.cfg.data_dir / "logs" / "xxgk.log" if self.cfg.settings.log_file else None
+        ANNOUNCE.info("daemon {} started: {} sources, {} scheduled{}; next: {}; log: {}", self.holder,
+                      len(self.cfg.sources), len(nexts), " (runs go to the queue's workers)" if self.queue else "",
+                      ", ".join(sorted(nexts)) or "none", log or "off (settings.log_file = false)")
 
     async def _shutdown(self, helpers: list[asyncio.Task]) -> None:
         logger.info("stopping: no new runs; in-flight documents get {}s", self.cfg.settings.grace_seconds)
@@ -110,7 +120,7 @@ class Daemon:
         for h in helpers:
             h.cancel()
         self._write_beat(stopped=True)   # the last beat stays: the next daemon reads "up until" from it
-        logger.info("daemon stopped")
+        ANNOUNCE.info("daemon {} stopped", self.holder)
 
     def reload(self) -> None:
         try:
@@ -190,8 +200,10 @@ class Daemon:
             logger.info("{}: {} run skipped: {}", name, trigger, skip)
             return f"skipped: {skip}"
         if self.queue is not None:
-            return self.queue.enqueue(src, source_id, trigger=trigger, slot=slot, full=full, reason=reason,
-                                      jitter=src.jitter if trigger == "schedule" else 0)
+            outcome = self.queue.enqueue(src, source_id, trigger=trigger, slot=slot, full=full, reason=reason,
+                                         jitter=src.jitter if trigger == "schedule" else 0)
+            ANNOUNCE.info("{}: {} run {}", name, trigger, outcome)
+            return outcome
         run = SourceRun(self.cfg, src, self.engine, self.store, holder=self.holder, trigger=trigger,
                         full=full, scheduled_for=slot, reason=reason)
         self.running[name] = run
@@ -227,7 +239,10 @@ class Daemon:
             async with self.parallel:
                 if jitter:
                     await asyncio.sleep(random.uniform(0, jitter))
-                await run.run()
+                summary = await run.run()
+            ANNOUNCE.info("{}: run {} ({}, {}) {}: {} new, {} changed, {} withdrawn, {} errors in {:.1f}s", name,
+                          summary.run_id, summary.mode, run.crawl_kw.get("trigger", "schedule"), summary.status,
+                          summary.new, summary.changed, summary.withdrawn, summary.errors, summary.seconds)
         except SourceBusy as busy:
             source_id = ensure_source(self.engine, run.src)
             record_slot(self.engine, source_id, "skipped", run.crawl_kw.get("scheduled_for"),
