@@ -82,8 +82,8 @@ def register(app: typer.Typer) -> None:
         if json_out:
             return print_jsonl(run_json(r, src) for r, src in rows)
         tz = app_ctx.config.settings.timezone
-        table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), collapse_padding=True, show_edge=False, caption=zone_caption(tz) + "; slot: the scheduled time "
-                      "of a run not started", caption_justify="left")
+        table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), collapse_padding=True, show_edge=False, caption=zone_caption(tz),
+                      caption_justify="left")
         for col in ("id", "source", "trigger", "mode", "status", "started", "new", "chg", "err", "note"):
             table.add_column(col, no_wrap=col != "note", overflow="fold",
                              justify="right" if col in ("id", "new", "chg", "err") else "left")

@@ -101,8 +101,8 @@ class Daemon:
         nexts = [f"{job.id} at {job.next_run_time:%Y-%m-%d %H:%M %z}" for job in self.scheduler.get_jobs()
                  if job.next_run_time]
         log = self.cfg.data_dir / "logs" / "xxgk.log" if self.cfg.settings.log_file else None
-        ANNOUNCE.info("daemon {} started: {} sources, {} scheduled{}; next: {}; log: {}", self.holder,
-                      len(self.cfg.sources), len(nexts), " (runs go to the queue's workers)" if self.queue else "",
+        ANNOUNCE.info("daemon {} running {} scheduled sources (of {}){}; next: {}; log: {}", self.holder,
+                      len(nexts), len(self.cfg.sources), " (enqueued for workers)" if self.queue else "",
                       ", ".join(sorted(nexts)) or "none", log or "off (settings.log_file = false)")
 
     async def _shutdown(self, helpers: list[asyncio.Task]) -> None:
