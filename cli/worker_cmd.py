@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from cli.context import EXIT_FAILED, AppContext, ctx_obj, err_console, fail, make_console, print_jsonl
+from cli.context import EXIT_FAILED, EXIT_USAGE, AppContext, ctx_obj, err_console, fail, make_console, print_jsonl
 from schedules.beats import BEAT_FRESH, live
 from schedules.queue import CrawlQueue, QueueError, queue_counts
 from schedules.runner import new_holder
@@ -26,7 +26,9 @@ def open_queue(app: AppContext) -> CrawlQueue:
     """The queue for enqueuing (daemon, trigger); a clear error when it cannot be used."""
     try:
         return CrawlQueue(app.engine, new_holder("enqueue")).open()
-    except (QueueError, Exception) as exc:   # noqa: BLE001 - psycopg/procrastinate errors, named
+    except QueueError as exc:                # the queue cannot be used with this setup: a config error
+        raise fail(str(exc), EXIT_USAGE)
+    except Exception as exc:  # noqa: BLE001 - psycopg/procrastinate errors, named
         raise fail(f"cannot open the crawl queue: {exc}", EXIT_FAILED)
 
 
@@ -81,7 +83,7 @@ def register(app: typer.Typer) -> None:
             code = asyncio.run(Worker(lambda: load_config(cfg_path), app_ctx.engine, app_ctx.store,
                                       concurrency).run())
         except QueueError as exc:
-            raise fail(str(exc), EXIT_FAILED)
+            raise fail(str(exc), EXIT_USAGE)
         raise typer.Exit(code)
 
     @app.command()
