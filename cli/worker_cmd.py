@@ -94,17 +94,18 @@ def register(app: typer.Typer) -> None:
                                                        "(a container healthcheck).")) -> None:
         """The running daemon and workers (last heartbeat, sources they crawl now) and the queue's jobs by status."""
         app_ctx = ctx_obj(ctx)
+        if check is not None and check not in ROLES:
+            raise fail(f"--check takes one of {', '.join(ROLES)}, not {check!r}")
+        engine = app_ctx.archive_engine
         if check is not None:
-            if check not in ROLES:
-                raise fail(f"--check takes one of {', '.join(ROLES)}, not {check!r}")
-            if not live(app_ctx.engine, check, host=socket.gethostname()):
+            if not live(engine, check, host=socket.gethostname()):
                 raise fail(f"no live {check} on {socket.gethostname()}", EXIT_FAILED)
             return
-        procs = live(app_ctx.engine)
+        procs = live(engine)
         jobs: dict = {}
-        if app_ctx.engine.dialect.name == "postgresql":
-            jobs = queue_counts(app_ctx.engine)
-        with read_session(app_ctx.engine) as s:
+        if engine.dialect.name == "postgresql":
+            jobs = queue_counts(engine)
+        with read_session(engine) as s:
             running = running_sources(s)
 
         def crawling(holder: str) -> list[str]:      # a worker's runs are held as "<worker>:job<id>.<try>"
