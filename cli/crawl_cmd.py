@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 from typing import Optional
 from urllib.parse import urlsplit
@@ -14,7 +15,7 @@ from scraper.config import ConfigError, SourceConfig, load_config
 from schedules.runner import EXIT_BUSY, SourceBusy, SourceRun, new_holder
 from scraper.crawl import RunSummary
 
-DEMO_PORT = 8340
+DEMO_PORT, DEMO_DOCS = 8340, 120
 SUMMARY_COLUMNS = ("listed", "fetched", "new", "changed", "unchanged", "withdrawn", "errors", "attachments",
                    "requests")
 
@@ -110,7 +111,9 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def demo(ctx: typer.Context,
              directory: Path = typer.Option(Path("xxgk-demo"), "--dir", help="Where the demo archive goes."),
-             docs: int = typer.Option(120, "--docs", min=10, max=100_000, help="Documents in the portal."),
+             docs: Optional[int] = typer.Option(None, "--docs", min=10, max=100_000,
+                                                help=f"Documents in the portal (default: as DIR/xxgk.toml records, "
+                                                     f"else {DEMO_DOCS})."),
              days: int = typer.Option(2, "--days", min=1, max=3, help="Portal days to crawl (day 2 adds, edits, deletes)."),
              port: Optional[int] = typer.Option(None, "--port", min=0, max=65535,
                                                 help=f"The portal's port (default: the one DIR/xxgk.toml records, "
@@ -121,14 +124,19 @@ def register(app: typer.Typer) -> None:
         DIR, it serves the portal at the same address and crawls its last day again (nothing new to find).
         Exit 1 unless every run ended ok."""
         cfg_path = directory / "xxgk.toml"
-        recorded = _demo_port(cfg_path)
+        recorded, recorded_docs = _demo_recorded(cfg_path)
         if recorded is not None and port not in (None, recorded):
             raise fail(f"the demo archive in {directory} was made with the portal at port {recorded} (its URLs "
                        f"carry it): use --port {recorded} or a new --dir")
+        if recorded is not None and docs not in (None, recorded_docs):
+            raise fail(f"the demo archive in {directory} was made from a portal of {recorded_docs} documents: "
+                       f"use --docs {recorded_docs} or a new --dir")
+        docs = recorded_docs if recorded is not None else docs or DEMO_DOCS
         with _demo_portal(docs, recorded if recorded is not None else port, fixed=recorded is not None) as sim:
             directory.mkdir(parents=True, exist_ok=True)
             urls = ", ".join(f'"{u}"' for u in sim.column_urls)
             cfg_path.write_text(
+                f'# xxgk demo: docs = {docs} (the portal at the port of the URLs below)\n'
                 '[settings]\ndata_dir = "data"\n\n[[sources]]\nname = "kaihua"\n'
                 'title = "开化县人民政府 政府信息公开 (offline simulator)"\n'
                 f'start_urls = [{urls}]\nfamily = "hanweb-jpage"\nrate = 50.0\nconcurrency = 4\n', "utf-8")
@@ -156,12 +164,15 @@ def register(app: typer.Typer) -> None:
             raise fail("the demo crawl did not end ok (see above)", EXIT_FAILED)
 
 
-def _demo_port(cfg_path: Path) -> Optional[int]:
-    """The port an earlier demo in this folder served the portal at (its URLs carry it), if any."""
+def _demo_recorded(cfg_path: Path) -> tuple[Optional[int], int]:
+    """The port an earlier demo in this folder served the portal at (its URLs carry it) and the portal's
+    size (its first line; demos before it was recorded had the default); (None, default) for no demo."""
     try:
-        return urlsplit(load_config(cfg_path).sources[0].start_urls[0]).port
+        port = urlsplit(load_config(cfg_path).sources[0].start_urls[0]).port
     except (ConfigError, IndexError):
-        return None
+        return None, DEMO_DOCS
+    found = re.match(r"# xxgk demo: docs = (\d+)", cfg_path.read_text("utf-8"))
+    return port, int(found.group(1)) if found else DEMO_DOCS
 
 
 def _demo_portal(docs: int, port: Optional[int], fixed: bool):

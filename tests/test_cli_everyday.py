@@ -213,6 +213,9 @@ def test_demo_twice_leaves_the_same_archive(tmp_path, db_url, monkeypatch):
     last = cli.jsonl("runs")[0]
     assert last["status"] == "ok" and last["new"] == last["changed"] == last["withdrawn"] == last["errors"] == 0
     assert "port" in cli(*args, "--port", "1", code=2).output       # the archive's URLs carry its port
+    assert "--docs 30" in cli("demo", "--dir", str(demo_dir), "--docs", "40", code=2).output
+    cli("demo", "--dir", str(demo_dir))                               # its recorded size, not the default
+    assert cli.jsonl("runs")[0]["new"] == 0 and len(cli.jsonl("ls")) == len(first)
     port = int(re.search(r":(\d+)/", (demo_dir / "xxgk.toml").read_text()).group(1))
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", port))
