@@ -43,10 +43,13 @@ def test_an_unknown_source_exits_2_on_every_verb(cli):
     cli("crawl", "kaihua")
     for verb in (("ls", "--source", "nope"), ("search", "开化", "--source", "nope"),
                  ("export", "--format", "jsonl", "--source", "nope"), ("runs", "nope"),
-                 ("reparse", "--source", "nope")):
+                 ("reparse", "--source", "nope"), ("stats", "--source", "nope")):
         r = cli(*verb, code=2)
-        assert "nope" in r.output, verb
+        assert "nope" in r.output and "kaihua" in r.output, verb
     assert cli.jsonl("ls", "--source", "kaihua")
+    whole = json.loads(cli("stats", "--json").stdout)
+    assert json.loads(cli("stats", "--source", "kaihua", "--json").stdout) | {"database_bytes": None} \
+        == whole | {"database_bytes": None}             # the only source: its part is the whole
 
 
 def test_an_unexpected_error_is_one_line_naming_the_path(tmp_path):
