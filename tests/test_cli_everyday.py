@@ -141,10 +141,16 @@ def test_csv_for_excel_starts_with_a_bom(cli, tmp_path):
     assert "--bom" in cli("export", "--format", "jsonl", "--bom", code=2).output
 
 
-def test_version_and_shell_completion(tmp_path):
+def test_version_and_shell_completion(tmp_path, monkeypatch):
     cli = Cli(tmp_path / "none.toml")
     assert re.match(r"xxgk \d+\.\d+", cli("--version").stdout)
+    monkeypatch.setenv("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")   # name the shell, not this process's
     assert "_xxgk_completion" in cli("--show-completion", "bash").stdout
+    assert "compdef _xxgk_completion xxgk" in cli("--show-completion", "zsh").stdout
+    monkeypatch.setenv("_XXGK_COMPLETE", "complete_bash")
+    monkeypatch.setenv("COMP_WORDS", "xxgk fil")
+    monkeypatch.setenv("COMP_CWORD", "1")
+    assert cli().stdout.split() == ["files"]                              # what the shell asks at <TAB>
 
 
 def test_a_cron_that_never_fires_is_refused(tmp_path, portal):
