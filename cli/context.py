@@ -12,7 +12,7 @@ from typing import Any, Iterable, Optional
 
 import typer
 from loguru import logger
-from rich.console import Console, ConsoleDimensions
+from rich.console import Console
 from rich.text import Text
 from sqlalchemy.engine import make_url
 from typer.core import TyperGroup
@@ -25,19 +25,10 @@ from storage.db import DatabaseError, open_database
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-class _Console(Console):
-    """COLUMNS, when set, wins at every print (not only when the console was made)."""
-
-    @property
-    def size(self) -> ConsoleDimensions:
-        size, columns = super().size, os.environ.get("COLUMNS", "")
-        return ConsoleDimensions(int(columns), size.height) if columns.isdigit() else size
-
-
 def make_console(stderr: bool = False) -> Console:
-    """Messages never hard-wrapped; tables use the terminal's width (or COLUMNS), or 200 columns in a pipe."""
+    """Messages never hard-wrapped; tables use the terminal's width, or 200 columns in a pipe."""
     stream = sys.stderr if stderr else sys.stdout
-    return _Console(stderr=stderr, soft_wrap=True, width=None if stream.isatty() else 200)
+    return Console(stderr=stderr, soft_wrap=True, width=None if stream.isatty() else 200)
 
 
 err_console = make_console(stderr=True)

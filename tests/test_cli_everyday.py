@@ -15,6 +15,7 @@ import pytest
 from loguru import logger
 
 from archive_helpers import store_of
+from cli import daemon_cmd, inspect_cmd
 from cli.context import setup_logging
 from helpers import XXGK, Cli, parse_ts, wait_for, write_config
 from simulator import PortalSimulator
@@ -78,7 +79,8 @@ def test_tables_fit_80_columns_in_one_time_zone(tmp_path, portal, db_url, monkey
     cli = Cli(write_config(tmp_path, portal, schedule="0 */6 * * *"))
     cli("crawl", "kaihua")
     cli("crawl", "kaihua", "--full")
-    monkeypatch.setenv("COLUMNS", "80")
+    for module in (inspect_cmd, daemon_cmd):            # a terminal of 80 columns (COLUMNS=80 on a tty)
+        monkeypatch.setattr(module.out, "width", 80)
     for verb, stamps in ((("runs",), 2), (("sources",), 2)):
         out = cli(*verb).stdout
         assert max(len(line) for line in out.splitlines() if not line.startswith("sources (")) <= 80, out
