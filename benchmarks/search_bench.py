@@ -125,12 +125,12 @@ def run_export(root: Path, *args: str) -> tuple[float, float, int]:
 
 def exports(root: Path, n: int) -> None:
     from storage.db import open_database, read_session
-    from storage.export import count_documents
+    from storage.queries import DocFilter, count_documents
     from storage.warc import count_captures
 
     engine = open_database(f"sqlite:///{root}/data/xxgk.db")
     with read_session(engine) as s:
-        docs_tenth = count_documents(s, since="2024-11-26")
+        docs_tenth = count_documents(s, DocFilter(since="2024-11-26"))
         caps_tenth = count_captures(s, since="2025-10-24")
     for fmt, since, tenth, unit in (("jsonl", "2024-11-26", docs_tenth, "documents"),
                                      ("warc", "2025-10-24", caps_tenth, "captures")):

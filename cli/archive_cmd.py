@@ -7,6 +7,7 @@ import typer
 from rich.table import Table
 
 from cli.context import EXIT_FAILED, ctx_obj, err_console, fail, make_console, print_json
+from cli.options import check_source
 from cli.output import progress_bar
 from cli.worker_cmd import enqueue_reparses
 from schedules.hold import hold_sources
@@ -29,7 +30,7 @@ def register(app: typer.Typer) -> None:
     def verify(ctx: typer.Context, json_out: bool = typer.Option(False, "--json", help="One JSON object.")) -> None:
         """Re-hash every archived blob and check database <-> archive (read-only). Exit 1 naming each fault."""
         app_ctx = ctx_obj(ctx)
-        with read_session(app_ctx.engine) as s:
+        with read_session(app_ctx.archive_engine) as s:
             progress = progress_bar(app_ctx)
             with progress:
                 task = progress.add_task("blobs", total=total_blobs(s))
@@ -57,12 +58,13 @@ def register(app: typer.Typer) -> None:
         """Re-run today's parser over the archived pages (no network). A different parse is recorded as a
         re-parse of the same version, never as a new version. Exit 1 when some page no longer parses."""
         app_ctx = ctx_obj(ctx)
-        engine = app_ctx.engine
-        try:
-            ids = source_ids(engine, source)
-        except KeyError as exc:
-            raise fail(str(exc.args[0]))
+        engine = app_ctx.archive_engine
         with read_session(engine) as s:
+            check_source(app_ctx, s, source)
+            try:
+                ids = source_ids(engine, source)
+            except KeyError as exc:       # configured, never crawled
+                raise fail(str(exc.args[0]))
             names = {i: n for i, n in source_names(s).items() if i in ids}
         if queue:
             return enqueue_reparses(app_ctx, sorted(names.values()), json_out)
@@ -95,11 +97,16 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(EXIT_FAILED)
 
     @app.command()
-    def stats(ctx: typer.Context, json_out: bool = typer.Option(False, "--json", help="One JSON object.")) -> None:
+    def stats(ctx: typer.Context,
+              source: Optional[str] = typer.Option(None, "--source", help="Only this source (its documents, "
+                                                                          "captures and the blobs they name)."),
+              json_out: bool = typer.Option(False, "--json", help="One JSON object.")) -> None:
         """Documents by source, publisher and year; versions; withdrawn; archive size and dedupe savings."""
         app_ctx = ctx_obj(ctx)
-        with read_session(app_ctx.engine) as s:
-            st = archive_stats(s)
+        with read_session(app_ctx.archive_engine) as s:
+            ids = {name: i for i, name in source_names(s).items()}
+            # a configured source not crawled yet has nothing in the archive: no row has id 0
+            st = archive_stats(s, None if check_source(app_ctx, s, source) is None else ids.get(source, 0))
         if json_out:
             return print_json(st)
         _print_stats(st)

@@ -2,21 +2,29 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
-from pathlib import Path
+import traceback
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Any, Iterable, Optional
 
 import typer
 from loguru import logger
 from rich.console import Console
+from rich.text import Text
+from sqlalchemy.engine import make_url
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from scraper.config import Config, ConfigError, load_config
 from storage.archive import ArchiveError, BlobStore, open_archive
 from storage.db import DatabaseError, open_database
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
 def make_console(stderr: bool = False) -> Console:
     """Messages never hard-wrapped; tables use the terminal's width, or 200 columns in a pipe."""
     stream = sys.stderr if stderr else sys.stdout
@@ -27,7 +35,7 @@ err_console = make_console(stderr=True)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> "typer.Exit":
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    err_console.print(Text.assemble(("error:", "bold red"), " ", message), highlight=False)
     return typer.Exit(code)
 
 
@@ -43,16 +51,34 @@ class AppContext:
             cfg = load_config(self.config_path)
         except ConfigError as exc:
             raise fail(f"bad config: {exc}")
-        if cfg.settings.log_file:
-            add_log_file(cfg.data_dir / "logs" / "xxgk.log", self.log_json)
         return cfg
 
     @cached_property
     def engine(self):
+        """The database, created and migrated as needed (commands that write); the log file starts here."""
         try:
-            return open_database(self.config.database_url, self.config.settings.db_outage_seconds)
+            engine = open_database(self.config.database_url, self.config.settings.db_outage_seconds)
         except DatabaseError as exc:
             raise fail(str(exc), EXIT_FAILED)
+        if self.config.settings.log_file:
+            add_log_file(self.config.data_dir / "logs" / "xxgk.log", self.log_json)
+        return engine
+
+    def missing_archive(self) -> Optional[str]:
+        """The embedded database's path when it does not exist yet (nothing was ever crawled), else None."""
+        url = make_url(self.config.database_url)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
+                and not Path(url.database).exists():
+            return url.database
+        return None
+
+    @property
+    def archive_engine(self):
+        """The database of a read-only command: an embedded one that does not exist yet is not created."""
+        missing = self.missing_archive()
+        if missing:
+            raise fail(f"no archive yet: {missing} does not exist (`xxgk crawl NAME` makes it)", EXIT_FAILED)
+        return self.engine
 
     @cached_property
     def store(self) -> BlobStore:
@@ -64,19 +90,24 @@ class AppContext:
 
 def setup_logging(verbosity: int, log_json: bool = False) -> None:
     """stderr at the chosen verbosity: text for people, or JSON lines (--log-json) for machines."""
-    level = {-1: "ERROR", 0: "WARNING", 1: "INFO"}.get(verbosity, "DEBUG")
-    logger.remove()
+    threshold = logger.level({-1: "ERROR", 0: "WARNING", 1: "INFO"}.get(verbosity, "DEBUG")).no
+
+    def shown(record) -> bool:    # long-running verbs announce what they do (extra announce) unless -q
+        return record["level"].no >= threshold or (verbosity >= 0 and record["extra"].get("announce", False))
+    logger.remove()      # diagnose=False everywhere: a traceback never prints local variables (settings, secrets)
     if log_json:
-        logger.add(sys.stderr, level=level, serialize=True)
+        logger.add(sys.stderr, level=0, filter=shown, serialize=True, diagnose=False)
     else:
-        logger.add(sys.stderr, level=level, format="<green>{time:HH:mm:ss}</> <level>{level: <7}</> {message}")
+        logger.add(sys.stderr, level=0, filter=shown, diagnose=False,
+                   format="<green>{time:HH:mm:ss}</> <level>{level: <7}</> {message}")
 
 
 def add_log_file(path: Path, log_json: bool) -> None:
     """A rotating INFO log under the data dir (10 MB a file, 10 files kept)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        logger.add(path, level="INFO", rotation="10 MB", retention=10, serialize=log_json, encoding="utf-8")
+        logger.add(path, level="INFO", rotation="10 MB", retention=10, serialize=log_json, encoding="utf-8",
+                   diagnose=False)
     except OSError as exc:
         logger.warning("no log file at {}: {}", path, exc)
 
@@ -94,3 +125,36 @@ def print_json(obj: Any) -> None:
 
 def ctx_obj(ctx: typer.Context) -> AppContext:
     return ctx.find_root().obj
+
+
+class CleanErrors(TyperGroup):
+    """No traceback reaches a user: an unexpected error is one line naming it (and the path, for a file
+    error); the traceback, without local variables, only with -vv."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, TyperException, KeyboardInterrupt):    # usage errors stay typer's
+            raise
+        except BrokenPipeError:           # the reader went away (`| head`): end quietly
+            silence_stdout()
+            raise typer.Exit(0)
+        except Exception as exc:  # noqa: BLE001 - the last stop before the user
+            app = ctx.obj if isinstance(ctx.obj, AppContext) else AppContext()
+            if app.verbosity >= 2:
+                err_console.print(traceback.format_exc(), highlight=False, markup=False)
+            raise fail(f"{describe(exc)} (-vv shows the traceback)", EXIT_FAILED) from None
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null, so Python's flush at exit raises no second BrokenPipeError."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+def describe(exc: BaseException) -> str:
+    """An exception in one line: for a file error, what failed and on which path."""
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.strerror or type(exc).__name__}: {exc.filename}"
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 from typing import Optional
+from urllib.parse import urlsplit
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -13,6 +15,7 @@ from scraper.config import ConfigError, SourceConfig, load_config
 from schedules.runner import EXIT_BUSY, SourceBusy, SourceRun, new_holder
 from scraper.crawl import RunSummary
 
+DEMO_PORT, DEMO_DOCS = 8340, 120
 SUMMARY_COLUMNS = ("listed", "fetched", "new", "changed", "unchanged", "withdrawn", "errors", "attachments",
                    "requests")
 
@@ -108,24 +111,39 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def demo(ctx: typer.Context,
              directory: Path = typer.Option(Path("xxgk-demo"), "--dir", help="Where the demo archive goes."),
-             docs: int = typer.Option(120, "--docs", min=10, max=100_000, help="Documents in the portal."),
+             docs: Optional[int] = typer.Option(None, "--docs", min=10, max=100_000,
+                                                help=f"Documents in the portal (default: as DIR/xxgk.toml records, "
+                                                     f"else {DEMO_DOCS})."),
              days: int = typer.Option(2, "--days", min=1, max=3, help="Portal days to crawl (day 2 adds, edits, deletes)."),
-             serve: bool = typer.Option(False, "--serve", help="Keep the portal running after the crawl (Ctrl-C stops).")) -> None:
-        """Start the bundled offline portal on 127.0.0.1 and crawl it into a demo archive."""
-        from simulator import PortalSimulator
-
-        with PortalSimulator(seed=0, docs=docs) as sim:
+             port: Optional[int] = typer.Option(None, "--port", min=0, max=65535,
+                                                help=f"The portal's port (default: the one DIR/xxgk.toml records, "
+                                                     f"else {DEMO_PORT}; 0: any free port)."),
+             serve: bool = typer.Option(False, "--serve", help="Keep the portal running after the crawl (Ctrl-C "
+                                                               "stops), so DIR/xxgk.toml can be crawled again.")) -> None:
+        """Start the bundled offline portal on 127.0.0.1 and crawl it into a demo archive. Run again on the same
+        DIR, it serves the portal at the same address and crawls its last day again (nothing new to find).
+        Exit 1 unless every run ended ok."""
+        cfg_path = directory / "xxgk.toml"
+        recorded, recorded_docs = _demo_recorded(cfg_path)
+        if recorded is not None and port not in (None, recorded):
+            raise fail(f"the demo archive in {directory} was made with the portal at port {recorded} (its URLs "
+                       f"carry it): use --port {recorded} or a new --dir")
+        if recorded is not None and docs not in (None, recorded_docs):
+            raise fail(f"the demo archive in {directory} was made from a portal of {recorded_docs} documents: "
+                       f"use --docs {recorded_docs} or a new --dir")
+        docs = recorded_docs if recorded is not None else docs or DEMO_DOCS
+        with _demo_portal(docs, recorded if recorded is not None else port, fixed=recorded is not None) as sim:
             directory.mkdir(parents=True, exist_ok=True)
-            cfg_path = directory / "xxgk.toml"
             urls = ", ".join(f'"{u}"' for u in sim.column_urls)
             cfg_path.write_text(
+                f'# xxgk demo: docs = {docs} (the portal at the port of the URLs below)\n'
                 '[settings]\ndata_dir = "data"\n\n[[sources]]\nname = "kaihua"\n'
                 'title = "开化县人民政府 政府信息公开 (offline simulator)"\n'
                 f'start_urls = [{urls}]\nfamily = "hanweb-jpage"\nrate = 50.0\nconcurrency = 4\n', "utf-8")
             app_ctx = AppContext(config_path=str(cfg_path), verbosity=ctx_obj(ctx).verbosity)
             app_ctx.config = load_config(cfg_path)
             results = []
-            for day in range(1, days + 1):
+            for day in range(days if recorded is not None else 1, days + 1):   # a rerun: the last day again
                 sim.set_day(day)
                 err_console.print(f"[bold]portal day {day}[/] at {sim.base_url}")
                 results += run_crawls(app_ctx, app_ctx.config.sources, full=day > 1, max_pages=None)
@@ -133,11 +151,40 @@ def register(app: typer.Typer) -> None:
             err_console.print(f"\ninspect it: [bold]xxgk --config {cfg_path} ls[/]  ·  "
                               f"[bold]xxgk --config {cfg_path} show 113308245972094984/2025-01529[/]")
             if serve:
-                err_console.print(f"portal running at {sim.base_url} (Ctrl-C to stop)")
+                err_console.print(f"portal running at {sim.base_url} (Ctrl-C to stop): "
+                                  f"`xxgk --config {cfg_path} crawl kaihua` crawls it")
                 try:
                     while True:
                         asyncio.run(asyncio.sleep(3600))
                 except KeyboardInterrupt:
                     pass
-        if any(getattr(r, "status", "") == "failed" for r in results):
-            raise typer.Exit(EXIT_FAILED)
+        if any(isinstance(r, SourceBusy) for r in results):
+            raise typer.Exit(EXIT_BUSY)
+        if any(r.status != "ok" for r in results):
+            raise fail("the demo crawl did not end ok (see above)", EXIT_FAILED)
+
+
+def _demo_recorded(cfg_path: Path) -> tuple[Optional[int], int]:
+    """The port an earlier demo in this folder served the portal at (its URLs carry it) and the portal's
+    size (its first line; demos before it was recorded had the default); (None, default) for no demo."""
+    try:
+        port = urlsplit(load_config(cfg_path).sources[0].start_urls[0]).port
+    except (ConfigError, IndexError):
+        return None, DEMO_DOCS
+    found = re.match(r"# xxgk demo: docs = (\d+)", cfg_path.read_text("utf-8"))
+    return port, int(found.group(1)) if found else DEMO_DOCS
+
+
+def _demo_portal(docs: int, port: Optional[int], fixed: bool):
+    """The demo portal at `port` (default DEMO_PORT; when that is busy and nothing fixes it, any free port)."""
+    from simulator import PortalSimulator
+
+    try:
+        return PortalSimulator(seed=0, docs=docs, port=DEMO_PORT if port is None else port).start()
+    except OSError as exc:
+        if fixed or port is not None:
+            raise fail(f"cannot serve the demo portal at 127.0.0.1:{port}: {exc.strerror}"
+                       + (" (the demo archive's URLs carry this port: free it, or use a new --dir)" if fixed else ""),
+                       EXIT_FAILED)
+        err_console.print(f"[yellow]port {DEMO_PORT} is busy:[/] the portal takes a free port instead")
+        return PortalSimulator(seed=0, docs=docs, port=0).start()

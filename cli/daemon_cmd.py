@@ -5,20 +5,21 @@ import asyncio
 from typing import Optional
 
 import typer
+from rich import box
 from rich.table import Table
 
 from cli.context import ctx_obj, err_console, fail, make_console, print_jsonl
+from cli.options import check_source
+from cli.times import local_time, zone_caption
 from cli.worker_cmd import enqueue_trigger, open_queue
 from schedules.daemon import Daemon, daemon_alive, request_trigger
 from schedules.ledger import runs as ledger_runs
 from scraper.config import ConfigError, load_config
+from storage.db import read_session
 from storage.models import COUNTERS
+from storage.queries import iso_ts as _iso
 
 out = make_console()
-
-
-def _iso(ts) -> Optional[str]:
-    return ts.isoformat(timespec="seconds").replace("+00:00", "Z") if ts else None
 
 
 def run_json(run, source: str) -> dict:
@@ -74,15 +75,23 @@ def register(app: typer.Typer) -> None:
              json_out: bool = typer.Option(False, "--json", help="JSON Lines, newest first.")) -> None:
         """The run ledger: every run and every scheduled slot (ran, coalesced, skipped), newest first."""
         app_ctx = ctx_obj(ctx)
-        rows = ledger_runs(app_ctx.engine, name, limit)
+        engine = app_ctx.archive_engine
+        with read_session(engine) as s:
+            check_source(app_ctx, s, name)
+        rows = ledger_runs(engine, name, limit)
         if json_out:
             return print_jsonl(run_json(r, src) for r, src in rows)
-        table = Table()
-        for col in ("id", "source", "trigger", "status", "health", "slot", "started", "listed", "new",
-                    "changed", "errors", "note"):
-            table.add_column(col, overflow="fold")
+        tz = app_ctx.config.settings.timezone
+        table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), collapse_padding=True, show_edge=False, caption=zone_caption(tz),
+                      caption_justify="left")
+        for col in ("id", "source", "trigger", "mode", "status", "started", "new", "chg", "err", "note"):
+            table.add_column(col, no_wrap=col != "note", overflow="fold",
+                             justify="right" if col in ("id", "new", "chg", "err") else "left")
         for r, src in rows:
             note = r.reason or (r.error or "").split("\n")[0]
-            table.add_row(str(r.id), src, r.trigger, r.status, r.health or "", _iso(r.scheduled_for) or "",
-                          _iso(r.started_at), str(r.listed), str(r.new), str(r.changed), str(r.errors), note)
+            status = r.status + (f" {r.health}" if r.health and r.health != "OK" else "")
+            when = local_time(r.started_at, tz) if r.status not in ("skipped", "coalesced", "queued") else \
+                f"slot {local_time(r.scheduled_for, tz)}" if r.scheduled_for else local_time(r.started_at, tz)
+            table.add_row(str(r.id), src, r.trigger, "full" if r.mode == "full" else "incr", status, when,
+                          str(r.new), str(r.changed), str(r.errors), note)
         out.print(table)

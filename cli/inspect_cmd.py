@@ -1,11 +1,12 @@
 """`xxgk sources`, `xxgk ls`, `xxgk show`: read-only views of the archive."""
 from __future__ import annotations
 
-import re
+from contextlib import nullcontext
 from datetime import datetime, timezone
 from typing import Optional
 
 import typer
+from rich import box
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy import func
@@ -13,29 +14,25 @@ from sqlmodel import select
 
 from cli import sources_cmd
 from cli.context import EXIT_FAILED, ctx_obj, fail, make_console, print_json, print_jsonl
+from cli.options import changed_since_option, check_source, local_datetime, since_option, until_option
 from cli.output import stdout_bytes
+from cli.times import local_time, zone_caption
 from schedules.daemon import make_trigger
 from storage import retry_list
 from storage.archive import ArchiveError
 from storage.db import read_session
 from storage.models import Capture, CrawlRun, Document, Source
-from storage.queries import document_json, find_document, get_version, list_documents, source_names
+from storage.queries import (DocFilter, count_documents, document_json, find_document, get_version, iso_ts,
+                             list_documents, source_names)
 
 out = make_console()
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+LS_DEFAULT_LIMIT = 50
 
 
-def _since(value: Optional[str]) -> Optional[str]:
-    if value and not _DATE.match(value):
-        raise fail(f"--since wants a date as YYYY-MM-DD, got {value!r}")
-    return value
-
-
-def next_run(src, tz: str) -> Optional[str]:
+def next_run(src, tz: str) -> Optional[datetime]:
     if not src.schedule or not src.enabled:
         return None
-    fire = make_trigger(src, tz).get_next_fire_time(None, datetime.now(timezone.utc))
-    return fire.isoformat(timespec="seconds") if fire else None
+    return make_trigger(src, tz).get_next_fire_time(None, datetime.now(timezone.utc))
 
 
 def retry_note(retry: dict) -> str:
@@ -55,10 +52,12 @@ def register(app: typer.Typer) -> None:
         if ctx.invoked_subcommand is not None:
             return
         app_ctx = ctx_obj(ctx)
+        tz = app_ctx.config.settings.timezone
         rows = []
-        with read_session(app_ctx.engine) as s:
+        engine = None if app_ctx.missing_archive() else app_ctx.engine   # no archive yet: never crawled
+        with read_session(engine) if engine else nullcontext() as s:
             for src in app_ctx.config.sources:
-                row = s.exec(select(Source).where(Source.name == src.name)).first()
+                row = s.exec(select(Source).where(Source.name == src.name)).first() if engine else None
                 last = None
                 docs = 0
                 if row:
@@ -69,28 +68,29 @@ def register(app: typer.Typer) -> None:
                 rows.append({
                     "name": src.name, "title": src.title, "family": src.family or (row.family if row else None),
                     "schedule": src.schedule, "enabled": src.enabled,
-                    "next_run": next_run(src, app_ctx.config.settings.timezone),
+                    "next_run": iso_ts(next_run(src, tz)),
                     "start_urls": src.start_urls,
                     "health": row.health if row else "UNKNOWN",
                     "health_reason": row.health_reason if row else None,
                     "last_run": None if last is None else {
                         "id": last.id, "status": last.status,
-                        "started_at": last.started_at.isoformat(timespec="seconds"),
-                        "finished_at": last.finished_at.isoformat(timespec="seconds") if last.finished_at else None},
+                        "started_at": iso_ts(last.started_at), "finished_at": iso_ts(last.finished_at)},
                     "documents": docs,
                     "retry_list": retry_list.report(s, row.id if row else None),
                 })
         if json_out:
             return print_jsonl(rows)
-        table = Table(title=f"sources ({app_ctx.config.path or 'bundled catalog'})")
-        for col in ("name", "family", "schedule", "next run", "health", "last run", "documents", "title"):
-            table.add_column(col)
+        table = Table(title=f"sources ({app_ctx.config.path or 'bundled catalog'})", caption=zone_caption(tz),
+                      caption_justify="left", box=box.SIMPLE_HEAD, collapse_padding=True, show_edge=False)
+        for col in ("name / family", "schedule / next", "health", "last run", "docs", "title"):
+            table.add_column(col, no_wrap=col not in ("health", "title"), overflow="fold",
+                             max_width=24 if col in ("health", "title") else None)
         for r in rows:
             last = r["last_run"]
             health = r["health"] + (f" ({r['health_reason']})" if r["health_reason"] else "")
-            table.add_row(r["name"], r["family"] or "(detect)", r["schedule"] or "-",
-                          (r["next_run"] or "-") if r["enabled"] else "disabled", health,
-                          f"{last['status']} {last['started_at']}" if last else "never",
+            when = (local_time(r["next_run"], tz) or "-") if r["enabled"] else "disabled"
+            table.add_row(f"{r['name']}\n{r['family'] or '(detect)'}", f"{r['schedule'] or '-'}\n{when}", health,
+                          f"{last['status']}\n{local_time(last['started_at'], tz)}" if last else "never",
                           str(r["documents"]) + retry_note(r["retry_list"]), r["title"] or "")
         out.print(table)
         for r in rows:
@@ -101,16 +101,23 @@ def register(app: typer.Typer) -> None:
     @app.command("ls")
     def ls_(ctx: typer.Context,
             source: Optional[str] = typer.Option(None, "--source", help="Only this source."),
-            since: Optional[str] = typer.Option(None, "--since", help="Published on or after YYYY-MM-DD."),
+            since: Optional[str] = since_option(),
+            until: Optional[str] = until_option(),
+            changed_since: Optional[str] = changed_since_option(),
             publisher: Optional[str] = typer.Option(None, "--publisher", help="Publisher contains TEXT."),
-            limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most N documents."),
+            limit: Optional[int] = typer.Option(None, "--limit", min=0,
+                                                help=f"At most N documents (default {LS_DEFAULT_LIMIT} in the table, "
+                                                     "all with --json; 0: all)."),
             json_out: bool = typer.Option(False, "--json", help="JSON Lines, one document a line.")) -> None:
-        """List archived documents, newest first."""
+        """List archived documents, newest first by publish date."""
         app_ctx = ctx_obj(ctx)
-        since = _since(since)
-        with read_session(app_ctx.engine) as s:
+        if limit is None and not json_out:
+            limit = LS_DEFAULT_LIMIT
+        with read_session(app_ctx.archive_engine) as s:
+            f = DocFilter(source=check_source(app_ctx, s, source), since=since, until=until, publisher=publisher,
+                          changed_since=local_datetime(changed_since, app_ctx.config.settings.timezone))
             names = source_names(s)
-            docs = list_documents(s, source=source, since=since, publisher=publisher, limit=limit)
+            docs = list_documents(s, f, limit=limit)
             if json_out:
                 return print_jsonl(document_json(s, d, body=False, sources=names) for d in docs)
             table = Table(show_lines=False)
@@ -123,7 +130,8 @@ def register(app: typer.Typer) -> None:
                               d.publisher or "", (d.title or "")[:60], str(d.version),
                               "withdrawn" if d.withdrawn_at else "")
             out.print(table)
-            out.print(f"{n} documents")
+            more = count_documents(s, f) - n if limit and n == limit else 0
+            out.print(f"{n} documents" + (f"; {more} more (--limit 0 shows all)" if more else ""), highlight=False)
 
     @app.command()
     def show(ctx: typer.Context,
@@ -135,7 +143,7 @@ def register(app: typer.Typer) -> None:
         app_ctx = ctx_obj(ctx)
         if json_out and raw:
             raise fail("--json and --raw exclude each other")
-        with read_session(app_ctx.engine) as s:
+        with read_session(app_ctx.archive_engine) as s:
             doc = find_document(s, index_no)
             if doc is None:
                 raise fail(f"no document {index_no!r} in the archive", EXIT_FAILED)
@@ -154,18 +162,18 @@ def register(app: typer.Typer) -> None:
             obj = document_json(s, doc, version=ver.version)
         if json_out:
             return print_json(obj)
-        _print_document(obj)
+        _print_document(obj, app_ctx.config.settings.timezone)
 
 
-def _print_document(d: dict) -> None:
+def _print_document(d: dict, tz: str) -> None:
     out.print(f"[bold]{d['title'] or '(no title)'}[/]")
     table = Table.grid(padding=(0, 2))
     for key in ("index_no", "doc_no", "publisher", "publish_date", "written_date", "disclosure",
                 "validity", "topic", "genre", "source", "url"):
         table.add_row(f"[dim]{key}[/]", str(d[key]) if d[key] is not None else "[dim]-[/]")
     table.add_row("[dim]version[/]", f"{d['version']} of {d['versions']}")
-    table.add_row("[dim]seen[/]", f"{d['first_seen']} … {d['last_seen']}"
-                  + (f"  [red]withdrawn {d['withdrawn_at']}[/]" if d["withdrawn_at"] else ""))
+    table.add_row("[dim]seen[/]", f"{local_time(d['first_seen'], tz)} … {local_time(d['last_seen'], tz)} ({tz})"
+                  + (f"  [red]withdrawn {local_time(d['withdrawn_at'], tz)}[/]" if d["withdrawn_at"] else ""))
     out.print(table)
     for u in d["urls"][1:]:
         out.print(f"[dim]also at[/] {u}")

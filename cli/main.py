@@ -1,16 +1,26 @@
 """The `xxgk` command: global options here, verbs in one module per group."""
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version as package_version
 from typing import Optional
 
 import typer
 
-from cli import (archive_cmd, crawl_cmd, daemon_cmd, export_cmd, inspect_cmd, search_cmd, transfer_cmd,
-                 versions_cmd, worker_cmd)
-from cli.context import AppContext, setup_logging
+from cli import (archive_cmd, crawl_cmd, daemon_cmd, export_cmd, files_cmd, inspect_cmd, search_cmd,
+                 transfer_cmd, versions_cmd, worker_cmd)
+from cli.context import AppContext, CleanErrors, setup_logging
 
-app = typer.Typer(name="xxgk", no_args_is_help=True, add_completion=False,
+app = typer.Typer(name="xxgk", no_args_is_help=True, cls=CleanErrors, pretty_exceptions_enable=False,
                   help="Archive Chinese government information-disclosure (政府信息公开) portals.")
+
+
+def _version(value: bool) -> None:
+    if value:
+        try:
+            typer.echo(f"xxgk {package_version('xxgk-archive')}")
+        except PackageNotFoundError:
+            typer.echo("xxgk (version unknown: not installed as a package)")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -19,7 +29,9 @@ def main(ctx: typer.Context,
                                               help="TOML config (default ./xxgk.toml, else the bundled catalog)."),
          verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More log output (-vv for debug)."),
          quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors on stderr."),
-         log_json: bool = typer.Option(False, "--log-json", help="Logs as JSON lines (stderr and log file).")) -> None:
+         log_json: bool = typer.Option(False, "--log-json", help="Logs as JSON lines (stderr and log file)."),
+         _: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                help="Print the version and exit.")) -> None:
     setup_logging(-1 if quiet else verbose, log_json)
     ctx.obj = AppContext(config_path=config, verbosity=-1 if quiet else verbose, log_json=log_json)
 
@@ -33,6 +45,7 @@ export_cmd.register(app)
 archive_cmd.register(app)
 worker_cmd.register(app)
 transfer_cmd.register(app)
+files_cmd.register(app)
 
 
 def run() -> None:

@@ -11,7 +11,7 @@ import typer
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                            TimeRemainingColumn)
 
-from cli.context import AppContext, err_console, fail
+from cli.context import AppContext, err_console, fail, silence_stdout
 
 
 def progress_bar(app: AppContext) -> Progress:
@@ -28,8 +28,7 @@ def stdout_bytes() -> Iterator[BinaryIO]:
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
     except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())      # no second error when Python flushes at exit
+        silence_stdout()
         raise typer.Exit(0)
 
 

@@ -7,7 +7,7 @@ import typer
 from rich.text import Text
 
 from cli.context import ctx_obj, err_console, fail, make_console, print_jsonl
-from cli.inspect_cmd import _since
+from cli.options import check_source, since_option, until_option
 from storage import search
 from storage.db import read_session
 from storage.search_hits import search_documents
@@ -31,13 +31,15 @@ def register(app: typer.Typer) -> None:
                                                           'a \'"quoted phrase"\' is exact.'),
                    limit: int = typer.Option(20, "--limit", min=1, help="At most N documents."),
                    source: Optional[str] = typer.Option(None, "--source", help="Only this source."),
-                   since: Optional[str] = typer.Option(None, "--since", help="Published on or after YYYY-MM-DD."),
+                   since: Optional[str] = since_option(),
+                   until: Optional[str] = until_option(),
                    publisher: Optional[str] = typer.Option(None, "--publisher", help="Publisher contains TEXT."),
                    json_out: bool = typer.Option(False, "--json", help="JSON Lines, one document a line.")) -> None:
         """Search titles and bodies for documents containing every term (any substring of 2+ characters), best first."""
         app_ctx, query = ctx_obj(ctx), " ".join(words)
-        filters = search.Filters(source=source, since=_since(since), publisher=publisher)
-        with read_session(app_ctx.engine) as s:
+        with read_session(app_ctx.archive_engine) as s:
+            filters = search.Filters(source=check_source(app_ctx, s, source), since=since, until=until,
+                                     publisher=publisher)
             try:
                 rows = search_documents(s, query, filters, limit)
             except search.SearchError as exc:

@@ -6,6 +6,7 @@ import json
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from cli.context import EXIT_FAILED, ctx_obj, fail, make_console, print_json
 from scraper.fetch import FetchPolicy
@@ -37,15 +38,16 @@ def register(sources_app: typer.Typer) -> None:
 
 def _print(found) -> None:
     if found.family is None:
-        out.print(f"[bold red]cannot tell the family[/] of {found.url}: {found.problem}", highlight=False)
+        out.print(Text.assemble(("cannot tell the family", "bold red"), f" of {found.url}: {found.problem}"),
+                  highlight=False)
         return
-    out.print(f"[bold]{found.family}[/]  {found.url}", highlight=False)
+    out.print(Text.assemble((found.family, "bold"), f"  {found.url}"), highlight=False)
     for key, value in found.params.items():
-        out.print(f"  [dim]{key}[/] {value}", highlight=False, markup=False)
+        out.print(Text.assemble("  ", (key, "dim"), f" {value}"), highlight=False)
     if found.total is not None:
-        out.print(f"  [dim]documents listed[/] {found.total}", highlight=False)
+        out.print(Text.assemble("  ", ("documents listed", "dim"), f" {found.total}"), highlight=False)
     if found.problem:
-        out.print(f"  [yellow]{found.problem}[/]", highlight=False)
+        out.print(Text(f"  {found.problem}", style="yellow"), highlight=False)
     if found.items:
         table = Table(show_header=True)
         for col in ("date", "title", "url"):

@@ -1,6 +1,8 @@
 """`xxgk copy-to`: move the archive to bigger parts (SQLite -> PostgreSQL, folder -> S3) or back."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Iterator, Optional
 
 import typer
@@ -70,7 +72,7 @@ def register(app: typer.Typer) -> None:
         app_ctx = ctx_obj(ctx)
         if not database and not archive:
             raise fail("say where to: --database URL and/or --archive URL")
-        running = live(app_ctx.engine)
+        running = live(app_ctx.archive_engine)
         if running:      # the copy is a consistent snapshot; what they archive from now on is not in it
             err_console.print(f"[yellow]warning:[/] {len(running)} daemon/worker process(es) running "
                               f"({', '.join(p.holder for p in running)}): what they archive after this "
@@ -87,12 +89,12 @@ def register(app: typer.Typer) -> None:
         if json_out:
             print_json(result)
         else:
-            _print(result, database, archive)
+            _print(result, database, archive, app_ctx.config.path)
         if result.get("archive", {}).get("problems"):
             raise typer.Exit(EXIT_FAILED)
 
 
-def _print(result: dict, database: Optional[str], archive: Optional[str]) -> None:
+def _print(result: dict, database: Optional[str], archive: Optional[str], config: Optional[Path]) -> None:
     if "database" in result:
         db = result["database"]
         out.print(f"database: {sum(db['tables'].values()):,} rows in {len(db['tables'])} tables copied "
@@ -104,6 +106,14 @@ def _print(result: dict, database: Optional[str], archive: Optional[str]) -> Non
                   f"{ar['blobs_present']:,} already there", highlight=False)
         for problem in ar["problems"][:20]:
             err_console.print(f"[red]error:[/] {problem}", highlight=False)
-    settings = [f"database_url = {database!r}" if database else "", f"archive_url = {archive!r}" if archive else ""]
-    out.print("next: set " + " and ".join(s for s in settings if s) + " in [settings] (or XXGK_DATABASE_URL / "
-              "XXGK_ARCHIVE_URL), then `xxgk verify`", highlight=False)
+    problems = result.get("archive", {}).get("problems")
+    if problems:
+        err_console.print(f"[red]the copy is incomplete:[/] {len(problems)} blob(s) not copied; keep using the "
+                          "current archive (do not switch to the copy), mend or accept them (`xxgk verify`), "
+                          "then run copy-to again: it resumes", highlight=False)
+        return
+    settings = [f"database_url = {json.dumps(database)}" if database else "",
+                f"archive_url = {json.dumps(archive)}" if archive else ""]
+    where = f"[settings] of {config}" if config else "[settings] of your config file (now the bundled catalog)"
+    out.print("next: set " + " and ".join(s for s in settings if s) + f" in {where} (or XXGK_DATABASE_URL / "
+              "XXGK_ARCHIVE_URL), then `xxgk verify`", highlight=False, markup=False)

@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.context import EXIT_FAILED, ctx_obj, fail, make_console, print_jsonl
+from cli.times import local_time, zone_caption
 from storage.db import read_session
 from storage.history import timeline, unified_diff
 from storage.queries import find_document, get_version
@@ -90,7 +91,7 @@ def register(app: typer.Typer) -> None:
                 json_out: bool = typer.Option(False, "--json", help="JSON Lines, one version a line.")) -> None:
         """The versions of one document: when each was seen, from which capture, what changed."""
         app_ctx = ctx_obj(ctx)
-        with read_session(app_ctx.engine) as s:
+        with read_session(app_ctx.archive_engine) as s:
             doc = _document(s, index_no)
             entries = timeline(s, doc)
             title, withdrawn = doc.title, doc.withdrawn_at
@@ -98,15 +99,17 @@ def register(app: typer.Typer) -> None:
             return print_jsonl(entries)
         out.print(Text(title or "(no title)", style="bold"), Text(f"  {doc.index_no or doc.url}", style="dim"))
         if withdrawn:
-            out.print(Text(f"withdrawn {withdrawn:%Y-%m-%d %H:%M}Z", style="red"))
-        table = Table()
+            out.print(Text(f"withdrawn {local_time(withdrawn, app_ctx.config.settings.timezone)}", style="red"))
+        tz = app_ctx.config.settings.timezone
+        table = Table(caption=zone_caption(tz), caption_justify="left")
         for col in ("v", "seen", "until", "parser", "what changed"):
             table.add_column(col, overflow="fold")
         for e in entries:
             note = summarise(e)
             for r in e["reparses"]:
                 note += f"\n[re-parsed {r['at']}: parser {r['from_parser']} -> {r['to_parser']}]"
-            table.add_row(f"{e['version']}{' *' if e['current'] else ''}", e["seen_at"], e["until"],
+            table.add_row(f"{e['version']}{' *' if e['current'] else ''}", local_time(e["seen_at"], tz),
+                          local_time(e["until"], tz),
                           e["parser_version"], Text(note))
         out.print(table)
         for line in replacements(entries):
@@ -120,7 +123,7 @@ def register(app: typer.Typer) -> None:
              context: int = typer.Option(3, "--context", "-U", min=0, help="Lines of context.")) -> None:
         """Unified diff of fields and body text between two versions (default: the last two)."""
         app_ctx = ctx_obj(ctx)
-        with read_session(app_ctx.engine) as s:
+        with read_session(app_ctx.archive_engine) as s:
             doc = _document(s, index_no)
             if v1 is None and doc.version < 2:
                 out.print(f"{doc.index_no or doc.url} has one version: nothing to compare", highlight=False)

@@ -8,14 +8,15 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from cli.context import EXIT_FAILED, AppContext, ctx_obj, err_console, fail, make_console, print_jsonl
+from cli.context import EXIT_FAILED, EXIT_USAGE, AppContext, ctx_obj, err_console, fail, make_console, print_jsonl
 from schedules.beats import BEAT_FRESH, live
 from schedules.queue import CrawlQueue, QueueError, queue_counts
 from schedules.runner import new_holder
 from scraper.config import load_config
 from scraper.crawl import ensure_source
 from storage.db import read_session
-from storage.queries import running_sources
+from storage.queries import iso_ts as _iso, running_sources
+from cli.times import local_time, zone_caption
 
 out = make_console()
 ROLES = ("daemon", "worker")
@@ -25,7 +26,9 @@ def open_queue(app: AppContext) -> CrawlQueue:
     """The queue for enqueuing (daemon, trigger); a clear error when it cannot be used."""
     try:
         return CrawlQueue(app.engine, new_holder("enqueue")).open()
-    except (QueueError, Exception) as exc:   # noqa: BLE001 - psycopg/procrastinate errors, named
+    except QueueError as exc:                # the queue cannot be used with this setup: a config error
+        raise fail(str(exc), EXIT_USAGE)
+    except Exception as exc:  # noqa: BLE001 - psycopg/procrastinate errors, named
         raise fail(f"cannot open the crawl queue: {exc}", EXIT_FAILED)
 
 
@@ -65,10 +68,6 @@ def enqueue_reparses(app: AppContext, names: list[str], json_out: bool) -> None:
     err_console.print(_workers_note(app))
 
 
-def _iso(ts) -> Optional[str]:
-    return ts.isoformat(timespec="seconds").replace("+00:00", "Z") if ts else None
-
-
 def register(app: typer.Typer) -> None:
     @app.command()
     def worker(ctx: typer.Context,
@@ -84,7 +83,7 @@ def register(app: typer.Typer) -> None:
             code = asyncio.run(Worker(lambda: load_config(cfg_path), app_ctx.engine, app_ctx.store,
                                       concurrency).run())
         except QueueError as exc:
-            raise fail(str(exc), EXIT_FAILED)
+            raise fail(str(exc), EXIT_USAGE)
         raise typer.Exit(code)
 
     @app.command()
@@ -95,17 +94,18 @@ def register(app: typer.Typer) -> None:
                                                        "(a container healthcheck).")) -> None:
         """The running daemon and workers (last heartbeat, sources they crawl now) and the queue's jobs by status."""
         app_ctx = ctx_obj(ctx)
+        if check is not None and check not in ROLES:
+            raise fail(f"--check takes one of {', '.join(ROLES)}, not {check!r}")
+        engine = app_ctx.archive_engine
         if check is not None:
-            if check not in ROLES:
-                raise fail(f"--check takes one of {', '.join(ROLES)}, not {check!r}")
-            if not live(app_ctx.engine, check, host=socket.gethostname()):
+            if not live(engine, check, host=socket.gethostname()):
                 raise fail(f"no live {check} on {socket.gethostname()}", EXIT_FAILED)
             return
-        procs = live(app_ctx.engine)
+        procs = live(engine)
         jobs: dict = {}
-        if app_ctx.engine.dialect.name == "postgresql":
-            jobs = queue_counts(app_ctx.engine)
-        with read_session(app_ctx.engine) as s:
+        if engine.dialect.name == "postgresql":
+            jobs = queue_counts(engine)
+        with read_session(engine) as s:
             running = running_sources(s)
 
         def crawling(holder: str) -> list[str]:      # a worker's runs are held as "<worker>:job<id>.<try>"
@@ -119,11 +119,12 @@ def register(app: typer.Typer) -> None:
         if not procs:
             out.print("no daemon or worker is running (none has beaten in the last "
                       f"{BEAT_FRESH.total_seconds():.0f} s)", highlight=False)
-        table = Table()
+        tz = app_ctx.config.settings.timezone
+        table = Table(caption=zone_caption(tz), caption_justify="left")
         for col in ("process", "host", "pid", "started", "last beat", "crawling"):
-            table.add_column(col)
+            table.add_column(col, no_wrap=col in ("started", "last beat"), overflow="fold")
         for p in procs:
-            table.add_row(p.holder, p.host, str(p.pid), _iso(p.started_at), _iso(p.heartbeat_at),
+            table.add_row(p.holder, p.host, str(p.pid), local_time(p.started_at, tz), local_time(p.heartbeat_at, tz),
                           ", ".join(crawling(p.holder)))
         if procs:
             out.print(table)

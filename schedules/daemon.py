@@ -31,7 +31,7 @@ from sqlmodel import select
 from schedules.beats import beat_forever, claim_sole, live, write_beat
 from schedules.health import BLOCKED
 from schedules.queue import CrawlQueue
-from schedules.ledger import as_utc, last_slot, mark_stale_runs, missed_slots, record_slot
+from schedules.ledger import last_slot, mark_stale_runs, missed_slots, record_slot
 from schedules.runner import EXIT_BUSY, SourceBusy, SourceRun, new_holder
 from scraper.config import Config, ConfigError, SourceConfig, parse_schedule
 from scraper.crawl import ensure_source
@@ -40,8 +40,10 @@ from storage import retry
 from storage.db import session
 from storage.journal import recover
 from storage.models import CrawlRun, DaemonBeat, Source, TriggerRequest, utcnow
+from storage.queries import as_utc
 
 POLL_SECONDS = 0.5
+ANNOUNCE = logger.bind(announce=True)    # lines shown at default verbosity (start, each run): see setup_logging
 
 
 def make_trigger(src: SourceConfig, tz: str, anchor: Optional[datetime] = None):
@@ -94,11 +96,19 @@ class Daemon:
         self.scheduler.resume()
         helpers = [asyncio.create_task(beat_forever(self.engine, self.holder)),
                    asyncio.create_task(self._poll_triggers())]
-        logger.info("daemon {} running {} scheduled sources{}", self.holder,
-                    sum(1 for s in self.cfg.sources if s.schedule), " (enqueued for workers)" if self.queue else "")
+        self._announce_start()
         await self.stopping.wait()
         await self._shutdown(helpers)
         return 0
+
+    def _announce_start(self) -> None:
+        """The start line a user sees at default verbosity: sources, their next runs, the log file."""
+        nexts = [f"{job.id} at {job.next_run_time:%Y-%m-%d %H:%M %z}" for job in self.scheduler.get_jobs()
+                 if job.next_run_time]
+        log = self.cfg.data_dir / "logs" / "xxgk.log" if self.cfg.settings.log_file else None
+        ANNOUNCE.info("daemon {} running {} scheduled sources (of {}){}; next: {}; log: {}", self.holder,
+                      len(nexts), len(self.cfg.sources), " (enqueued for workers)" if self.queue else "",
+                      ", ".join(sorted(nexts)) or "none", log or "off (settings.log_file = false)")
 
     async def _shutdown(self, helpers: list[asyncio.Task]) -> None:
         logger.info("stopping: no new runs; in-flight documents get {}s", self.cfg.settings.grace_seconds)
@@ -116,7 +126,7 @@ class Daemon:
             h.cancel()
         # the last beat stays: the next daemon reads "up until" from it
         retry.quietly(self.engine, lambda: write_beat(self.engine, self.holder, stopped=True), "last heartbeat")
-        logger.info("daemon stopped")
+        ANNOUNCE.info("daemon {} stopped", self.holder)
 
     def reload(self) -> None:
         try:
@@ -199,8 +209,10 @@ class Daemon:
             logger.info("{}: {} run skipped: {}", name, trigger, skip)
             return f"skipped: {skip}"
         if self.queue is not None:
-            return self.queue.enqueue(src, source_id, trigger=trigger, slot=slot, full=full, reason=reason,
-                                      jitter=src.jitter if trigger == "schedule" else 0)
+            outcome = self.queue.enqueue(src, source_id, trigger=trigger, slot=slot, full=full, reason=reason,
+                                         jitter=src.jitter if trigger == "schedule" else 0)
+            ANNOUNCE.info("{}: {} run {}", name, trigger, outcome)
+            return outcome
         run = SourceRun(self.cfg, src, self.engine, self.store, holder=self.holder, trigger=trigger,
                         full=full, scheduled_for=slot, reason=reason)
         self.running[name] = run
@@ -236,7 +248,10 @@ class Daemon:
             async with self.parallel:
                 if jitter:
                     await asyncio.sleep(random.uniform(0, jitter))
-                await run.run()
+                summary = await run.run()
+            ANNOUNCE.info("{}: run {} ({}, {}) {}: {} new, {} changed, {} withdrawn, {} errors in {:.1f}s", name,
+                          summary.run_id, summary.mode, run.crawl_kw.get("trigger", "schedule"), summary.status,
+                          summary.new, summary.changed, summary.withdrawn, summary.errors, summary.seconds)
         except SourceBusy as busy:
             source_id = ensure_source(self.engine, run.src)
             await retry.call_async(self.engine, lambda: record_slot(

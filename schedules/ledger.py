@@ -1,7 +1,7 @@
 """The run ledger: every due slot leaves a row (ran, coalesced, skipped), stale runs are closed."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Optional
 
 from sqlalchemy.engine import Engine
@@ -10,6 +10,7 @@ from sqlmodel import select
 from storage.db import read_session, session
 from storage.leases import gone_from_here, live_holders
 from storage.models import CrawlRun, Source, utcnow
+
 
 RAN = ("ok", "partial", "failed", "interrupted")
 MAX_MISSED = 1000
@@ -89,8 +90,3 @@ def runs(engine: Engine, source: Optional[str] = None, limit: int = 50) -> list[
             q = q.where(Source.name == source)
         return list(s.exec(q.order_by(CrawlRun.id.desc()).limit(limit)))
 
-
-def as_utc(ts: Optional[datetime]) -> Optional[datetime]:
-    if ts is not None and ts.tzinfo is None:
-        return ts.replace(tzinfo=timezone.utc)
-    return ts

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from datetime import datetime
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Optional
@@ -45,9 +46,12 @@ def parse_schedule(text: str, timezone: str = "Asia/Shanghai"):
                          "nor an interval ('every 30m', 'every 6h', 'every 10s')")
     from apscheduler.triggers.cron import CronTrigger
     try:
-        return "cron", CronTrigger.from_crontab(text, timezone=ZoneInfo(timezone))
+        trigger = CronTrigger.from_crontab(text, timezone=ZoneInfo(timezone))
     except ValueError as exc:
         raise ValueError(f"bad cron {text!r}: {exc}") from None
+    if trigger.get_next_fire_time(None, datetime.now(ZoneInfo(timezone))) is None:
+        raise ValueError(f"cron {text!r} can never fire (no such date)")
+    return "cron", trigger
 
 
 class _Strict(BaseModel):

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import csv
 import json
-from typing import Iterator, Optional, TextIO
+from typing import Iterator, TextIO
 
-from sqlalchemy import func
 from sqlmodel import Session, select
 
 from storage.models import Document
-from storage.queries import CONTRACT_FIELDS, documents_json, filter_documents, source_names
+from storage.queries import CONTRACT_FIELDS, DocFilter, documents_json, filter_documents, source_names
 
 BATCH = 500
 DOCUMENT_KEYS = (*CONTRACT_FIELDS, "fields", "body_text", "url", "urls", "source", "attachments", "version",
@@ -21,18 +20,12 @@ DOCUMENT_KEYS = (*CONTRACT_FIELDS, "fields", "body_text", "url", "urls", "source
 NESTED = ("fields", "urls", "attachments")       # JSON text inside a CSV cell
 
 
-def count_documents(s: Session, *, source: Optional[str] = None, since: Optional[str] = None) -> int:
-    q = filter_documents(select(func.count(Document.id)), source=source, since=since)
-    return s.exec(q).one()
-
-
-def iter_documents(s: Session, *, source: Optional[str] = None, since: Optional[str] = None,
-                   batch: int = BATCH) -> Iterator[dict]:
+def iter_documents(s: Session, f: DocFilter = DocFilter(), batch: int = BATCH) -> Iterator[dict]:
     """Every matching document's JSON (current version, with body), in id order."""
     names = source_names(s)
     last = 0
     while True:
-        q = filter_documents(select(Document), source=source, since=since)
+        q = filter_documents(select(Document), f)
         docs = list(s.exec(q.where(Document.id > last).order_by(Document.id).limit(batch)))
         if not docs:
             return

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Iterator, Optional
 
-from sqlalchemy import and_
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, select
 
 from storage.documents import doc_key
@@ -15,8 +16,16 @@ CONTRACT_FIELDS = ("index_no", "title", "doc_no", "publisher", "publish_date", "
                    "disclosure", "validity", "topic", "genre")
 
 
+def as_utc(ts: Optional[datetime]) -> Optional[datetime]:
+    """A stored timestamp (naive ones are UTC) as an aware UTC datetime."""
+    if ts is None:
+        return None
+    return ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts.astimezone(timezone.utc)
+
+
 def iso_ts(ts: Optional[datetime]) -> Optional[str]:
-    return ts.isoformat(timespec="seconds").replace("+00:00", "Z") if ts else None
+    """ISO 8601 in UTC with `Z`, to the second (the JSON form of every timestamp)."""
+    return as_utc(ts).isoformat(timespec="seconds").replace("+00:00", "Z") if ts else None
 
 
 def find_document(s: Session, ident: str) -> Optional[Document]:
@@ -47,7 +56,7 @@ def document_json(s: Session, doc: Document, version: Optional[int] = None,
     ver = get_version(s, doc, version)
     urls = s.exec(select(DocumentUrl.url).where(DocumentUrl.document_id == doc.id)
                   .order_by(DocumentUrl.first_seen, DocumentUrl.id)).all()
-    atts = s.exec(select(Attachment).where(Attachment.version_id == ver.id)).all() if ver else []
+    atts = version_attachments(s, ver) if ver else []
     source = (sources or {}).get(doc.source_id) or s.get(Source, doc.source_id).name
     return build_document_json(doc, ver, list(urls), list(atts), source, body)
 
@@ -97,22 +106,40 @@ def build_document_json(doc: Document, ver: Optional[DocumentVersion], urls: lis
     return out
 
 
-def filter_documents(q, *, source: Optional[str] = None, since: Optional[str] = None,
-                     publisher: Optional[str] = None):
-    """`q` (a select over Document) narrowed: `since` compares ISO dates (YYYY-MM-DD) on publish_date."""
-    if source:
-        q = q.join(Source, Source.id == Document.source_id).where(Source.name == source)
-    if since:
-        q = q.where(Document.publish_date >= since)
-    if publisher:
-        q = q.where(Document.publisher.contains(publisher))
+@dataclass(frozen=True)
+class DocFilter:
+    """Which documents: `since`/`until` compare ISO dates (YYYY-MM-DD) on publish_date, both inclusive;
+    `changed_since` (aware datetime) keeps documents first seen, changed or withdrawn at or after it."""
+    source: Optional[str] = None
+    since: Optional[str] = None
+    until: Optional[str] = None
+    publisher: Optional[str] = None
+    changed_since: Optional[datetime] = None
+
+
+def filter_documents(q, f: DocFilter = DocFilter()):
+    """`q` (a select over Document) narrowed by `f`."""
+    if f.source:
+        q = q.join(Source, Source.id == Document.source_id).where(Source.name == f.source)
+    if f.since:
+        q = q.where(Document.publish_date >= f.since)
+    if f.until:
+        q = q.where(Document.publish_date <= f.until)
+    if f.publisher:
+        q = q.where(Document.publisher.contains(f.publisher))
+    if f.changed_since:
+        at = f.changed_since.astimezone(timezone.utc)
+        q = q.where(or_(Document.first_seen >= at, Document.changed_at >= at, Document.withdrawn_at >= at))
     return q
 
 
-def list_documents(s: Session, *, source: Optional[str] = None, since: Optional[str] = None,
-                   publisher: Optional[str] = None, limit: Optional[int] = None) -> Iterator[Document]:
-    """Newest first by publish date. `since` compares ISO dates (YYYY-MM-DD) on publish_date."""
-    q = filter_documents(select(Document), source=source, since=since, publisher=publisher)
+def count_documents(s: Session, f: DocFilter = DocFilter()) -> int:
+    return s.exec(filter_documents(select(func.count(Document.id)), f)).one()
+
+
+def list_documents(s: Session, f: DocFilter = DocFilter(), limit: Optional[int] = None) -> Iterator[Document]:
+    """Newest first by publish date."""
+    q = filter_documents(select(Document), f)
     q = q.order_by(Document.publish_date.desc().nulls_last(), Document.id.desc())
     if limit:
         q = q.limit(limit)
@@ -127,3 +154,26 @@ def running_sources(s: Session) -> list[tuple[str, str]]:
 
 def source_names(s: Session) -> dict[int, str]:
     return {sid: name for sid, name in s.exec(select(Source.id, Source.name))}
+
+
+def version_attachments(s: Session, ver: DocumentVersion) -> list[Attachment]:
+    """A version's attachments in the order the page lists them (as `show` numbers them, from 1)."""
+    return list(s.exec(select(Attachment).where(Attachment.version_id == ver.id).order_by(Attachment.id)))
+
+
+def pick_attachment(atts: list[Attachment], which: Optional[str]) -> Attachment:
+    """Attachment number `which` (from 1) or the one named `which`; with None, the only one.
+    LookupError names the choices."""
+    if not atts:
+        raise LookupError("this version has no attachments")
+    choices = "; ".join(f"{i} {a.name}" for i, a in enumerate(atts, 1))
+    if which is None:
+        if len(atts) == 1:
+            return atts[0]
+        raise LookupError(f"{len(atts)} attachments, say which (number or name): {choices}")
+    if which.isdigit() and 1 <= int(which) <= len(atts):
+        return atts[int(which) - 1]
+    named = [a for a in atts if a.name == which]
+    if len(named) == 1:
+        return named[0]
+    raise LookupError(f"no attachment {which!r} (attachments: {choices})")

@@ -172,6 +172,7 @@ def rebuild(conn: Connection, batch: int = 500) -> int:
 class Filters:
     source: Optional[str] = None
     since: Optional[str] = None        # publish_date >= YYYY-MM-DD
+    until: Optional[str] = None        # publish_date <= YYYY-MM-DD
     publisher: Optional[str] = None    # publisher contains
 
 
@@ -188,6 +189,9 @@ def _filter_sql(f: Filters, params: dict) -> tuple[str, str]:
     if f.since:
         where += " AND d.publish_date >= :since"
         params["since"] = f.since
+    if f.until:
+        where += " AND d.publish_date <= :until"
+        params["until"] = f.until
     if f.publisher:
         where += " AND d.publisher LIKE :pub ESCAPE '\\'"
         params["pub"] = _like(f.publisher)

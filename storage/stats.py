@@ -15,36 +15,54 @@ def _scalar(s: Session, q) -> int:
     return int(s.exec(q).one() or 0)
 
 
-def _grouped(s: Session, sql: str) -> dict[str, int]:
-    return {(k if k is not None else "(none)"): int(n) for k, n in s.exec(text(sql))}
+def _grouped(s: Session, sql: str, source_id: Optional[int]) -> dict[str, int]:
+    return {(k if k is not None else "(none)"): int(n) for k, n in s.exec(text(sql), params={"sid": source_id})}
 
 
-def archive_stats(s: Session) -> dict:
-    docs = _scalar(s, select(func.count()).select_from(Document))
-    raw = _scalar(s, select(func.coalesce(func.sum(Blob.size), 0)))
-    stored = _scalar(s, select(func.coalesce(func.sum(Blob.stored_size), 0)))
-    fetched = _scalar(s, select(func.coalesce(func.sum(Capture.size), 0)))
+def archive_stats(s: Session, source_id: Optional[int] = None) -> dict:
+    """The whole archive, or one source's part of it (its documents, captures and the blobs they name)."""
+    def docs(q):
+        return q.where(Document.source_id == source_id) if source_id is not None else q
+
+    def caps(q):
+        return q.where(Capture.source_id == source_id) if source_id is not None else q
+
+    where = "WHERE source_id = :sid" if source_id is not None else ""
+    blobs = select(Blob)
+    if source_id is not None:
+        blobs = blobs.where(Blob.sha256.in_(select(Capture.sha256).where(Capture.source_id == source_id)))
+    blobs = blobs.subquery()
+    n_docs = _scalar(s, docs(select(func.count()).select_from(Document)))
+    raw = _scalar(s, select(func.coalesce(func.sum(blobs.c.size), 0)))
+    stored = _scalar(s, select(func.coalesce(func.sum(blobs.c.stored_size), 0)))
+    fetched = _scalar(s, caps(select(func.coalesce(func.sum(Capture.size), 0))))
     by_source = {}
     for name, n, withdrawn, versions in s.exec(text(
             "SELECT s.name, count(d.id), count(d.withdrawn_at), coalesce(sum(d.version), 0) "
-            "FROM sources s LEFT JOIN documents d ON d.source_id = s.id GROUP BY s.name ORDER BY s.name")):
+            "FROM sources s LEFT JOIN documents d ON d.source_id = s.id "
+            + ("WHERE s.id = :sid " if source_id is not None else "") + "GROUP BY s.name ORDER BY s.name"),
+            params={"sid": source_id}):
         by_source[name] = {"documents": int(n), "withdrawn": int(withdrawn), "versions": int(versions)}
+    versions = select(func.count()).select_from(DocumentVersion).join(Document,
+                                                                      Document.id == DocumentVersion.document_id)
     return {
-        "documents": docs,
-        "withdrawn": _scalar(s, select(func.count()).select_from(Document).where(Document.withdrawn_at.is_not(None))),
-        "versions": _scalar(s, select(func.count()).select_from(DocumentVersion)),
-        "documents_changed": _scalar(s, select(func.count()).select_from(Document).where(Document.version > 1)),
-        "reparses": _scalar(s, select(func.count()).select_from(DocumentReparse)),
-        "without_index_no": _scalar(s, select(func.count()).select_from(Document).where(Document.index_no.is_(None))),
+        "documents": n_docs,
+        "withdrawn": _scalar(s, docs(select(func.count()).select_from(Document).where(Document.withdrawn_at.is_not(None)))),
+        "versions": _scalar(s, docs(versions)),
+        "documents_changed": _scalar(s, docs(select(func.count()).select_from(Document).where(Document.version > 1))),
+        "reparses": _scalar(s, docs(select(func.count()).select_from(DocumentReparse).join(
+            DocumentVersion, DocumentVersion.id == DocumentReparse.version_id).join(
+            Document, Document.id == DocumentVersion.document_id))),
+        "without_index_no": _scalar(s, docs(select(func.count()).select_from(Document).where(Document.index_no.is_(None)))),
         "sources": len(by_source),
         "by_source": by_source,
-        "by_publisher": _grouped(s, "SELECT publisher, count(*) FROM documents GROUP BY publisher "
-                                    "ORDER BY count(*) DESC, publisher"),
-        "by_year": _grouped(s, "SELECT substr(publish_date, 1, 4) AS y, count(*) FROM documents "
-                               "GROUP BY substr(publish_date, 1, 4) ORDER BY y DESC"),
-        "captures": _scalar(s, select(func.count()).select_from(Capture)),
+        "by_publisher": _grouped(s, f"SELECT publisher, count(*) FROM documents {where} GROUP BY publisher "
+                                    "ORDER BY count(*) DESC, publisher", source_id),
+        "by_year": _grouped(s, f"SELECT substr(publish_date, 1, 4) AS y, count(*) FROM documents {where} "
+                               "GROUP BY substr(publish_date, 1, 4) ORDER BY y DESC", source_id),
+        "captures": _scalar(s, caps(select(func.count()).select_from(Capture))),
         "archive": {
-            "blobs": _scalar(s, select(func.count()).select_from(Blob)),
+            "blobs": _scalar(s, select(func.count()).select_from(blobs)),
             "fetched_bytes": fetched,                   # every capture's body, duplicates counted
             "raw_bytes": raw,                           # distinct bodies (identical bytes stored once)
             "stored_bytes": stored,                     # on disk, zstd-compressed

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
 from importlib.metadata import PackageNotFoundError, version
 from typing import BinaryIO, Callable, Iterator, Optional
@@ -65,24 +65,28 @@ def _software() -> str:
         return "xxgk-archive"
 
 
-def _captures(s: Session, source: Optional[str], since: Optional[str]):
+def _captures(s: Session, source: Optional[str], since: Optional[str], until: Optional[str] = None):
+    """Captures of `source` fetched on the UTC days `since`..`until` (YYYY-MM-DD, both inclusive)."""
     q = select(Capture)
     if source:
         q = q.join(Source, Source.id == Capture.source_id).where(Source.name == source)
     if since:
         q = q.where(Capture.fetched_at >= datetime.fromisoformat(since).replace(tzinfo=timezone.utc))
+    if until:
+        q = q.where(Capture.fetched_at < datetime.fromisoformat(until).replace(tzinfo=timezone.utc) + timedelta(days=1))
     return q
 
 
-def count_captures(s: Session, *, source: Optional[str] = None, since: Optional[str] = None) -> int:
-    return s.exec(_captures(s, source, since).with_only_columns(func.count(Capture.id))).one()
+def count_captures(s: Session, *, source: Optional[str] = None, since: Optional[str] = None,
+                   until: Optional[str] = None) -> int:
+    return s.exec(_captures(s, source, since, until).with_only_columns(func.count(Capture.id))).one()
 
 
 def iter_captures(s: Session, *, source: Optional[str] = None, since: Optional[str] = None,
-                  batch: int = BATCH) -> Iterator[Capture]:
+                  until: Optional[str] = None, batch: int = BATCH) -> Iterator[Capture]:
     last = 0
     while True:
-        caps = list(s.exec(_captures(s, source, since).where(Capture.id > last).order_by(Capture.id).limit(batch)))
+        caps = list(s.exec(_captures(s, source, since, until).where(Capture.id > last).order_by(Capture.id).limit(batch)))
         if not caps:
             return
         yield from caps
@@ -91,7 +95,7 @@ def iter_captures(s: Session, *, source: Optional[str] = None, since: Optional[s
 
 
 def write_warc(s: Session, store: BlobStore, out: BinaryIO, *, source: Optional[str] = None,
-               since: Optional[str] = None, gzip: bool = True, filename: Optional[str] = None,
+               since: Optional[str] = None, until: Optional[str] = None, gzip: bool = True, filename: Optional[str] = None,
                progress: Optional[Callable[[int], None]] = None) -> WarcSummary:
     writer = WARCWriter(out, gzip=gzip, warc_version="1.1")
     writer.write_record(writer.create_warcinfo_record(filename or "", {
@@ -103,7 +107,7 @@ def write_warc(s: Session, store: BlobStore, out: BinaryIO, *, source: Optional[
     }))
     sm = WarcSummary(records=1)
     step = progress or (lambda n: None)
-    for cap in iter_captures(s, source=source, since=since):
+    for cap in iter_captures(s, source=source, since=since, until=until):
         try:
             body = store.get(cap.sha256) if cap.sha256 else b""
         except ArchiveError as exc:

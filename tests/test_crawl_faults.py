@@ -93,11 +93,11 @@ def test_server_errors_are_retried(cli, portal):
     (["crawl"], "name one or more sources"),
     (["crawl", "nosuch"], "unknown source 'nosuch'"),
     (["ls", "--since", "yesterday"], "YYYY-MM-DD"),
-    (["show", "000000000/2000-00000"], "no document"),
+    (["show", "000000000/2000-00000"], "no document|no archive yet"),     # never crawled: no archive on SQLite
 ])
 def test_bad_cli_arguments(cli, args, message):
     r = cli(*args, code=None)
-    assert r.exit_code in (1, 2) and message in r.output
+    assert r.exit_code in (1, 2) and re.search(message, r.output)
 
 
 def test_bad_config_exits_2_naming_the_key(tmp_path):

@@ -46,7 +46,7 @@ def test_jsonl_has_the_contract_keys_and_every_document(archive):
     assert {r["url"] for r in since} == {r["url"] for r in rows if (r["publish_date"] or "") >= "2025-01-01"}
     assert 0 < len(since) < len(rows)
     assert len(jsonl(cli, "--source", "kaihua")) == len(rows)
-    assert "no source 'elsewhere'" in cli("export", "--format", "jsonl", "--source", "elsewhere", code=2).output
+    assert "unknown source 'elsewhere'" in cli("export", "--format", "jsonl", "--source", "elsewhere", code=2).output
 
 
 def test_csv_round_trips_to_the_jsonl(archive, tmp_path):
@@ -121,8 +121,7 @@ def test_warc_filters_and_plain_output(archive, tmp_path):
 def test_warc_response_headers_describe_the_decoded_body(tmp_path, portal):
     """A gzip, chunked response is archived decoded: its record drops those encodings and says so."""
     cli = Cli(write_config(tmp_path, portal))
-    cli("stats")                                   # creates the database
-    engine, store = engine_of(cli), store_of(cli)
+    engine, store = engine_of(cli), store_of(cli)     # opening the database creates it
     body = "<html>政府信息公开</html>".encode("utf-8")
     with session(engine) as s:
         s.add(Source(name="kaihua"))

@@ -130,10 +130,14 @@ def test_reparse_jobs_run_on_workers_under_the_source_lock(tmp_path, portal, que
 def test_reparse_queue_needs_postgresql(tmp_path, portal):
     cli = Cli(write_config(tmp_path, portal))
     cli("crawl", "kaihua")
-    assert "needs PostgreSQL" in cli("reparse", "--queue", code=1).output
+    assert "needs PostgreSQL" in cli("reparse", "--queue", code=2).output
 
 
-def test_worker_needs_postgresql(tmp_path, portal):
+def test_worker_needs_postgresql(tmp_path, portal, monkeypatch):
+    """One error, one exit code: the queue on SQLite is a config error (2) for every verb."""
     cli = Cli(write_config(tmp_path, portal))               # the embedded SQLite default
-    r = cli("worker", code=1)
+    r = cli("worker", code=2)
     assert "needs PostgreSQL" in r.output
+    monkeypatch.setenv("XXGK_ENGINE", "queue")
+    for verb in (("worker",), ("trigger", "kaihua"), ("daemon",)):
+        assert "needs a PostgreSQL database_url" in cli(*verb, code=2).output, verb

@@ -182,4 +182,4 @@ def test_reparse_waits_for_no_crawl_and_names_bad_sources(tmp_path, portal):
         source_id = s.exec(select(Source.id)).one()
     assert acquire(engine, source_id, "someone-else", 60) is None
     assert "being crawled by someone-else" in cli("reparse", code=3).output
-    assert "no source 'nowhere'" in cli("reparse", "--source", "nowhere", code=2).output
+    assert "unknown source 'nowhere'" in cli("reparse", "--source", "nowhere", code=2).output

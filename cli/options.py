@@ -1,0 +1,71 @@
+"""Options several verbs share, each validated in one place: dates, date-times and source names."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Optional
+from zoneinfo import ZoneInfo
+
+import typer
+from sqlmodel import Session
+
+from cli.context import AppContext, fail
+from storage.queries import source_names
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date(value: Optional[str]) -> Optional[str]:
+    if value is None:
+        return None
+    try:
+        if _DATE.match(value):
+            date.fromisoformat(value)
+            return value
+    except ValueError:
+        pass
+    raise typer.BadParameter(f"want a date as YYYY-MM-DD, got {value!r}")
+
+
+def _iso_datetime(value: Optional[str]) -> Optional[str]:
+    if value is None:
+        return None
+    try:
+        datetime.fromisoformat(value)
+        return value
+    except ValueError:
+        raise typer.BadParameter(f"want a date or time as YYYY-MM-DD[THH:MM[:SS]][+08:00|Z], got {value!r}") from None
+
+
+def since_option(what: str = "Published") -> Optional[str]:
+    return typer.Option(None, "--since", metavar="YYYY-MM-DD", callback=_iso_date,
+                        help=f"{what} on or after this day.")
+
+
+def until_option(what: str = "Published") -> Optional[str]:
+    return typer.Option(None, "--until", metavar="YYYY-MM-DD", callback=_iso_date,
+                        help=f"{what} on or before this day.")
+
+
+def changed_since_option() -> Optional[str]:
+    return typer.Option(None, "--changed-since", metavar="DATETIME", callback=_iso_datetime,
+                        help="Documents first seen, changed or withdrawn at or after this moment (when the "
+                             "archive saw it, not the publish date); without an offset, in settings.timezone.")
+
+
+def local_datetime(value: Optional[str], tz: str) -> Optional[datetime]:
+    """A validated --changed-since value as an aware datetime (read in `tz` when it has no offset)."""
+    if value is None:
+        return None
+    at = datetime.fromisoformat(value)
+    return at if at.tzinfo else at.replace(tzinfo=ZoneInfo(tz))
+
+
+def check_source(app: AppContext, s: Session, name: Optional[str]) -> Optional[str]:
+    """`name` when it is a configured source or one in the archive; else exit 2 naming the known ones."""
+    if name is None:
+        return None
+    known = set(source_names(s).values()) | {src.name for src in app.config.sources}
+    if name not in known:
+        raise fail(f"unknown source {name!r} (known: {', '.join(sorted(known)) or 'none'})")
+    return name
