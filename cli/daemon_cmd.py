@@ -11,23 +11,14 @@ from cli.context import ctx_obj, err_console, fail, make_console, print_jsonl
 from cli.worker_cmd import enqueue_trigger, open_queue
 from schedules.daemon import Daemon, daemon_alive, request_trigger
 from schedules.ledger import runs as ledger_runs
+from schedules.overview import run_json
 from scraper.config import ConfigError, load_config
-from storage.models import COUNTERS
 
 out = make_console()
 
 
 def _iso(ts) -> Optional[str]:
     return ts.isoformat(timespec="seconds").replace("+00:00", "Z") if ts else None
-
-
-def run_json(run, source: str) -> dict:
-    row = {"id": run.id, "source": source, "trigger": run.trigger, "mode": run.mode, "status": run.status,
-           "health": run.health, "scheduled_for": _iso(run.scheduled_for), "started_at": _iso(run.started_at),
-           "finished_at": _iso(run.finished_at), "reason": run.reason, "holder": run.holder}
-    row.update({k: getattr(run, k) for k in COUNTERS})
-    row["error"] = run.error
-    return row
 
 
 def register(app: typer.Typer) -> None:

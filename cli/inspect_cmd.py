@@ -2,22 +2,19 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
 from typing import Optional
 
 import typer
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import func
-from sqlmodel import select
 
 from cli import sources_cmd
 from cli.context import EXIT_FAILED, ctx_obj, fail, make_console, print_json, print_jsonl
 from cli.output import stdout_bytes
-from schedules.daemon import make_trigger
+from schedules.overview import source_rows
 from storage.archive import ArchiveError
 from storage.db import read_session
-from storage.models import Capture, CrawlRun, Document, Source
+from storage.models import Capture
 from storage.queries import document_json, find_document, get_version, list_documents, source_names
 
 out = make_console()
@@ -28,13 +25,6 @@ def _since(value: Optional[str]) -> Optional[str]:
     if value and not _DATE.match(value):
         raise fail(f"--since wants a date as YYYY-MM-DD, got {value!r}")
     return value
-
-
-def next_run(src, tz: str) -> Optional[str]:
-    if not src.schedule or not src.enabled:
-        return None
-    fire = make_trigger(src, tz).get_next_fire_time(None, datetime.now(timezone.utc))
-    return fire.isoformat(timespec="seconds") if fire else None
 
 
 def register(app: typer.Typer) -> None:
@@ -48,30 +38,7 @@ def register(app: typer.Typer) -> None:
         if ctx.invoked_subcommand is not None:
             return
         app_ctx = ctx_obj(ctx)
-        rows = []
-        with read_session(app_ctx.engine) as s:
-            for src in app_ctx.config.sources:
-                row = s.exec(select(Source).where(Source.name == src.name)).first()
-                last = None
-                docs = 0
-                if row:
-                    last = s.exec(select(CrawlRun).where(CrawlRun.source_id == row.id)
-                                  .order_by(CrawlRun.id.desc())).first()
-                    docs = s.exec(select(func.count()).select_from(Document)
-                                  .where(Document.source_id == row.id)).one()
-                rows.append({
-                    "name": src.name, "title": src.title, "family": src.family or (row.family if row else None),
-                    "schedule": src.schedule, "enabled": src.enabled,
-                    "next_run": next_run(src, app_ctx.config.settings.timezone),
-                    "start_urls": src.start_urls,
-                    "health": row.health if row else "UNKNOWN",
-                    "health_reason": row.health_reason if row else None,
-                    "last_run": None if last is None else {
-                        "id": last.id, "status": last.status,
-                        "started_at": last.started_at.isoformat(timespec="seconds"),
-                        "finished_at": last.finished_at.isoformat(timespec="seconds") if last.finished_at else None},
-                    "documents": docs,
-                })
+        rows = source_rows(app_ctx.engine, app_ctx.config)
         if json_out:
             return print_jsonl(rows)
         table = Table(title=f"sources ({app_ctx.config.path or 'bundled catalog'})")

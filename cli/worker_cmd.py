@@ -10,12 +10,11 @@ from rich.table import Table
 
 from cli.context import EXIT_FAILED, AppContext, ctx_obj, err_console, fail, make_console, print_jsonl
 from schedules.beats import BEAT_FRESH, live
-from schedules.queue import CrawlQueue, QueueError, queue_counts
+from schedules.overview import fleet_rows
+from schedules.queue import CrawlQueue, QueueError
 from schedules.runner import new_holder
 from scraper.config import load_config
 from scraper.crawl import ensure_source
-from storage.db import read_session
-from storage.queries import running_sources
 
 out = make_console()
 ROLES = ("daemon", "worker")
@@ -65,10 +64,6 @@ def enqueue_reparses(app: AppContext, names: list[str], json_out: bool) -> None:
     err_console.print(_workers_note(app))
 
 
-def _iso(ts) -> Optional[str]:
-    return ts.isoformat(timespec="seconds").replace("+00:00", "Z") if ts else None
-
-
 def register(app: typer.Typer) -> None:
     @app.command()
     def worker(ctx: typer.Context,
@@ -101,19 +96,9 @@ def register(app: typer.Typer) -> None:
             if not live(app_ctx.engine, check, host=socket.gethostname()):
                 raise fail(f"no live {check} on {socket.gethostname()}", EXIT_FAILED)
             return
-        procs = live(app_ctx.engine)
-        jobs: dict = {}
-        if app_ctx.engine.dialect.name == "postgresql":
-            jobs = queue_counts(app_ctx.engine)
-        with read_session(app_ctx.engine) as s:
-            running = running_sources(s)
-
-        def crawling(holder: str) -> list[str]:      # a worker's runs are held as "<worker>:job<id>.<try>"
-            return [name for h, name in running if h == holder or (h or "").startswith(holder + ":")]
+        procs, jobs = fleet_rows(app_ctx.engine)
         if json_out:
-            print_jsonl([*({"holder": p.holder, "host": p.host, "pid": p.pid, "started_at": _iso(p.started_at),
-                            "heartbeat_at": _iso(p.heartbeat_at), "crawling": crawling(p.holder)} for p in procs),
-                         {"queue": jobs}])
+            print_jsonl([*procs, {"queue": jobs}])
             return
         if not procs:
             out.print("no daemon or worker is running (none has beaten in the last "
@@ -122,8 +107,8 @@ def register(app: typer.Typer) -> None:
         for col in ("process", "host", "pid", "started", "last beat", "crawling"):
             table.add_column(col)
         for p in procs:
-            table.add_row(p.holder, p.host, str(p.pid), _iso(p.started_at), _iso(p.heartbeat_at),
-                          ", ".join(crawling(p.holder)))
+            table.add_row(p["holder"], p["host"], str(p["pid"]), p["started_at"], p["heartbeat_at"],
+                          ", ".join(p["crawling"]))
         if procs:
             out.print(table)
         for task, counts in sorted(jobs.items()):

@@ -21,8 +21,9 @@ DOCUMENT_KEYS = (*CONTRACT_FIELDS, "fields", "body_text", "url", "urls", "source
 NESTED = ("fields", "urls", "attachments")       # JSON text inside a CSV cell
 
 
-def count_documents(s: Session, *, source: Optional[str] = None, since: Optional[str] = None) -> int:
-    q = filter_documents(select(func.count(Document.id)), source=source, since=since)
+def count_documents(s: Session, **filters: Optional[str]) -> int:
+    """How many documents match `filters` (those of queries.filter_documents)."""
+    q = filter_documents(select(func.count(Document.id)), **filters)
     return s.exec(q).one()
 
 

@@ -5,11 +5,11 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Iterator, Optional
 
-from sqlalchemy import and_
+from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
 from storage.documents import doc_key
-from storage.models import Attachment, CrawlRun, Document, DocumentUrl, DocumentVersion, Source
+from storage.models import Attachment, Capture, CrawlRun, Document, DocumentUrl, DocumentVersion, Source
 
 CONTRACT_FIELDS = ("index_no", "title", "doc_no", "publisher", "publish_date", "written_date",
                    "disclosure", "validity", "topic", "genre")
@@ -98,21 +98,30 @@ def build_document_json(doc: Document, ver: Optional[DocumentVersion], urls: lis
 
 
 def filter_documents(q, *, source: Optional[str] = None, since: Optional[str] = None,
-                     publisher: Optional[str] = None):
-    """`q` (a select over Document) narrowed: `since` compares ISO dates (YYYY-MM-DD) on publish_date."""
+                     publisher: Optional[str] = None, until: Optional[str] = None):
+    """`q` (a select over Document) narrowed: `since`/`until` compare ISO dates (YYYY-MM-DD) on publish_date."""
     if source:
         q = q.join(Source, Source.id == Document.source_id).where(Source.name == source)
     if since:
         q = q.where(Document.publish_date >= since)
+    if until:
+        q = q.where(Document.publish_date <= until)
     if publisher:
         q = q.where(Document.publisher.contains(publisher))
     return q
 
 
 def list_documents(s: Session, *, source: Optional[str] = None, since: Optional[str] = None,
-                   publisher: Optional[str] = None, limit: Optional[int] = None) -> Iterator[Document]:
-    """Newest first by publish date. `since` compares ISO dates (YYYY-MM-DD) on publish_date."""
-    q = filter_documents(select(Document), source=source, since=since, publisher=publisher)
+                   publisher: Optional[str] = None, limit: Optional[int] = None, until: Optional[str] = None,
+                   after: Optional[Document] = None) -> Iterator[Document]:
+    """Newest first by publish date (undated last). `since`/`until` compare ISO dates (YYYY-MM-DD) on
+    publish_date; `after`: the listing continues after this document (keyset paging)."""
+    q = filter_documents(select(Document), source=source, since=since, publisher=publisher, until=until)
+    if after is not None:
+        undated_after = and_(Document.publish_date.is_(None), Document.id < after.id)
+        q = q.where(undated_after if after.publish_date is None else or_(
+            Document.publish_date < after.publish_date, Document.publish_date.is_(None),
+            and_(Document.publish_date == after.publish_date, Document.id < after.id)))
     q = q.order_by(Document.publish_date.desc().nulls_last(), Document.id.desc())
     if limit:
         q = q.limit(limit)
@@ -127,3 +136,14 @@ def running_sources(s: Session) -> list[tuple[str, str]]:
 
 def source_names(s: Session) -> dict[int, str]:
     return {sid: name for sid, name in s.exec(select(Source.id, Source.name))}
+
+
+
+def attachment_named(s: Session, sha256: str) -> Optional[Attachment]:
+    """An archived attachment with these bytes (for a download), or None."""
+    return s.exec(select(Attachment).where(Attachment.sha256 == sha256)).first()
+
+
+def version_capture(s: Session, ver: DocumentVersion) -> Optional[Capture]:
+    """The archived response a version was parsed from."""
+    return s.get(Capture, ver.capture_id)

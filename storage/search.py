@@ -201,15 +201,16 @@ def _match_sql(conn: Connection, q: str, params: dict, filters: Filters) -> tupl
 
 
 def find(conn: Connection, query: str, filters: Filters = Filters(),
-         limit: Optional[int] = 20) -> list[tuple[int, float]]:
-    """(document id, score) of the documents containing `query`, best first (score: higher is better)."""
+         limit: Optional[int] = 20, offset: int = 0) -> list[tuple[int, float]]:
+    """(document id, score) of the documents containing `query`, best first (score: higher is better),
+    skipping the first `offset`."""
     q = prepare_query(query)
     params: dict = {}
     source, cond, doc_id, score = _match_sql(conn, q, params, filters)
     sql = f"SELECT {doc_id}, {score} AS score FROM {source} WHERE {cond} ORDER BY score DESC, {doc_id} DESC"
     if limit:
-        sql += " LIMIT :limit"
-        params["limit"] = limit
+        sql += " LIMIT :limit OFFSET :offset"
+        params.update(limit=limit, offset=offset)
     return [(r[0], float(r[1])) for r in conn.execute(text(sql), params)]
 
 
