@@ -7,10 +7,11 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from cli.context import ctx_obj, err_console, fail, make_console, print_jsonl
+from cli.context import METRICS_PORT, ctx_obj, err_console, fail, make_console, print_jsonl
 from cli.worker_cmd import enqueue_trigger, open_queue
 from schedules.daemon import Daemon, daemon_alive, request_trigger
 from schedules.ledger import runs as ledger_runs
+from schedules.metrics import serve_metrics
 from schedules.overview import run_json
 from scraper.config import ConfigError, load_config
 
@@ -23,9 +24,11 @@ def _iso(ts) -> Optional[str]:
 
 def register(app: typer.Typer) -> None:
     @app.command()
-    def daemon(ctx: typer.Context) -> None:
+    def daemon(ctx: typer.Context, metrics_port: Optional[int] = METRICS_PORT) -> None:
         """Run every enabled source on its schedule until SIGTERM/SIGINT (graceful stop); SIGHUP reloads."""
         app_ctx = ctx_obj(ctx)
+        if metrics_port is not None:
+            serve_metrics(app_ctx.engine, metrics_port)
         cfg_path = app_ctx.config_path
 
         def load():

@@ -8,8 +8,9 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from cli.context import EXIT_FAILED, AppContext, ctx_obj, err_console, fail, make_console, print_jsonl
+from cli.context import METRICS_PORT, EXIT_FAILED, AppContext, ctx_obj, err_console, fail, make_console, print_jsonl
 from schedules.beats import BEAT_FRESH, live
+from schedules.metrics import serve_metrics
 from schedules.overview import fleet_rows
 from schedules.queue import CrawlQueue, QueueError
 from schedules.runner import new_holder
@@ -68,13 +69,16 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def worker(ctx: typer.Context,
                concurrency: int = typer.Option(1, "--concurrency", "-c", min=1, max=256,
-                                               help="Jobs (source crawls) this worker runs at once.")) -> None:
+                                               help="Jobs (source crawls) this worker runs at once."),
+               metrics_port: Optional[int] = METRICS_PORT) -> None:
         """Run queued crawls (engine = "queue") until SIGTERM/SIGINT, on any machine reaching the database and archive."""
         from schedules.worker import Worker
 
         app_ctx = ctx_obj(ctx)
         cfg_path = app_ctx.config_path
         _ = app_ctx.config, app_ctx.store        # fail early on a bad config or archive
+        if metrics_port is not None:
+            serve_metrics(app_ctx.engine, metrics_port)
         try:
             code = asyncio.run(Worker(lambda: load_config(cfg_path), app_ctx.engine, app_ctx.store,
                                       concurrency).run())

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 
 from schedules.health import OK, assess
 from schedules.ledger import mark_stale_runs, previous_runs
+from schedules.metrics import LEASE_RENEWALS
 from scraper.config import Config, SourceConfig
 from scraper.crawl import Crawl, RunSummary, ensure_source
 from storage.archive import BlobStore
@@ -81,7 +82,9 @@ class SourceRun:
     async def _heartbeat(self, source_id: int, ttl: float) -> None:
         while True:
             await asyncio.sleep(ttl / 3)
-            if not renew(self.engine, source_id, self.holder, ttl):
+            renewed = renew(self.engine, source_id, self.holder, ttl)
+            LEASE_RENEWALS.labels("renewed" if renewed else "lost").inc()
+            if not renewed:
                 logger.error("lost the lease on {} (another process took it after a stall)", self.src.name)
 
     def _health(self, source_id: int, summary: RunSummary) -> None:

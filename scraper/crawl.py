@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, select
 
+from scraper import metrics
 from scraper.attachments import FileFetcher, linked_files
 from scraper.blocking import block_reason
 from scraper.config import Config, SourceConfig
@@ -330,7 +331,8 @@ class Crawl:
                 method=res.method, request_headers=res.request_headers, fetched_at=res.fetched_at,
                 run_id=self.run_id, source_id=self.source_id, kind="attachment", error=error)
             s.commit()
-            return cap.sha256, cap.size
+        metrics.observe(self.src.name, res.status, len(res.body), res.seconds)
+        return cap.sha256, cap.size
 
     def _archived_file(self, url: str):
         with session(self.engine) as s:
@@ -344,6 +346,7 @@ class Crawl:
             s, self.store, url=res.url, status=res.status, body=res.body, headers=res.headers,
             method=res.method, request_headers=res.request_headers, request_body=res.request_body,
             fetched_at=res.fetched_at, run_id=self.run_id, source_id=self.source_id, kind=kind)
+        metrics.observe(self.src.name, res.status, len(res.body), res.seconds)
         if own:
             s.commit()
             s.close()
