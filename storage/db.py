@@ -102,8 +102,9 @@ def open_readonly(url: str) -> Engine:
         with engine.connect() as conn:
             conn.exec_driver_sql("SELECT 1 FROM documents LIMIT 1")
     except Exception as exc:  # noqa: BLE001 - re-raised with the URL named
+        cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise DatabaseError(f"cannot open database {parsed.render_as_string(hide_password=True)} "
-                            f"read-only: {exc}") from exc
+                            f"read-only: {cause}") from exc
     return engine
 
 

@@ -148,3 +148,36 @@ def test_binding_beyond_loopback_needs_a_token(site, tmp_path, monkeypatch):
             assert browser.get("/runs").status_code == 200                     # the cookie the form set
     finally:
         proc.stop()
+
+
+def test_source_page_filters_and_pages(site):
+    base, cli, _ = site
+    rows = [r for r in cli.jsonl("ls") if (r["publish_date"] or "").startswith("2024")]
+    html = _get(base, "/sources/kaihua", year="2024").text
+    assert html.count('href="/documents/') == min(50, len(rows)) > 0
+    assert all(d in html for d in {r["publish_date"] for r in rows[:50]})
+    pub = rows[0]["publisher"]
+    html = _get(base, "/sources/kaihua", publisher=pub, since="2024-01-01", until="2024-12-31").text
+    assert html.count('href="/documents/') == min(50, len([r for r in rows if pub in (r["publisher"] or "")]))
+    assert _get(base, "/sources/kaihua", year="24").status_code == 400
+
+
+def test_the_server_opens_the_database_read_only(site):
+    from sqlalchemy import text
+
+    from archive_helpers import database_url
+    from storage.db import open_readonly
+    engine = open_readonly(database_url(site[1]))
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM documents")).scalar() > 0
+        with pytest.raises(Exception, match="read-only|readonly"):
+            conn.execute(text("DELETE FROM documents"))
+    engine.dispose()
+
+
+def test_serve_names_a_database_it_cannot_read(tmp_path):
+    cfg = tmp_path / "xxgk.toml"
+    cfg.write_text('[settings]\ndata_dir = "data"\nlog_file = false\n', "utf-8")
+    out = subprocess.run([XXGK, "--config", str(cfg), "serve"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1 and "no database file" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "data" / "xxgk.db").exists()          # read-only: nothing created
