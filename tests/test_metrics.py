@@ -5,8 +5,13 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
+
+from prometheus_client import generate_latest
 
 from helpers import Cli, Proc, wait_for, write_config
+from schedules.metrics import registry
+from storage.db import open_readonly
 from web_helpers import free_port
 
 
@@ -36,3 +41,23 @@ def test_daemon_metrics_port(tmp_path, portal, db_url):
     assert _value(text, r'xxgk_fetch_seconds_count\{source="kaihua"\}') >= requests
     assert _value(text, r'xxgk_archived_bytes_total\{source="kaihua"\}') > 100_000
     assert _value(text, r'xxgk_lease_renewals_total\{result="renewed"\}') >= 1
+
+
+def test_worker_metrics_port_counts_its_crawls_and_the_queue(tmp_path, pg_url, request):
+    if request.config.getoption("--db") == "sqlite":
+        pytest.skip("the queue engine needs PostgreSQL (--db sqlite chosen)")
+    from simulator import PortalSimulator
+    with PortalSimulator(seed=3, docs=30) as portal:
+        cfg = write_config(tmp_path, portal, settings={"database_url": pg_url, "engine": "queue"})
+        cli, port = Cli(cfg), free_port()
+        cli("trigger", "kaihua")
+        queued = generate_latest(registry(open_readonly(pg_url))).decode()      # what any /metrics reads
+        w = Proc(cfg, tmp_path / "worker.log", "worker", "--metrics-port", str(port), ready="taking up to").start()
+        try:
+            wait_for(lambda: any(r["status"] == "ok" for r in cli.jsonl("runs")), timeout=60)
+            text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+        finally:
+            assert w.stop() == 0, w.output()
+    assert _value(text, r'xxgk_http_requests_total\{source="kaihua",status_class="2xx"\}') >= 30
+    assert _value(queued, r'xxgk_queue_jobs\{status="todo",task="xxgk.crawl"\}') == 1
+    assert _value(text, r'xxgk_documents\{source="kaihua"\}') == 30

@@ -36,7 +36,7 @@ def protect(app: FastAPI, token: str) -> None:
 
 
 def _safe_next(target: str) -> str:
-    return target if target.startswith("/") and not target.startswith("//") else "/"
+    return target if target.startswith("/") and not target.startswith(("//", "/\\")) else "/"
 
 
 @router.get("/login")
