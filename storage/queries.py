@@ -138,7 +138,6 @@ def source_names(s: Session) -> dict[int, str]:
     return {sid: name for sid, name in s.exec(select(Source.id, Source.name))}
 
 
-
 def attachment_named(s: Session, sha256: str) -> Optional[Attachment]:
     """An archived attachment with these bytes (for a download), or None."""
     return s.exec(select(Attachment).where(Attachment.sha256 == sha256)).first()
