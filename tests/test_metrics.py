@@ -51,7 +51,9 @@ def test_worker_metrics_port_counts_its_crawls_and_the_queue(tmp_path, pg_url, r
         cfg = write_config(tmp_path, portal, settings={"database_url": pg_url, "engine": "queue"})
         cli, port = Cli(cfg), free_port()
         cli("trigger", "kaihua")
-        queued = generate_latest(registry(open_readonly(pg_url))).decode()      # what any /metrics reads
+        engine = open_readonly(pg_url)
+        queued = generate_latest(registry(engine)).decode()      # what any /metrics reads
+        engine.dispose()
         w = Proc(cfg, tmp_path / "worker.log", "worker", "--metrics-port", str(port), ready="taking up to").start()
         try:
             wait_for(lambda: any(r["status"] == "ok" for r in cli.jsonl("runs")), timeout=60)
