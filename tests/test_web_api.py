@@ -72,18 +72,20 @@ def test_api_keys_and_values_are_the_clis(site):
     assert _get(base, "/api/v1/runs", source="kaihua").json()["runs"] == cli.jsonl("runs", "kaihua")
 
 
-def test_cursor_paging_walks_every_document_once_in_ls_order(site):
+@pytest.mark.parametrize("since", [None, "2025-03-01"])
+def test_cursor_paging_walks_every_document_once_in_ls_order(site, since):
     base, cli, _ = site
-    since = "2025-03-01"
-    want = [r["index_no"] or r["url"] for r in cli.jsonl("ls", "--since", since)]
+    want = [r["index_no"] or r["url"] for r in cli.jsonl("ls", *(["--since", since] if since else []))]
     got, cursor = [], None
     while True:
-        page = _get(base, "/api/v1/documents", since=since, limit=7, **({"cursor": cursor} if cursor else {})).json()
+        params = {k: v for k, v in {"since": since, "cursor": cursor}.items() if v}
+        page = _get(base, "/api/v1/documents", limit=7, **params).json()
         got += [r["index_no"] or r["url"] for r in page["documents"]]
         cursor = page["next_cursor"]
         if cursor is None:
             break
     assert got == want and len(want) > 7
+    since = "2025-03-01"
     until = _get(base, "/api/v1/documents", until="2025-03-31", since=since, limit=500).json()["documents"]
     assert until and all(since <= r["publish_date"] <= "2025-03-31" for r in until)
 
@@ -181,3 +183,18 @@ def test_serve_names_a_database_it_cannot_read(tmp_path):
     out = subprocess.run([XXGK, "--config", str(cfg), "serve"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 1 and "no database file" in out.stderr and len(out.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "data" / "xxgk.db").exists()          # read-only: nothing created
+
+
+def test_healthz_is_503_when_the_archive_does_not_answer(site, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from archive_helpers import database_url
+    from scraper.config import load_config
+    from storage.archive import LocalBlobStore
+    from storage.db import open_readonly
+    from web.app import Archive, create_app
+    engine = open_readonly(database_url(site[1]))
+    app = create_app(Archive(load_config(str(site[1].config)), engine, LocalBlobStore(tmp_path / "elsewhere")))
+    r = TestClient(app).get("/healthz")
+    engine.dispose()
+    assert r.status_code == 503 and "is not in the archive" in r.text
