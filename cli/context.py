@@ -24,7 +24,8 @@ from storage.db import DatabaseError, open_database
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
-
+METRICS_PORT = typer.Option(None, "--metrics-port", min=1, max=65535, metavar="PORT",
+                            help="Serve Prometheus metrics at http://0.0.0.0:PORT/metrics.")
 def make_console(stderr: bool = False) -> Console:
     """Messages never hard-wrapped; tables use the terminal's width, or 200 columns in a pipe."""
     stream = sys.stderr if stderr else sys.stdout

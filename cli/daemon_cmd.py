@@ -8,34 +8,29 @@ import typer
 from rich import box
 from rich.table import Table
 
-from cli.context import ctx_obj, err_console, fail, make_console, print_jsonl
+from cli.context import METRICS_PORT, ctx_obj, err_console, fail, make_console, print_jsonl
 from cli.options import check_source
 from cli.times import local_time, zone_caption
 from cli.worker_cmd import enqueue_trigger, open_queue
 from schedules.daemon import Daemon, daemon_alive, request_trigger
 from schedules.ledger import runs as ledger_runs
+from schedules.metrics import serve_metrics
+from schedules.overview import run_json
 from scraper.config import ConfigError, load_config
 from storage.db import read_session
-from storage.models import COUNTERS
-from storage.queries import iso_ts as _iso
 
 out = make_console()
 
 
-def run_json(run, source: str) -> dict:
-    row = {"id": run.id, "source": source, "trigger": run.trigger, "mode": run.mode, "status": run.status,
-           "health": run.health, "scheduled_for": _iso(run.scheduled_for), "started_at": _iso(run.started_at),
-           "finished_at": _iso(run.finished_at), "reason": run.reason, "holder": run.holder}
-    row.update({k: getattr(run, k) for k in COUNTERS})
-    row["error"] = run.error
-    return row
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
-    def daemon(ctx: typer.Context) -> None:
+    def daemon(ctx: typer.Context, metrics_port: Optional[int] = METRICS_PORT) -> None:
         """Run every enabled source on its schedule until SIGTERM/SIGINT (graceful stop); SIGHUP reloads."""
         app_ctx = ctx_obj(ctx)
+        if metrics_port is not None:
+            serve_metrics(app_ctx.engine, metrics_port)
         cfg_path = app_ctx.config_path
 
         def load():

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from sqlmodel import select
 
 from cli.context import EXIT_FAILED, ctx_obj, err_console, fail
 from cli.output import output_file

@@ -1,38 +1,27 @@
 """`xxgk sources`, `xxgk ls`, `xxgk show`: read-only views of the archive."""
 from __future__ import annotations
 
-from contextlib import nullcontext
-from datetime import datetime, timezone
 from typing import Optional
 
 import typer
 from rich import box
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import func
-from sqlmodel import select
 
 from cli import sources_cmd
 from cli.context import EXIT_FAILED, ctx_obj, fail, make_console, print_json, print_jsonl
 from cli.options import changed_since_option, check_source, local_datetime, since_option, until_option
 from cli.output import stdout_bytes
 from cli.times import local_time, zone_caption
-from schedules.daemon import make_trigger
-from storage import retry_list
+from schedules.overview import source_rows
 from storage.archive import ArchiveError
 from storage.db import read_session
-from storage.models import Capture, CrawlRun, Document, Source
-from storage.queries import (DocFilter, count_documents, document_json, find_document, get_version, iso_ts,
-                             list_documents, source_names)
+from storage.models import Capture
+from storage.queries import (DocFilter, count_documents, document_json, find_document, get_version, list_documents,
+                             source_names)
 
 out = make_console()
 LS_DEFAULT_LIMIT = 50
-
-
-def next_run(src, tz: str) -> Optional[datetime]:
-    if not src.schedule or not src.enabled:
-        return None
-    return make_trigger(src, tz).get_next_fire_time(None, datetime.now(timezone.utc))
 
 
 def retry_note(retry: dict) -> str:
@@ -53,31 +42,7 @@ def register(app: typer.Typer) -> None:
             return
         app_ctx = ctx_obj(ctx)
         tz = app_ctx.config.settings.timezone
-        rows = []
-        engine = None if app_ctx.missing_archive() else app_ctx.engine   # no archive yet: never crawled
-        with read_session(engine) if engine else nullcontext() as s:
-            for src in app_ctx.config.sources:
-                row = s.exec(select(Source).where(Source.name == src.name)).first() if engine else None
-                last = None
-                docs = 0
-                if row:
-                    last = s.exec(select(CrawlRun).where(CrawlRun.source_id == row.id)
-                                  .order_by(CrawlRun.id.desc())).first()
-                    docs = s.exec(select(func.count()).select_from(Document)
-                                  .where(Document.source_id == row.id)).one()
-                rows.append({
-                    "name": src.name, "title": src.title, "family": src.family or (row.family if row else None),
-                    "schedule": src.schedule, "enabled": src.enabled,
-                    "next_run": iso_ts(next_run(src, tz)),
-                    "start_urls": src.start_urls,
-                    "health": row.health if row else "UNKNOWN",
-                    "health_reason": row.health_reason if row else None,
-                    "last_run": None if last is None else {
-                        "id": last.id, "status": last.status,
-                        "started_at": iso_ts(last.started_at), "finished_at": iso_ts(last.finished_at)},
-                    "documents": docs,
-                    "retry_list": retry_list.report(s, row.id if row else None),
-                })
+        rows = source_rows(None if app_ctx.missing_archive() else app_ctx.engine, app_ctx.config)  # None: never crawled
         if json_out:
             return print_jsonl(rows)
         table = Table(title=f"sources ({app_ctx.config.path or 'bundled catalog'})", caption=zone_caption(tz),

@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 
 from cli import (archive_cmd, crawl_cmd, daemon_cmd, export_cmd, files_cmd, inspect_cmd, search_cmd,
-                 transfer_cmd, versions_cmd, worker_cmd)
+                 serve_cmd, transfer_cmd, versions_cmd, worker_cmd)
 from cli.context import AppContext, CleanErrors, setup_logging
 
 app = typer.Typer(name="xxgk", no_args_is_help=True, cls=CleanErrors, pretty_exceptions_enable=False,
@@ -46,6 +46,7 @@ archive_cmd.register(app)
 worker_cmd.register(app)
 transfer_cmd.register(app)
 files_cmd.register(app)
+serve_cmd.register(app)
 
 
 def run() -> None:

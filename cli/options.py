@@ -1,8 +1,7 @@
 """Options several verbs share, each validated in one place: dates, date-times and source names."""
 from __future__ import annotations
 
-import re
-from datetime import date, datetime
+from datetime import datetime
 from typing import Optional
 from zoneinfo import ZoneInfo
 
@@ -10,21 +9,13 @@ import typer
 from sqlmodel import Session
 
 from cli.context import AppContext, fail
-from storage.queries import source_names
-
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
+from storage.queries import iso_day, source_names
 
 def _iso_date(value: Optional[str]) -> Optional[str]:
-    if value is None:
-        return None
     try:
-        if _DATE.match(value):
-            date.fromisoformat(value)
-            return value
-    except ValueError:
-        pass
-    raise typer.BadParameter(f"want a date as YYYY-MM-DD, got {value!r}")
+        return None if value is None else iso_day(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 def _iso_datetime(value: Optional[str]) -> Optional[str]:

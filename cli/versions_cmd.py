@@ -1,7 +1,6 @@
 """`xxgk history INDEX_NO` (the version timeline) and `xxgk diff INDEX_NO [V1 [V2]]` (coloured unified diff)."""
 from __future__ import annotations
 
-import difflib
 from typing import Optional
 
 import typer
@@ -11,7 +10,7 @@ from rich.text import Text
 from cli.context import EXIT_FAILED, ctx_obj, fail, make_console, print_jsonl
 from cli.times import local_time, zone_caption
 from storage.db import read_session
-from storage.history import timeline, unified_diff
+from storage.history import char_changes, timeline, unified_diff
 from storage.queries import find_document, get_version
 
 out = make_console()
@@ -78,10 +77,10 @@ def _line_style(line: str) -> str:
 
 
 def _mark_changes(old: Text, new: Text, a: str, b: str) -> None:
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if tag != "equal":
-            old.stylize("bold reverse", i1 + 1, i2 + 1)
-            new.stylize("bold reverse", j1 + 1, j2 + 1)
+    spans_a, spans_b = char_changes(a, b)
+    for text_, spans in ((old, spans_a), (new, spans_b)):
+        for i, j in spans:
+            text_.stylize("bold reverse", i + 1, j + 1)
 
 
 def register(app: typer.Typer) -> None:

@@ -8,14 +8,14 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from cli.context import EXIT_FAILED, EXIT_USAGE, AppContext, ctx_obj, err_console, fail, make_console, print_jsonl
+from cli.context import METRICS_PORT, EXIT_FAILED, EXIT_USAGE, AppContext, ctx_obj, err_console, fail, make_console, print_jsonl
 from schedules.beats import BEAT_FRESH, live
-from schedules.queue import CrawlQueue, QueueError, queue_counts
+from schedules.metrics import serve_metrics
+from schedules.overview import fleet_rows
+from schedules.queue import CrawlQueue, QueueError
 from schedules.runner import new_holder
 from scraper.config import load_config
 from scraper.crawl import ensure_source
-from storage.db import read_session
-from storage.queries import iso_ts as _iso, running_sources
 from cli.times import local_time, zone_caption
 
 out = make_console()
@@ -72,13 +72,16 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def worker(ctx: typer.Context,
                concurrency: int = typer.Option(1, "--concurrency", "-c", min=1, max=256,
-                                               help="Jobs (source crawls) this worker runs at once.")) -> None:
+                                               help="Jobs (source crawls) this worker runs at once."),
+               metrics_port: Optional[int] = METRICS_PORT) -> None:
         """Run queued crawls (engine = "queue") until SIGTERM/SIGINT, on any machine reaching the database and archive."""
         from schedules.worker import Worker
 
         app_ctx = ctx_obj(ctx)
         cfg_path = app_ctx.config_path
         _ = app_ctx.config, app_ctx.store        # fail early on a bad config or archive
+        if metrics_port is not None:
+            serve_metrics(app_ctx.engine, metrics_port)
         try:
             code = asyncio.run(Worker(lambda: load_config(cfg_path), app_ctx.engine, app_ctx.store,
                                       concurrency).run())
@@ -101,20 +104,9 @@ def register(app: typer.Typer) -> None:
             if not live(engine, check, host=socket.gethostname()):
                 raise fail(f"no live {check} on {socket.gethostname()}", EXIT_FAILED)
             return
-        procs = live(engine)
-        jobs: dict = {}
-        if engine.dialect.name == "postgresql":
-            jobs = queue_counts(engine)
-        with read_session(engine) as s:
-            running = running_sources(s)
-
-        def crawling(holder: str) -> list[str]:      # a worker's runs are held as "<worker>:job<id>.<try>"
-            return [name for h, name in running if h == holder or (h or "").startswith(holder + ":")]
+        procs, jobs = fleet_rows(app_ctx.engine)
         if json_out:
-            print_jsonl([*({"holder": p.holder, "host": p.host, "pid": p.pid, "started_at": _iso(p.started_at),
-                            "heartbeat_at": _iso(p.heartbeat_at), "crawling": crawling(p.holder),
-                            "database": p.database} for p in procs),
-                         {"queue": jobs}])
+            print_jsonl([*procs, {"queue": jobs}])
             return
         if not procs:
             out.print("no daemon or worker is running (none has beaten in the last "
@@ -124,8 +116,8 @@ def register(app: typer.Typer) -> None:
         for col in ("process", "host", "pid", "started", "last beat", "crawling"):
             table.add_column(col, no_wrap=col in ("started", "last beat"), overflow="fold")
         for p in procs:
-            table.add_row(p.holder, p.host, str(p.pid), local_time(p.started_at, tz), local_time(p.heartbeat_at, tz),
-                          ", ".join(crawling(p.holder)))
+            table.add_row(p["holder"], p["host"], str(p["pid"]), local_time(p["started_at"], tz),
+                          local_time(p["heartbeat_at"], tz), ", ".join(p["crawling"]))
         if procs:
             out.print(table)
         for task, counts in sorted(jobs.items()):

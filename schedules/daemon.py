@@ -253,9 +253,9 @@ class Daemon:
                           summary.run_id, summary.mode, run.crawl_kw.get("trigger", "schedule"), summary.status,
                           summary.new, summary.changed, summary.withdrawn, summary.errors, summary.seconds)
         except SourceBusy as busy:
-            source_id = ensure_source(self.engine, run.src)
+            source_id, why = ensure_source(self.engine, run.src), f"overlap: {busy}"
             await retry.call_async(self.engine, lambda: record_slot(
-                self.engine, source_id, "skipped", run.crawl_kw.get("scheduled_for"), f"overlap: {busy}",
+                self.engine, source_id, "skipped", run.crawl_kw.get("scheduled_for"), why,
                 trigger=run.crawl_kw.get("trigger", "schedule")))
             logger.info("{}: skipped: {}", name, busy)
         except Exception as exc:  # noqa: BLE001 - the daemon outlives any one run

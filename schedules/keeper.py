@@ -13,6 +13,7 @@ from typing import Optional
 
 from sqlalchemy.engine import Engine
 
+from schedules.metrics import LEASE_RENEWALS
 from storage.leases import renew
 from storage.retry import noted, outage
 
@@ -50,7 +51,9 @@ class LeaseKeeper:
             tried = time.monotonic()
             try:
                 ok = renew(self.engine, self.source_id, self.holder, self.ttl)
+                LEASE_RENEWALS.labels("renewed" if ok else "lost").inc()
             except Exception as exc:  # noqa: BLE001 - renewal is tried again until the lease would lapse
+                LEASE_RENEWALS.labels("failed").inc()
                 noted(exc, f"renewing the lease on {self.name}")
                 self._why = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
                 pause = min(1.0, self.ttl / 10)

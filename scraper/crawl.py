@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, select
 
+from scraper import metrics
 from scraper.attachments import FileFetcher, linked_files
 from scraper.blocking import block_reason
 from scraper.config import Config, SourceConfig
@@ -418,10 +419,12 @@ class Crawl:
 
     def _archive(self, res: FetchResult, kind: str, s, error: Optional[str] = None):
         """Blob first (fsynced), then the capture row, in the caller's transaction."""
-        return archive_response(
+        cap = archive_response(
             s, self.store, url=res.url, status=res.status, body=res.body, headers=res.headers,
             method=res.method, request_headers=res.request_headers, request_body=res.request_body,
             fetched_at=res.fetched_at, run_id=self.run_id, source_id=self.source_id, kind=kind, error=error)
+        metrics.observe(self.src.name, res.status, len(res.body), res.seconds)
+        return cap
 
     async def _worker(self, queue: asyncio.Queue) -> None:
         while True:

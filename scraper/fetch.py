@@ -64,6 +64,7 @@ class FetchResult:
     request_body: Optional[bytes] = None
     fetched_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     attempts: int = 1
+    seconds: float = 0.0                  # the last attempt, request sent to body read
 
     def header(self, name: str) -> Optional[str]:
         name = name.lower()
@@ -254,6 +255,7 @@ class Fetcher:
             self.requests += 1
             kwargs = {"content": data} if isinstance(data, bytes) else {"data": data}
             req = self.client.build_request(method, url, headers=headers, **kwargs)
+            started = time.perf_counter()
             # A total deadline per attempt: a server that drips bytes cannot hold us forever.
             async with asyncio.timeout(self.policy.timeout * 4):
                 resp = await self.client.send(req, stream=True)
@@ -273,7 +275,7 @@ class Fetcher:
             url=url, requested_url=url, method=method, status=resp.status_code,
             headers=list(resp.headers.multi_items()), body=b"".join(chunks),
             request_headers=list(req.headers.multi_items()),
-            request_body=req.content if method != "GET" else None,
+            request_body=req.content if method != "GET" else None, seconds=time.perf_counter() - started,
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import zlib
 from functools import lru_cache
@@ -146,10 +147,24 @@ def sql_index(ctx, **_) -> None:
     _edit(ctx, lambda b: re.sub(rb"[0-9A-Z]{9,18}/\d{4}-\d{5}", evil, b, count=1))
 
 
+HOSTILE_TITLE = '<script>document.documentElement.dataset.xss="title"</script><img src=x onerror="document.documentElement.dataset.xss=1">'
+
+
+def hostile_title(ctx, **_) -> None:
+    """Markup in the title, as text (escaped as a CMS escapes it), and a live script in the page itself."""
+    esc = html.escape(HOSTILE_TITLE).encode()
+
+    def edit(b: bytes) -> bytes:
+        b = re.sub(rb'(<meta name="ArticleTitle" content=")', lambda m: m.group(1) + esc, b, count=1)
+        b = b.replace("<!--<$[标题名称(html)]>begin-->".encode(), "<!--<$[标题名称(html)]>begin-->".encode() + esc, 1)
+        return b.replace(b"</body>", b'<script>document.documentElement.dataset.xss="raw"</script></body>', 1)
+    _edit(ctx, edit)
+
+
 WIRE_FAULTS = {
     "deep-html": deep_html, "bad-bytes": bad_bytes, "sql-index": sql_index,
     "redirect-loop": redirect_loop, "redirect-offsite": redirect_offsite, "cookie-wall": cookie_wall,
     "drip": drip, "endless": endless, "gzip-bomb": gzip_bomb, "wrong-type": wrong_type,
     "malformed-html": malformed_html, "xml-entities": xml_entities, "shift": shift,
-    "duplicate": duplicate, "hostile-names": hostile_names,
+    "duplicate": duplicate, "hostile-names": hostile_names, "hostile-title": hostile_title,
 }

@@ -85,6 +85,37 @@ def open_database(url: str, outage_seconds: float = DEFAULT_PATIENCE) -> Engine:
     return engine
 
 
+def _sqlite_readonly_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA query_only=1")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def open_readonly(url: str) -> Engine:
+    """The database at `url` for reading only, never migrated: SQLite opened `mode=ro`, PostgreSQL
+    sessions with default_transaction_read_only. Fails, naming the URL, when it cannot be read."""
+    parsed = make_url(url)
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            path = Path(parsed.database or "")
+            if not path.is_file():
+                raise FileNotFoundError(f"no database file {path}")
+            engine = create_engine(f"sqlite:///file:{path.resolve()}?mode=ro&uri=true",
+                                   connect_args={"check_same_thread": False})
+            event.listen(engine, "connect", _sqlite_readonly_pragmas)
+        else:
+            options = (parsed.query.get("options") or "") + " -c default_transaction_read_only=on"
+            engine = create_engine(parsed.update_query_dict({"options": options.strip()}), pool_pre_ping=True)
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1 FROM documents LIMIT 1")
+    except Exception as exc:  # noqa: BLE001 - re-raised with the URL named
+        cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise DatabaseError(f"cannot open database {parsed.render_as_string(hide_password=True)} "
+                            f"read-only: {cause}") from exc
+    return engine
+
+
 def session(engine: Engine) -> Session:
     """A read-write session (on SQLite its transactions take the write lock at BEGIN)."""
     return Session(engine, expire_on_commit=False)

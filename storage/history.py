@@ -94,6 +94,17 @@ def _file(sha256: Optional[str], size: Optional[int]) -> str:
     return f"sha256 {sha256} ({size:,} B)" if sha256 else "(not archived)"
 
 
+def char_changes(a: str, b: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The [start, end) spans of `a` and of `b` that differ, character by character (no word splitting:
+    right for Chinese, where words are not separated)."""
+    old, new = [], []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag != "equal":
+            old += [(i1, i2)] if i2 > i1 else []
+            new += [(j1, j2)] if j2 > j1 else []
+    return old, new
+
+
 def render(s: Session, ver: DocumentVersion) -> list[str]:
     """A version as diffable lines: fields, attachments, a blank line, then the body."""
     rec = ver.record or {}

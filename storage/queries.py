@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timezone
 from typing import Iterator, Optional
 
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, select
 
 from storage.documents import doc_key
-from storage.models import Attachment, CrawlRun, Document, DocumentUrl, DocumentVersion, Source
+from storage.models import Attachment, Capture, CrawlRun, Document, DocumentUrl, DocumentVersion, Source
 
 CONTRACT_FIELDS = ("index_no", "title", "doc_no", "publisher", "publish_date", "written_date",
                    "disclosure", "validity", "topic", "genre")
@@ -106,6 +106,17 @@ def build_document_json(doc: Document, ver: Optional[DocumentVersion], urls: lis
     return out
 
 
+def iso_day(value: str) -> str:
+    """`value` if it is a real day written YYYY-MM-DD (as dates are stored), else ValueError."""
+    if not (len(value) == 10 and value[4] == value[7] == "-"):
+        raise ValueError(f"want a date as YYYY-MM-DD, got {value!r}")
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"want a date as YYYY-MM-DD, got {value!r} (no such day)") from None
+    return value
+
+
 @dataclass(frozen=True)
 class DocFilter:
     """Which documents: `since`/`until` compare ISO dates (YYYY-MM-DD) on publish_date, both inclusive;
@@ -137,9 +148,18 @@ def count_documents(s: Session, f: DocFilter = DocFilter()) -> int:
     return s.exec(filter_documents(select(func.count(Document.id)), f)).one()
 
 
-def list_documents(s: Session, f: DocFilter = DocFilter(), limit: Optional[int] = None) -> Iterator[Document]:
-    """Newest first by publish date."""
-    q = filter_documents(select(Document), f)
+def list_documents(s: Session, f: DocFilter = DocFilter(), limit: Optional[int] = None,
+                   after: Optional[Document] = None) -> Iterator[Document]:
+    """Newest first by publish date (undated last); `after`: the listing continues after this document
+    (keyset paging)."""
+    q = filter_documents(select(Document), replace(f, source=None))
+    if f.source:    # `+ 0`: walk the publish_date index in order, not sort every document of the source
+        q = q.where(Document.source_id + 0 == select(Source.id).where(Source.name == f.source).scalar_subquery())
+    if after is not None:
+        undated_after = and_(Document.publish_date.is_(None), Document.id < after.id)
+        q = q.where(undated_after if after.publish_date is None else or_(
+            Document.publish_date < after.publish_date, Document.publish_date.is_(None),
+            and_(Document.publish_date == after.publish_date, Document.id < after.id)))
     q = q.order_by(Document.publish_date.desc().nulls_last(), Document.id.desc())
     if limit:
         q = q.limit(limit)
@@ -177,3 +197,13 @@ def pick_attachment(atts: list[Attachment], which: Optional[str]) -> Attachment:
     if len(named) == 1:
         return named[0]
     raise LookupError(f"no attachment {which!r} (attachments: {choices})")
+
+
+def attachment_named(s: Session, sha256: str) -> Optional[Attachment]:
+    """An archived attachment with these bytes (for a download), or None."""
+    return s.exec(select(Attachment).where(Attachment.sha256 == sha256)).first()
+
+
+def version_capture(s: Session, ver: DocumentVersion) -> Optional[Capture]:
+    """The archived response a version was parsed from."""
+    return s.get(Capture, ver.capture_id)

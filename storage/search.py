@@ -233,14 +233,15 @@ def _match_sql(conn: Connection, terms: list[str], params: dict, filters: Filter
 
 
 def find(conn: Connection, query: str, filters: Filters = Filters(),
-         limit: Optional[int] = 20) -> list[tuple[int, float]]:
-    """(document id, score) of the documents containing every term of `query`, best first (higher is better)."""
+         limit: Optional[int] = 20, offset: int = 0) -> list[tuple[int, float]]:
+    """(document id, score) of the documents containing every term of `query`, best first (higher is
+    better), skipping the first `offset`."""
     params: dict = {}
     source, cond, doc_id, score = _match_sql(conn, parse_query(query), params, filters)
     sql = f"SELECT {doc_id}, {score} AS score FROM {source} WHERE {cond} ORDER BY score DESC, {doc_id} DESC"
     if limit:
-        sql += " LIMIT :limit"
-        params["limit"] = limit
+        sql += " LIMIT :limit OFFSET :offset"
+        params.update(limit=limit, offset=offset)
     return [(r[0], float(r[1])) for r in conn.execute(text(sql), params)]
 
 

@@ -13,11 +13,11 @@ BATCH = 500
 
 
 def search_documents(s: Session, query: str, filters: search.Filters = search.Filters(),
-                     limit: Optional[int] = 20) -> list[dict]:
-    """Best first: each hit's document JSON (no body) + score, snippet and match offsets.
+                     limit: Optional[int] = 20, offset: int = 0) -> list[dict]:
+    """Best first (after the first `offset`): each hit's document JSON (no body) + score, snippet and match offsets.
 
     `snippet_matches` and `title_matches` are [start, end) character offsets in `snippet` and `title`."""
-    hits = search.find(s.connection(), query, filters, limit)
+    hits = search.find(s.connection(), query, filters, limit, offset)
     terms = search.parse_query(query)
     rows = []
     for row, (_, score) in zip(_documents(s, [doc_id for doc_id, _ in hits]), hits):

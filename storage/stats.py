@@ -1,6 +1,7 @@
 """`xxgk stats`: what the archive holds, counted in the database (aggregates only: cheap at any size)."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Optional
 
@@ -8,7 +9,7 @@ from sqlalchemy import func, text
 from sqlmodel import Session, select
 
 from storage import search
-from storage.models import Blob, Capture, Document, DocumentReparse, DocumentVersion
+from storage.models import Blob, Capture, CrawlRun, Document, DocumentReparse, DocumentVersion, Source
 
 
 def _scalar(s: Session, q) -> int:
@@ -86,3 +87,31 @@ def _database_bytes(s: Session) -> Optional[int]:
     if not name or name == ":memory:":
         return None
     return sum(p.stat().st_size for p in (Path(name), Path(f"{name}-wal")) if p.exists())
+
+
+def new_per_day(s: Session, days: int = 30) -> dict[str, dict[str, int]]:
+    """Documents first seen on each of the last `days` days (UTC), by source name and YYYY-MM-DD."""
+    since = datetime.now(timezone.utc) - timedelta(days=days)
+    day = func.date(Document.first_seen)
+    out: dict[str, dict[str, int]] = {}
+    for name, d, n in s.exec(select(Source.name, day, func.count()).join(Source, Source.id == Document.source_id)
+                             .where(Document.first_seen >= since).group_by(Source.name, day)):
+        out.setdefault(name, {})[str(d)] = int(n)
+    return out
+
+
+def fleet_gauges(s: Session) -> dict:
+    """What the metrics endpoints report from the database: documents and health by source, runs by
+    source and status, each source's last successful run."""
+    sources = {sid: (name, health) for sid, name, health in s.exec(select(Source.id, Source.name, Source.health))}
+    docs = dict(s.exec(select(Document.source_id, func.count()).group_by(Document.source_id)).all())
+    runs = s.exec(select(CrawlRun.source_id, CrawlRun.status, func.count())
+                  .group_by(CrawlRun.source_id, CrawlRun.status)).all()
+    last_ok = dict(s.exec(select(CrawlRun.source_id, func.max(CrawlRun.finished_at))
+                          .where(CrawlRun.status == "ok").group_by(CrawlRun.source_id)).all())
+    return {
+        "documents": {name: int(docs.get(sid, 0)) for sid, (name, _) in sources.items()},
+        "health": {name: health for name, health in sources.values()},
+        "runs": {(sources[sid][0], status): int(n) for sid, status, n in runs},
+        "last_success": {sources[sid][0]: ts for sid, ts in last_ok.items() if ts is not None},
+    }

@@ -15,7 +15,7 @@ from cli.main import app
 from scraper.config import CATALOG, parse_config
 from scraper.decode import decode_html
 from scraper.fetch import FetchPolicy, Fetcher
-from scraper.portals import ListItem, ListProblem, detect, portal_class
+from scraper.portals import ListItem, detect, portal_class
 from simulator import PortalSimulator
 
 def catalog():

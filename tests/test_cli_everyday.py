@@ -11,7 +11,6 @@ import subprocess
 import time
 from datetime import datetime, timedelta, timezone
 
-import pytest
 from loguru import logger
 
 from archive_helpers import store_of

@@ -1,7 +1,6 @@
 """Each source health state, produced by a simulator scenario made for it (issue: schedules §6)."""
 from __future__ import annotations
 
-import json
 
 import pytest
 

@@ -1,7 +1,6 @@
 """Faults, hostile input and crashes (issue: reliability and security). Real HTTP, real SQLite."""
 from __future__ import annotations
 
-import os
 import resource
 import signal
 import subprocess

@@ -104,7 +104,7 @@ def test_column_page_structure(sim, client):
     total = len(sim.site.column_docs(COL.id))
     assert total > 45
     assert f'<div id="{COL.pc_unit}"><script type="text/xml"><datastore>' in html
-    assert f"<meta name='WebId' content='3'>" in html and "/module/jslib/urite/urite.min.js" in html
+    assert "<meta name='WebId' content='3'>" in html and "/module/jslib/urite/urite.min.js" in html
     nextgroup = re.search(r'<nextgroup><!\[CDATA\[<a href="([^"]+)"></a>\]\]></nextgroup>', html)[1]
     assert nextgroup.startswith(f"{PROXY}?page=1&appid=1&appid=1&webid=3&path=/&columnid={COL.id}")
     webname = re.search(r"webname=([^&]+)", nextgroup)[1]
