@@ -52,11 +52,12 @@ def test_layouts(layout):
     assert not any(w.startswith("index_no") for w in record.warnings)
 
 
-def test_wuxi_fields_and_generated_date_is_not_written_date():
+def test_wuxi_fields_and_generated_date_is_the_written_date():
+    """生成日期 is the written date (on the real ZJ page it is the date the body is signed)."""
     record = parse_article(page(LAYOUTS["th-td-wuxi-markers"]), URL)
     assert record.fields["信息索引号"] == "014006438/2026-03652"
     assert record.fields["生成日期"] == "2025-12-30"
-    assert record.validity == "有效" and record.written_date is None
+    assert record.validity == "有效" and record.written_date == "2025-12-30"
 
 
 def test_govcn_extra_fields():
@@ -66,11 +67,12 @@ def test_govcn_extra_fields():
     assert list(record.fields) == ["索引号", "主题分类", "发文机关", "成文日期", "标题", "发文字号", "发布日期"]
 
 
-def test_generated_date_is_only_a_publish_date_fallback():
-    block = """<table><tr><td>索引号：</td><td>014006438/2026-03652</td><td>生成日期：</td><td>2025-12-30</td></tr></table>"""
-    assert parse_article(page(block), URL).publish_date == "2025-12-30"
-    with_meta = page(block).replace(b"<title>", b'<meta name="PubDate" content="2026-01-02 10:00"><title>')
-    assert parse_article(with_meta, URL).publish_date == "2026-01-02"
+@pytest.mark.parametrize("label", ["发文日期", "生成日期", "成文日期", "制发日期", "印发日期"])
+def test_written_date_labels(label):
+    block = f"""<table><tr><td>索引号：</td><td>014006438/2026-03652</td><td>{label}：</td><td>2025-12-30</td></tr></table>"""
+    record = parse_article(page(block), URL)
+    assert record.written_date == "2025-12-30" and record.publish_date is None
+    assert record.explain["written_date"] == f"label {label} (metadata block)"
 
 
 @pytest.mark.parametrize(
