@@ -133,6 +133,7 @@ class _Tokens:
     def add(self, kind: str, text: str) -> None:
         last = self.tokens[-1] if self.tokens else None
         hidden = self.hidden > 0
+        text = _undouble(text) if kind == "value" else text
         if kind == "value" and last and last[0] == "label" and text[:1] in "：:" and text:
             text = collapse(text[1:])  # `<th>发布<span>机构</span>：</th>`: the colon closes the label
             if not text:
@@ -156,6 +157,12 @@ class _Tokens:
             self.add("value", "")  # an empty cell is still a cell
         if self.cells:
             self.cells.pop()
+
+
+def _undouble(text: str) -> str:
+    """`市发改委市发改委` / `废止 废止` (a copy printed twice in one cell) -> the copy."""
+    half = text[: len(text) // 2].strip()
+    return half if len(half) >= 2 and text.replace(" ", "") == half.replace(" ", "") * 2 else text
 
 
 def _tokenise(block: LexborNode) -> list[tuple[str, str, int | None, bool]]:
