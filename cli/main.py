@@ -5,7 +5,7 @@ from typing import Optional
 
 import typer
 
-from cli import (archive_cmd, crawl_cmd, daemon_cmd, export_cmd, inspect_cmd, search_cmd, transfer_cmd,
+from cli import (archive_cmd, crawl_cmd, daemon_cmd, export_cmd, inspect_cmd, parse_cmd, search_cmd, transfer_cmd,
                  versions_cmd, worker_cmd)
 from cli.context import AppContext, setup_logging
 
@@ -33,6 +33,7 @@ export_cmd.register(app)
 archive_cmd.register(app)
 worker_cmd.register(app)
 transfer_cmd.register(app)
+parse_cmd.register(app)
 
 
 def run() -> None:
