@@ -134,3 +134,13 @@ def test_files_outside_the_body_found_by_evidence():
 def test_hidden_blocks_say_nothing_in_the_body():
     record = parse_article(doc('<div id="zoom"><p>正文</p><div style="display:none">隐藏的副本</div></div>'), URL)
     assert record.body_text == "正文"
+
+
+def test_a_file_named_by_its_link_text_loses_the_label():
+    """Pingtan (TRS, Fujian): `<div class="article_attachment" ms-if=…>` … `<a href="…/402802528a….doc">附件：NAME.doc</a>`."""
+    inner = """<div id="zoom"><p>正文</p></div><div class="article_attachment" id="file_xmb" ms-if="'x'!=''">
+        <div class="title_base"><text>附件下载</text></div><ul id="file_ul_fj"><li><a
+        href="https://www.pingtan.gov.cn/attachFiles/myfile/DATE_20230823/402802528a210804018a218e0c770007.doc"
+        title="附件：审核时限图.doc">附件：审核时限图.doc</a></li></ul></div>"""
+    assert parse_article(doc(inner), URL).attachments == [
+        Link("审核时限图.doc", "https://www.pingtan.gov.cn/attachFiles/myfile/DATE_20230823/402802528a210804018a218e0c770007.doc")]

@@ -54,7 +54,7 @@ def _parse(body: bytes, url: str, content_type: str | None) -> ParsedArticle:
 
     block = find_block(root)
     fields = read_pairs(block) if block is not None else {}
-    inline = inline_pairs(plain_text(root).splitlines())
+    inline = inline_pairs(plain_text(root, skip=block).splitlines())  # the lines outside the block
     values, explain = resolve(fields, inline, _hints(tree, root), warnings)
     related_links = related(root, base, url)  # before the body search prunes the tree
     files = attachments(root, base)  # likewise: the blocks around the body count too

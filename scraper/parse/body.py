@@ -48,9 +48,9 @@ def clean(container: LexborNode, block: LexborNode | None) -> None:
         block.decompose()
 
 
-def plain_text(container: LexborNode) -> str:
+def plain_text(container: LexborNode, skip: LexborNode | None = None) -> str:
     """Block elements break lines, a table row's cells are joined by one space,
-    whitespace collapses within a line, empty lines are dropped; hidden elements say nothing."""
+    whitespace collapses within a line, empty lines are dropped; hidden elements (and `skip`) say nothing."""
     lines: list[str] = []
     current: list[str] = []
     in_cell = hidden = 0
@@ -66,7 +66,7 @@ def plain_text(container: LexborNode) -> str:
             if not hidden:
                 current.append(node.text_content or "")
             continue
-        if node.is_element_node and is_hidden(node):
+        if node.is_element_node and (is_hidden(node) or (skip is not None and node.mem_id == skip.mem_id)):
             hidden += 1 if entering else -1
         tag = node.tag
         if tag in _CELL_TAGS:

@@ -30,6 +30,7 @@ _JS_OBJECT_RE = re.compile(r"\{[^{}]{0,2000}\}")
 _JS_NAME_RE = re.compile(r"""["']?(?:name|fileName|filename|title)["']?\s*:\s*["']([^"']+)["']""")
 _JS_URL_RE = re.compile(r"""["']?(?:url|fileUrl|fileurl|href|path|link)["']?\s*:\s*["']([^"']+)["']""")
 _QUOTED_RE = re.compile(r"""["']([^"']+)["']""")
+_NAME_LABEL_RE = re.compile(r"^(?:相关)?附\s*件\s*\d*\s*[：:]\s*")  # `附件：X.doc` as link text names X.doc
 # Page chrome where a 解读 link is a column link, not this article's interpretation.
 _CHROME_TAGS = frozenset({"nav", "header", "footer", "aside"})
 _CHROME_HINTS = ("nav", "menu", "position", "crumb", "bt-place", "dqwz", "location", "daohang", "footer", "header")
@@ -95,6 +96,7 @@ def _file(url: str, text: str, download: str, in_block: bool) -> str | None:
     if found is None and not download and not (in_block and _ext(text) in ATTACHMENT_EXTENSIONS):
         return None
     param = _file_name(collapse(found[1] or "")) if found else ""
+    text = _NAME_LABEL_RE.sub("", text) or text
     return collapse(download) or param or text or posixpath.basename(urlsplit(url).path)
 
 

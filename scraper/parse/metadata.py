@@ -17,7 +17,7 @@ from selectolax.lexbor import LexborNode
 
 import re
 
-from scraper.parse.labels import BYLINE_LABELS, FALLBACK_LABELS, FIELD_LABELS, is_known, normalise_label
+from scraper.parse.labels import BYLINE_LABELS, FALLBACK_LABELS, FIELD_LABELS, KNOWN_LABELS, is_known, normalise_label
 from scraper.parse.tree import ancestors, collapse, maybe_hidden, walk
 
 CONTAINER_TAGS = frozenset({"table", "ul", "ol", "dl", "div", "section", "form", "article"})
@@ -208,8 +208,8 @@ def read_pairs(block: LexborNode) -> dict[str, str]:
     return fields
 
 
-_INLINE_LABELS = sorted({label for labels in (*FIELD_LABELS.values(), *FALLBACK_LABELS.values()) for label in labels},
-                        key=len, reverse=True)
+_FIELD_LABELS = {label for labels in (*FIELD_LABELS.values(), *FALLBACK_LABELS.values()) for label in labels}
+_INLINE_LABELS = sorted(KNOWN_LABELS, key=len, reverse=True)  # every known label ends the value before it
 # `索 引 号：` spaced any way, then a colon, not the tail of a longer word (组配分类 is no 分类)
 _INLINE_RE = re.compile(r"(?<![\u4e00-\u9fff])(?:" + "|".join(r"[\s\u200b\ufeff]*".join(map(re.escape, label)) for label in _INLINE_LABELS)
                        + r")(?=[\s\u200b\ufeff]*[：:])")
@@ -227,6 +227,6 @@ def inline_pairs(lines: list[str]) -> dict[str, str]:
             value = line[m.end():nxt.start() if nxt else len(line)]
             value = collapse(value.lstrip(" \u3000\xa0").lstrip("：:"))
             label = normalise_label(m.group(0))
-            if value and label not in pairs:
+            if value and label in _FIELD_LABELS and label not in pairs:
                 pairs[label] = value
     return pairs
