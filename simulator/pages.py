@@ -193,7 +193,7 @@ def article_page(doc: Doc, col: Column, no_metadata: bool = False, columns: tupl
       <span class="bt-date">{d.isoformat()} {doc.time}</span>
       <span class="bt-source">来源：<!--<$[信息来源]>begin-->{escape(doc.organ.full)}<!--<$[信息来源]>end--></span>
       <span class="bt-count">浏览次数：<span id="artcount">{VC}</span></span>
-      {_inline_line(doc)}
+      {'' if no_metadata else _inline_line(doc)}
 </div>
 <div class="bt-content zoom clearfix">
   """)

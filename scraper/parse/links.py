@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
 
 from selectolax.lexbor import LexborNode
 
-from scraper.parse.tree import ancestors, collapse, node_text
+from scraper.parse.tree import ancestors, collapse, node_text, walk
 
 ATTACHMENT_EXTENSIONS = frozenset({"pdf", "doc", "docx", "xls", "xlsx", "wps", "ofd", "zip", "rar", "et", "txt"})
 _FILENAME_PARAMS = ("filename", "file_name")
@@ -77,23 +77,30 @@ def _link_name(node: LexborNode) -> str:
 
 def _is_block(node: LexborNode) -> bool:
     """An attachment block: by class/id, or by its first words (附件：, 相关附件, 附件下载)."""
-    if _BLOCK_CLASS_RE.search(f"{node.attributes.get('class') or ''} {node.attributes.get('id') or ''}"):
-        return True
-    first = node.child
-    while first is not None and not (first.text_content or "").strip() and not first.is_element_node:
-        first = first.next
-    return first is not None and bool(_BLOCK_LABEL_RE.match(collapse(first.text(deep=True) or "")[:12]))
+    return bool(_BLOCK_CLASS_RE.search(_hints(node)) or _BLOCK_LABEL_RE.match(_leading_text(node)))
+
+
+def _leading_text(node: LexborNode, chars: int = 12) -> str:
+    """The first few characters of text inside `node` (without reading the rest of it)."""
+    text = ""
+    for child, entering in walk(node):
+        if entering and child.is_text_node:
+            text = collapse(text + (child.text_content or ""))
+            if len(text) >= chars:
+                break
+    return text
 
 
 def _file_name(name: str) -> str:
     return name if name and not _STORAGE_ID_RE.fullmatch(posixpath.splitext(name)[0]) else ""
 
 
-def _file(url: str, text: str, download: str, in_block: bool) -> str | None:
+def _file(url: str, text: str, node: LexborNode) -> str | None:
     """The link's name when it points at a file (by path, parameter, download attribute, or - in an
     attachment block - a link text that names a file), else None."""
     found = attachment_filename(url)
-    if found is None and not download and not (in_block and _ext(text) in ATTACHMENT_EXTENSIONS):
+    download = node.attributes.get("download") or ""
+    if found is None and not download and not (_ext(text) in ATTACHMENT_EXTENSIONS and _in_block(node)):
         return None
     param = _file_name(collapse(found[1] or "")) if found else ""
     text = _NAME_LABEL_RE.sub("", text) or text
@@ -106,18 +113,22 @@ def attachments(root: LexborNode, base_url: str) -> list[Link]:
     for a in root.css("a[href], [onclick]"):
         if _in_chrome(a, _CHROME_HINTS + _RELATED_HINTS):
             continue
-        in_block = _is_block(a) or any(_is_block(p) for p in ancestors(a))
         text = _link_name(a)
         for url in _targets(a, base_url):
-            name = _file(url, text, a.attributes.get("download") or "", in_block)
+            name = _file(url, text, a)
             if name is not None and url not in found:
                 found[url] = Link(name=name, url=url)
     for script in root.css("script"):
         for obj in _JS_OBJECT_RE.findall(script.text() or ""):
             name, url = _JS_NAME_RE.search(obj), _JS_URL_RE.search(obj)
             if name and url and (attachment_filename(url.group(1)) or _ext(name.group(1)) in ATTACHMENT_EXTENSIONS):
-                found.setdefault(urljoin(base_url, url.group(1)), Link(collapse(name.group(1)), urljoin(base_url, url.group(1))))
+                absolute = urljoin(base_url, url.group(1))
+                found.setdefault(absolute, Link(collapse(name.group(1)), absolute))
     return list(found.values())
+
+
+def _in_block(node: LexborNode) -> bool:
+    return _is_block(node) or any(_is_block(p) for p in ancestors(node))
 
 
 def _targets(node: LexborNode, base_url: str) -> list[str]:
