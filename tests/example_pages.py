@@ -7,9 +7,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from samples import EXAMPLES
 from scraper.parse import ParsedArticle, parse_article
 
-EXAMPLES = Path(__file__).resolve().parent / "examples"
 CONTRACT = ("index_no", "title", "doc_no", "publisher", "publish_date", "written_date", "disclosure", "validity",
             "topic", "genre")
 FIELDS = CONTRACT + ("attachments", "body_first_line", "body_last_line")

@@ -15,6 +15,6 @@ def sample(name: str) -> Path:
 
 
 def saved_pages() -> set[str]:
-    """Names of every saved page (html/json, not the expected-output files beside articles)."""
+    """Names of every saved page (html/json, not the expected-output JSON beside an article page)."""
     return {p.name for p in EXAMPLES.rglob("*") if p.suffix in (".html", ".json")
             and not (p.suffix == ".json" and p.with_suffix(".html").exists())}
