@@ -111,12 +111,10 @@ def attachments(root: LexborNode, base_url: str) -> list[Link]:
     """Every file the page links outside its chrome, in document order, once per URL."""
     found: dict[str, Link] = {}
     for a in root.css("a[href], [onclick]"):
-        if _in_chrome(a, _CHROME_HINTS + _RELATED_HINTS):
-            continue
         text = _link_name(a)
         for url in _targets(a, base_url):
-            name = _file(url, text, a)
-            if name is not None and url not in found:
+            name = None if url in found else _file(url, text, a)
+            if name is not None and not _in_chrome(a, _CHROME_HINTS + _RELATED_HINTS):
                 found[url] = Link(name=name, url=url)
     for script in root.css("script"):
         for obj in _JS_OBJECT_RE.findall(script.text() or ""):
