@@ -117,7 +117,7 @@ def test_files_outside_the_body_found_by_evidence():
     labelled = """<div class="box"><p>附件下载：</p><a href="http://files.example.gov.cn/x/readfile?id=7">申请表.docx</a>
         <a href="/art/2025/1/1/art_1_1.html">另一篇.doc 的解读</a></div>"""
     script = """<script>var apps = [{name:"公告.pdf", url:"http://files.example.gov.cn/P020250102.pdf"},
-        {"name": "说明", "url": "./P020250103.ofd"}];</script>"""
+        {"name": "\\u8bf4\\u660e", "url": ".\\/P020250103.ofd"}];</script>"""
     clicked = """<span class="fjxz" onclick="download('/attach/2025/plan.wps')">规划文本</span>"""
     chrome = """<div class="footer"><a href="/guide.pdf">指南.pdf</a></div><div class="xgwz"><a href="/r.pdf">相关</a></div>"""
     record = parse_article(doc(hanweb + labelled + script + clicked + chrome), URL)

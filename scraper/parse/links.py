@@ -10,6 +10,7 @@ JSON name, its fileName parameter, else the link text, never by a storage id.
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from dataclasses import dataclass
@@ -120,9 +121,17 @@ def attachments(root: LexborNode, base_url: str) -> list[Link]:
         for obj in _JS_OBJECT_RE.findall(script.text() or ""):
             name, url = _JS_NAME_RE.search(obj), _JS_URL_RE.search(obj)
             if name and url and (attachment_filename(url.group(1)) or _ext(name.group(1)) in ATTACHMENT_EXTENSIONS):
-                absolute = urljoin(base_url, url.group(1))
-                found.setdefault(absolute, Link(collapse(name.group(1)), absolute))
+                absolute = urljoin(base_url, _js_string(url.group(1)))
+                found.setdefault(absolute, Link(collapse(_js_string(name.group(1))), absolute))
     return list(found.values())
+
+
+def _js_string(raw: str) -> str:
+    """A script string's text with its escapes (`\\u6587`, `\\/`) undone."""
+    try:
+        return json.loads(f'"{raw}"')
+    except ValueError:
+        return raw
 
 
 def _in_block(node: LexborNode) -> bool:
