@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from cli import (archive_cmd, crawl_cmd, daemon_cmd, export_cmd, files_cmd, inspect_cmd, search_cmd,
+from cli import (archive_cmd, crawl_cmd, daemon_cmd, export_cmd, files_cmd, inspect_cmd, parse_cmd, search_cmd,
                  serve_cmd, transfer_cmd, versions_cmd, worker_cmd)
 from cli.context import AppContext, CleanErrors, setup_logging
 
@@ -47,6 +47,7 @@ worker_cmd.register(app)
 transfer_cmd.register(app)
 files_cmd.register(app)
 serve_cmd.register(app)
+parse_cmd.register(app)
 
 
 def run() -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from . import text
 from .site import (ATTACH_EXTS, DAY1_FIRST, DAY1_LAST, DAY2_DATES, DAY_STAMP, ENCODINGS, KAIHUA, SEED_BODY,
-                   SEED_INDEX_NO, SEED_TITLE, SYNONYMS, Organ, Profile)
+                   SEED_INDEX_NO, SEED_TITLE, SYNONYMS, WRITTEN_DATE_LABELS, Organ, Profile)
 
 
 @dataclass(frozen=True)
@@ -169,7 +169,7 @@ class Corpus:
                 ("文号", "文号", ""), ("公开日期", "公开日期", "2025-03-05"),
                 ("发布单位", "发布单位", "县府办"), ("有效性", "有效性", "")]
         style = {"layout": "td", "table_class": "xxgk_table", "pad": "none", "colon": "：",
-                 "record": 0, "indent": [], "nbsp_raw": False}
+                 "record": 0, "indent": [], "nbsp_raw": False, "files": "body", "hidden_copy": False, "inline": False}
         return Doc(doc_id, (self.profile.columns[0].id,), dt.date(2025, 3, 5), "16:21", self.profile.organs[0],
                    SEED_TITLE, rows,
                    list(SEED_BODY), [], style, "utf-8", "法治政府建设", 1, None, "2025-03-05 16:21:09")
@@ -203,8 +203,20 @@ class Corpus:
             "nbsp_raw": enc == "utf-8" and r.random() < 0.5,
         }
         hh, mm, ss = r.randint(8, 18), r.randint(0, 59), r.randint(0, 59)
+        rows = self._variants(doc_id, rows, style)
         return Doc(doc_id, columns, date, f"{hh:02d}:{mm:02d}", organ, title, rows, body, attachments, style,
                    enc, topic, day, None, f"{date.isoformat()} {hh:02d}:{mm:02d}:{ss:02d}")
+
+    def _variants(self, doc_id: int, rows: list, style: dict) -> list:
+        """Shapes seen on real portals (their own random stream, so the rest of the corpus stays put):
+        where the files are listed (the body, a 相关附件 block, a script array), a hidden mobile copy of
+        the metadata, 文号/成文日期 given inline in a text line, and the written date's other labels."""
+        v = _rng(self.seed, "variant", doc_id)
+        style["files"] = v.choice(("body", "body", "block", "block", "script"))
+        style["hidden_copy"] = v.random() < 0.2
+        style["inline"] = v.random() < 0.2
+        written = v.choice(WRITTEN_DATE_LABELS)
+        return [(c, written if c == "成文日期" else label, value) for c, label, value in rows]
 
     def _attachments(self, r: random.Random, doc_id: int, title: str) -> list[Attachment]:
         if r.random() >= 0.3:

@@ -8,6 +8,7 @@ placeholders so the server can fill them per response; neither is inside the tit
 from __future__ import annotations
 
 import io
+import json
 import random
 import zipfile
 from html import escape
@@ -54,6 +55,50 @@ def meta_table(doc: Doc, rows=None) -> str:
             cells += f"{lab}<td>{value}</td>"
         rows.append(f"\t<tr>{cells}</tr>\n")
     return f'<table border="0" width="90%" cellspacing="0" cellpadding="0" class="{cls}">\n{"".join(rows)}</table>\n'
+
+
+INLINE_CANON = ("文号", "成文日期")  # what the `inline` variant prints in a text line instead of the table
+
+
+def inline_rows(doc: Doc) -> list:
+    """Rows the page gives in a text line (`发文字号：…　成文日期：…`) rather than in its table."""
+    return [row for row in doc.rows if row[0] in INLINE_CANON and row[2]] if doc.style.get("inline") else []
+
+
+def table_rows(doc: Doc) -> list:
+    inline = inline_rows(doc)
+    return [row for row in doc.rows if row not in inline]
+
+
+def files_in_body(doc: Doc) -> bool:
+    return doc.style.get("files", "body") == "body"
+
+
+def _hidden_copy(doc: Doc) -> str:
+    """The mobile copy of the metadata, hidden on the desktop page (same values)."""
+    if not doc.style.get("hidden_copy"):
+        return ""
+    items = "".join(f"<li>{escape(label)}：{escape(value)}</li>" for _c, label, value in table_rows(doc))
+    return f'<div class="m-xxgk" style="display:none"><ul>{items}</ul></div>\n'
+
+
+def _inline_line(doc: Doc) -> str:
+    pairs = "　".join(f"{escape(label)}：{escape(value)}" for _c, label, value in inline_rows(doc))
+    return f'<p class="bt-art-fwzh">{pairs}</p>' if pairs else ""
+
+
+def files_block(doc: Doc) -> str:
+    """Files listed after the body: Hanweb's 相关附件 block, or only a script array the page's JS renders."""
+    where = doc.style.get("files", "body")
+    if not doc.attachments or where == "body":
+        return ""
+    if where == "script":
+        apps = ", ".join(f"{{name:{json.dumps(a.name, ensure_ascii=False)}, url:{json.dumps(a.path)}}}"
+                         for a in doc.attachments)
+        return f'<div id="fjlist"></div><script type="text/javascript">var apps = [{apps}];</script>'
+    items = "".join(f'<li><a target="_blank"{f" download={chr(34)}{escape(a.download)}{chr(34)}" if a.download else ""}'
+                    f' href="{escape(a.path)}">{escape(a.text)}</a></li>' for a in doc.attachments)
+    return f'<div class="xxgk-art-fj"><span>相关附件：</span><ul>{items}</ul></div>'
 
 
 def _att_link(doc: Doc, i: int, href=None) -> str:
@@ -103,7 +148,7 @@ def article_page(doc: Doc, col: Column, no_metadata: bool = False, columns: tupl
     title = escape(doc.title)
     first = next((b[1] for b in doc.body if b[0] == "p"), "")
     desc = escape(first[:60])
-    table = "" if no_metadata else meta_table(doc)
+    table = "" if no_metadata else _hidden_copy(doc) + meta_table(doc, table_rows(doc))
     head = crlf(f"""<!DOCTYPE html>
 <html>
 
@@ -148,15 +193,17 @@ def article_page(doc: Doc, col: Column, no_metadata: bool = False, columns: tupl
       <span class="bt-date">{d.isoformat()} {doc.time}</span>
       <span class="bt-source">来源：<!--<$[信息来源]>begin-->{escape(doc.organ.full)}<!--<$[信息来源]>end--></span>
       <span class="bt-count">浏览次数：<span id="artcount">{VC}</span></span>
+      {'' if no_metadata else _inline_line(doc)}
 </div>
 <div class="bt-content zoom clearfix">
   """)
     content = ('<!--<$[信息内容]>begin--><!--ZJEG_RSS.content.begin--><meta name="ContentStart">'
-               f'<div id="zoom">\n{body_html(doc)}\n<p><br/></p></div>'
+               f'<div id="zoom">\n{body_html(doc, with_files=files_in_body(doc))}\n<p><br/></p></div>'
                '<meta name="ContentEnd"><!--ZJEG_RSS.content.end--><!--<$[信息内容]>end-->')
     share = f"http%3A%2F%2F{SITE_DOMAIN}{path.replace('/', '%2F')}"
     tail = crlf(f"""
 </div>
+{files_block(doc)}
 <div class="bt-box-part">
     <div id="share" class="col-md-3 bt-left">分享至：<a href="http://service.weibo.com/share/share.php?url={share}&title={title}">微博</a> <a href="https://sns.qzone.qq.com/cgi-bin/qzshare/cgi_qzshare_onekey?url={share}">QQ空间</a></div>
     <div class="bt-right clearfix"><span class="bt-printer" onclick="javascrpit:window.print()">【打印此页】</span><span class="bt-close" onclick="javascrpit:window.close()">【关闭窗口】</span></div>

@@ -9,6 +9,7 @@ from .families.base import FamilySite, not_found
 from .site import DAY_STAMP, KAIHUA, Column
 from .faults import Context
 from .response import Response, html_response
+from .truth import contract_values
 
 _ART = re.compile(r"^/art/(\d{4})/(\d{1,2})/(\d{1,2})/art_(\d+)_(\d+)\.html$")
 _COL = re.compile(r"^/col/col(\d+)/index\.html$")
@@ -42,6 +43,15 @@ class Site(FamilySite):
 
     def attachment_path(self, doc, att) -> str:
         return att.path
+
+    def rows(self, doc):
+        return pages.table_rows(doc)
+
+    def page_values(self, doc) -> dict:
+        return {k: v for k, v in contract_values(pages.inline_rows(doc)).items() if v}
+
+    def body_lines(self, doc) -> list[str]:
+        return doc.body_lines(with_files=pages.files_in_body(doc))
 
     def serve(self, ctx: Context, params: dict) -> Response | None:
         path = ctx.path

@@ -68,6 +68,8 @@ SYNONYMS = {
     "体裁分类": ("体裁分类",),
     "组配分类": ("组配分类",),
 }
+# The written date's labels on real pages (the corpus picks one per document).
+WRITTEN_DATE_LABELS = ("成文日期", "发文日期", "印发日期", "制发日期", "生成日期")
 CONTRACT = {"索引号": "index_no", "文号": "doc_no", "公开日期": "publish_date", "发布单位": "publisher",
             "有效性": "validity", "公开方式": "disclosure", "成文日期": "written_date",
             "主题分类": "topic", "体裁分类": "genre"}

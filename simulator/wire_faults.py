@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 import zlib
 from functools import lru_cache
 
-from .response import Response, html_response
+from .response import Response
 
 COOKIE = "CT6T"
 
@@ -119,7 +120,12 @@ def hostile_names(ctx, **_) -> None:
             i[0] += 1
             tag = re.sub(rb'\sdownload="[^"]*"', b"", m.group(0))[:-1]
             return tag + b' download="' + name.replace(b"\x00", b"&#0;") + b'">'
+        def swap_js(m):  # `{name:"…", url:"/module/download/downfile.jsp…"}` in a script array
+            name = names[i[0] % len(names)]
+            i[0] += 1
+            return b"{name:" + json.dumps(name.decode()).encode() + m.group(1)
         resp.body = re.sub(rb'<a [^>]*/module/download/downfile\.jsp[^>]*>', swap, resp.body)
+        resp.body = re.sub(rb'\{name:"(?:[^"\\]|\\.)*"(, url:"/module/download/downfile\.jsp)', swap_js, resp.body)
         return resp
     ctx.transforms.append(rename)
 

@@ -1,19 +1,20 @@
-"""Where the saved real portal pages are: $XXGK_SAMPLES, else the nearest shared/portal-samples above the repo."""
+"""Where the saved real portal pages are: tests/examples/<family>/ (articles) and …/<family>/columns/ (list pages)."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-
-def samples_dir() -> Path:
-    if os.environ.get("XXGK_SAMPLES"):
-        return Path(os.environ["XXGK_SAMPLES"])
-    here = Path(__file__).resolve()
-    for folder in here.parents:
-        candidate = folder / "shared" / "portal-samples"
-        if candidate.is_dir():
-            return candidate
-    return here.parents[2] / "shared" / "portal-samples"
+EXAMPLES = Path(__file__).resolve().parent / "examples"
 
 
-SAMPLES = samples_dir()
+def sample(name: str) -> Path:
+    """The saved page called `name`, wherever it sits under tests/examples."""
+    found = sorted(EXAMPLES.rglob(name))
+    if len(found) != 1:
+        raise FileNotFoundError(f"{len(found)} saved pages named {name} under {EXAMPLES}")
+    return found[0]
+
+
+def saved_pages() -> set[str]:
+    """Names of every saved page (html/json, not the expected-output JSON beside an article page)."""
+    return {p.name for p in EXAMPLES.rglob("*") if p.suffix in (".html", ".json")
+            and not (p.suffix == ".json" and p.with_suffix(".html").exists())}

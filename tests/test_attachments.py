@@ -130,3 +130,20 @@ def test_attachments_can_be_left_alone(tmp_path, sim):
     doc = next(d for d in sim.expected_documents() if d["attachments"])
     assert [(a["name"], a["url"], a["sha256"]) for a in show(cli, doc)["attachments"]] == \
         [(a["name"], a["url"], None) for a in doc["attachments"]]
+
+
+@pytest.mark.parametrize("where", ["block", "script"])
+def test_files_listed_outside_the_body_are_archived(tmp_path, sim, where):
+    """Hanweb's `<div class="xxgk-art-fj"><span>相关附件：</span><ul><li><a href="/module/download/downfile.jsp?…
+    filename=<id>.pdf">NAME</a>` block, and a TRS-style `var apps = [{name, url}]` script array: every file is
+    downloaded, archived and shown with its sha256."""
+    docs = {d.title: d for d in sim.corpus.docs(1).values()}
+    placed = [e for e in sim.expected_documents() if e["attachments"] and docs[e["title"]].style["files"] == where]
+    assert placed, f"the simulator has no document with files in a {where}"
+    cli = configured(tmp_path, sim)
+    cli.jsonl("crawl", "kaihua")
+    for doc in placed:
+        shown = show(cli, doc)
+        assert [(a["name"], a["url"], a["sha256"], a["size"]) for a in shown["attachments"]] == \
+               [(a["name"], a["url"], a["sha256"], a["size"]) for a in doc["attachments"]]
+        assert all(re.fullmatch(r"[0-9a-f]{64}", a["sha256"]) for a in shown["attachments"])

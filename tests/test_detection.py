@@ -7,7 +7,7 @@ import json
 import pytest
 
 from helpers import Cli, write_config
-from samples import SAMPLES
+from samples import sample
 from scraper.portals import FAMILIES, detect, order, signatures
 from simulator import PortalSimulator
 from simulator.families import FAMILIES as SIMULATED
@@ -26,13 +26,10 @@ def test_every_family_has_an_adapter_and_a_simulator():
     assert [c.family for c in order()][-1] == "generic"       # the plain-list guess comes after every signature
 
 
-@pytest.mark.parametrize("sample", sorted(SAVED_COLUMNS))
-def test_saved_column_pages(sample):
-    path = SAMPLES / sample
-    if not path.exists():
-        pytest.skip(f"sample {path} not available (set XXGK_SAMPLES)")
-    url, family = SAVED_COLUMNS[sample]
-    assert detect(url, path.read_text("utf-8")).family == family
+@pytest.mark.parametrize("name", sorted(SAVED_COLUMNS))
+def test_saved_column_pages(name):
+    url, family = SAVED_COLUMNS[name]
+    assert detect(url, sample(name).read_text("utf-8")).family == family
 
 
 @pytest.fixture(scope="module")

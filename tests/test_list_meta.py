@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from helpers import Cli, db_of, write_config
-from samples import SAMPLES
+from samples import sample
 from scraper.parse import parse_article
 from scraper.process import complete, content_hash, merge_listing, parse_capture
 from simulator import PortalSimulator
@@ -35,7 +35,7 @@ def test_the_list_fills_what_the_page_leaves_out_and_the_page_wins():
 
 
 def test_the_content_hash_is_the_parsers_when_nothing_joins():
-    art = parse_article((SAMPLES / "hanweb-jpaas_zj-fzggw_article_xxgk-meta.html").read_bytes(),
+    art = parse_article(sample("hanweb-jpaas_zj-fzggw_article_xxgk-meta.html").read_bytes(),
                         "https://fzggw.zj.gov.cn/col/col1229123351/art/2026/art_x.html", "text/html")
     record = art.to_dict()
     body = record.pop("body_text")

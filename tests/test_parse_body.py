@@ -108,3 +108,39 @@ def test_an_embedded_metadata_table_is_read_not_kept_in_the_body(container, tabl
     record = parse_article(doc(f"<{container}>{table}<p>正文第一段。</p><p>正文第二段。</p></div>"), URL)
     assert record.body_text == "正文第一段。\n正文第二段。"
     assert record.index_no == "000014349/2025-00012" and record.doc_no == "国办发〔2025〕5号"
+
+
+def test_files_outside_the_body_found_by_evidence():
+    hanweb = f"""<div id="zoom"><p>正文</p></div><div class="bt-box"><div class="xxgk-art-fj"><span>相关附件：</span><ul>
+        <li><a href="/module/download/downfile.jsp?classid=0&filename={HEX}.pdf">实施方案.pdf</a></li>
+        <li><a href="/module/download/downfile.jsp?classid=0&filename={HEX[::-1]}">附表.xlsx</a></li></ul></div></div>"""
+    labelled = """<div class="box"><p>附件下载：</p><a href="http://files.example.gov.cn/x/readfile?id=7">申请表.docx</a>
+        <a href="/art/2025/1/1/art_1_1.html">另一篇.doc 的解读</a></div>"""
+    script = """<script>var apps = [{name:"公告.pdf", url:"http://files.example.gov.cn/P020250102.pdf"},
+        {"name": "\\u8bf4\\u660e", "url": ".\\/P020250103.ofd"}];</script>"""
+    clicked = """<span class="fjxz" onclick="download('/attach/2025/plan.wps')">规划文本</span>"""
+    chrome = """<div class="footer"><a href="/guide.pdf">指南.pdf</a></div><div class="xgwz"><a href="/r.pdf">相关</a></div>"""
+    record = parse_article(doc(hanweb + labelled + script + clicked + chrome), URL)
+    assert record.attachments == [
+        Link("实施方案.pdf", f"http://www.example.gov.cn/module/download/downfile.jsp?classid=0&filename={HEX}.pdf"),
+        Link("附表.xlsx", f"http://www.example.gov.cn/module/download/downfile.jsp?classid=0&filename={HEX[::-1]}"),
+        Link("申请表.docx", "http://files.example.gov.cn/x/readfile?id=7"),
+        Link("规划文本", "http://www.example.gov.cn/attach/2025/plan.wps"),
+        Link("公告.pdf", "http://files.example.gov.cn/P020250102.pdf"),
+        Link("说明", "http://www.example.gov.cn/art/2025/1/2/P020250103.ofd"),
+    ]
+
+
+def test_hidden_blocks_say_nothing_in_the_body():
+    record = parse_article(doc('<div id="zoom"><p>正文</p><div style="display:none">隐藏的副本</div></div>'), URL)
+    assert record.body_text == "正文"
+
+
+def test_a_file_named_by_its_link_text_loses_the_label():
+    """Pingtan (TRS, Fujian): `<div class="article_attachment" ms-if=…>` … `<a href="…/402802528a….doc">附件：NAME.doc</a>`."""
+    inner = """<div id="zoom"><p>正文</p></div><div class="article_attachment" id="file_xmb" ms-if="'x'!=''">
+        <div class="title_base"><text>附件下载</text></div><ul id="file_ul_fj"><li><a
+        href="https://www.pingtan.gov.cn/attachFiles/myfile/DATE_20230823/402802528a210804018a218e0c770007.doc"
+        title="附件：审核时限图.doc">附件：审核时限图.doc</a></li></ul></div>"""
+    assert parse_article(doc(inner), URL).attachments == [
+        Link("审核时限图.doc", "https://www.pingtan.gov.cn/attachFiles/myfile/DATE_20230823/402802528a210804018a218e0c770007.doc")]

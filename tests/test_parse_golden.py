@@ -2,7 +2,7 @@
 
 Article pages give the parser's record; column and list pages give the family detection names, the
 parameters it found and the list items the family's adapter reads off them (absolute URLs, titles,
-dates, list metadata). Samples live in ../shared/portal-samples (override with XXGK_SAMPLES).
+dates, list metadata). Samples live in tests/examples (see SOURCES.md there).
 Regenerate with `UPDATE_GOLDEN=1 pytest tests/test_parse_golden.py`, then check every changed value
 against the page by hand before committing.
 """
@@ -16,7 +16,8 @@ from urllib.parse import urljoin
 
 import pytest
 
-from samples import SAMPLES
+from example_pages import examples
+from samples import sample as sample_file, saved_pages
 from scraper.parse import parse_article
 from scraper.portals import detect
 from scraper.portals.hanweb_jpaas import find_units as jpaas_units, parse_unit
@@ -56,9 +57,7 @@ def items_of(html: str, url: str, family: str) -> dict:
 
 
 def read(sample: str) -> dict:
-    path = SAMPLES / sample
-    if not path.exists():
-        pytest.skip(f"sample {path} not available (set XXGK_SAMPLES)")
+    path = sample_file(sample)
     url, kind = PAGES[sample]
     if kind == "article":
         return parse_article(path.read_bytes(), url, "text/html").to_dict()
@@ -79,15 +78,14 @@ def _golden_path(sample: str) -> Path:
 if os.environ.get("UPDATE_GOLDEN"):
     GOLDEN.mkdir(exist_ok=True)
     for _sample in PAGES:
-        if (SAMPLES / _sample).exists():
-            _golden_path(_sample).write_text(json.dumps(read(_sample), ensure_ascii=False, indent=2) + "\n", "utf-8")
+        _golden_path(_sample).write_text(json.dumps(read(_sample), ensure_ascii=False, indent=2) + "\n", "utf-8")
 
 
 def test_every_sample_has_a_golden_file():
     assert sorted(p.name for p in GOLDEN.glob("*.json")) == sorted(_golden_path(s).name for s in PAGES)
-    if SAMPLES.exists():
-        saved = {p.name for p in SAMPLES.iterdir() if p.suffix in (".html", ".json")}
-        assert saved == set(PAGES), "a saved page without a golden entry (add it to PAGES)"
+    with_expected = {e.html.name for e in examples()}
+    assert set(PAGES) <= saved_pages()
+    assert not saved_pages() - set(PAGES) - with_expected, "a saved page with neither a golden entry (PAGES) nor a JSON"
 
 
 @pytest.mark.parametrize("golden", sorted(GOLDEN.glob("*.json")), ids=lambda p: p.stem)

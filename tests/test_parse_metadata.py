@@ -52,11 +52,12 @@ def test_layouts(layout):
     assert not any(w.startswith("index_no") for w in record.warnings)
 
 
-def test_wuxi_fields_and_generated_date_is_not_written_date():
+def test_wuxi_fields_and_generated_date_is_the_written_date():
+    """生成日期 is the written date (on the real ZJ page it is the date the body is signed)."""
     record = parse_article(page(LAYOUTS["th-td-wuxi-markers"]), URL)
     assert record.fields["信息索引号"] == "014006438/2026-03652"
     assert record.fields["生成日期"] == "2025-12-30"
-    assert record.validity == "有效" and record.written_date is None
+    assert record.validity == "有效" and record.written_date == "2025-12-30"
 
 
 def test_govcn_extra_fields():
@@ -66,11 +67,12 @@ def test_govcn_extra_fields():
     assert list(record.fields) == ["索引号", "主题分类", "发文机关", "成文日期", "标题", "发文字号", "发布日期"]
 
 
-def test_generated_date_is_only_a_publish_date_fallback():
-    block = """<table><tr><td>索引号：</td><td>014006438/2026-03652</td><td>生成日期：</td><td>2025-12-30</td></tr></table>"""
-    assert parse_article(page(block), URL).publish_date == "2025-12-30"
-    with_meta = page(block).replace(b"<title>", b'<meta name="PubDate" content="2026-01-02 10:00"><title>')
-    assert parse_article(with_meta, URL).publish_date == "2026-01-02"
+@pytest.mark.parametrize("label", ["发文日期", "生成日期", "成文日期", "制发日期", "印发日期"])
+def test_written_date_labels(label):
+    block = f"""<table><tr><td>索引号：</td><td>014006438/2026-03652</td><td>{label}：</td><td>2025-12-30</td></tr></table>"""
+    record = parse_article(page(block), URL)
+    assert record.written_date == "2025-12-30" and record.publish_date is None
+    assert record.explain["written_date"] == f"label {label} (metadata block)"
 
 
 @pytest.mark.parametrize(
@@ -109,3 +111,44 @@ def test_unparseable_date_is_kept_raw_with_warning():
     record = parse_article(page(block), URL)
     assert record.publish_date is None and record.fields["公开日期"] == "见附件"
     assert any("unparseable date in 公开日期" in w for w in record.warnings)
+
+
+@pytest.mark.parametrize("spaced", ["索\u2002引\u2002号：", "索&ensp;引&ensp;号:", "索\u3000引\u3000号", "：索引号："])
+def test_labels_lose_every_kind_of_space_and_both_colons(spaced):
+    block = f"<table><tr><td>{spaced}</td><td>014006438/2026-03652</td><td>发布机构：</td><td>市发改委</td></tr></table>"
+    assert parse_article(page(block), URL).index_no == "014006438/2026-03652"
+
+
+def test_a_hidden_or_repeated_value_is_read_once():
+    block = """<table><tr><td>索引号：</td><td>014006438/2026-03652</td><td>有效性：</td>
+        <td><span>废止</span><span style="display:none">废止</span></td></tr>
+        <tr><td>发布机构：</td><td><span>市发改委</span><span>市发改委</span></td><td>文号：</td><td>锡发改〔2026〕1号</td></tr></table>"""
+    record = parse_article(page(block), URL)
+    assert record.validity == "废止" and record.publisher == "市发改委"
+
+
+@pytest.mark.parametrize("hide", ['style="display: none"', "hidden", 'ms-if="isMobile"', 'ms-visible="false"'])
+def test_the_visible_copy_of_a_doubled_block_wins(hide):
+    hidden = f"""<ul class="m-meta" {hide}><li>索引号：000000000/2000-00000</li><li>有效性：失效</li><li>发布机构：旧</li></ul>"""
+    shown = """<table><tr><td>索引号：</td><td>014006438/2026-03652</td><td>有效性：</td><td>有效</td></tr>
+        <tr><td>发布机构：</td><td>市发改委</td></tr></table>"""
+    record = parse_article(page(hidden + shown), URL)
+    assert (record.index_no, record.validity, record.publisher) == ("014006438/2026-03652", "有效", "市发改委")
+
+
+def test_inline_fields_in_a_text_line_fill_what_no_table_gives():
+    body = "<p>发文字号：莆市安监〔2016〕46号　成文日期：2016-05-04</p><p>正文。</p>"
+    record = parse_article(page("", body), URL)
+    assert (record.doc_no, record.written_date) == ("莆市安监〔2016〕46号", "2016-05-04")
+    assert record.explain["doc_no"] == "label 发文字号 (inline text line)"
+    table = "<table><tr><td>索引号：</td><td>014006438/2026-03652</td><td>文号：</td><td>锡发改〔2026〕1号</td></tr></table>"
+    assert parse_article(page(table, body), URL).doc_no == "锡发改〔2026〕1号"  # the table wins
+
+
+def test_extra_labels_do_not_shift_fields():
+    block = """<table><tr><td>索引号：</td><td>014006438/2026-03652</td><td>公开时限：</td><td></td></tr>
+        <tr><td>公开范围：</td><td>面向全社会</td><td>分类：</td><td>通知</td></tr>
+        <tr><td>责任部门：</td><td>办公室</td><td>发文日期：</td><td>2026-01-02</td></tr>
+        <tr><td>组配分类：</td><td>政策文件</td><td>文号：</td><td></td></tr></table>"""
+    record = parse_article(page(block), URL)
+    assert (record.topic, record.publisher, record.written_date, record.doc_no) == ("通知", "办公室", "2026-01-02", None)

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import asyncio
 
-from samples import SAMPLES
+from samples import sample
 from scraper.fetch import FetchPolicy, Fetcher
 from scraper.portals import FAMILIES, ListItem, ListProblem, detect
 from scraper.portals.hanweb_jpage import HanwebJpage, check_datastore, find_units, js_object, parse_records
 
-JS_COLUMN = SAMPLES / "hanweb-jcms_js-fzggw_column_datastore-jpage.html"
+JS_COLUMN = sample("hanweb-jcms_js-fzggw_column_datastore-jpage.html")
 
 
 def test_units_are_read_off_the_real_jiangsu_column_page():

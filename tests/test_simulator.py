@@ -1,6 +1,7 @@
 """The portal simulator over real HTTP: list pages, dataproxy, article pages, encodings,
 ground truth, days, determinism and faults."""
 
+import json
 import re
 import time
 from urllib.parse import unquote
@@ -51,6 +52,9 @@ def decoded(resp: httpx.Response, encoding: str) -> str:
     return resp.content.decode("utf-8" if encoding == "utf-8" else "gb18030")
 
 
+APPS = re.compile(r'\{name:("(?:[^"\\]|\\.)*"), url:("(?:[^"\\]|\\.)*")\}')
+
+
 def extract(html: str) -> dict:
     """A small independent reading of an article page, to check the ground truth against."""
     tree = LexborHTMLParser(html)
@@ -69,7 +73,9 @@ def extract(html: str) -> dict:
             lines.append(node.text().strip(" \r\n\t\u00a0\u3000"))
         elif node.tag == "table":
             lines += [" ".join(td.text().strip() for td in tr.css("td")) for tr in node.css("tr")]
-    atts = [(a.attributes.get("download") or a.text(), a.attributes["href"]) for a in zoom.css("a")]
+    atts = [(a.attributes.get("download") or a.text(), a.attributes["href"])
+            for a in zoom.css("a") + tree.css("div.xxgk-art-fj a")]            # in the body, or a 相关附件 block
+    atts += [(json.loads(name), json.loads(url)) for name, url in APPS.findall(html)]   # or a script array
     return {"fields": fields, "title": LexborHTMLParser(title).text(), "body_text": "\n".join(lines), "atts": atts}
 
 

@@ -5,6 +5,6 @@ from scraper.parse.errors import EmptyPageError, NotHtmlError, ParseError
 from scraper.parse.links import Link
 from scraper.parse.model import ParsedArticle
 
-PARSER_VERSION = "2"  # bump whenever the output for the same bytes changes (2: label：value pairs in sibling spans)
+PARSER_VERSION = "3"  # bump whenever the output for the same bytes changes (3: 生成日期 etc. are written_date, inline fields, hidden copies, attachments by evidence)
 
 __all__ = ["PARSER_VERSION", "EmptyPageError", "Link", "NotHtmlError", "ParseError", "ParsedArticle", "parse_article"]

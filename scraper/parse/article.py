@@ -12,7 +12,7 @@ from scraper.parse.contract import resolve
 from scraper.parse.errors import EmptyPageError, NotHtmlError, ParseError
 from scraper.parse.links import attachments, related
 from scraper.parse.markers import marker_text
-from scraper.parse.metadata import find_block, read_pairs
+from scraper.parse.metadata import find_block, inline_pairs, read_pairs
 from scraper.parse.model import ParsedArticle
 from scraper.parse.nesting import MAX_DEPTH, cap_nesting
 from scraper.parse.tree import meta_content, node_text
@@ -28,17 +28,6 @@ def parse_article(body: bytes, url: str, content_type: str | None = None) -> Par
         raise
     except Exception as exc:  # anything unexpected still names the page
         raise ParseError(f"unexpected {type(exc).__name__} while parsing: {exc}", url) from exc
-
-
-def _page_title(tree: LexborHTMLParser, root: LexborNode) -> str | None:
-    """<meta ArticleTitle>, the jcms 标题名称 marker, title-like elements, then <title>."""
-    title = meta_content(tree, "ArticleTitle") or marker_text(root, "标题名称(html)")
-    for selector in _TITLE_SELECTORS:
-        if title:
-            break
-        node = tree.css_first(selector)
-        title = node_text(node) if node is not None else None
-    return title or None
 
 
 def _base_url(tree: LexborHTMLParser, url: str) -> str:
@@ -65,21 +54,17 @@ def _parse(body: bytes, url: str, content_type: str | None) -> ParsedArticle:
 
     block = find_block(root)
     fields = read_pairs(block) if block is not None else {}
-    hints = {
-        "title": _page_title(tree, root),
-        "publish_date": meta_content(tree, "PubDate", "firstpublishedtime"),
-        "publisher": meta_content(tree, "ContentSource") or marker_text(root, "信息来源"),
-    }
-    values = resolve(fields, hints, warnings)
+    inline = inline_pairs(plain_text(root, skip=block).splitlines())  # the lines outside the block
+    values, explain = resolve(fields, inline, _hints(tree, root), warnings)
     related_links = related(root, base, url)  # before the body search prunes the tree
+    files = attachments(root, base)  # likewise: the blocks around the body count too
 
-    body_text, files = "", []
+    body_text = ""
     found = find_container(root)
     if found is not None:
         container = found[0]
         clean(container, block)
         body_text = plain_text(container)
-        files = attachments(container, base)
 
     if not values["title"] and not body_text:
         raise EmptyPageError("no title and no body found: not a document page", url)
@@ -93,5 +78,22 @@ def _parse(body: bytes, url: str, content_type: str | None) -> ParsedArticle:
         warnings.append("no title found")
     return ParsedArticle(
         **values, fields=fields, body_text=body_text, attachments=files, related=related_links,
-        encoding=encoding, has_metadata=block is not None, warnings=warnings,
+        encoding=encoding, has_metadata=block is not None, warnings=warnings, explain=explain,
     )
+
+
+def _hints(tree: LexborHTMLParser, root: LexborNode) -> dict[str, tuple[str | None, str]]:
+    """Page-level values (a <meta>, a jcms marker, a title element) and where each came from."""
+    title, where = meta_content(tree, "ArticleTitle"), "<meta ArticleTitle>"
+    if not title:
+        title, where = marker_text(root, "标题名称(html)"), "jcms marker 标题名称"
+    for selector in _TITLE_SELECTORS:
+        if title:
+            break
+        node = tree.css_first(selector)
+        title, where = (node_text(node) if node is not None else None), f"the page's {selector} element"
+    publisher, by = meta_content(tree, "ContentSource"), "<meta ContentSource>"
+    if not publisher:
+        publisher, by = marker_text(root, "信息来源"), "jcms marker 信息来源"
+    return {"title": (title or None, where), "publisher": (publisher, by),
+            "publish_date": (meta_content(tree, "PubDate", "firstpublishedtime"), "<meta PubDate>")}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from selectolax.lexbor import LexborNode
 
 from scraper.parse.markers import marker_container
-from scraper.parse.tree import collapse, is_inside, node_text, walk
+from scraper.parse.tree import collapse, is_hidden, is_inside, node_text, walk
 
 # portals.md §2.1, most specific first; `.content` is the last resort.
 CONTAINER_SELECTORS = (
@@ -48,12 +48,12 @@ def clean(container: LexborNode, block: LexborNode | None) -> None:
         block.decompose()
 
 
-def plain_text(container: LexborNode) -> str:
+def plain_text(container: LexborNode, skip: LexborNode | None = None) -> str:
     """Block elements break lines, a table row's cells are joined by one space,
-    whitespace collapses within a line, empty lines are dropped."""
+    whitespace collapses within a line, empty lines are dropped; hidden elements (and `skip`) say nothing."""
     lines: list[str] = []
     current: list[str] = []
-    in_cell = 0
+    in_cell = hidden = 0
 
     def newline() -> None:
         line = collapse("".join(current))
@@ -63,8 +63,11 @@ def plain_text(container: LexborNode) -> str:
 
     for node, entering in walk(container):
         if node.is_text_node:
-            current.append(node.text_content or "")
+            if not hidden:
+                current.append(node.text_content or "")
             continue
+        if node.is_element_node and (is_hidden(node) or (skip is not None and node.mem_id == skip.mem_id)):
+            hidden += 1 if entering else -1
         tag = node.tag
         if tag in _CELL_TAGS:
             in_cell += 1 if entering else -1

@@ -1,4 +1,4 @@
-"""Metadata pairs + page-level hints -> the contract fields, via the synonym table."""
+"""Metadata pairs + inline text pairs + page-level hints -> the contract fields, via the synonym table."""
 
 from __future__ import annotations
 
@@ -7,42 +7,49 @@ from scraper.parse.dates import to_iso
 from scraper.parse.labels import FALLBACK_LABELS, FIELD_LABELS
 from scraper.parse.tree import collapse
 
-_PAGE = object()  # stands for the page-level hint (a <meta>, a marker) in a chain
 _DATE_FIELDS = ("publish_date", "written_date")
+Hint = tuple[str | None, str]  # (value, where it came from, e.g. "<meta PubDate>")
 
 
-def _chain(field: str) -> list:
-    """Sources in priority order: table labels, fallback labels, the page hint.
-    The date's page hint (PubDate) outranks 生成日期, the index stamp date."""
-    primary, fallback = list(FIELD_LABELS[field]), list(FALLBACK_LABELS.get(field, ()))
-    if field == "publish_date":
-        return primary + [_PAGE] + fallback
-    return primary + fallback + [_PAGE]
+def _chain(field: str) -> list[tuple[str, str]]:
+    """(kind, label) in priority order: table labels, inline labels, fallback labels (table then inline),
+    then the page hint; a field's own labels always outrank another's fallback."""
+    primary, fallback = FIELD_LABELS[field], FALLBACK_LABELS.get(field, ())
+    return ([("table", label) for label in primary] + [("inline", label) for label in primary]
+            + [("table", label) for label in fallback] + [("inline", label) for label in fallback] + [("page", "")])
 
 
-def _value(field: str, source, raw: str, warnings: list[str]) -> str | None:
+def _value(field: str, raw: str, where: str, warnings: list[str]) -> str | None:
     if field == "index_no":
         return index_no.normalise(raw)
     if field in _DATE_FIELDS:
         iso = to_iso(raw)
         if iso is None:
-            where = "page metadata" if source is _PAGE else source
             warnings.append(f"unparseable date in {where}: {raw!r}")
         return iso
     return collapse(raw) or None
 
 
-def resolve(fields: dict[str, str], hints: dict[str, str | None], warnings: list[str]) -> dict[str, str | None]:
-    """First usable value per contract field; empty -> None; dates ISO; index_no normalised."""
+def resolve(fields: dict[str, str], inline: dict[str, str], hints: dict[str, Hint],
+            warnings: list[str]) -> tuple[dict[str, str | None], dict[str, str]]:
+    """First usable value per contract field (empty -> None; dates ISO; index_no normalised), and for each
+    field found, which label or rule gave it."""
     out: dict[str, str | None] = {}
+    explain: dict[str, str] = {}
+    sources = {"table": fields, "inline": inline}
     for field in FIELD_LABELS:
         out[field] = None
-        for source in _chain(field):
-            raw = hints.get(field) if source is _PAGE else fields.get(source)
+        for kind, label in _chain(field):
+            if kind == "page":
+                raw, where = hints.get(field, (None, ""))
+            else:
+                raw = sources[kind].get(label)
+                where = f"label {label} ({'metadata block' if kind == 'table' else 'inline text line'})"
             if raw and raw.strip():
-                out[field] = _value(field, source, raw, warnings)
+                out[field] = _value(field, raw, "page metadata" if kind == "page" else label, warnings)
                 if out[field] is not None:
+                    explain[field] = where
                     break
     if out["index_no"]:
         warnings.extend(index_no.check_index_no(out["index_no"]))
-    return out
+    return out, explain

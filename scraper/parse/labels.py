@@ -12,25 +12,23 @@ FIELD_LABELS: dict[str, tuple[str, ...]] = {
     "index_no": ("索引号", "信息索引号"),
     "title": ("标题", "名称"),
     "doc_no": ("文号", "发文字号", "文件编号", "文件字号"),
-    "publisher": ("发布单位", "发布机构", "发文机关", "发文机构", "发文单位", "主站发布机构"),
+    "publisher": ("发布单位", "发布机构", "发文机关", "发文机构", "发文单位", "主站发布机构", "发布机关", "制发机关"),
     "publish_date": ("公开日期", "发布日期", "发布时间"),
-    "written_date": ("成文日期", "签发日期"),
+    "written_date": ("成文日期", "发文日期", "制发日期", "印发日期", "生成日期", "签发日期"),
     "disclosure": ("公开方式", "公开属性"),
     "validity": ("有效性", "效力状况", "效力状态", "时效", "是否有效"),
     "topic": ("主题分类", "信息分类", "分类"),
     "genre": ("体裁分类", "公文种类", "文种"),
 }
 
-# Used only when none of FIELD_LABELS[field] has a value (and, for the publisher and
-# date, after the page's <meta>). 生成日期 is ZJ/Wuxi's index stamp date: never 成文.
+# Used only when none of FIELD_LABELS[field] has a value (and, for the publisher, after the page's <meta>).
 FALLBACK_LABELS: dict[str, tuple[str, ...]] = {
     "publisher": ("信息来源", "来源", "责任部门"),
-    "publish_date": ("生成日期",),
 }
 
 # Known labels that map to no contract field but still mark a metadata block.
 OTHER_LABELS = (
-    "组配分类", "统一编号", "规范性文件统一登记号", "公开范围", "公开时限", "发文日期", "服务对象",
+    "组配分类", "统一编号", "规范性文件统一登记号", "公开范围", "公开时限", "服务对象",
     "关键词", "关键字", "主题词", "生效日期", "施行日期", "废止日期", "失效日期", "公开目录",
     "目录分类", "所属栏目", "内容概述", "摘要", "公开责任部门", "公开形式",
 )
@@ -44,13 +42,13 @@ KNOWN_LABELS = frozenset(
     + list(OTHER_LABELS) + list(BYLINE_LABELS)
 )
 
-_SPACE_RE = re.compile(r"\s+")
+_SPACE_RE = re.compile(r"[\s\u200b\ufeff]+")  # \s covers NBSP, U+2002 (&ensp;), U+3000
 _COLONS = "：:"
 
 
 def normalise_label(text: str) -> str:
-    """Drop all whitespace (NBSP, U+3000 too) and trailing colons: `索 引 号：` -> `索引号`."""
-    return _SPACE_RE.sub("", text).rstrip(_COLONS)
+    """Drop every kind of space and the colons around: `索\u2002引\u2002号：` -> `索引号`."""
+    return _SPACE_RE.sub("", text).strip(_COLONS)
 
 
 def is_known(label: str) -> bool:

@@ -1,7 +1,16 @@
-"""Attachment links (files by extension) and related 解读 links, as absolute URLs."""
+"""Attachment links and related 解读 links, as absolute URLs.
+
+A file is found by evidence, wherever it sits on the page outside chrome (nav, header, footer,
+related-article lists): a link whose path, `filename`/`fileName` parameter or `download`
+attribute names a file; any link in a block labelled 附件 / 相关附件 / 附件下载 (or with a class such
+as fj, fjxz, xgfj, xxgk-art-fj, attach) whose text names a file; `{name, url}` objects in scripts
+(`var apps = [...]`); `onclick="download('…')"`. Each is named by its download attribute, its
+JSON name, its fileName parameter, else the link text, never by a storage id.
+"""
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from dataclasses import dataclass
@@ -9,14 +18,22 @@ from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
 
 from selectolax.lexbor import LexborNode
 
-from scraper.parse.tree import ancestors, collapse, node_text
+from scraper.parse.tree import ancestors, collapse, node_text, walk
 
 ATTACHMENT_EXTENSIONS = frozenset({"pdf", "doc", "docx", "xls", "xlsx", "wps", "ofd", "zip", "rar", "et", "txt"})
 _FILENAME_PARAMS = ("filename", "file_name")
 _STORAGE_ID_RE = re.compile(r"[0-9a-fA-F]{16,}|\d{8,}")
-_ATTACHMENT_BLOCK_HINTS = ("attach", "fujian", "xgfj", "appendix", "enclosure")
+_BLOCK_CLASS_RE = re.compile(r"(?:^|[\s_-])(?:fj|fjxz|xgfj|fjlb|attach\w*|fujian|appendix|enclosure)(?:$|[\s_-])", re.I)
+_BLOCK_LABEL_RE = re.compile(r"^(?:相关)?附\s*件(?:下载|列表)?\s*[：:]?")
+_RELATED_HINTS = ("xgwz", "xglj", "related", "relevant", "paihang", "phb", "rank", "sidebar", "aside")
+# `{name:"….pdf", url:"http://…"}` in a script (keys quoted or not, either order)
+_JS_OBJECT_RE = re.compile(r"\{[^{}]{0,2000}\}")
+_JS_NAME_RE = re.compile(r"""["']?(?:name|fileName|filename|title)["']?\s*:\s*["']([^"']+)["']""")
+_JS_URL_RE = re.compile(r"""["']?(?:url|fileUrl|fileurl|href|path|link)["']?\s*:\s*["']([^"']+)["']""")
+_QUOTED_RE = re.compile(r"""["']([^"']+)["']""")
+_NAME_LABEL_RE = re.compile(r"^(?:相关)?附\s*件\s*\d*\s*[：:]\s*")  # `附件：X.doc` as link text names X.doc
 # Page chrome where a 解读 link is a column link, not this article's interpretation.
-_CHROME_TAGS = frozenset({"nav", "header", "footer"})
+_CHROME_TAGS = frozenset({"nav", "header", "footer", "aside"})
 _CHROME_HINTS = ("nav", "menu", "position", "crumb", "bt-place", "dqwz", "location", "daohang", "footer", "header")
 
 
@@ -59,41 +76,79 @@ def _link_name(node: LexborNode) -> str:
     return node_text(node) or collapse(node.attributes.get("title") or alt or "")
 
 
-def _attachment_scopes(container: LexborNode) -> list[LexborNode]:
-    """The container plus attachment-like siblings of it and of its two nearest ancestors."""
-    scopes, node = [container], container
-    for _ in range(3):
-        if node is None:
-            break
-        for side in ("prev", "next"):
-            sibling = getattr(node, side)
-            while sibling is not None:
-                if sibling.is_element_node and any(h in _hints(sibling) for h in _ATTACHMENT_BLOCK_HINTS):
-                    scopes.append(sibling)
-                sibling = getattr(sibling, side)
-        node = node.parent
-    return scopes
+def _is_block(node: LexborNode) -> bool:
+    """An attachment block: by class/id, or by its first words (附件：, 相关附件, 附件下载)."""
+    return bool(_BLOCK_CLASS_RE.search(_hints(node)) or _BLOCK_LABEL_RE.match(_leading_text(node)))
 
 
-def attachments(container: LexborNode, base_url: str) -> list[Link]:
+def _leading_text(node: LexborNode, chars: int = 12) -> str:
+    """The first few characters of text inside `node` (without reading the rest of it)."""
+    text = ""
+    for child, entering in walk(node):
+        if entering and child.is_text_node:
+            text = collapse(text + (child.text_content or ""))
+            if len(text) >= chars:
+                break
+    return text
+
+
+def _file_name(name: str) -> str:
+    return name if name and not _STORAGE_ID_RE.fullmatch(posixpath.splitext(name)[0]) else ""
+
+
+def _file(url: str, text: str, node: LexborNode) -> str | None:
+    """The link's name when it points at a file (by path, parameter, download attribute, or - in an
+    attachment block - a link text that names a file), else None."""
+    found = attachment_filename(url)
+    download = node.attributes.get("download") or ""
+    if found is None and not download and not (_ext(text) in ATTACHMENT_EXTENSIONS and _in_block(node)):
+        return None
+    param = _file_name(collapse(found[1] or "")) if found else ""
+    text = _NAME_LABEL_RE.sub("", text) or text
+    return collapse(download) or param or text or posixpath.basename(urlsplit(url).path)
+
+
+def attachments(root: LexborNode, base_url: str) -> list[Link]:
+    """Every file the page links outside its chrome, in document order, once per URL."""
     found: dict[str, Link] = {}
-    for scope in _attachment_scopes(container):
-        for a in scope.css("a[href]"):
-            url = _href(a, base_url)
-            file = attachment_filename(url) if url else None
-            if url is None or file is None or url in found:
-                continue
-            param = collapse(file[1] or "")
-            if _STORAGE_ID_RE.fullmatch(posixpath.splitext(param)[0]):
-                param = ""  # Hanweb `filename=<32hex>.xlsx` is a storage id: the link text names it
-            name = collapse(a.attributes.get("download") or "") or param or _link_name(a)
-            found[url] = Link(name=name, url=url)
+    for a in root.css("a[href], [onclick]"):
+        text = _link_name(a)
+        for url in _targets(a, base_url):
+            name = None if url in found else _file(url, text, a)
+            if name is not None and not _in_chrome(a, _CHROME_HINTS + _RELATED_HINTS):
+                found[url] = Link(name=name, url=url)
+    for script in root.css("script"):
+        for obj in _JS_OBJECT_RE.findall(script.text() or ""):
+            name, url = _JS_NAME_RE.search(obj), _JS_URL_RE.search(obj)
+            if name and url and (attachment_filename(url.group(1)) or _ext(name.group(1)) in ATTACHMENT_EXTENSIONS):
+                absolute = urljoin(base_url, _js_string(url.group(1)))
+                found.setdefault(absolute, Link(collapse(_js_string(name.group(1))), absolute))
     return list(found.values())
 
 
-def _in_chrome(node: LexborNode) -> bool:
+def _js_string(raw: str) -> str:
+    """A script string's text with its escapes (`\\u6587`, `\\/`) undone."""
+    try:
+        return json.loads(f'"{raw}"')
+    except ValueError:
+        return raw
+
+
+def _in_block(node: LexborNode) -> bool:
+    return _is_block(node) or any(_is_block(p) for p in ancestors(node))
+
+
+def _targets(node: LexborNode, base_url: str) -> list[str]:
+    """The href of a link, and file-like quoted arguments of its onclick (`download('…')`)."""
+    urls = [u for u in [_href(node, base_url)] if u]
+    onclick = node.attributes.get("onclick") or ""
+    urls += [urljoin(base_url, q) for q in _QUOTED_RE.findall(onclick) if attachment_filename(q)]
+    return urls
+
+
+def _in_chrome(node: LexborNode, hints: tuple[str, ...] = _CHROME_HINTS) -> bool:
     for parent in ancestors(node):
-        if parent.tag in _CHROME_TAGS or any(h in _hints(parent) for h in _CHROME_HINTS):
+        if parent.tag in _CHROME_TAGS or any(h in _hints(parent) for h in hints):
             return True
     return False
 

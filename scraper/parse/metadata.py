@@ -1,17 +1,24 @@
 """The metadata block (索引号 / 文号 / 公开日期 … header): find it, read it label -> value.
 
 The block is the smallest table/ul/dl/div holding >= 2 known labels (not only byline
-labels such as 发布时间/来源). It is read cell by cell, never by position: a label takes
-the next cell as its value unless that cell is itself a label, so an empty value
-(Kaihua's `文号： | | 公开日期： | 2025-03-05`) never shifts the pairs after it.
+labels such as 发布时间/来源); of two copies (desktop table + mobile list, or one hidden) the
+plainly visible one. It is read cell by cell, never by position: a label takes the next cell
+as its value unless that cell is itself a label, so an empty value (Kaihua's
+`文号： | | 公开日期： | 2025-03-05`) never shifts the pairs after it. One value per label:
+the visible copy first, identical repeats collapsed.
+
+Pages without a block (or with fields it lacks) give `label：value` runs in lines of text
+(`发文字号：莆市安监〔2016〕46号　成文日期：2016-05-04`): `inline_pairs` reads those.
 """
 
 from __future__ import annotations
 
 from selectolax.lexbor import LexborNode
 
-from scraper.parse.labels import BYLINE_LABELS, is_known, normalise_label
-from scraper.parse.tree import ancestors, collapse, walk
+import re
+
+from scraper.parse.labels import BYLINE_LABELS, FALLBACK_LABELS, FIELD_LABELS, KNOWN_LABELS, is_known, normalise_label
+from scraper.parse.tree import ancestors, collapse, maybe_hidden, walk
 
 CONTAINER_TAGS = frozenset({"table", "ul", "ol", "dl", "div", "section", "form", "article"})
 # Elements whose text may be a label ("索引号：", "<b>索 引 号：</b>", "<li>文号：…</li>").
@@ -82,16 +89,22 @@ def find_block(root: LexborNode) -> LexborNode | None:
     minimal = [k for k in candidates if k not in not_minimal]
     if not minimal:
         return None
-    best = max(minimal, key=lambda k: len(labels[k]))  # max() keeps the first on ties
+    # the visible copy first, then the most labels; max() keeps the first on ties
+    best = max(minimal, key=lambda k: (not _in_hidden(nodes[k]), len(labels[k])))
     return nodes[best]
+
+
+def _in_hidden(node: LexborNode) -> bool:
+    return maybe_hidden(node) or any(maybe_hidden(a) for a in ancestors(node))
 
 
 class _Tokens:
     """Label/value tokens of a block, one run of text at a time."""
 
     def __init__(self) -> None:
-        self.tokens: list[tuple[str, str, int | None]] = []
+        self.tokens: list[tuple[str, str, int | None, bool]] = []  # (kind, text, cell, hidden)
         self.run: list[str] = []
+        self.hidden = 0  # depth of maybe-hidden elements around the run
         self.cells: list[tuple[int, int]] = []  # (cell id, token count at cell start)
         self._next_cell = 0
 
@@ -119,14 +132,19 @@ class _Tokens:
 
     def add(self, kind: str, text: str) -> None:
         last = self.tokens[-1] if self.tokens else None
+        hidden = self.hidden > 0
+        text = _undouble(text) if kind == "value" else text
         if kind == "value" and last and last[0] == "label" and text[:1] in "：:" and text:
             text = collapse(text[1:])  # `<th>发布<span>机构</span>：</th>`: the colon closes the label
             if not text:
                 return
         if kind == "value" and last and last[0] == "value" and last[2] is not None and last[2] == self.cell:
-            self.tokens[-1] = ("value", collapse(f"{last[1]} {text}"), last[2])
+            if hidden and not last[3] or text == last[1]:
+                return  # a hidden or identical repeat of the value in the same cell
+            merged = text if last[3] and not hidden else collapse(f"{last[1]} {text}")
+            self.tokens[-1] = ("value", merged, last[2], hidden)
         else:
-            self.tokens.append((kind, text, self.cell))
+            self.tokens.append((kind, text, self.cell, hidden))
 
     def open_cell(self) -> None:
         self.flush()
@@ -141,8 +159,15 @@ class _Tokens:
             self.cells.pop()
 
 
-def _tokenise(block: LexborNode) -> list[tuple[str, str, int | None]]:
+def _undouble(text: str) -> str:
+    """`市发改委市发改委` / `废止 废止` (a copy printed twice in one cell) -> the copy."""
+    half = text[: len(text) // 2].strip()
+    return half if len(half) >= 2 and text.replace(" ", "") == half.replace(" ", "") * 2 else text
+
+
+def _tokenise(block: LexborNode) -> list[tuple[str, str, int | None, bool]]:
     tok = _Tokens()
+    tok.hidden = int(_in_hidden(block))
     for node, entering in walk(block):
         if node.is_text_node:
             tok.run.append(node.text_content or "")
@@ -150,6 +175,9 @@ def _tokenise(block: LexborNode) -> list[tuple[str, str, int | None]]:
         tag = node.tag
         if not node.is_element_node:
             continue
+        if maybe_hidden(node):
+            tok.flush()
+            tok.hidden += 1 if entering else -1
         if tag in CELL_TAGS and entering:
             tok.open_cell()
         elif tag in CELL_TAGS:
@@ -163,14 +191,42 @@ def _tokenise(block: LexborNode) -> list[tuple[str, str, int | None]]:
 
 
 def read_pairs(block: LexborNode) -> dict[str, str]:
-    """Every label -> value pair of the block, in document order; empty values kept as ""."""
+    """Every label -> value pair of the block, in document order; empty values kept as "";
+    a visible value wins over a hidden one, the first over later ones."""
     tokens = _tokenise(block)
     fields: dict[str, str] = {}
-    for i, (kind, label, _) in enumerate(tokens):
+    hidden: dict[str, bool] = {}
+    for i, (kind, label, _, label_hidden) in enumerate(tokens):
         if kind != "label":
             continue
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         value = nxt[1] if nxt is not None and nxt[0] == "value" else ""
-        if label not in fields or (not fields[label] and value):
-            fields[label] = value
+        is_hidden = label_hidden or (nxt is not None and nxt[3])
+        better = (not fields[label] and value) or (hidden[label] and not is_hidden and value) if label in fields else True
+        if better:
+            fields[label], hidden[label] = value, is_hidden
     return fields
+
+
+_FIELD_LABELS = {label for labels in (*FIELD_LABELS.values(), *FALLBACK_LABELS.values()) for label in labels}
+_INLINE_LABELS = sorted(KNOWN_LABELS, key=len, reverse=True)  # every known label ends the value before it
+# `索 引 号：` spaced any way, then a colon, not the tail of a longer word (组配分类 is no 分类)
+_INLINE_RE = re.compile(r"(?<![\u4e00-\u9fff])(?:" + "|".join(r"[\s\u200b\ufeff]*".join(map(re.escape, label)) for label in _INLINE_LABELS)
+                       + r")(?=[\s\u200b\ufeff]*[：:])")
+_MAX_LINE = 300
+
+
+def inline_pairs(lines: list[str]) -> dict[str, str]:
+    """`label：value` runs in lines of text (the first value per label); a value ends where the next label starts."""
+    pairs: dict[str, str] = {}
+    for line in lines:
+        if len(line) > _MAX_LINE:
+            continue
+        found = list(_INLINE_RE.finditer(line))
+        for m, nxt in zip(found, found[1:] + [None]):
+            value = line[m.end():nxt.start() if nxt else len(line)]
+            value = collapse(value.lstrip(" \u3000\xa0").lstrip("：:"))
+            label = normalise_label(m.group(0))
+            if value and label in _FIELD_LABELS and label not in pairs:
+                pairs[label] = value
+    return pairs

@@ -32,9 +32,12 @@ class ParsedArticle:
     encoding: str = "utf-8"
     has_metadata: bool = False
     warnings: list[str] = field(default_factory=list)
+    explain: dict[str, str] = field(default_factory=dict)  # field -> the label or rule that gave it (not stored)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        record = dataclasses.asdict(self)
+        del record["explain"]
+        return record
 
     def content_hash(self) -> str:
         """sha256 of canonical JSON of the content: same content, same hash, whatever the bytes."""

@@ -15,6 +15,9 @@ from selectolax.lexbor import LexborNode
 SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "iframe", "object", "embed", "head", "select", "button"})
 
 _WS_RE = re.compile(r"[\s\u200b\ufeff]+")
+_HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+# Script-framework switches (Avalon ms-if/ms-visible, Vue v-if/v-show): shown or not at run time.
+_CONDITIONAL_ATTRS = ("ms-if", "ms-visible", "v-if", "v-show")
 
 
 def collapse(text: str) -> str:
@@ -44,6 +47,17 @@ def walk(root: LexborNode, skip: frozenset[str] = SKIP_TAGS) -> Iterator[tuple[L
                 return
             yield node, False
         node = node.next if node is not None else None
+
+
+def is_hidden(node: LexborNode) -> bool:
+    """Never shown: `style="display:none"` / `visibility:hidden`, or the `hidden` attribute."""
+    attrs = node.attributes
+    return "hidden" in attrs or bool(_HIDDEN_STYLE_RE.search(attrs.get("style") or ""))
+
+
+def maybe_hidden(node: LexborNode) -> bool:
+    """Hidden, or shown only when a script says so (a copy to read only when no plainly visible one exists)."""
+    return is_hidden(node) or any(a in node.attributes for a in _CONDITIONAL_ATTRS)
 
 
 def ancestors(node: LexborNode) -> Iterator[LexborNode]:

@@ -176,11 +176,11 @@ var authorizedReadUnitId = "{unit}";
     # -- articles ---------------------------------------------------------------------------------
     def rows(self, doc: Doc) -> list[tuple[str, str, str]]:
         r = _rng(self.corpus.seed, "jpaas-rows", doc.id)
-        stamp = doc.date - dt.timedelta(days=r.randint(0, 4))            # 生成日期: the index stamp date
+        stamp = doc.date - dt.timedelta(days=r.randint(0, 4))            # 生成日期: the written date (as on the real page)
         doc_no = doc.value("文号") or ""
         unified = f"ZJSP-02-{doc.date.year}-{doc.id % 10000:04d}" if doc_no and r.random() < 0.5 else ""
         return [("索引号", "索引号", doc.value("索引号") or ""), ("组配分类", "组配分类", doc.value("组配分类") or "其他文件"),
-                ("发布单位", "发布机构", doc.organ.short), ("生成日期", "生成日期", stamp.isoformat()),
+                ("发布单位", "发布机构", doc.organ.short), ("成文日期", "生成日期", stamp.isoformat()),
                 ("文号", "文件编号", doc_no), ("统一编号", "统一编号", unified),
                 ("有效性", "有效性", doc.value("有效性") or "")]
 
