@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from example_pages import FIELDS, compare, examples, families_without_pages
-from scraper.config import FAMILIES
+from scraper.portals import FAMILIES
 
 EXAMPLES = examples()
 
