@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import resource
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -197,15 +199,31 @@ def consistent(tmp_path: Path) -> None:
     assert files == rows, f"orphan blobs {files - rows}, rows without files {rows - files}"
 
 
+def runs_started(tmp_path: Path, n: int, timeout: float = 60) -> None:
+    """Wait until the ledger holds `n` crawl runs (a run row is made as its crawl starts); read-only,
+    with sqlite3 itself, so the wait never migrates or locks the database the crawl is making."""
+    path, deadline = Path(tmp_path, "data", "xxgk.db"), time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)) as conn:
+                if conn.execute("SELECT count(*) FROM crawl_runs").fetchone()[0] >= n:
+                    return
+        except sqlite3.Error:
+            pass                                    # not made yet, or being migrated
+        time.sleep(0.05)
+    raise AssertionError(f"no crawl run {n} within {timeout} s")
+
+
 def test_kill_9_at_random_points_loses_and_duplicates_nothing(tmp_path, portal):
     cfg = write_config(tmp_path, portal, rate=40, concurrency=2)
     cfg.write_text(cfg.read_text().replace("[settings]", "[settings]\nlease_seconds = 1"))
     cli = Cli(cfg)
     import random
     rnd = random.Random(5)
-    for _ in range(4):
+    for n in range(1, 5):
         proc = subprocess.Popen([XXGK, "--config", str(cfg), "-q", "crawl", "kaihua", "--wait", "--full"])
-        time.sleep(rnd.uniform(1.0, 2.5))
+        runs_started(tmp_path, n)                   # the kill falls inside the crawl, however slow the start
+        time.sleep(rnd.uniform(0.2, 1.5))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     s = crawl(cli, "--wait")
