@@ -10,6 +10,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from storage.models import RetryItem, utcnow
+from storage.queries import iso_ts
 
 GIVE_UP_AFTER = 5
 
@@ -39,9 +40,12 @@ def done(s: Session, source_id: int, url: str) -> None:
 
 
 def report(s: Session, source_id: Optional[int]) -> dict:
-    """For `xxgk sources`: how many wait, and the documents given up (url, tries, reason, when)."""
+    """For `xxgk sources`: how many wait, and the documents given up (url, tries, reason, when);
+    nothing for a source not in the archive (`s` None: there is no archive yet)."""
+    if s is None or source_id is None:
+        return {"waiting": 0, "given_up": 0, "given_up_documents": []}
     rows = list(s.exec(select(RetryItem).where(RetryItem.source_id == source_id).order_by(RetryItem.id)))
     gave_up = [r for r in rows if r.given_up_at is not None]
     return {"waiting": len(rows) - len(gave_up), "given_up": len(gave_up),
             "given_up_documents": [{"url": r.url, "tries": r.tries, "reason": r.reason,
-                                    "given_up_at": r.given_up_at.isoformat(timespec="seconds")} for r in gave_up]}
+                                    "given_up_at": iso_ts(r.given_up_at)} for r in gave_up]}

@@ -14,6 +14,7 @@ import pytest
 
 from helpers import XXGK, Cli, Proc, parse_ts, wait_for, write_config
 from simulator import PortalSimulator
+from storage.db import open_database
 
 RAN = ("ok", "partial", "interrupted")
 N_PORTALS, DOCS, BIG = 10, 24, 70          # portal s0 is bigger and slower: its worker gets killed

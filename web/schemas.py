@@ -77,6 +77,7 @@ class VersionOut(BaseModel):
     body: Optional[dict[str, Any]]
     attachments_added: list[dict[str, Any]]
     attachments_removed: list[dict[str, Any]]
+    attachments_replaced: list[dict[str, Any]]     # same name and URL, other bytes: old/new sha256 and size
 
 
 class VersionList(BaseModel):
