@@ -33,7 +33,7 @@ def _blob_hashes(engine: Engine) -> tuple[int, Iterator[str]]:
 
 def _copy_rows(app: AppContext, url: str) -> tuple[Engine, TransferReport]:
     try:
-        target = open_database(url)
+        target = open_database(url, outage_seconds=0)     # a target given now that does not answer: say so now
     except DatabaseError as exc:
         raise fail(str(exc), EXIT_FAILED)
     progress = progress_bar(app)

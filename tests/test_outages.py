@@ -158,7 +158,7 @@ def test_sqlite_lock_contention_is_waited_out(tmp_path, portal):
     cli("crawl", "kaihua", "--max-pages", "1")           # the database exists
     conn = sqlite3.connect(str(tmp_path / "data" / "xxgk.db"), isolation_level=None, check_same_thread=False)
     conn.execute("BEGIN IMMEDIATE")
-    release = threading.Timer(32, conn.execute, args=("COMMIT",))
+    release = threading.Timer(15, conn.execute, args=("COMMIT",))     # past the 10 s busy timeout
     release.start()
     summary = cli.jsonl("crawl", "kaihua", "--full")[0]
     release.join()
