@@ -5,6 +5,6 @@ from scraper.parse.errors import EmptyPageError, NotHtmlError, ParseError
 from scraper.parse.links import Link
 from scraper.parse.model import ParsedArticle
 
-PARSER_VERSION = "3"  # bump whenever the output for the same bytes changes (3: 生成日期 etc. are written_date, inline fields, hidden copies, attachments by evidence)
+PARSER_VERSION = "4"  # bump whenever the output for the same bytes changes (3: 生成日期 etc. are written_date, inline fields, hidden copies, attachments by evidence; 4: `无` is no value, .article_content is a body container)
 
 __all__ = ["PARSER_VERSION", "EmptyPageError", "Link", "NotHtmlError", "ParseError", "ParsedArticle", "parse_article"]

@@ -10,7 +10,7 @@ from scraper.parse.tree import collapse, is_hidden, is_inside, node_text, walk
 # portals.md §2.1, most specific first; `.content` is the last resort.
 CONTAINER_SELECTORS = (
     "#zoom", ".zoom", ".bt-content", ".TRS_Editor", ".trs_editor_view", ".TRS_UEDITOR", "#UCAP-CONTENT",
-    ".article_con", ".main-txt", "#zoomcon", ".article-content", "#ivs_content", ".pages_content",
+    ".article_con", ".main-txt", "#zoomcon", ".article-content", ".article_content", "#ivs_content", ".pages_content",
     "div.zwnr", "div.wip_art_con", ".art_con", "div.zw", ".content",
 )
 # Never body text: page chrome, share widgets and embedded metadata tables.

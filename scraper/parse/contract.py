@@ -9,6 +9,7 @@ from scraper.parse.tree import collapse
 
 _DATE_FIELDS = ("publish_date", "written_date")
 Hint = tuple[str | None, str]  # (value, where it came from, e.g. "<meta PubDate>")
+_NO_VALUE = frozenset({"无", "暂无"})  # `发文字号：无` (Pingtan TRS): the page says there is none
 
 
 def _chain(field: str) -> list[tuple[str, str]]:
@@ -27,7 +28,8 @@ def _value(field: str, raw: str, where: str, warnings: list[str]) -> str | None:
         if iso is None:
             warnings.append(f"unparseable date in {where}: {raw!r}")
         return iso
-    return collapse(raw) or None
+    value = collapse(raw)
+    return value if value and value not in _NO_VALUE else None
 
 
 def resolve(fields: dict[str, str], inline: dict[str, str], hints: dict[str, Hint],
