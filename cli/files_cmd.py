@@ -8,11 +8,12 @@ from typing import Optional
 import typer
 
 from cli.context import EXIT_FAILED, ctx_obj, err_console, fail
+from cli.options import document_or_fail, version_or_fail
 from cli.output import output_file
 from storage.archive import ArchiveError
 from storage.db import read_session
 from storage.models import Blob
-from storage.queries import find_document, get_version, pick_attachment, version_attachments
+from storage.queries import pick_attachment, version_attachments
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -44,12 +45,8 @@ def register(app: typer.Typer) -> None:
                     raise fail(f"no archived body has sha256 {digest}", EXIT_FAILED)
                 label = digest
             else:
-                doc = find_document(s, index_no)
-                if doc is None:
-                    raise fail(f"no document {index_no!r} in the archive", EXIT_FAILED)
-                ver = get_version(s, doc, version)
-                if ver is None:
-                    raise fail(f"document {index_no} has versions 1..{doc.version}, not {version}", EXIT_FAILED)
+                doc = document_or_fail(s, index_no)
+                ver = version_or_fail(s, doc, version, f"document {index_no}")
                 try:
                     att = pick_attachment(version_attachments(s, ver), which)
                 except LookupError as exc:

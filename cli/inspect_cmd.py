@@ -10,14 +10,15 @@ from rich.text import Text
 
 from cli import sources_cmd
 from cli.context import EXIT_FAILED, ctx_obj, fail, make_console, print_json, print_jsonl
-from cli.options import changed_since_option, check_source, local_datetime, since_option, until_option
+from cli.options import (changed_since_option, check_source, document_or_fail, local_datetime, since_option,
+                         until_option, version_or_fail)
 from cli.output import stdout_bytes
 from cli.times import local_time, zone_caption
 from schedules.overview import source_rows
 from storage.archive import ArchiveError
 from storage.db import read_session
 from storage.models import Capture
-from storage.queries import (DocFilter, count_documents, document_json, find_document, get_version, list_documents,
+from storage.queries import (DocFilter, count_documents, document_json, list_documents,
                              source_names)
 
 out = make_console()
@@ -109,12 +110,8 @@ def register(app: typer.Typer) -> None:
         if json_out and raw:
             raise fail("--json and --raw exclude each other")
         with read_session(app_ctx.archive_engine) as s:
-            doc = find_document(s, index_no)
-            if doc is None:
-                raise fail(f"no document {index_no!r} in the archive", EXIT_FAILED)
-            ver = get_version(s, doc, version)
-            if ver is None:
-                raise fail(f"document {index_no} has versions 1..{doc.version}, not {version}", EXIT_FAILED)
+            doc = document_or_fail(s, index_no)
+            ver = version_or_fail(s, doc, version, f"document {index_no}")
             if raw:
                 cap = s.get(Capture, ver.capture_id)
                 try:

@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 import typer
 from sqlmodel import Session
 
-from cli.context import AppContext, fail
-from storage.queries import iso_day, source_names
+from cli.context import EXIT_FAILED, AppContext, fail
+from storage.models import Document, DocumentVersion
+from storage.queries import find_document, get_version, iso_day, source_names
 
 def _iso_date(value: Optional[str]) -> Optional[str]:
     try:
@@ -60,3 +61,19 @@ def check_source(app: AppContext, s: Session, name: Optional[str]) -> Optional[s
     if name not in known:
         raise fail(f"unknown source {name!r} (known: {', '.join(sorted(known)) or 'none'})")
     return name
+
+
+def document_or_fail(s: Session, ident: str) -> Document:
+    """The document `ident` names (索引号, doc key or URL); exit 1 naming it when the archive has none."""
+    doc = find_document(s, ident)
+    if doc is None:
+        raise fail(f"no document {ident!r} in the archive", EXIT_FAILED)
+    return doc
+
+
+def version_or_fail(s: Session, doc: Document, version: Optional[int], name: str) -> DocumentVersion:
+    """Version `version` of `doc` (None: the latest); exit 1 naming the versions there are."""
+    ver = get_version(s, doc, version)
+    if ver is None:
+        raise fail(f"{name} has versions 1..{doc.version}, not {version}", EXIT_FAILED)
+    return ver

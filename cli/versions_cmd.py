@@ -7,20 +7,13 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from cli.context import EXIT_FAILED, ctx_obj, fail, make_console, print_jsonl
+from cli.context import ctx_obj, fail, make_console, print_jsonl
+from cli.options import document_or_fail, version_or_fail
 from cli.times import local_time, zone_caption
 from storage.db import read_session
 from storage.history import char_changes, timeline, unified_diff
-from storage.queries import find_document, get_version
 
 out = make_console()
-
-
-def _document(s, ident: str):
-    doc = find_document(s, ident)
-    if doc is None:
-        raise fail(f"no document {ident!r} in the archive", EXIT_FAILED)
-    return doc
 
 
 def summarise(entry: dict) -> str:
@@ -91,7 +84,7 @@ def register(app: typer.Typer) -> None:
         """The versions of one document: when each was seen, from which capture, what changed."""
         app_ctx = ctx_obj(ctx)
         with read_session(app_ctx.archive_engine) as s:
-            doc = _document(s, index_no)
+            doc = document_or_fail(s, index_no)
             entries = timeline(s, doc)
             title, withdrawn = doc.title, doc.withdrawn_at
         if json_out:
@@ -123,7 +116,7 @@ def register(app: typer.Typer) -> None:
         """Unified diff of fields and body text between two versions (default: the last two)."""
         app_ctx = ctx_obj(ctx)
         with read_session(app_ctx.archive_engine) as s:
-            doc = _document(s, index_no)
+            doc = document_or_fail(s, index_no)
             if v1 is None and doc.version < 2:
                 out.print(f"{doc.index_no or doc.url} has one version: nothing to compare", highlight=False)
                 return
@@ -131,10 +124,7 @@ def register(app: typer.Typer) -> None:
             old_no = v1 if v1 is not None else new_no - 1
             if old_no < 1:
                 raise fail(f"there is no version before version {new_no}")
-            pair = [get_version(s, doc, n) for n in (old_no, new_no)]
-            for n, ver in zip((old_no, new_no), pair):
-                if ver is None:
-                    raise fail(f"{doc.index_no or doc.url} has versions 1..{doc.version}, not {n}", EXIT_FAILED)
+            pair = [version_or_fail(s, doc, n, doc.index_no or doc.url) for n in (old_no, new_no)]
             lines = unified_diff(s, doc, pair[0], pair[1], context)
         if not lines:
             out.print(f"versions {old_no} and {new_no} are identical", highlight=False)
