@@ -1,4 +1,5 @@
-"""`xxgk export --format jsonl|csv|warc`: documents (JSONL, CSV) or captures (WARC 1.1), streamed."""
+"""`xxgk export --format jsonl|csv|warc|atom`: documents (JSONL, CSV), captures (WARC 1.1), streamed; or the
+Atom feed of a source or a watch."""
 from __future__ import annotations
 
 import io
@@ -11,6 +12,8 @@ import typer
 from cli.context import EXIT_FAILED, ctx_obj, err_console, fail
 from cli.options import check_source, since_option, until_option
 from cli.output import output_file, progress_bar
+from schedules.feeds import source_feed, watch_feed
+from scraper.config import ConfigError
 from storage import export, warc
 from storage.db import read_session
 from storage.queries import DocFilter, count_documents
@@ -20,13 +23,17 @@ class Format(str, Enum):
     jsonl = "jsonl"
     csv = "csv"
     warc = "warc"
+    atom = "atom"
 
 
 def register(app: typer.Typer) -> None:
     @app.command("export")
     def export_cmd(ctx: typer.Context,
-                   fmt: Format = typer.Option(..., "--format", help="jsonl | csv (documents) or warc (captures)."),
+                   fmt: Format = typer.Option(..., "--format", help="jsonl | csv (documents), warc (captures) or "
+                                                                    "atom (the feed of --source or --watch)."),
                    source: Optional[str] = typer.Option(None, "--source", help="Only this source."),
+                   watch: Optional[str] = typer.Option(None, "--watch", metavar="NAME",
+                                                       help="atom only: the feed of this watch."),
                    since: Optional[str] = since_option("Documents published / captures fetched (UTC day)"),
                    until: Optional[str] = until_option("Documents published / captures fetched (UTC day)"),
                    bom: bool = typer.Option(False, "--bom", help="CSV only: start with a UTF-8 byte order mark, "
@@ -38,6 +45,10 @@ def register(app: typer.Typer) -> None:
         app_ctx = ctx_obj(ctx)
         if bom and fmt is not Format.csv:
             raise fail("--bom is for --format csv only")
+        if (watch is not None or fmt is Format.atom) and (fmt is not Format.atom or (source is None) == (watch is None)):
+            raise fail("--format atom takes one of --source NAME or --watch NAME (and --watch is for atom only)")
+        if fmt is Format.atom:
+            return _atom(app_ctx, source, watch, output)
         started = time.monotonic()
         with read_session(app_ctx.archive_engine) as s:
             check_source(app_ctx, s, source)
@@ -74,3 +85,20 @@ def _advancing(rows, progress, task):
     for row in rows:
         yield row
         progress.advance(task)
+
+
+def _atom(app_ctx, source: Optional[str], watch: Optional[str], output: Optional[Path]) -> None:
+    with read_session(app_ctx.archive_engine) as s:
+        if source is not None:
+            check_source(app_ctx, s, source)
+            data = source_feed(s, source)
+            if data is None:
+                raise fail(f"source {source!r} has not been crawled yet", EXIT_FAILED)
+        else:
+            try:
+                data = watch_feed(s, app_ctx.config, watch)
+            except ConfigError as exc:
+                raise fail(str(exc))
+    with output_file(output) as fh:
+        fh.write(data)
+    err_console.print(f"exported the Atom feed of {source or watch} to {output or 'stdout'}", highlight=False)

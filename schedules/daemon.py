@@ -30,6 +30,7 @@ from sqlmodel import select
 
 from schedules.beats import beat_forever, claim_sole, live, write_beat
 from schedules.health import BLOCKED
+from schedules.notify import deliver_forever
 from schedules.queue import CrawlQueue
 from schedules.ledger import last_slot, mark_stale_runs, missed_slots, record_slot
 from schedules.runner import EXIT_BUSY, SourceBusy, SourceRun, new_holder
@@ -95,7 +96,8 @@ class Daemon:
         self._catch_up()
         self.scheduler.resume()
         helpers = [asyncio.create_task(beat_forever(self.engine, self.holder)),
-                   asyncio.create_task(self._poll_triggers())]
+                   asyncio.create_task(self._poll_triggers()),
+                   asyncio.create_task(deliver_forever(lambda: self.cfg, self.engine, self.holder))]
         self._announce_start()
         await self.stopping.wait()
         await self._shutdown(helpers)

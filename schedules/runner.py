@@ -25,7 +25,7 @@ from scraper.crawl import Crawl, RunSummary, ensure_source
 from storage.archive import BlobStore
 from storage.db import session
 from storage.journal import recover
-from storage import retry
+from storage import outbox, retry
 from storage.leases import acquire, holder_of, release
 from storage.models import CrawlRun, Source
 
@@ -100,6 +100,9 @@ class SourceRun:
             state, reason = assess(run, earlier)
             run.health = state
             src = s.get(Source, source_id)
+            if state != src.health and not (src.health == "UNKNOWN" and state == OK):
+                outbox.record(s, outbox.HEALTH, source_id=source_id,
+                              detail={"from": src.health, "to": state, "reason": reason})
             src.health, src.health_reason = state, reason
             s.add_all([run, src])
             s.commit()

@@ -27,6 +27,7 @@ from schedules.beats import beat_forever, write_beat
 from schedules.queue import (CRAWL, POLL_SECONDS, QUEUE, QUEUED, REPARSE, CrawlQueue, close_row, ensure_schema,
                              make_app, note_takeover)
 from schedules.hold import hold_sources
+from schedules.notify import deliver_quietly
 from schedules.runner import SourceBusy, SourceRun, new_holder
 from scraper.config import Config, ConfigError
 from scraper.crawl import ensure_source
@@ -177,6 +178,7 @@ class Worker:
         summary = None
         try:
             summary = await run.run(wait=True)
+            await deliver_quietly(cfg, self.engine, self.holder)
             if run.crawl.database_lost or run.keeper.outage:
                 raise DatabaseLost(f"run {summary.run_id} stopped: the database was away too long")
             return {"run_id": summary.run_id, "status": summary.status}

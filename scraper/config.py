@@ -76,6 +76,8 @@ class Settings(_Strict):
     log_file: bool = True                                  # rotating log under data_dir/logs
     max_attachment_bytes: int = Field(default=100 * 1024 * 1024, gt=0)   # attachments over this are not kept
     engine: Literal[ENGINES] = "local"  # type: ignore[valid-type]  # "queue": crawls go to `xxgk worker`s
+    notify_backoff: float = Field(default=30.0, gt=0)    # a failed notification again after ~this, doubling
+    notify_backoff_max: float = Field(default=3600.0, gt=0)   # … up to this; never given up
 
     @field_validator("timezone")
     @classmethod
@@ -166,9 +168,67 @@ class SourceConfig(_Strict):
         return self
 
 
+WATCH_EVENTS = ("new", "changed", "withdrawn", "health")
+
+
+class WatchConfig(_Strict):
+    """Tell people when documents appear, change or vanish (schedules/notify.py delivers)."""
+    name: str
+    query: Optional[str] = None                   # search terms (AND), as `xxgk search`; None: every document
+    sources: Optional[list[str]] = None           # None: every source
+    events: list[str] = ["new", "changed", "withdrawn"]
+    notify: list[str] = Field(min_length=1)       # Apprise URLs: json://, form://, mailto://, wecombot:// …
+    digest: str = "off"                            # "off": a message per run; a cron: one digest per slot
+
+    _slug = field_validator("name")(SourceConfig._slug.__func__)
+
+    @field_validator("query")
+    @classmethod
+    def _query(cls, v: Optional[str]) -> Optional[str]:
+        from storage.search import SearchError, parse_query
+        if v is not None:
+            try:
+                parse_query(v)
+            except SearchError as exc:
+                raise ValueError(str(exc)) from None
+        return v
+
+    @field_validator("events")
+    @classmethod
+    def _events(cls, v: list[str]) -> list[str]:
+        bad = [e for e in v if e not in WATCH_EVENTS]
+        if bad or not v:
+            raise ValueError(f"unknown event {bad[0]!r} (known: {', '.join(WATCH_EVENTS)})" if bad
+                             else f"name at least one event ({', '.join(WATCH_EVENTS)})")
+        return v
+
+    @field_validator("notify")
+    @classmethod
+    def _notify(cls, urls: list[str]) -> list[str]:
+        for i, url in enumerate(urls):
+            if not apprise_parses(url):
+                raise ValueError(f"Apprise cannot parse {redact(url)!r} (item {i}; URL forms: "
+                                 "https://github.com/caronc/apprise/wiki)")
+        return urls
+
+
+def apprise_parses(url: str) -> bool:
+    import apprise
+    return apprise.Apprise.instantiate(url, suppress_exceptions=True) is not None
+
+
+def redact(url: str) -> str:
+    """A notify URL without its password (for messages and listings)."""
+    p = urlparse(url)
+    if p.password:
+        return url.replace(f":{p.password}@", ":***@", 1)
+    return url
+
+
 class _File(_Strict):
     settings: Settings = Settings()
     sources: list[SourceConfig] = []
+    watches: list[WatchConfig] = []
 
     @model_validator(mode="after")
     def _checks(self):
@@ -182,6 +242,20 @@ class _File(_Strict):
                     parse_schedule(s.schedule, self.settings.timezone)
                 except ValueError as exc:
                     raise ValueError(f"sources[{i}].schedule: {exc}") from None
+        names: set[str] = set()
+        for i, w in enumerate(self.watches):
+            if w.name in names:
+                raise ValueError(f"watches[{i}].name: duplicate watch name {w.name!r}")
+            names.add(w.name)
+            for src in w.sources or []:
+                if src not in seen:
+                    raise ValueError(f"watches[{i}].sources: unknown source {src!r} "
+                                     f"(configured: {', '.join(sorted(seen)) or 'none'})")
+            if w.digest != "off":
+                try:
+                    parse_schedule(w.digest, self.settings.timezone)
+                except ValueError as exc:
+                    raise ValueError(f"watches[{i}].digest: \"off\" or a cron: {exc}") from None
         return self
 
 
@@ -191,6 +265,14 @@ class Config:
     sources: list[SourceConfig]
     path: Optional[Path]            # None for the bundled catalog
     base_dir: Path
+    watches: tuple[WatchConfig, ...] = ()
+
+    def watch(self, name: str) -> WatchConfig:
+        for w in self.watches:
+            if w.name == name:
+                return w
+        known = ", ".join(w.name for w in self.watches) or "none"
+        raise ConfigError(f"unknown watch {name!r} (configured: {known})")
 
     @property
     def data_dir(self) -> Path:
@@ -255,7 +337,7 @@ def parse_config(text: str, where: str, base_dir: Path, path: Optional[Path]) ->
         if engine not in ENGINES:
             raise ConfigError(f"env XXGK_ENGINE: engine must be one of {', '.join(ENGINES)}, not {engine!r}")
         settings = settings.model_copy(update={"engine": engine})
-    cfg = Config(settings, list(parsed.sources), path, base_dir)
+    cfg = Config(settings, list(parsed.sources), path, base_dir, tuple(parsed.watches))
     if cfg.settings.engine == "queue" and not cfg.database_url.startswith("postgresql"):
         raise ConfigError(f"{where}: settings.engine: 'queue' needs a PostgreSQL database_url "
                           f"(postgresql+psycopg://…), not {cfg.database_url.split('://')[0]}://…")

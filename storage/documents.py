@@ -18,7 +18,7 @@ from typing import Callable, Optional
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from storage import search
+from storage import outbox, search
 from storage.models import Attachment, Document, DocumentReparse, DocumentUrl, DocumentVersion, utcnow
 
 NEW, CHANGED, UNCHANGED = "new", "changed", "unchanged"
@@ -112,6 +112,7 @@ def apply_parse(s: Session, *, source_id: int, url: str, capture_id: int, parsed
                        and previous_at_url != parsed.content_hash):
         _new_version(s, doc, capture_id, parsed, now)
         outcome = NEW if outcome == NEW or cur is None else CHANGED
+        outbox.record(s, outcome, doc)
     doc.last_seen = now
     if doc.withdrawn_at is not None:
         doc.withdrawn_at = None
@@ -227,5 +228,6 @@ def mark_gone(s: Session, url: str) -> bool:
     if live is None and doc is not None and doc.withdrawn_at is None:
         doc.withdrawn_at = now
         s.add(doc)
+        outbox.record(s, outbox.WITHDRAWN, doc)
         return True
     return False

@@ -223,3 +223,56 @@ class SearchText(SQLModel, table=True):
     document_id: int = Field(foreign_key="documents.id", primary_key=True, sa_column_kwargs={"autoincrement": False})
     title: str = Field(default="", sa_column=Column(Text, nullable=False))
     body: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+class Event(SQLModel, table=True):
+    """The outbox: a document new, changed or withdrawn, or a source's health changed. Written in the
+    transaction that records the change itself (storage/outbox.py); delivered by schedules/notify.py."""
+    __tablename__ = "events"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kind: str                                    # new | changed | withdrawn | health
+    source_id: int = Field(foreign_key="sources.id", index=True)
+    document_id: Optional[int] = Field(default=None, foreign_key="documents.id", index=True)
+    version: Optional[int] = None                # the version that is new (new, changed) or was current (withdrawn)
+    first_archive: bool = False                  # a document found by the source's first crawl: one summary
+    detail: dict = Field(default_factory=dict, sa_column=Column(JSON))   # what the message names, as of then
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class WatchState(SQLModel, table=True):
+    """A configured watch as the ledger knows it: events before it was first seen are not its business."""
+    __tablename__ = "watch_state"
+    name: str = Field(primary_key=True)
+    since_event_id: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+    last_digest_at: Optional[datetime] = None
+
+
+class WatchEvent(SQLModel, table=True):
+    """An event looked at for a watch (once: the primary key), and the message (batch) it went into."""
+    __tablename__ = "watch_events"
+    watch: str = Field(primary_key=True)
+    event_id: int = Field(foreign_key="events.id", primary_key=True, sa_column_kwargs={"autoincrement": False})
+    batch: Optional[str] = Field(default=None, index=True)     # None: the event does not match the watch
+
+
+class Delivery(SQLModel, table=True):
+    """One message of a watch to one of its notify URLs (named by a hash: no secrets in the database).
+    The message is rendered once, so every retry sends the same bytes with the same key."""
+    __tablename__ = "deliveries"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    watch: str = Field(index=True)
+    batch: str = Field(index=True)
+    target: str                                  # sha256[:16] of the notify URL
+    key: str = Field(unique=True)                # idempotency key (webhooks), Message-ID (email)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    events: int = 0
+    status: str = Field(default="pending", index=True)     # pending | delivered
+    tries: int = 0
+    next_try_at: datetime = Field(default_factory=utcnow)
+    last_error: Optional[str] = Field(default=None, sa_column=Column(Text))
+    claimed_by: Optional[str] = None
+    claimed_until: Optional[datetime] = None
+    created_at: datetime = Field(default_factory=utcnow)
+    delivered_at: Optional[datetime] = None

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from schedules.metrics import registry
 from scraper.config import Config
 from storage.archive import BlobStore
-from web import api, auth, pages
+from web import api, auth, feeds, pages
 from web.render import doc_path
 
 HERE = Path(__file__).parent
@@ -43,6 +43,7 @@ def create_app(archive: Archive, token: Optional[str] = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(auth.router)
     app.include_router(pages.router)
+    app.include_router(feeds.router)
     metrics = registry(archive.engine)
 
     @app.exception_handler(StarletteHTTPException)
