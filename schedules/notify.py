@@ -218,7 +218,7 @@ def send(url: str, title: str, body: str, key: str) -> Optional[str]:
     box = apprise.Apprise()
     box.add(plugin)
     with apprise.LogCapture(level=logging.WARNING) as logs, _stable_message_id(message_id(key)):
-        ok = box.notify(title=title, body=body)
+        ok = box.notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT)
     if ok:
         return None
     said = [ln.split(" - ", 2)[-1] for ln in logs.getvalue().splitlines() if ln.strip()]
@@ -245,6 +245,15 @@ def _txn(engine: Engine, fn):
             s.commit()
             return out
     return retry.call(engine, run)
+
+
+def register_watches(cfg: Config, engine: Engine) -> None:
+    """Note the watches not seen before, before a crawl writes events: theirs from then on."""
+    for watch in cfg.watches:
+        try:
+            _txn(engine, lambda s: outbox.watch_state(s, watch.name))
+        except IntegrityError:
+            pass                            # another process noted it just now
 
 
 def plan_all(cfg: Config, engine: Engine, watches: Optional[Iterable[WatchConfig]] = None) -> int:

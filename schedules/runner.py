@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 from schedules.health import OK, assess
 from schedules.keeper import LeaseKeeper
+from schedules.notify import register_watches
 from schedules.ledger import mark_stale_runs, previous_runs
 from scraper.config import Config, SourceConfig
 from scraper.crawl import Crawl, RunSummary, ensure_source
@@ -61,6 +62,7 @@ class SourceRun:
 
     async def run(self, wait: bool = False) -> RunSummary:
         source_id = ensure_source(self.engine, self.src)
+        register_watches(self.cfg, self.engine)
         ttl = self.cfg.settings.lease_seconds
         db = self.engine
         while (busy := await retry.call_async(db, lambda: acquire(db, source_id, self.holder, ttl))) is not None:

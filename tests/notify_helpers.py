@@ -116,5 +116,5 @@ class Mailbox:
     def text(msg) -> str:
         for part in msg.walk():
             if part.get_content_type() == "text/plain":
-                return part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+                return part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8").replace("\r\n", "\n")
         return ""
