@@ -262,3 +262,54 @@ def test_health_changes_are_events(tmp_path, portal, db_url, hook):
     assert "[health] kaihua: OK → BLOCKED" in msg["json"]["message"]
     [event] = cli.jsonl("events", "--watch", "ops")
     assert event["kind"] == "health" and event["health"]["to"] == "BLOCKED"
+
+
+@pytest.fixture
+def small_portal():
+    from simulator import PortalSimulator
+    with PortalSimulator(seed=3, docs=30) as sim:
+        yield sim
+
+
+def test_feeds_are_served_by_the_web_interface(tmp_path, small_portal, db_url, hook):
+    import httpx
+    from web_helpers import free_port
+
+    cli = setup(tmp_path, small_portal, {"name": "all", "notify": [hook.url]})
+    small_portal.set_day(1)
+    cli("crawl", "kaihua")
+    small_portal.set_day(2)
+    cli("crawl", "kaihua", "--full")
+    port = free_port()
+    serve = Proc(cli.config, tmp_path / "serve.log", "serve", "--port", str(port),
+                 ready="serving the archive on").start()
+    try:
+        base = f"http://127.0.0.1:{port}"
+        src = httpx.get(f"{base}/feeds/sources/kaihua.atom", timeout=30)
+        watch = httpx.get(f"{base}/feeds/watches/all.atom", timeout=30)
+        missing = [httpx.get(f"{base}/feeds/{p}", timeout=30).status_code
+                   for p in ("sources/nope.atom", "watches/nope.atom")]
+    finally:
+        serve.stop()
+    assert src.headers["content-type"].startswith("application/atom+xml") and missing == [404, 404]
+    ledger = cli.jsonl("events")
+    for feed in (ET.fromstring(src.content), ET.fromstring(watch.content)):
+        ids = [e.find(f"{ATOM}id").text for e in feed.findall(f"{ATOM}entry")]
+        assert ids == [f"urn:xxgk:event:{e['event_id']}" for e in ledger]       # newest first, each once
+    assert ET.fromstring(src.content).find(f"{ATOM}link").get("href") == f"{base}/feeds/sources/kaihua.atom"
+
+
+def test_a_queue_worker_delivers_after_its_crawl(tmp_path, portal, pg_url, hook, request):
+    if request.config.getoption("--db") == "sqlite":
+        pytest.skip("the queue engine needs PostgreSQL (--db sqlite chosen)")
+    cli = setup(tmp_path, portal, {"name": "all", "notify": [hook.url]}, database_url=pg_url, engine="queue",
+                lease_seconds=3, grace_seconds=3)
+    portal.set_day(1)
+    cli("trigger", "kaihua")
+    w = Proc(cli.config, tmp_path / "w1.log", "worker", ready="taking up to").start()
+    try:
+        [msg] = wait_for(hook.accepted, timeout=60, why=lambda: w.output()[-2000:])
+    finally:
+        assert w.stop() == 0
+    assert f"first archive: {len(portal.expected_documents(1))} documents" in msg["json"]["message"]
+    assert cli.jsonl("watches")[0]["delivered"] == 1
