@@ -21,7 +21,7 @@ import logging
 import random
 import threading
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Iterable, Optional
@@ -209,6 +209,7 @@ def _stable_message_id(msgid: str):
 def send(url: str, title: str, body: str, key: str) -> Optional[str]:
     """Send one message through Apprise now. None when the service took it, else why not (one line)."""
     import apprise
+    from apprise.plugins.email import NotifyEmail
 
     plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
     if plugin is None:
@@ -217,7 +218,9 @@ def send(url: str, title: str, body: str, key: str) -> Optional[str]:
         plugin.headers.update({h: key for h in HEADERS})
     box = apprise.Apprise()
     box.add(plugin)
-    with apprise.LogCapture(level=logging.WARNING) as logs, _stable_message_id(message_id(key)):
+    email = isinstance(plugin, NotifyEmail)
+    with apprise.LogCapture(level=logging.WARNING) as logs, \
+            (_stable_message_id(message_id(key)) if email else nullcontext()):
         ok = box.notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT)
     if ok:
         return None

@@ -268,11 +268,7 @@ class Config:
     watches: tuple[WatchConfig, ...] = ()
 
     def watch(self, name: str) -> WatchConfig:
-        for w in self.watches:
-            if w.name == name:
-                return w
-        known = ", ".join(w.name for w in self.watches) or "none"
-        raise ConfigError(f"unknown watch {name!r} (configured: {known})")
+        return _named(self.watches, name, "watch")
 
     @property
     def data_dir(self) -> Path:
@@ -299,11 +295,15 @@ class Config:
         return url
 
     def source(self, name: str) -> SourceConfig:
-        for s in self.sources:
-            if s.name == name:
-                return s
-        known = ", ".join(s.name for s in self.sources) or "none"
-        raise ConfigError(f"unknown source {name!r} (configured: {known})")
+        return _named(self.sources, name, "source")
+
+
+def _named(items, name: str, what: str):
+    for item in items:
+        if item.name == name:
+            return item
+    known = ", ".join(i.name for i in items) or "none"
+    raise ConfigError(f"unknown {what} {name!r} (configured: {known})")
 
 
 def _resolve(path: str, base: Path) -> Path:

@@ -313,3 +313,29 @@ def test_a_queue_worker_delivers_after_its_crawl(tmp_path, portal, pg_url, hook,
         assert w.stop() == 0
     assert f"first archive: {len(portal.expected_documents(1))} documents" in msg["json"]["message"]
     assert cli.jsonl("watches")[0]["delivered"] == 1
+
+
+def test_a_digest_watch_sends_one_message_per_slot(tmp_path, portal, db_url, hook):
+    from datetime import timedelta
+    from sqlalchemy import update
+    from storage.db import session
+    from storage.models import WatchState, utcnow
+
+    cli = setup(tmp_path, portal, {"name": "daily", "digest": "0 8 * * *", "notify": [hook.url]})
+    portal.set_day(1)
+    cli("crawl", "kaihua")
+    assert hook.requests == []                                   # not due before the next 08:00
+    row = cli.jsonl("watches")[0]
+    assert row["events_waiting"] == len(portal.expected_documents(1)) and row["pending"] == 0
+    with session(engine_of(cli)) as s:                           # a day passes
+        s.execute(update(WatchState).values(created_at=utcnow() - timedelta(days=1, hours=1)))
+        s.commit()
+    portal.set_day(2)
+    cli("crawl", "kaihua", "--full")
+    [msg] = hook.accepted()
+    truth = day2_truth(portal)
+    body = msg["json"]["message"]
+    assert "digest" in msg["json"]["title"] and f"first archive: {len(portal.expected_documents(1))} documents" in body
+    assert sorted(named([body])) == sorted({(k, i) for k in ("new", "changed", "withdrawn") for i in truth[k]})
+    cli("crawl", "kaihua")                                       # the slot is used: nothing more until the next
+    assert len(hook.requests) == 1 and cli.jsonl("watches")[0]["events_waiting"] == 0
