@@ -33,6 +33,7 @@ from sqlmodel import Session, select
 
 from scraper.config import Config, WatchConfig, parse_schedule, redact
 from storage import outbox, retry
+from storage.outbox import first_archive
 from storage.db import session
 from storage.history import timeline
 from storage.models import Delivery, Document, DocumentVersion, Event, Source, utcnow
@@ -59,20 +60,30 @@ def message_id(key: str) -> str:
 
 
 # -- matching ---------------------------------------------------------------------------------
-def _text(s: Session, e: Event) -> str:
-    ver = s.exec(select(DocumentVersion).where(DocumentVersion.document_id == e.document_id,
-                                               DocumentVersion.version == e.version)).first()
-    title = (ver.record or {}).get("title") if ver else (e.detail or {}).get("title")
-    return normalise(f"{title or ''}\n{ver.body_text if ver else ''}")
+def _texts(s: Session, events: list[Event]) -> dict[int, str]:
+    """event id -> the normalised title and body of its version, read in batches."""
+    out: dict[int, str] = {}
+    for i in range(0, len(events), 500):
+        chunk = [e for e in events[i:i + 500] if e.document_id is not None]
+        want = {(e.document_id, e.version): e.id for e in chunk}
+        rows = s.exec(select(DocumentVersion.document_id, DocumentVersion.version, DocumentVersion.record,
+                             DocumentVersion.body_text)
+                      .where(DocumentVersion.document_id.in_({e.document_id for e in chunk})))
+        for r in rows:
+            if (r.document_id, r.version) in want:
+                out[want[r.document_id, r.version]] = normalise(f"{(r.record or {}).get('title') or ''}\n{r.body_text}")
+    return out
 
 
-def matches(s: Session, watch: WatchConfig, e: Event, source: str) -> bool:
-    if e.kind not in watch.events or (watch.sources is not None and source not in watch.sources):
-        return False
-    if e.kind == outbox.HEALTH or not watch.query:
-        return True
-    text = _text(s, e)
-    return all(term in text for term in parse_query(watch.query))
+def matching(s: Session, watch: WatchConfig, events: list[Event], names: dict[int, str]) -> set[int]:
+    """The ids of the events the watch takes: its event kinds, its sources, all its search terms."""
+    hits = [e for e in events if e.kind in watch.events
+            and (watch.sources is None or names[e.source_id] in watch.sources)]
+    if not watch.query:
+        return {e.id for e in hits}
+    terms = parse_query(watch.query)
+    texts = _texts(s, [e for e in hits if e.kind != outbox.HEALTH])
+    return {e.id for e in hits if e.kind == outbox.HEALTH or all(t in texts.get(e.id, "") for t in terms)}
 
 
 # -- rendering --------------------------------------------------------------------------------
@@ -134,13 +145,14 @@ def render(s: Session, watch: WatchConfig, events: list[Event], names: dict[int,
     what = ", ".join(f"{n} {k}" for k, n in counts.items())
     title = f"xxgk {watch.name}: {'digest: ' if digest else ''}{', '.join(sources)}: {what}"
     lines = [f"watch {watch.name}" + (f" (search: {watch.query})" if watch.query else "")]
+    firsts = outbox.first_crawls(s)
     for sid in sorted({e.source_id for e in events}):
         mine = [e for e in events if e.source_id == sid]
         lines += ["", f"source {names[sid]}" + (f" · {titles[sid]}" if titles.get(sid) else "")]
-        first = [e for e in mine if e.first_archive]
+        first = [e for e in mine if first_archive(e, firsts)]
         if first:
             lines.append(f"first archive: {len(first)} documents (xxgk ls --source {names[sid]})")
-        rest = [e for e in mine if not e.first_archive]
+        rest = [e for e in mine if not first_archive(e, firsts)]
         for e in rest[:MAX_LISTED]:
             lines += describe(s, e, names[sid])
         if len(rest) > MAX_LISTED:
@@ -174,7 +186,7 @@ def plan_watch(s: Session, cfg: Config, watch: WatchConfig, now: Optional[dateti
         return 0
     rows = s.exec(select(Source.id, Source.name, Source.title)).all()
     names, titles = {r.id: r.name for r in rows}, {r.id: r.title for r in rows}
-    hits = {e.id for e in events if matches(s, watch, e, names[e.source_id])}
+    hits = matching(s, watch, events, names)
     matched, unmatched = [e for e in events if e.id in hits], [e for e in events if e.id not in hits]
     groups = [matched] if watch.digest != "off" else [
         [e for e in matched if e.source_id == sid] for sid in sorted({e.source_id for e in matched})]

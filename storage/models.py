@@ -234,7 +234,6 @@ class Event(SQLModel, table=True):
     source_id: int = Field(foreign_key="sources.id", index=True)
     document_id: Optional[int] = Field(default=None, foreign_key="documents.id", index=True)
     version: Optional[int] = None                # the version that is new (new, changed) or was current (withdrawn)
-    first_archive: bool = False                  # a document found by the source's first crawl: one summary
     detail: dict = Field(default_factory=dict, sa_column=Column(JSON))   # what the message names, as of then
     created_at: datetime = Field(default_factory=utcnow)
 

@@ -11,13 +11,17 @@ Everything else here is the ledger schedules/notify.py plans and delivers from:
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Optional
 
 from sqlalchemy import exists, func, or_, update
 from sqlmodel import Session, select
 
 from storage.models import CrawlRun, Delivery, Document, Event, WatchEvent, WatchState, utcnow
+
+
+def as_utc(ts: Optional[datetime]) -> Optional[datetime]:
+    return ts.replace(tzinfo=timezone.utc) if ts is not None and ts.tzinfo is None else ts
 
 NEW, CHANGED, WITHDRAWN, HEALTH = "new", "changed", "withdrawn", "health"
 KINDS = (NEW, CHANGED, WITHDRAWN, HEALTH)
@@ -26,20 +30,29 @@ FINISHED_OK = ("ok", "partial")
 
 def record(s: Session, kind: str, doc: Optional[Document] = None, *, source_id: Optional[int] = None,
            detail: Optional[dict] = None) -> None:
-    """Add the event for `doc` (new / changed / withdrawn) or a source's health change, in `s`'s transaction.
-
-    A new document found before its source ever finished a crawl is marked first_archive: the messages
-    summarise those ("first archive: N documents") instead of naming each."""
-    source_id = doc.source_id if doc is not None else source_id
+    """Add the event for `doc` (new / changed / withdrawn) or a source's health change, in `s`'s transaction:
+    one row insert, no reads (what the message says of the document is copied from `doc` now)."""
     info = dict(detail or {})
-    first = False
     if doc is not None:
+        source_id = doc.source_id
         info.update(index_no=doc.index_no, title=doc.title, publisher=doc.publisher,
                     publish_date=doc.publish_date, doc_no=doc.doc_no, url=doc.url)
-        first = kind == NEW and not s.exec(select(exists().where(
-            CrawlRun.source_id == source_id, CrawlRun.status.in_(FINISHED_OK)))).one()
     s.add(Event(kind=kind, source_id=source_id, document_id=doc.id if doc is not None else None,
-                version=doc.version if doc is not None else None, first_archive=bool(first), detail=info))
+                version=doc.version if doc is not None else None, detail=info))
+
+
+def first_crawls(s: Session) -> dict[int, datetime]:
+    """source id -> when its first crawl that ended ok or partial finished (sources without one: absent)."""
+    return {sid: as_utc(at) for sid, at in s.exec(
+        select(CrawlRun.source_id, func.min(CrawlRun.finished_at))
+        .where(CrawlRun.status.in_(FINISHED_OK), CrawlRun.finished_at.is_not(None)).group_by(CrawlRun.source_id))}
+
+
+def first_archive(e: Event, firsts: dict[int, datetime]) -> bool:
+    """A new document found before its source ever finished a crawl: messages summarise those ("first
+    archive: N documents") instead of naming each."""
+    done = firsts.get(e.source_id)
+    return e.kind == NEW and (done is None or as_utc(e.created_at) < done)
 
 
 # -- planning ---------------------------------------------------------------------------------

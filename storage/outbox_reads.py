@@ -7,7 +7,7 @@ from sqlalchemy import and_, exists
 from sqlmodel import Session, select
 
 from storage.models import Delivery, Event, Source, WatchEvent, WatchState
-from storage.outbox import HEALTH, unplanned
+from storage.outbox import HEALTH, first_archive, first_crawls, unplanned
 from storage.queries import as_utc, iso_ts
 
 
@@ -24,11 +24,11 @@ def watch_summary(s: Session, name: str) -> dict:
             "last_error": next((r.last_error for r in reversed(failing)), None), "events_waiting": waiting}
 
 
-def event_json(e: Event, source: str) -> dict:
+def event_json(e: Event, source: str, first: bool = False) -> dict:
     d = e.detail or {}
     return {"event_id": e.id, "kind": e.kind, "source": source, "created_at": iso_ts(e.created_at),
             "index_no": d.get("index_no"), "title": d.get("title"), "url": d.get("url"), "version": e.version,
-            "first_archive": e.first_archive, **({"health": d} if e.kind == HEALTH else {})}
+            "first_archive": first, **({"health": d} if e.kind == HEALTH else {})}
 
 
 def ledger(s: Session, watch: Optional[str] = None, limit: int = 1000) -> list[dict]:
@@ -51,7 +51,9 @@ def ledger(s: Session, watch: Optional[str] = None, limit: int = 1000) -> list[d
                 links.setdefault(r.event_id, []).append(
                     {"watch": r.watch, "status": r.status, "tries": r.tries, "key": r.key,
                      "delivered_at": iso_ts(r.delivered_at)})
-    return [{**event_json(e, names.get(e.source_id, "?")), "deliveries": links.get(e.id, [])} for e in events]
+    firsts = first_crawls(s)
+    return [{**event_json(e, names.get(e.source_id, "?"), first_archive(e, firsts)), "deliveries": links.get(e.id, [])}
+            for e in events]
 
 
 def watch_events(s: Session, watch: str, limit: int = 200) -> list[Event]:

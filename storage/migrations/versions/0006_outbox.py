@@ -58,7 +58,6 @@ def upgrade() -> None:
     sa.Column('source_id', sa.Integer(), nullable=False),
     sa.Column('document_id', sa.Integer(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=True),
-    sa.Column('first_archive', sa.Boolean(), nullable=False),
     sa.Column('detail', sa.JSON(), nullable=True),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['document_id'], ['documents.id'], ),
