@@ -34,9 +34,9 @@ from sqlmodel import Session, select
 from scraper.config import Config, WatchConfig, parse_schedule, redact
 from storage import outbox, retry
 from storage.outbox import first_archive
-from storage.db import session
+from storage.db import read_session, session
 from storage.history import timeline
-from storage.models import Delivery, Document, DocumentVersion, Event, Source, utcnow
+from storage.models import Delivery, Document, DocumentVersion, Event, Source, WatchState, utcnow
 from storage.queries import as_utc
 from storage.search import normalise, parse_query
 
@@ -271,9 +271,29 @@ def register_watches(cfg: Config, engine: Engine) -> None:
             pass                            # another process noted it just now
 
 
+def _needs_planning(s: Session, cfg: Config, watch: WatchConfig, now: datetime) -> bool:
+    state = s.get(WatchState, watch.name)
+    if state is None:
+        return True
+    if not digest_due(watch, state, cfg.settings.timezone, now):
+        return False
+    return watch.digest != "off" or bool(outbox.unplanned(s, state, limit=1))
+
+
+def _read(engine: Engine, fn):
+    def run():
+        with read_session(engine) as s:
+            return fn(s)
+    return retry.call(engine, run)
+
+
 def plan_all(cfg: Config, engine: Engine, watches: Optional[Iterable[WatchConfig]] = None) -> int:
-    planned = 0
-    for watch in (cfg.watches if watches is None else watches):
+    """Plan each watch that has something to plan (looked at first in a read: the daemon's pass every
+    few seconds takes no write lock when there is nothing new)."""
+    planned, now = 0, utcnow()
+    watches = list(cfg.watches if watches is None else watches)
+    todo = _read(engine, lambda s: [w for w in watches if _needs_planning(s, cfg, w, now)])
+    for watch in todo:
         try:
             planned += _txn(engine, lambda s: plan_watch(s, cfg, watch))
         except IntegrityError:
@@ -289,7 +309,7 @@ def deliver(cfg: Config, engine: Engine, holder: str, watches: Optional[list[Wat
         return report
     report.planned = plan_all(cfg, engine, watches)
     by_name = {w.name: w for w in watches}
-    rows = _txn(engine, lambda s: outbox.due(s, watches=list(by_name)))
+    rows = _read(engine, lambda s: outbox.due(s, watches=list(by_name)))
     for row in rows:
         if not _txn(engine, lambda s: outbox.claim(s, row.id, holder, CLAIM_SECONDS)):
             continue                        # another sender has it
