@@ -103,28 +103,41 @@ def main() -> None:
     args = ap.parse_args()
     logger.remove()
     times = {True: [], False: []}
-    with tempfile.TemporaryDirectory() as tmp:
-        for r in range(args.rounds):
-            for events in (False, True):
-                root = Path(tmp) / f"{r}-{events}"
-                url = f"sqlite:///{root}/xxgk.db" if args.db == "sqlite" else fresh_pg(args.db)
-                times[events].append(write(root, url, args.docs, events))
-                if events and r == args.rounds - 1:
-                    plan(url, args.docs)
+    schemas: list[str] = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for r in range(args.rounds):
+                for events in (False, True):
+                    root = Path(tmp) / f"{r}-{events}"
+                    url = f"sqlite:///{root}/xxgk.db" if args.db == "sqlite" else fresh_pg(args.db, schemas)
+                    times[events].append(write(root, url, args.docs, events))
+                    if events and r == args.rounds - 1:
+                        plan(url, args.docs)
+    finally:
+        drop_pg(args.db, schemas)
     best = {k: min(v) for k, v in times.items()}
     print(f"apply_parse, {args.docs:,} new documents ({args.db.split(':')[0]}), best of {args.rounds}: "
           f"without events {args.docs / best[False]:,.0f} docs/s, with events {args.docs / best[True]:,.0f} docs/s, "
           f"ratio {best[True] / best[False]:.2f}")
 
 
-def fresh_pg(admin: str) -> str:
+def fresh_pg(admin: str, schemas: list[str]) -> str:
     import uuid
 
     import sqlalchemy
     schema = f"bench_{uuid.uuid4().hex[:10]}"
     with sqlalchemy.create_engine(admin, isolation_level="AUTOCOMMIT").connect() as conn:
         conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    schemas.append(schema)
     return f"{admin}{'&' if '?' in admin else '?'}options=-csearch_path%3D{schema}"
+
+
+def drop_pg(admin: str, schemas: list[str]) -> None:
+    import sqlalchemy
+    if schemas:
+        with sqlalchemy.create_engine(admin, isolation_level="AUTOCOMMIT").connect() as conn:
+            for schema in schemas:
+                conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
 
 
 if __name__ == "__main__":
