@@ -271,6 +271,7 @@ def small_portal():
         yield sim
 
 
+@pytest.mark.e2e
 def test_feeds_are_served_by_the_web_interface(tmp_path, small_portal, db_url, hook):
     import httpx
     from web_helpers import free_port
