@@ -40,8 +40,9 @@ def register(app: typer.Typer) -> None:
                                                                  "so Excel reads the Chinese text right."),
                    output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="PATH",
                                                          help="Write here (atomically) instead of stdout.")) -> None:
-        """Export documents as JSON Lines or CSV (the contract's keys), or every capture as a WARC 1.1 file
-        (request + response records; gzipped per record unless PATH ends in .warc)."""
+        """Export documents as JSON Lines or CSV (the contract's keys), every capture as a WARC 1.1 file
+        (request + response records; gzipped per record unless PATH ends in .warc), or the Atom feed of a
+        source's events or of what a watch matched."""
         app_ctx = ctx_obj(ctx)
         if bom and fmt is not Format.csv:
             raise fail("--bom is for --format csv only")
