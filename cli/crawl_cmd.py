@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cli.context import EXIT_FAILED, AppContext, ctx_obj, err_console, fail, print_jsonl
 from scraper.config import ConfigError, SourceConfig, load_config
-from schedules.notify import deliver
+from schedules.notify import deliver_or_log
 from schedules.runner import EXIT_BUSY, SourceBusy, SourceRun, new_holder
 from scraper.crawl import RunSummary
 
@@ -52,12 +52,11 @@ def run_crawls(app: AppContext, sources: list[SourceConfig], full: bool, max_pag
 
     with progress:
         results = asyncio.run(main())
-    if app.config.watches:          # the outbox's events of these runs (and any left over), delivered now
-        report = deliver(app.config, app.engine, holder)
-        if app.verbosity >= 0 and (report.planned or report.sent or report.failed):
-            err_console.print(f"notifications: {report.sent} sent" + (
-                f", [yellow]{report.failed} not delivered[/] (tried again later, by the next crawl or the daemon)"
-                if report.failed else ""), highlight=False)
+    report = deliver_or_log(app.config, app.engine, holder)     # the events of these runs (and any left over)
+    if report is not None and app.verbosity >= 0 and (report.planned or report.sent or report.failed):
+        err_console.print(f"notifications: {report.sent} sent" + (
+            f", [yellow]{report.failed} not delivered[/] (tried again later, by the next crawl or the daemon)"
+            if report.failed else ""), highlight=False)
     return results
 
 

@@ -334,15 +334,19 @@ async def deliver_async(cfg: Config, engine: Engine, holder: str) -> Report:
     return await asyncio.to_thread(deliver, cfg, engine, holder)
 
 
-async def deliver_quietly(cfg: Config, engine: Engine, holder: str) -> Optional[Report]:
-    """A pass after a crawl job (queue worker): a failure is logged, never the job's failure."""
+def deliver_or_log(cfg: Config, engine: Engine, holder: str) -> Optional[Report]:
+    """A pass after a crawl (foreground, queue worker): a failure is logged, never the crawl's failure."""
     if not cfg.watches:
         return None
     try:
-        return await deliver_async(cfg, engine, holder)
+        return deliver(cfg, engine, holder)
     except Exception as exc:  # noqa: BLE001 - what is not delivered now is delivered by the next pass
         retry.noted(exc, "delivering notifications")
         return None
+
+
+async def deliver_quietly(cfg: Config, engine: Engine, holder: str) -> Optional[Report]:
+    return await asyncio.to_thread(deliver_or_log, cfg, engine, holder)
 
 
 async def deliver_forever(config, engine: Engine, holder: str, period: float = NOTIFY_SECONDS) -> None:
