@@ -109,20 +109,29 @@ def _file(url: str, text: str, node: LexborNode) -> str | None:
 
 
 def attachments(root: LexborNode, base_url: str) -> list[Link]:
-    """Every file the page links outside its chrome, in document order, once per URL."""
+    """Every file the page links outside its chrome, once per URL, in the order the files are named:
+    a nameless link (an icon, a storage id) gives way to a later link that names the same file."""
     found: dict[str, Link] = {}
+
+    def add(url: str, name: str) -> None:
+        prev = found.get(url)
+        if prev is None or (not _file_name(prev.name) and _file_name(name)):
+            found.pop(url, None)
+            found[url] = Link(name=name, url=url)
+
     for a in root.css("a[href], [onclick]"):
         text = _link_name(a)
         for url in _targets(a, base_url):
-            name = None if url in found else _file(url, text, a)
+            if url in found and _file_name(found[url].name):
+                continue
+            name = _file(url, text, a)
             if name is not None and not _in_chrome(a, _CHROME_HINTS + _RELATED_HINTS):
-                found[url] = Link(name=name, url=url)
+                add(url, name)
     for script in root.css("script"):
         for obj in _JS_OBJECT_RE.findall(script.text() or ""):
             name, url = _JS_NAME_RE.search(obj), _JS_URL_RE.search(obj)
             if name and url and (attachment_filename(url.group(1)) or _ext(name.group(1)) in ATTACHMENT_EXTENSIONS):
-                absolute = urljoin(base_url, _js_string(url.group(1)))
-                found.setdefault(absolute, Link(collapse(_js_string(name.group(1))), absolute))
+                add(urljoin(base_url, _js_string(url.group(1))), collapse(_js_string(name.group(1))))
     return list(found.values())
 
 
