@@ -144,3 +144,15 @@ def test_a_file_named_by_its_link_text_loses_the_label():
         title="附件：审核时限图.doc">附件：审核时限图.doc</a></li></ul></div>"""
     assert parse_article(doc(inner), URL).attachments == [
         Link("审核时限图.doc", "https://www.pingtan.gov.cn/attachFiles/myfile/DATE_20230823/402802528a210804018a218e0c770007.doc")]
+
+
+def test_an_icon_link_gives_way_to_the_link_that_names_the_file():
+    """Pingtan 2015 (eWebEditor): each file's name link follows an icon link, and an icon may point at another file."""
+    u = "http://www.example.gov.cn/Upload/File/2015/"
+    icon = '<a href="{}"><img src="/sysimage/icon16/xls.gif"></a>'
+    inner = (f'<div id="zoom"><p>{icon.format(u + "20151110153332678.doc")}<a href="{u}20151110153312146.xls">预算表.xls</a></p>'
+             f'<p>{icon.format(u + "20151110153312146.xls")}<a href="{u}20151110153332678.doc">批复.doc</a></p>'
+             f'<p>{icon.format(u + "20151110153349429.xls")}</p></div>')
+    assert parse_article(doc(inner), URL).attachments == [
+        Link("预算表.xls", u + "20151110153312146.xls"), Link("批复.doc", u + "20151110153332678.doc"),
+        Link("20151110153349429.xls", u + "20151110153349429.xls")]  # no link names it: the path is all there is

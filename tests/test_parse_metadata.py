@@ -152,3 +152,14 @@ def test_extra_labels_do_not_shift_fields():
         <tr><td>组配分类：</td><td>政策文件</td><td>文号：</td><td></td></tr></table>"""
     record = parse_article(page(block), URL)
     assert (record.topic, record.publisher, record.written_date, record.doc_no) == ("通知", "办公室", "2026-01-02", None)
+
+
+@pytest.mark.parametrize("placeholder", ["本站", "本网", "本网站"])
+def test_this_site_is_no_publisher(placeholder):
+    """`来源：本站` (and a <meta ContentSource> saying so) names the website, not the organ that published."""
+    html = (f"<html><head><meta name='ContentSource' content='{placeholder}'></head><body>"
+            f"<h1>标题</h1><p>发布时间：2011-11-24　来源：{placeholder}</p><div id='zoom'><p>正文。</p></div></body></html>")
+    record = parse_article(html.encode(), URL)
+    assert record.publisher is None and record.publish_date == "2011-11-24"
+    named = html.replace(f"来源：{placeholder}", "来源：平潭县卫生局")
+    assert parse_article(named.encode(), URL).publisher == "平潭县卫生局"  # a named source still counts

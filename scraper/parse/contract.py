@@ -10,6 +10,7 @@ from scraper.parse.tree import collapse
 _DATE_FIELDS = ("publish_date", "written_date")
 Hint = tuple[str | None, str]  # (value, where it came from, e.g. "<meta PubDate>")
 _NO_VALUE = frozenset({"无", "暂无"})  # `发文字号：无` (Pingtan TRS): the page says there is none
+_THIS_SITE = frozenset({"本站", "本网", "本网站"})  # `来源：本站` names the website, not the publishing organ
 
 
 def _chain(field: str) -> list[tuple[str, str]]:
@@ -29,6 +30,8 @@ def _value(field: str, raw: str, where: str, warnings: list[str]) -> str | None:
             warnings.append(f"unparseable date in {where}: {raw!r}")
         return iso
     value = collapse(raw)
+    if field == "publisher" and value in _THIS_SITE:
+        return None
     return value if value and value not in _NO_VALUE else None
 
 

@@ -5,7 +5,9 @@ related-article lists): a link whose path, `filename`/`fileName` parameter or `d
 attribute names a file; any link in a block labelled 附件 / 相关附件 / 附件下载 (or with a class such
 as fj, fjxz, xgfj, xxgk-art-fj, attach) whose text names a file; `{name, url}` objects in scripts
 (`var apps = [...]`); `onclick="download('…')"`. Each is named by its download attribute, its
-JSON name, its fileName parameter, else the link text, never by a storage id.
+JSON name, its fileName parameter, else the link text; a link that names nothing (an icon) gives way to
+a later link naming the same file, and a file no link names keeps its storage id here, for the file's own
+response to name it once fetched (`Content-Disposition`, scraper/process.py).
 """
 
 from __future__ import annotations
@@ -92,8 +94,13 @@ def _leading_text(node: LexborNode, chars: int = 12) -> str:
     return text
 
 
+def is_storage_name(name: str) -> bool:
+    """No name a person gave: empty, or a storage id (`20151110153332678.doc`, a 32-hex key)."""
+    return not name or bool(_STORAGE_ID_RE.fullmatch(posixpath.splitext(name)[0]))
+
+
 def _file_name(name: str) -> str:
-    return name if name and not _STORAGE_ID_RE.fullmatch(posixpath.splitext(name)[0]) else ""
+    return "" if is_storage_name(name) else name
 
 
 def _file(url: str, text: str, node: LexborNode) -> str | None:
@@ -105,7 +112,8 @@ def _file(url: str, text: str, node: LexborNode) -> str | None:
         return None
     param = _file_name(collapse(found[1] or "")) if found else ""
     text = _NAME_LABEL_RE.sub("", text) or text
-    return collapse(download) or param or text or posixpath.basename(urlsplit(url).path)
+    stored = collapse(found[1] or "") if found else ""  # a storage id, still better than `downfile.jsp`
+    return collapse(download) or param or text or stored or posixpath.basename(urlsplit(url).path)
 
 
 def attachments(root: LexborNode, base_url: str) -> list[Link]:
