@@ -1,11 +1,13 @@
 """Field-level accuracy of the parser over the real pages in tests/examples, per family and per field.
 
-    .venv/bin/python benchmarks/fidelity.py
+    .venv/bin/python benchmarks/fidelity.py [--speed [--against main]]
 
-Prints pages, portals and families, a table of right/total per family and per field, and every miss.
+Prints pages, portals and families, a table of right/total per family and per field, and every miss;
+`--speed` then times the parser on the same pages against a git ref (benchmarks/parse_speed.py).
 """
 from __future__ import annotations
 
+import argparse
 import sys
 from collections import Counter
 from pathlib import Path
@@ -51,4 +53,12 @@ def _cell(ok: int, n: int) -> str:
 
 
 if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--speed", action="store_true", help="also time the parser against a git ref")
+    ap.add_argument("--against", default="main", help="the git ref --speed compares with (default: main)")
+    args = ap.parse_args()
     main()
+    if args.speed:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from parse_speed import compare
+        compare(args.against)

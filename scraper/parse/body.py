@@ -28,9 +28,9 @@ def _has_content(node: LexborNode) -> bool:
     return bool(node_text(node)) or node.css_first("a[href], img") is not None
 
 
-def find_container(root: LexborNode) -> tuple[LexborNode, str] | None:
-    """(container, how it was found): the jcms 信息内容 markers, then CONTAINER_SELECTORS."""
-    marked = marker_container(root, "信息内容")
+def find_container(root: LexborNode, jcms: bool = True) -> tuple[LexborNode, str] | None:
+    """(container, how it was found): the jcms 信息内容 markers (when the page may have any), then CONTAINER_SELECTORS."""
+    marked = marker_container(root, "信息内容") if jcms else None
     if marked is not None and _has_content(marked):
         return marked, "jcms marker"
     for selector in CONTAINER_SELECTORS:
@@ -54,6 +54,10 @@ def plain_text(container: LexborNode, skip: LexborNode | None = None) -> str:
     lines: list[str] = []
     current: list[str] = []
     in_cell = hidden = 0
+    # hidden elements found once by CSS (most elements carry no style): no attribute dict per element
+    quiet = {n.mem_id for n in container.css("[style], [hidden]") if is_hidden(n)}
+    if skip is not None:
+        quiet.add(skip.mem_id)
 
     def newline() -> None:
         line = collapse("".join(current))
@@ -66,7 +70,7 @@ def plain_text(container: LexborNode, skip: LexborNode | None = None) -> str:
             if not hidden:
                 current.append(node.text_content or "")
             continue
-        if node.is_element_node and (is_hidden(node) or (skip is not None and node.mem_id == skip.mem_id)):
+        if node.mem_id in quiet:
             hidden += 1 if entering else -1
         tag = node.tag
         if tag in _CELL_TAGS:
