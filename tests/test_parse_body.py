@@ -156,3 +156,14 @@ def test_an_icon_link_gives_way_to_the_link_that_names_the_file():
     assert parse_article(doc(inner), URL).attachments == [
         Link("预算表.xls", u + "20151110153312146.xls"), Link("批复.doc", u + "20151110153332678.doc"),
         Link("20151110153349429.xls", u + "20151110153349429.xls")]  # no link names it: the path is all there is
+
+
+def test_no_known_container_takes_the_element_with_the_most_paragraph_text():
+    """Gansu's platform: `<div class="detailContent" id="detailContent">` (no class we know), its QR widget inside."""
+    inner = """<div class="nav"><p>首页</p></div><div class="main"><h1>标题</h1>
+        <div class="detailContent"><p>各市、自治州人民政府：</p><p>现印发你们，请认真贯彻落实。</p><p>2025年2月25日</p>
+        <div id="div_div"><div id="qr_container">扫一扫在手机打开当前页</div></div></div></div>
+        <div class="footer"><ul><li><a href="http://a.gov.cn/">省财政厅</a></li></ul></div>"""
+    record = parse_article(doc(inner), URL)
+    assert record.body_text == "各市、自治州人民政府：\n现印发你们，请认真贯彻落实。\n2025年2月25日"
+    assert "no body container found" not in record.warnings

@@ -16,7 +16,8 @@ CONTAINER_SELECTORS = (
 # Never body text: page chrome, share widgets and embedded metadata tables.
 NOISE_SELECTORS = (
     "nav, header, footer, table.xxgk_table, table.xxgktab, div.xxgk-table, "
-    "#share, .share, .bdsharebuttonbox, .bshare-custom, .jiathis_style"
+    "#share, .share, .bdsharebuttonbox, .bshare-custom, .jiathis_style, "
+    "[id^='qr_'], [id*='qrcode'], [class*='qrcode']"  # 扫一扫在手机打开当前页 (a QR code of the page)
 )
 _BLOCK_TAGS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "dl",
                          "dt", "dd", "section", "article", "blockquote", "pre", "hr", "center", "form", "address",
@@ -37,7 +38,20 @@ def find_container(root: LexborNode, jcms: bool = True) -> tuple[LexborNode, str
         for node in root.css(selector):
             if _has_content(node):
                 return node, selector
-    return None
+    return _most_paragraphs(root)
+
+
+def _most_paragraphs(root: LexborNode) -> tuple[LexborNode, str] | None:
+    """No known container: the element whose own <p> children hold the most text (an article body is
+    a run of paragraphs; navigation and footers are links and lists), outside page chrome."""
+    best, best_len = None, 0
+    for parent in {p.parent.mem_id: p.parent for p in root.css("p") if p.parent is not None}.values():
+        if parent.tag in ("nav", "header", "footer", "li", "a", "html", "body"):
+            continue
+        size = sum(len(collapse(p.text(deep=True))) for p in parent.iter() if p.tag == "p")
+        if size > best_len:
+            best, best_len = parent, size
+    return (best, "most paragraph text") if best is not None and best_len >= 20 else None
 
 
 def clean(container: LexborNode, block: LexborNode | None) -> None:
