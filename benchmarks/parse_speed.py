@@ -22,8 +22,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from example_pages import examples  # noqa: E402
-
 _TIMER = """
 import json, sys, time
 pages = json.load(sys.stdin)
@@ -55,6 +53,7 @@ def ms_per_page(tree: Path, pages: list, repeat: int) -> float:
 
 
 def compare(ref: str = "main", rounds: int = 5, repeat: int = 20) -> None:
+    from example_pages import examples
     pages = [(str(e.html), e.expected["url"]) for e in examples()]
     with tempfile.TemporaryDirectory() as tmp:
         old = unpack(ref, Path(tmp))
