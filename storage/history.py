@@ -7,7 +7,8 @@ from typing import Optional
 from sqlmodel import Session, select
 
 from storage.models import Attachment, Capture, Document, DocumentReparse, DocumentVersion
-from storage.queries import CONTRACT_FIELDS, iso_ts
+from storage.queries import CONTRACT_FIELDS
+from storage.stamps import iso_ts
 
 
 def versions(s: Session, doc: Document) -> list[DocumentVersion]:
