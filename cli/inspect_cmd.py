@@ -137,8 +137,9 @@ def register(app: typer.Typer) -> None:
 def _print_document(d: dict, tz: str) -> None:
     out.print(f"[bold]{d['title'] or '(no title)'}[/]")
     table = Table.grid(padding=(0, 2))
-    for key in ("index_no", "doc_no", "publisher", "publish_date", "written_date", "disclosure",
-                "validity", "topic", "genre", "source", "url"):
+    from storage.contract import shown_fields
+
+    for key in (*shown_fields(), "source", "url"):
         table.add_row(f"[dim]{key}[/]", str(d[key]) if d[key] is not None else "[dim]-[/]")
     table.add_row("[dim]version[/]", f"{d['version']} of {d['versions']}")
     table.add_row("[dim]seen[/]", f"{local_time(d['first_seen'], tz)} … {local_time(d['last_seen'], tz)} ({tz})"

@@ -76,9 +76,9 @@ def _fetch(ctx: typer.Context, url: str) -> tuple[bytes, Optional[str], str]:
 
 def _record(art: ParsedArticle, url: str, explain: bool) -> dict:
     """The contract's document keys a parse can give, plus what the parser noticed."""
-    from scraper.parse.labels import FIELD_LABELS
+    from storage.contract import CONTRACT_FIELDS
 
-    record = {field: getattr(art, field) for field in FIELD_LABELS}
+    record = {field: getattr(art, field) for field in CONTRACT_FIELDS}
     record.update(fields=art.fields, body_text=art.body_text, url=url,
                   attachments=[{"name": a.name, "url": a.url} for a in art.attachments],
                   related=[{"name": r.name, "url": r.url} for r in art.related], warnings=art.warnings)
@@ -88,10 +88,10 @@ def _record(art: ParsedArticle, url: str, explain: bool) -> dict:
 
 
 def _print(record: dict, explain: bool) -> None:
-    from scraper.parse.labels import FIELD_LABELS
+    from storage.contract import CONTRACT_FIELDS
 
     table = Table("field", "value", *(["from"] if explain else []), show_header=True)
-    for field in FIELD_LABELS:
+    for field in CONTRACT_FIELDS:
         table.add_row(field, record[field] or "", *([record["explain"].get(field, "")] if explain else []))
     out.print(table)
     out.print(f"[bold]attachments[/] ({len(record['attachments'])})", highlight=False)

@@ -9,12 +9,11 @@ from typing import Iterator, Optional
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, select
 
+from storage import contract
 from storage.documents import doc_key
 from storage.models import Attachment, Blob, Capture, CrawlRun, Document, DocumentUrl, DocumentVersion, Source
 from storage.stamps import iso_ts
 
-CONTRACT_FIELDS = ("index_no", "title", "doc_no", "publisher", "publish_date", "written_date",
-                   "disclosure", "validity", "topic", "genre")
 
 
 def find_document(s: Session, ident: str) -> Optional[Document]:
@@ -75,7 +74,7 @@ def build_document_json(doc: Document, ver: Optional[DocumentVersion], urls: lis
                         atts: list[Attachment], source: str, body: bool = True) -> dict:
     """The document object from rows already loaded (exports load them a batch at a time)."""
     rec = ver.record if ver else {}
-    out = {k: rec.get(k) for k in CONTRACT_FIELDS}
+    out = {k: rec.get(k) for k in contract.CONTRACT_FIELDS}
     out["index_no"] = doc.index_no
     out["fields"] = rec.get("fields") or {}
     if body:
