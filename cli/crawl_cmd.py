@@ -170,7 +170,7 @@ def demo(ctx: typer.Context,
                 pass
     if any(isinstance(r, SourceBusy) for r in results):
         raise typer.Exit(EXIT_BUSY)
-    if any(r.status != "ok" for r in results):
+    if any(getattr(r, "status", "") != "ok" for r in results):
         raise fail("the demo crawl did not end ok (see above)", EXIT_FAILED)
 
 

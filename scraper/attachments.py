@@ -18,7 +18,7 @@ from scraper.decode import decode_html
 from scraper.fetch import FetchError, FetchResult
 from scraper.parse import ParseError, parse_article
 
-File = Optional[tuple[str, int]]                      # (sha256, size) of an archived file
+File = tuple[str, int] | None                      # (sha256, size) of an archived file
 Archive = Callable[[FetchResult, Optional[str]], Awaitable[tuple[str, int]]]   # (response, error) -> (sha256, size)
 
 

@@ -122,7 +122,7 @@ def filter_documents(q, f: DocFilter = DocFilter()):
 
 
 def count_documents(s: Session, f: DocFilter = DocFilter()) -> int:
-    return s.exec(filter_documents(select(func.count(Document.id)), f)).one()
+    return int(s.exec(filter_documents(select(func.count(Document.id)), f)).one())
 
 
 def list_documents(s: Session, f: DocFilter = DocFilter(), limit: Optional[int] = None,

@@ -1,4 +1,6 @@
 """A changed parse of the same bytes must come with a new PARSER_VERSION (see tests/parser_fingerprint.py)."""
+import json
+
 from parser_fingerprint import changed, fingerprints, recorded
 from scraper.parse import PARSER_VERSION
 
@@ -23,13 +25,13 @@ def test_the_refresh_is_refused_without_a_version_bump(monkeypatch, tmp_path):
     record = tmp_path / "fingerprint.json"
     monkeypatch.setattr(parser_fingerprint, "RECORD", record)
     page = next(iter(fingerprints()))
-    record.write_text('{"parser_version": "%s", "pages": {"%s": "0"}}' % (PARSER_VERSION, page), "utf-8")
+    record.write_text(json.dumps({"parser_version": PARSER_VERSION, "pages": {page: "0"}}), "utf-8")
     try:
         parser_fingerprint.refresh()
     except SystemExit as exc:
         assert "bump it" in str(exc) and page in str(exc)
     else:
         raise AssertionError("a changed output was recorded under the same PARSER_VERSION")
-    record.write_text('{"parser_version": "0", "pages": {"%s": "0"}}' % page, "utf-8")
+    record.write_text(json.dumps({"parser_version": "0", "pages": {page: "0"}}), "utf-8")
     assert "1 changed" in parser_fingerprint.refresh()
     assert recorded()["parser_version"] == PARSER_VERSION

@@ -15,10 +15,10 @@ class AttachmentOut(BaseModel):
     size: Optional[int]
 
 
-ContractOut = create_model("ContractOut", **{f: (Optional[str], ...) for f in CONTRACT_FIELDS})   # type: ignore[call-overload]
+ContractOut = create_model("ContractOut", **{f: (str | None, ...) for f in CONTRACT_FIELDS})
 
 
-class DocumentOut(ContractOut):   # type: ignore[valid-type, misc]
+class DocumentOut(ContractOut):  # type: ignore[valid-type,misc]
     """`xxgk ls --json`: a document without its body."""
     fields: dict[str, Any]
     url: str
