@@ -26,7 +26,7 @@ from scraper.parse.tree import collapse
 
 _DISPOSITION_RE = re.compile(r"""filename\*\s*=\s*(?:[\w-]+'[^']*')?([^;]+)|filename\s*=\s*("[^"]*"|[^;]+)""", re.I)
 
-File = Optional[tuple[str, int]]                      # (sha256, size) of an archived file
+File = tuple[str, int] | None                      # (sha256, size) of an archived file
 Archive = Callable[[FetchResult, Optional[str]], Awaitable[tuple[str, int]]]   # (response, error) -> (sha256, size)
 
 
