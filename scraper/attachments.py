@@ -95,7 +95,7 @@ def _is_error_page(res: FetchResult) -> bool:
 def served_name(disposition: Optional[str]) -> Optional[str]:
     """The file name a `Content-Disposition` header gives (`filename*=UTF-8''…` first, percent-escapes and
     UTF-8/GBK bytes sent as Latin-1 undone), or None when it gives none a person chose."""
-    found = {}
+    found: dict[str, str] = {}
     for m in _DISPOSITION_RE.finditer(disposition or ""):
         found.setdefault("star" if m.group(1) else "plain", (m.group(1) or m.group(2)).strip().strip('"'))
     raw = found.get("star") or found.get("plain")
