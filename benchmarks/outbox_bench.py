@@ -12,24 +12,23 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from loguru import logger
 
-EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 PAGE = "<html><body><h1>{title}</h1><p>{body}</p></body></html>"
 
 
 def write(root: Path, url: str, n: int, events: bool) -> float:
+    import storage.archive as archive
     import storage.outbox as outbox
     from storage.archive import LocalBlobStore
     from storage.captures import archive_response
     from storage.db import open_database, session
     from storage.documents import Parsed, apply_parse
     from storage.models import Source
-
-    import storage.archive as archive
 
     archive.os.fsync = lambda fd: None        # the database's cost, not the disk's (as search_bench.py)
     archive._fsync_dir = lambda path: None
@@ -64,11 +63,11 @@ def write(root: Path, url: str, n: int, events: bool) -> float:
 
 
 def plan(url: str, n: int) -> None:
+    from sqlmodel import select
+
     from schedules.notify import plan_watch, render
     from scraper.config import parse_config
     from storage.db import open_database, session
-    from sqlmodel import select
-
     from storage.models import CrawlRun, Event, WatchState
 
     cfg = parse_config('[[sources]]\nname = "bench"\nstart_urls = ["http://bench.example/"]\n'

@@ -21,10 +21,11 @@ import logging
 import random
 import threading
 import uuid
+from collections.abc import Iterable
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Iterable, Optional
+from typing import Optional
 
 from loguru import logger
 from sqlalchemy.engine import Engine
@@ -33,10 +34,10 @@ from sqlmodel import Session, select
 
 from scraper.config import Config, WatchConfig, parse_schedule, redact
 from storage import outbox, retry
-from storage.outbox import first_archive
 from storage.db import read_session, session
 from storage.history import timeline
 from storage.models import Delivery, Document, DocumentVersion, Event, Source, WatchState, utcnow
+from storage.outbox import first_archive
 from storage.queries import as_utc
 from storage.search import normalise, parse_query
 
@@ -266,7 +267,7 @@ def register_watches(cfg: Config, engine: Engine) -> None:
     """Note the watches not seen before, before a crawl writes events: theirs from then on."""
     for watch in cfg.watches:
         try:
-            _txn(engine, lambda s: outbox.watch_state(s, watch.name))
+            _txn(engine, lambda s, w=watch: outbox.watch_state(s, w.name))
         except IntegrityError:
             pass                            # another process noted it just now
 
@@ -295,7 +296,7 @@ def plan_all(cfg: Config, engine: Engine, watches: Optional[Iterable[WatchConfig
     todo = _read(engine, lambda s: [w for w in watches if _needs_planning(s, cfg, w, now)])
     for watch in todo:
         try:
-            planned += _txn(engine, lambda s: plan_watch(s, cfg, watch))
+            planned += _txn(engine, lambda s, w=watch: plan_watch(s, cfg, w))
         except IntegrityError:
             logger.debug("watch {}: planned by another process just now", watch.name)
     return planned
@@ -311,18 +312,18 @@ def deliver(cfg: Config, engine: Engine, holder: str, watches: Optional[list[Wat
     by_name = {w.name: w for w in watches}
     rows = _read(engine, lambda s: outbox.due(s, watches=list(by_name)))
     for row in rows:
-        if not _txn(engine, lambda s: outbox.claim(s, row.id, holder, CLAIM_SECONDS)):
+        if not _txn(engine, lambda s, i=row.id: outbox.claim(s, i, holder, CLAIM_SECONDS)):
             continue                        # another sender has it
         url = targets(by_name[row.watch]).get(row.target)
         error = send(url, row.title, row.body, row.key) if url else (
             f"the notify URL of this message is no longer in watch {row.watch!r}")
         if error is None:
-            _txn(engine, lambda s: outbox.delivered(s, row.id, holder))
+            _txn(engine, lambda s, i=row.id: outbox.delivered(s, i, holder))
             report.sent += 1
             logger.info("watch {}: delivered {} ({} events) to {}", row.watch, row.key, row.events, redact(url))
         else:
             wait = _retry_in(cfg, row.tries)
-            _txn(engine, lambda s: outbox.failed(s, row.id, holder, error, wait))
+            _txn(engine, lambda s, i=row.id, e=error, w=wait: outbox.failed(s, i, holder, e, w))
             report.failed += 1
             report.errors.append(error)
             logger.warning("watch {}: {} not delivered (try {}), again in {:.0f}s: {}", row.watch, row.key,

@@ -54,6 +54,12 @@ def parse_schedule(text: str, timezone: str = "Asia/Shanghai"):
     return "cron", trigger
 
 
+def slug(v: str) -> str:
+    if not _SLUG.match(v):
+        raise ValueError(f"name {v!r} must be a slug: lowercase letters, digits, '-' or '_'")
+    return v
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -138,9 +144,7 @@ class SourceConfig(_Strict):
     @field_validator("name")
     @classmethod
     def _slug(cls, v: str) -> str:
-        if not _SLUG.match(v):
-            raise ValueError(f"name {v!r} must be a slug: lowercase letters, digits, '-' or '_'")
-        return v
+        return slug(v)
 
     @field_validator("start_urls")
     @classmethod
@@ -180,7 +184,10 @@ class WatchConfig(_Strict):
     notify: list[str] = Field(min_length=1)       # Apprise URLs: json://, form://, mailto://, wecombot:// …
     digest: str = "off"                            # "off": a message per run; a cron: one digest per slot
 
-    _slug = field_validator("name")(SourceConfig._slug.__func__)
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        return slug(v)
 
     @field_validator("query")
     @classmethod

@@ -11,7 +11,7 @@ Everything else here is the ledger schedules/notify.py plans and delivers from:
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Optional
 
 from sqlalchemy import exists, func, or_, update
@@ -21,7 +21,7 @@ from storage.models import CrawlRun, Delivery, Document, Event, WatchEvent, Watc
 
 
 def as_utc(ts: Optional[datetime]) -> Optional[datetime]:
-    return ts.replace(tzinfo=timezone.utc) if ts is not None and ts.tzinfo is None else ts
+    return ts.replace(tzinfo=UTC) if ts is not None and ts.tzinfo is None else ts
 
 NEW, CHANGED, WITHDRAWN, HEALTH = "new", "changed", "withdrawn", "health"
 KINDS = (NEW, CHANGED, WITHDRAWN, HEALTH)

@@ -38,7 +38,7 @@ class Webhook:
         self.lock = threading.Lock()
         self.server = None
 
-    def start(self) -> "Webhook":
+    def start(self) -> Webhook:
         hook = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -97,7 +97,7 @@ class Mailbox:
         self.port = free_port()
         self.controller = Controller(self._Handler(self), hostname="127.0.0.1", port=self.port)
 
-    def start(self) -> "Mailbox":
+    def start(self) -> Mailbox:
         self.controller.start()
         return self
 

@@ -9,10 +9,10 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
 from archive_helpers import engine_of
 from helpers import Cli, Proc, wait_for, write_config
 from notify_helpers import Mailbox, Webhook, documents_named
+
 from schedules.notify import CLAIM_SECONDS, deliver
 from scraper.config import ConfigError, load_config, parse_config
 from storage.search import normalise
@@ -318,7 +318,9 @@ def test_a_queue_worker_delivers_after_its_crawl(tmp_path, portal, pg_url, hook,
 
 def test_a_digest_watch_sends_one_message_per_slot(tmp_path, portal, db_url, hook):
     from datetime import timedelta
+
     from sqlalchemy import update
+
     from storage.db import session
     from storage.models import WatchState, utcnow
 
