@@ -14,7 +14,7 @@ from schedules.notify import describe
 from scraper.config import Config
 from storage.models import Event, Source
 from storage.outbox_reads import source_events, watch_events
-from storage.queries import as_utc
+from storage.stamps import as_utc
 
 LIMIT = 200
 

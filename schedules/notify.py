@@ -38,8 +38,8 @@ from storage.db import read_session, session
 from storage.history import timeline
 from storage.models import Delivery, Document, DocumentVersion, Event, Source, WatchState, utcnow
 from storage.outbox import first_archive
-from storage.queries import as_utc
 from storage.search import normalise, parse_query
+from storage.stamps import as_utc
 
 CLAIM_SECONDS = 30.0          # a sender killed mid-send holds its delivery this long, then anyone retries it
 NOTIFY_SECONDS = 2.0          # the daemon's delivery pass

@@ -11,17 +11,14 @@ Everything else here is the ledger schedules/notify.py plans and delivers from:
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Optional
 
 from sqlalchemy import exists, func, or_, update
 from sqlmodel import Session, select
 
 from storage.models import CrawlRun, Delivery, Document, Event, WatchEvent, WatchState, utcnow
-
-
-def as_utc(ts: Optional[datetime]) -> Optional[datetime]:
-    return ts.replace(tzinfo=UTC) if ts is not None and ts.tzinfo is None else ts
+from storage.stamps import as_utc
 
 NEW, CHANGED, WITHDRAWN, HEALTH = "new", "changed", "withdrawn", "health"
 KINDS = (NEW, CHANGED, WITHDRAWN, HEALTH)

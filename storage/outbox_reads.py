@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from storage.models import Delivery, Event, Source, WatchEvent, WatchState
 from storage.outbox import HEALTH, first_archive, first_crawls, unplanned
-from storage.queries import as_utc, iso_ts
+from storage.stamps import as_utc, iso_ts
 
 
 def watch_summary(s: Session, name: str) -> dict:
