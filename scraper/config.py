@@ -54,12 +54,6 @@ def parse_schedule(text: str, timezone: str = "Asia/Shanghai"):
     return "cron", trigger
 
 
-def slug(v: str) -> str:
-    if not _SLUG.match(v):
-        raise ValueError(f"name {v!r} must be a slug: lowercase letters, digits, '-' or '_'")
-    return v
-
-
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -117,7 +111,18 @@ class Selectors(_Strict):
         return v
 
 
-class SourceConfig(_Strict):
+class _Named(_Strict):
+    name: str
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not _SLUG.match(v):
+            raise ValueError(f"name {v!r} must be a slug: lowercase letters, digits, '-' or '_'")
+        return v
+
+
+class SourceConfig(_Named):
     name: str
     title: Optional[str] = None
     start_urls: list[str] = Field(min_length=1)
@@ -140,11 +145,6 @@ class SourceConfig(_Strict):
         if v is not None and v not in FAMILIES:
             raise ValueError(f"unknown portal family {v!r} (known: {', '.join(FAMILIES)})")
         return v
-
-    @field_validator("name")
-    @classmethod
-    def _slug(cls, v: str) -> str:
-        return slug(v)
 
     @field_validator("start_urls")
     @classmethod
@@ -175,7 +175,7 @@ class SourceConfig(_Strict):
 WATCH_EVENTS = ("new", "changed", "withdrawn", "health")
 
 
-class WatchConfig(_Strict):
+class WatchConfig(_Named):
     """Tell people when documents appear, change or vanish (schedules/notify.py delivers)."""
     name: str
     query: Optional[str] = None                   # search terms (AND), as `xxgk search`; None: every document
@@ -183,11 +183,6 @@ class WatchConfig(_Strict):
     events: list[str] = ["new", "changed", "withdrawn"]
     notify: list[str] = Field(min_length=1)       # Apprise URLs: json://, form://, mailto://, wecombot:// …
     digest: str = "off"                            # "off": a message per run; a cron: one digest per slot
-
-    @field_validator("name")
-    @classmethod
-    def _slug(cls, v: str) -> str:
-        return slug(v)
 
     @field_validator("query")
     @classmethod
