@@ -26,7 +26,7 @@ from storage.archive import ArchiveError, BlobStore
 BATCH = 2000
 # Not copied: live state of running processes (leases, heartbeats, pending triggers) and the search
 # text, which is rebuilt for the target's dialect.
-SKIP = {"leases", "daemons", "trigger_requests", "search_text"}
+SKIP = {"leases", "daemons", "trigger_requests", "search_text", "search_files"}
 Step = Callable[[int], None]
 
 
@@ -78,6 +78,7 @@ def copy_database(source: Engine, target: Engine, step: Optional[Step] = None) -
             report.tables[table.name] = copied
         _advance_sequences(dst)
         report.searchable = search.rebuild(dst)
+        search.rebuild_files(dst)
     counts = count_rows(target)
     wrong = {n: (report.tables[n], counts[n]) for n in report.tables if counts[n] != report.tables[n]}
     if wrong:
