@@ -1,4 +1,5 @@
-"""`xxgk files get`: an archived file (an attachment, or any blob by its sha256) out of the archive."""
+"""`xxgk files get`: an archived file (an attachment, or any blob by its sha256) out of the archive;
+`xxgk files text`: the text read out of an attachment (scraper/extract)."""
 from __future__ import annotations
 
 import re
@@ -7,12 +8,13 @@ from typing import Optional
 
 import typer
 
-from cli.context import EXIT_FAILED, ctx_obj, err_console, fail
+from cli.context import EXIT_FAILED, ctx_obj, err_console, fail, print_json
 from cli.options import document_or_fail, version_or_fail
 from cli.output import output_file
 from storage.archive import ArchiveError
+from storage import file_texts
 from storage.db import read_session
-from storage.models import Blob
+from storage.models import Blob, FileText
 from storage.queries import pick_attachment, version_attachments
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -62,3 +64,47 @@ def register(app: typer.Typer) -> None:
             fh.write(data)
         if str(output) != "-":
             err_console.print(f"wrote {label}, {len(data):,} bytes, to {output}", highlight=False, markup=False)
+
+    files_app.command("text")(text)
+
+
+def text(ctx: typer.Context,
+         index_no: str = typer.Argument(..., metavar="INDEX_NO", help="索引号 (or a document URL)."),
+         which: Optional[str] = typer.Argument(None, metavar="[N|NAME]",
+                                               help="Attachment number (as `show` lists them, from 1) or name; "
+                                                    "may be left out when there is one."),
+         version: Optional[int] = typer.Option(None, "--version", min=1, help="Of version N (default: latest)."),
+         page: Optional[int] = typer.Option(None, "--page", min=1, help="Only page P (form feeds separate pages)."),
+         json_out: bool = typer.Option(False, "--json", help="One JSON object: extractor, status, pages, text.")) -> None:
+    """Print the text read out of an attachment (its newest extraction). Exit 1 when the file was not
+    archived, not read yet (`xxgk extract`), or could not be read (the error says why)."""
+    app_ctx = ctx_obj(ctx)
+    with read_session(app_ctx.archive_engine) as s:
+        doc = document_or_fail(s, index_no)
+        ver = version_or_fail(s, doc, version, f"document {index_no}")
+        try:
+            att = pick_attachment(version_attachments(s, ver), which)
+        except LookupError as exc:
+            raise fail(f"{doc.index_no or doc.url} version {ver.version}: {exc}", EXIT_FAILED)
+        if att.sha256 is None:
+            raise fail(f"{att.name} ({att.url}) was not archived: it could not be fetched", EXIT_FAILED)
+        ft: Optional[FileText] = file_texts.newest(s, [att.sha256]).get(att.sha256)
+    if ft is None:
+        raise fail(f"{att.name} ({att.sha256[:12]}) has not been read yet: run `xxgk extract`", EXIT_FAILED)
+    pages = file_texts.page_texts(ft)
+    if page is not None and page > len(pages):
+        raise fail(f"{att.name} has {len(pages)} pages, not {page}", EXIT_FAILED)
+    body = pages[page - 1] if page else ft.text
+    if json_out:
+        print_json({"name": att.name, "sha256": att.sha256, "extractor": ft.extractor,
+                    "extractor_version": ft.extractor_version, "library": ft.library, "status": ft.status,
+                    "pages": ft.pages, "page_labels": ft.labels, "error": ft.error, "page": page, "text": body})
+    elif body.strip():
+        typer.echo(body)
+    note = f"{att.name}: {ft.status} ({ft.extractor_version}, {ft.pages or 0} pages, {ft.chars:,} characters)"
+    if ft.error:
+        note += f": {ft.error}"
+    if not json_out:
+        err_console.print(note, highlight=False, markup=False)
+    if ft.status in ("error", "unsupported", "scanned", "empty") and not body.strip():
+        raise typer.Exit(EXIT_FAILED)

@@ -34,18 +34,24 @@ def register(app: typer.Typer) -> None:
                    since: Optional[str] = since_option(),
                    until: Optional[str] = until_option(),
                    publisher: Optional[str] = typer.Option(None, "--publisher", help="Publisher contains TEXT."),
+                   scope: str = typer.Option("all", "--in", metavar="pages|files|all",
+                                             help="Search the pages (title and body), the text of their files "
+                                                  "(attachments), or both."),
                    json_out: bool = typer.Option(False, "--json", help="JSON Lines, one document a line.")) -> None:
-        """Search titles and bodies for documents containing every term (any substring of 2+ characters), best first."""
+        """Search titles, bodies and the text of their files for documents containing every term (any substring
+        of 2+ characters), best first. A file matches when it holds every term; the result names it and the page."""
         app_ctx, query = ctx_obj(ctx), " ".join(words)
+        if scope not in search.SCOPES:
+            raise fail(f"--in wants pages, files or all, got {scope!r}")
         with read_session(app_ctx.archive_engine) as s:
             filters = search.Filters(source=check_source(app_ctx, s, source), since=since, until=until,
                                      publisher=publisher)
             try:
-                rows = search_documents(s, query, filters, limit)
+                rows = search_documents(s, query, filters, limit, scope=scope)
             except search.SearchError as exc:
                 raise fail(str(exc))
-            total = None if json_out or len(rows) < limit else search.count(s.connection(), query, filters)
-            note = None if rows else no_hits(search.unmatched(s.connection(), query, filters))
+            total = None if json_out or len(rows) < limit else search.count(s.connection(), query, filters, scope)
+            note = None if rows else no_hits(search.unmatched(s.connection(), query, filters, scope))
         if json_out:
             if note:
                 err_console.print(note, highlight=False, markup=False)
@@ -55,7 +61,11 @@ def register(app: typer.Typer) -> None:
             meta = " · ".join(x for x in (r["index_no"] or r["url"], r["publisher"], r["publish_date"], r["source"]) if x)
             out.print(Text(f"     {meta}", style="dim")
                       + (Text("  withdrawn", style="red") if r["withdrawn_at"] else Text("")))
-            out.print(Text("     ") + _styled(r["snippet"], r["snippet_matches"]))
+            if "page" in r["matched_in"] or not r["files_matched"]:
+                out.print(Text("     ") + _styled(r["snippet"], r["snippet_matches"]))
+            for f in r["files_matched"]:
+                out.print(Text(f"     in file {f['name']}, {f['page_label']}: ", style="cyan")
+                          + _styled(f["snippet"], f["snippet_matches"]))
         shown = len(rows)
         out.print(f"{shown} of {total if total is not None else shown} documents matching {query!r}",
                   highlight=False, markup=False)

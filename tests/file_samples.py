@@ -34,6 +34,7 @@ def need_cjk_font() -> str:
 
 
 def pdf(pages: list[str], password: Optional[str] = None) -> bytes:
+    """A PDF of these pages (Chinese only: the fallback CJK font may have no Latin letters or digits)."""
     from fpdf import FPDF
 
     doc = FPDF()

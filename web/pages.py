@@ -2,7 +2,7 @@
 runs, fleet, and the raw archived page (sandboxed)."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Literal, Optional
 from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -105,16 +105,19 @@ def attachment(request: Request, sha256: str):
 
 @router.get("/search")
 def search(request: Request, q: str = "", source: str = "", since: str = "", publisher: str = "",
-           page: int = Query(1, ge=1)):
+           page: int = Query(1, ge=1), scope: Literal["all", "pages", "files"] = Query("all", alias="in")):
     rows, total = [], 0
     if q.strip():
         rows, total = reads.search_page(request.app.state.archive.engine, q, source=source, since=since,
-                                        publisher=publisher, limit=PAGE // 2, offset=(page - 1) * (PAGE // 2))
+                                        publisher=publisher, limit=PAGE // 2, offset=(page - 1) * (PAGE // 2),
+                                        scope=scope)
     for r in rows:
         r["title_segments"] = segments(r["title"] or "(no title)", r["title_matches"] if r["title"] else [])
         r["snippet_segments"] = segments(r["snippet"], r["snippet_matches"])
+        for f in r["files_matched"]:
+            f["snippet_segments"] = segments(f["snippet"], f["snippet_matches"])
     return _page(request, "search.html", q=q, rows=rows, total=total, page=page,
-                 more=page * (PAGE // 2) < total, query={"source": source, "since": since, "publisher": publisher})
+                 more=page * (PAGE // 2) < total, query={"source": source, "since": since, "publisher": publisher, "in": scope})
 
 
 @router.get("/runs")
