@@ -337,7 +337,9 @@ def _hits_sql(conn: Connection, terms: list[str], params: dict, filters: Filters
             parts.append(f"SELECT {doc_id} AS doc_id, {score} AS score FROM {source} WHERE {cond}")
     if scope == "pages":
         return parts[0]
-    return f"SELECT doc_id, max(score) AS score FROM ({' UNION ALL '.join(parts)}) hits GROUP BY doc_id"
+    # MATERIALIZED: SQLite must not flatten bm25() into the aggregate ("unable to use function bm25")
+    return (f"SELECT doc_id, max(score) AS score FROM (WITH hits AS MATERIALIZED ({' UNION ALL '.join(parts)}) "
+            "SELECT * FROM hits) h GROUP BY doc_id")
 
 
 def find(conn: Connection, query: str, filters: Filters = Filters(),
