@@ -150,3 +150,51 @@ def zip_bomb(gigabytes: float = 1.0) -> bytes:
             for _ in range(int(gigabytes * 1024)):
                 fh.write(chunk)
     return buf.getvalue()
+
+
+def word97(text: str) -> bytes:
+    """A minimal Word 97 binary document (.doc; WPS writes the same): an OLE compound file holding a
+    WordDocument stream (FIB + the text as UTF-16) and a 1Table stream whose CLX maps one piece to it."""
+    import struct
+
+    body = text.replace("\n", "\r").encode("utf-16-le")
+    word = bytearray(0x800) + body
+    struct.pack_into("<H", word, 0, 0xA5EC)                       # wIdent
+    struct.pack_into("<H", word, 0x0A, 0x0200)                    # fWhichTblStm: 1Table
+    table = bytearray(b"\x02" + struct.pack("<I", 16) + struct.pack("<II", 0, len(text))
+                      + struct.pack("<HIH", 0, 0x800, 0))
+    struct.pack_into("<II", word, 0x1A2, 0, len(table))           # fcClx, lcbClx
+    streams = [bytes(word.ljust(max(len(word), 4096), b"\0")), bytes(table.ljust(4096, b"\0"))]
+    return _compound_file({"WordDocument": streams[0], "1Table": streams[1]})
+
+
+def _compound_file(streams: dict[str, bytes]) -> bytes:
+    """An OLE2 compound file (version 3, 512-byte sectors) of streams of 4096+ bytes (no mini stream)."""
+    import struct
+
+    end, free, fat_sect, none = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD, 0xFFFFFFFF
+    fat, data, starts, next_sector = [fat_sect, end], b"", [], 2
+    for payload in streams.values():
+        padded = payload + b"\0" * (-len(payload) % 512)
+        n = len(padded) // 512
+        starts.append(next_sector)
+        fat += [next_sector + i + 1 for i in range(n - 1)] + [end]
+        next_sector += n
+        data += padded
+    assert len(fat) <= 128
+    fat_bytes = struct.pack("<128I", *(fat + [free] * (128 - len(fat))))
+
+    def entry(name: str, kind: int, left: int, right: int, child: int, start: int, size: int) -> bytes:
+        raw = name.encode("utf-16-le") + b"\0\0" if name else b""
+        return (raw.ljust(64, b"\0") + struct.pack("<HBB3I", len(raw), kind, 1, left, right, child)
+                + b"\0" * 36 + struct.pack("<IQ", start, size))
+
+    names = list(streams)   # a red-black tree by (length, name): the shorter name goes left
+    directory = (entry("Root Entry", 5, none, none, 1, end, 0)
+                 + entry(names[0], 2, 2, none, none, starts[0], len(streams[names[0]]))
+                 + entry(names[1], 2, none, none, none, starts[1], len(streams[names[1]]))
+                 + entry("", 0, none, none, none, 0, 0))
+    header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 16 + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
+              + b"\0" * 6 + struct.pack("<IIIIIIIII", 0, 1, 1, 0, 4096, end, 0, end, 0)
+              + struct.pack("<109I", 0, *([free] * 108)))
+    return header + fat_bytes + directory + data

@@ -82,7 +82,15 @@ def test_limits_cut_text_and_refuse_huge_files():
     assert huge.status == ERROR and huge.error.startswith("too large to read: 2,008 bytes")
 
 
+def test_word97_doc_and_wps_read_through_the_piece_table():
+    for name in ("旧版公文.doc", "金山文档.wps"):
+        got = extract(fs.word97("关于印发通知的函\n第二段：旧格式文档"), name)
+        assert (got.extractor, got.status, got.pages) == ("doc", OK, ["关于印发通知的函\n第二段：旧格式文档"])
+
+
 def test_legacy_and_unknown_formats_say_what_is_not_read():
+    sheet = extract(fs._compound_file({"Workbook": b"\0" * 4096, "Book": b"\0" * 4096}), "预算.et")
+    assert (sheet.extractor, sheet.status) == ("et", UNSUPPORTED) and "its text is not read" in sheet.error
     ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600
     assert extract(ole, "a.doc").error.startswith("damaged OLE file:")
     unknown = extract(b"\x89PNG\r\n\x1a\n....", "a.png")
