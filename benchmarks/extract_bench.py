@@ -9,6 +9,9 @@ one once one copy of the file is taken off (`-file`: pypdf holds a copy of the b
     .venv/bin/python benchmarks/extract_bench.py [--files 20] [--big-mb 50] [--dir PATH (reuse the files)]
 
 For scale: a polite crawl fetches ~1 request/s per source, a few sources at once; see the files/s column.
+Last, the same simulator portal (every attachment a real PDF of its own) is crawled twice, at no rate
+limit, with `extract_files = false` and `true`: the crawl's wall time side by side, and how long after
+it the last file was read (the stage drains before `xxgk crawl` returns).
 """
 from __future__ import annotations
 
@@ -101,6 +104,7 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=20)
     ap.add_argument("--big-mb", type=int, default=50)
     ap.add_argument("--dir", type=Path)
+    ap.add_argument("--crawl-docs", type=int, default=400)
     ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -121,6 +125,42 @@ def main() -> None:
               f"{mb / r['seconds']:>7.1f} {r['base_mb']:>7.0f}MB {r['peak_mb']:>7.0f}MB {r['peak_mb'] - r['base_mb']:>7.0f}MB"
               f" {r['peak_mb'] - r['base_mb'] - mb / max(r['files'], 1):>4.0f}MB"
               f"  {r['statuses']}")
+    crawl_side_by_side(args.crawl_docs)
+
+
+def crawl_side_by_side(docs: int) -> None:
+    import file_samples as fs
+    from simulator import PortalSimulator
+    from storage.db import open_database
+
+    with PortalSimulator(seed=3, docs=docs) as sim:
+        names = sorted({a.filename for d in sim.corpus.docs(1).values() for a in d.attachments})
+        for i, name in enumerate(names):
+            sim.serve_file(name, fs.pdf([f"第{'一二三四五'[j]}页 " + LINE * 6 + "编号" + "零一二三四五六七八九"[i % 10] * (i // 10 + 1)
+                                         for j in range(5)]))
+        print(f"\ncrawl of {docs} documents, {len(names)} attachments (5-page PDFs), rate unlimited:")
+        for extract_files in ("false", "true"):
+            root = Path(tempfile.mkdtemp(prefix="extract-crawl-"))
+            urls = ", ".join(f'"{u}"' for u in sim.column_urls)
+            (root / "xxgk.toml").write_text(f'[settings]\ndata_dir = "data"\nextract_files = {extract_files}\n'
+                                            f'[[sources]]\nname = "kaihua"\nstart_urls = [{urls}]\n'
+                                            'family = "hanweb-jpage"\nrate = 0\nconcurrency = 4\n', "utf-8")
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "cli.main", "--config", str(root / "xxgk.toml"), "-q", "crawl", "kaihua"],
+                           cwd=ROOT, check=True)
+            wall = time.perf_counter() - started
+            engine = open_database(f"sqlite:///{root}/data/xxgk.db")
+            with engine.connect() as conn:
+                run = conn.exec_driver_sql("SELECT started_at, finished_at FROM crawl_runs").one()
+                read = conn.exec_driver_sql("SELECT count(*), max(extracted_at) FROM file_texts").one()
+            crawl = (_ts(run[1]) - _ts(run[0])).total_seconds()
+            after = f", last file read {(_ts(read[1]) - _ts(run[1])).total_seconds():+.1f}s after the crawl ended" if read[0] else ""
+            print(f"  extract_files = {extract_files:<5}: crawl {crawl:5.1f}s, command {wall:5.1f}s, {read[0]} files read{after}")
+
+
+def _ts(value):
+    from datetime import datetime
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from cli.output import output_file
 from storage.archive import ArchiveError
 from storage import file_texts
 from storage.db import read_session
-from storage.models import Blob, FileText
+from storage.models import Attachment, Blob, FileText
 from storage.queries import pick_attachment, version_attachments
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -47,14 +47,7 @@ def register(app: typer.Typer) -> None:
                     raise fail(f"no archived body has sha256 {digest}", EXIT_FAILED)
                 label = digest
             else:
-                doc = document_or_fail(s, index_no)
-                ver = version_or_fail(s, doc, version, f"document {index_no}")
-                try:
-                    att = pick_attachment(version_attachments(s, ver), which)
-                except LookupError as exc:
-                    raise fail(f"{doc.index_no or doc.url} version {ver.version}: {exc}", EXIT_FAILED)
-                if att.sha256 is None:
-                    raise fail(f"{att.name} ({att.url}) was not archived: it could not be fetched", EXIT_FAILED)
+                att = archived_attachment_or_fail(s, index_no, which, version)
                 digest, label = att.sha256, f"{att.name} ({att.sha256})"
         try:
             data = app_ctx.store.get(digest)       # decompressed and checked against its sha256
@@ -66,6 +59,19 @@ def register(app: typer.Typer) -> None:
             err_console.print(f"wrote {label}, {len(data):,} bytes, to {output}", highlight=False, markup=False)
 
     files_app.command("text")(text)
+
+
+def archived_attachment_or_fail(s, index_no: str, which: Optional[str], version: Optional[int]) -> Attachment:
+    """The attachment `which` of the document's version, archived; exit 1 naming what is missing."""
+    doc = document_or_fail(s, index_no)
+    ver = version_or_fail(s, doc, version, f"document {index_no}")
+    try:
+        att = pick_attachment(version_attachments(s, ver), which)
+    except LookupError as exc:
+        raise fail(f"{doc.index_no or doc.url} version {ver.version}: {exc}", EXIT_FAILED)
+    if att.sha256 is None:
+        raise fail(f"{att.name} ({att.url}) was not archived: it could not be fetched", EXIT_FAILED)
+    return att
 
 
 def text(ctx: typer.Context,
@@ -80,14 +86,7 @@ def text(ctx: typer.Context,
     archived, not read yet (`xxgk extract`), or could not be read (the error says why)."""
     app_ctx = ctx_obj(ctx)
     with read_session(app_ctx.archive_engine) as s:
-        doc = document_or_fail(s, index_no)
-        ver = version_or_fail(s, doc, version, f"document {index_no}")
-        try:
-            att = pick_attachment(version_attachments(s, ver), which)
-        except LookupError as exc:
-            raise fail(f"{doc.index_no or doc.url} version {ver.version}: {exc}", EXIT_FAILED)
-        if att.sha256 is None:
-            raise fail(f"{att.name} ({att.url}) was not archived: it could not be fetched", EXIT_FAILED)
+        att = archived_attachment_or_fail(s, index_no, which, version)
         ft: Optional[FileText] = file_texts.newest(s, [att.sha256]).get(att.sha256)
     if ft is None:
         raise fail(f"{att.name} ({att.sha256[:12]}) has not been read yet: run `xxgk extract`", EXIT_FAILED)

@@ -16,6 +16,8 @@ PAGE_BREAK = "\f"
 def save(s: Session, sha256: str, *, extractor: str, extractor_version: str, library: Optional[str], status: str,
          pages: list[str], labels: Optional[list[str]], error: Optional[str], seconds: float) -> FileText:
     """Record one extraction (a row per extractor version: an older one is kept) and make it the searched text."""
+    pages = [storable(p) for p in pages]
+    error = storable(error) if error else error
     text = PAGE_BREAK.join(pages)
     row = s.scalars(select(FileText).where(FileText.sha256 == sha256,
                                            FileText.extractor_version == extractor_version)).first()
@@ -27,6 +29,11 @@ def save(s: Session, sha256: str, *, extractor: str, extractor_version: str, lib
     s.flush()
     search.index_file(s.connection(), row.id, sha256, text)
     return row
+
+
+def storable(value: str) -> str:
+    """Text both databases take: no NUL (PostgreSQL refuses it), no lone surrogates (not UTF-8)."""
+    return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
 
 
 def newest(s: Session, shas: list[str]) -> dict[str, FileText]:

@@ -268,22 +268,27 @@ def _fts_phrase(value: str) -> str:
     return '"' + value.replace('"', '""') + '"'
 
 
+def _fts_match(terms: list[str], params: dict, trigram: str, bigram: str, name: str) -> tuple[str, str]:
+    """(the FTS5 table that ranks, the MATCH condition): terms of 3+ characters go to the trigram index,
+    2-character ones to the bigram index; the first index used ranks, the other narrows by rowid."""
+    groups = [(table, " AND ".join(_fts_phrase(tok(t)) for t in terms if test(t)))
+              for table, test, tok in ((trigram, lambda t: len(t) >= 3, str),
+                                       (bigram, lambda t: len(t) < 3, bigram_tokens))]
+    (table, params[name]), *rest = [(tb, m) for tb, m in groups if m]
+    cond = f"{table} MATCH :{name}"
+    for other, match in rest:
+        params[f"{name}_other"] = match
+        cond += f" AND {table}.rowid IN (SELECT rowid FROM {other} WHERE {other} MATCH :{name}_other)"
+    return table, cond
+
+
 def _match_sql(conn: Connection, terms: list[str], params: dict, filters: Filters) -> tuple[str, str, str, str]:
     """(FROM clause, WHERE condition, document id, score expression) finding the documents containing
     every term. The index rows are keyed by document id: `documents` is joined only when a filter needs
     it (a join for each of 100,000 matches of a common word costs more than ranking them)."""
     join, where = _filter_sql(filters, params)
     if conn.dialect.name == "sqlite":
-        # Terms of 3+ characters go to the trigram index, 2-character ones to the bigram index; the
-        # first index used ranks, the other narrows by rowid.
-        groups = [(table, " AND ".join(_fts_phrase(tok(t)) for t in terms if test(t)))
-                  for table, test, tok in (("search_trigram", lambda t: len(t) >= 3, str),
-                                           ("search_bigram", lambda t: len(t) < 3, bigram_tokens))]
-        (table, params["m"]), *rest = [(tb, m) for tb, m in groups if m]
-        cond = f"{table} MATCH :m"
-        for other, match in rest:
-            params["m_other"] = match
-            cond += f" AND {table}.rowid IN (SELECT rowid FROM {other} WHERE {other} MATCH :m_other)"
+        table, cond = _fts_match(terms, params, "search_trigram", "search_bigram", "m")
         source = f"{table} JOIN documents d ON d.id = {table}.rowid{join}" if where else table
         return source, cond + where, f"{table}.rowid", f"-bm25({table}, {TITLE_WEIGHT}, 1.0)"
     conds, scores = [], []
@@ -306,14 +311,7 @@ def _file_match_sql(conn: Connection, terms: list[str], params: dict, filters: F
     """As _match_sql, for the files of documents' current versions: one row per (document, matching file)."""
     join, where = _filter_sql(filters, params)
     if conn.dialect.name == "sqlite":
-        groups = [(table, " AND ".join(_fts_phrase(tok(t)) for t in terms if test(t)))
-                  for table, test, tok in (("search_file_trigram", lambda t: len(t) >= 3, str),
-                                           ("search_file_bigram", lambda t: len(t) < 3, bigram_tokens))]
-        (table, params["fm"]), *rest = [(tb, m) for tb, m in groups if m]
-        cond = f"{table} MATCH :fm"
-        for other, match in rest:
-            params["fm_other"] = match
-            cond += f" AND {table}.rowid IN (SELECT rowid FROM {other} WHERE {other} MATCH :fm_other)"
+        table, cond = _fts_match(terms, params, "search_file_trigram", "search_file_bigram", "fm")
         source = f"{table} JOIN search_files sf ON sf.file_text_id = {table}.rowid{_TO_DOCUMENT}{join}"
         return source, cond + where, "d.id", f"-bm25({table})"
     conds, scores = [], []

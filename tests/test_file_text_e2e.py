@@ -33,6 +33,7 @@ def files_for(sim: PortalSimulator) -> dict[str, tuple[str, bytes, str]]:
         "xlsx": (fs.xlsx({"补贴": [["项目", "标准"], [SHEET, "每亩十元"]]}), SHEET),
         "ofd": (fs.ofd([["第一页", OFD_LINE]]), OFD_LINE),
         "doc": (fs.word97("旧版公文格式的正文"), "旧版公文格式"),
+        "zip": (fs.zip_of({"说明.txt": "压缩包说明文字\x00结尾".encode()}), "压缩包说明文字"),   # a NUL: PostgreSQL
         "damaged": (fs.damaged_pdf(fs.pdf(["不会读到的内容"])), None),
         "encrypted": (fs.pdf(["加了口令的文件"], password="secret"), None),
         "bomb": (fs.zip_bomb(0.3), None),
@@ -67,7 +68,7 @@ def test_crawl_reads_files_and_search_finds_what_only_a_file_holds(crawled):
     assert match["snippet"][a:b] == PHRASE
     assert cli.jsonl("search", PHRASE, "--in", "pages") == []
     assert [h["index_no"] for h in cli.jsonl("search", PHRASE, "--in", "files")] == [served["pdf"][0]]
-    for kind in ("docx", "xlsx", "ofd", "doc"):             # a two-character word included
+    for kind in ("docx", "xlsx", "ofd", "doc", "zip"):             # a two-character word included
         index_no, _, expect = served[kind]
         assert [h["index_no"] for h in cli.jsonl("search", expect, "--in", "files")] == [index_no], kind
     assert [h["index_no"] for h in cli.jsonl("search", f'"{PHRASE}的实施" 第二页')] == [served["pdf"][0]]

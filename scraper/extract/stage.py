@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import time
+from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
@@ -90,11 +91,11 @@ class FileTextStage:
         sm = summary or ExtractSummary()
         step = progress or (lambda n: None)
         started = time.monotonic()
-        todo = [it for it in items if it[0] not in self.skipped]
+        todo = deque(it for it in items if it[0] not in self.skipped)
         flight: dict[Future, Item] = {}
         while todo or flight:
             while todo and len(flight) < 2 * self.workers:
-                sha, name = todo.pop(0)
+                sha, name = todo.popleft()
                 try:
                     data = self.store.get(sha)
                 except ArchiveError as exc:
@@ -123,8 +124,7 @@ class FileTextStage:
                 except BrokenProcessPool:
                     got, seconds = _failed(name, "the extractor crashed on this file (its worker died)"), 0.0
                     self.close(kill=True)
-                    for other, item in flight.items():    # the pool is gone: read those again
-                        todo.insert(0, item)
+                    todo.extendleft(flight.values())      # the pool is gone: read those again
                     flight.clear()
                 self._record(sm, sha, name, got, seconds)
                 step(1)
