@@ -111,6 +111,10 @@ def test_export_api_and_reparse_files(crawled, tmp_path):
         assert httpx.get(f"{base}/api/v1/search", params={"q": PHRASE, "in": "pages"}, timeout=30).json()["total"] == 0
         page = httpx.get(f"{base}/search", params={"q": PHRASE}, timeout=30).text
         assert "in file" in page and "<mark>" + PHRASE + "</mark>" in page
+        doc_page = httpx.get(f"{base}/documents/{served['pdf'][0]}", timeout=30).text
+        assert "text: " in doc_page and "ok, 2 pages" in doc_page
+        assert "encrypted PDF: it needs a password" in httpx.get(f"{base}/documents/{served['encrypted'][0]}", timeout=30).text
+        assert PHRASE in httpx.get(f"{base}/files/{pdf_file['sha256']}/text", timeout=30).text
     finally:
         proc.stop()
 
@@ -127,3 +131,20 @@ def test_export_api_and_reparse_files(crawled, tmp_path):
     assert [tuple(v) for v in versions] == [("pdf/0", len(pdfs)), ("pdf/1", len(pdfs))]    # the older text is kept
     assert [h["index_no"] for h in cli.jsonl("search", PHRASE)] == [served["pdf"][0]]
     assert json.loads(cli("reparse", "--files", "--json").stdout)["files"] == 0
+
+
+def test_with_extraction_off_the_crawl_leaves_files_unread_and_extract_catches_up(tmp_path):
+    with PortalSimulator(seed=11, docs=80) as sim:
+        served = files_for(sim)
+        cli = Cli(write_config(tmp_path, sim, settings={"extract_files": False}))
+        assert cli.jsonl("crawl", "kaihua")[0]["status"] == "ok"
+    assert cli.jsonl("search", PHRASE) == []
+    assert "has not been read yet: run `xxgk extract`" in cli("files", "text", served["pdf"][0], "1", code=1).stderr
+    first = json.loads(cli("extract", "--limit", "2", "--json").stdout)
+    assert first["files"] == 2
+    rest = json.loads(cli("extract", "--json").stdout)
+    count = {k: first["by_status"].get(k, 0) + rest["by_status"].get(k, 0) for k in ("ok", "error")}
+    assert rest["files"] > 5 and count["ok"] == 6 and count["error"] >= 3      # ours: 6 read, 3 refused
+    assert any("zip bomb guard" in p for p in first["problems"] + rest["problems"])
+    assert [h["index_no"] for h in cli.jsonl("search", PHRASE)] == [served["pdf"][0]]
+    assert json.loads(cli("extract", "--json").stdout)["files"] == 0

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from schedules.overview import fleet_rows, source_rows
 from storage.archive import ArchiveError
+from storage import file_texts
 from storage.db import read_session
 from storage.history import render, timeline
 from storage.queries import attachment_named, document_json, version_capture
@@ -83,7 +84,18 @@ def document(request: Request, ident: str, version: Optional[int] = Query(None, 
         doc = reads.document_or_404(s, ident)
         obj = document_json(s, doc, version=reads.version_or_404(s, doc, version).version)
         entries = timeline(s, doc)
-    return _page(request, "document.html", doc=obj, timeline=entries)
+        texts = file_texts.newest(s, [a["sha256"] for a in obj["attachments"] if a["sha256"]])
+    return _page(request, "document.html", doc=obj, timeline=entries, texts=texts)
+
+
+@router.get("/files/{sha256}/text")
+def file_text(request: Request, sha256: str):
+    """The text read out of an archived file (its newest extraction), pages separated by form feeds."""
+    with read_session(request.app.state.archive.engine) as s:
+        ft = file_texts.newest(s, [sha256.lower()]).get(sha256.lower())
+    if ft is None:
+        raise HTTPException(status_code=404, detail=f"no text read out of file {sha256}")
+    return Response(ft.text, media_type="text/plain; charset=utf-8", headers=HOSTILE)
 
 
 @router.get("/files/{sha256}")
