@@ -62,7 +62,7 @@ class SourceRun:
 
     async def run(self, wait: bool = False) -> RunSummary:
         st = self.cfg.settings      # issue 17: the text of archived files is read beside the run (own processes)
-        async with files_beside(self.engine, self.store, st.extract_files, st.extract_workers):
+        async with files_beside(self.engine, self.store, st.extract_files, st.extract_workers, lambda: self.stopped):
             return await self._run(wait)
 
     async def _run(self, wait: bool) -> RunSummary:

@@ -70,6 +70,7 @@ class FileTextStage:
         self.engine, self.store, self.workers, self.limits = engine, store, max(1, workers), limits
         self._pool: Optional[ProcessPoolExecutor] = None
         self.skipped: set[str] = set()        # blobs the archive could not give back (verify names them)
+        self.halt = False                     # set: finish the files in flight, start no more
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -93,8 +94,11 @@ class FileTextStage:
         started = time.monotonic()
         todo = deque(it for it in items if it[0] not in self.skipped)
         flight: dict[Future, Item] = {}
-        while todo or flight:
-            while todo and len(flight) < 2 * self.workers:
+        crashes: dict[str, int] = {}
+        solo = 0              # after a crash, files go one at a time until the culprit is found
+        while (todo and not self.halt) or flight:
+            while todo and not self.halt and len(flight) < (1 if solo else 2 * self.workers):
+                solo = max(0, solo - 1)
                 sha, name = todo.popleft()
                 try:
                     data = self.store.get(sha)
@@ -118,14 +122,24 @@ class FileTextStage:
                 self.close(kill=True)
                 continue
             for fut in done:
+                if fut not in flight:         # a crash already put it back in the queue
+                    continue
                 sha, name = flight.pop(fut)
                 try:
                     got, seconds = fut.result()
-                except BrokenProcessPool:
-                    got, seconds = _failed(name, "the extractor crashed on this file (its worker died)"), 0.0
+                except BrokenProcessPool:     # the pool is gone: every file in flight goes back, read alone
                     self.close(kill=True)
-                    todo.extendleft(flight.values())      # the pool is gone: read those again
+                    suspects = [(sha, name), *flight.values()]
                     flight.clear()
+                    crashes.update({s: crashes.get(s, 0) + 1 for s, _ in suspects})
+                    culprits = [it for it in suspects if crashes[it[0]] > 1 or len(suspects) == 1]
+                    for it in culprits:
+                        self._record(sm, *it, _failed(it[1], "the extractor crashed on this file (its worker died)"), 0.0)
+                        step(1)
+                    again = [it for it in suspects if it not in culprits]
+                    todo.extendleft(reversed(again))
+                    solo = len(again)
+                    continue
                 self._record(sm, sha, name, got, seconds)
                 step(1)
         sm.seconds += time.monotonic() - started
@@ -154,7 +168,7 @@ class FileTextStage:
         """Read new files as crawls archive them, until `done` is set and nothing is left."""
         sm = ExtractSummary()
         try:
-            while True:
+            while not self.halt:
                 finishing = done.is_set()
                 items = [it for it in await asyncio.to_thread(unread, self.engine, 50) if it[0] not in self.skipped]
                 if items:
@@ -166,8 +180,10 @@ class FileTextStage:
                         await asyncio.wait_for(done.wait(), poll)
                     except asyncio.TimeoutError:
                         pass
+            return sm
         finally:
-            await asyncio.to_thread(self.close)
+            self.halt = True        # cancelled (Ctrl-C, shutdown): the thread reading stops after its files in flight
+            await asyncio.shield(asyncio.to_thread(self.close))
 
 
 def _failed(name: str, message: str) -> Extracted:
@@ -175,13 +191,16 @@ def _failed(name: str, message: str) -> Extracted:
 
 
 # -- beside the crawls of this process ------------------------------------------------------
-_BESIDE: dict[int, dict] = {}      # id(engine) -> {"users", "done", "task"}
+_BESIDE: dict[int, dict] = {}      # id(engine) -> {"users", "done", "stage", "task"}
 
 
 @asynccontextmanager
-async def files_beside(engine: Engine, store: BlobStore, enabled: bool = True, workers: int = 1):
+async def files_beside(engine: Engine, store: BlobStore, enabled: bool = True, workers: int = 1,
+                       stopping: Callable[[], bool] = lambda: False):
     """Around a crawl run: one extraction stage per process reads the files the runs archive; the last
-    run to end waits for it to finish the files left (a failure there is logged, never the run's)."""
+    run to end waits for it to finish the files left, unless `stopping()` (a shutdown: the files in
+    flight are finished, the rest wait for the next run or `xxgk extract`). A failure there is
+    logged, never the run's."""
     if not enabled:
         yield
         return
@@ -189,8 +208,8 @@ async def files_beside(engine: Engine, store: BlobStore, enabled: bool = True, w
     slot = _BESIDE.get(key)
     if slot is None:
         done = asyncio.Event()
-        task = asyncio.create_task(FileTextStage(engine, store, workers).beside(done))
-        slot = _BESIDE[key] = {"users": 0, "done": done, "task": task}
+        stage = FileTextStage(engine, store, workers)
+        slot = _BESIDE[key] = {"users": 0, "done": done, "stage": stage, "task": asyncio.create_task(stage.beside(done))}
     slot["users"] += 1
     try:
         yield
@@ -198,6 +217,7 @@ async def files_beside(engine: Engine, store: BlobStore, enabled: bool = True, w
         slot["users"] -= 1
         if slot["users"] == 0:
             del _BESIDE[key]
+            slot["stage"].halt = stopping()
             slot["done"].set()
             try:
                 sm = await slot["task"]
