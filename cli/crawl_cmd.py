@@ -14,6 +14,7 @@ from cli.context import EXIT_FAILED, AppContext, ctx_obj, err_console, fail, pri
 from scraper.config import ConfigError, SourceConfig, load_config
 from schedules.runner import EXIT_BUSY, SourceBusy, SourceRun, new_holder
 from scraper.crawl import RunSummary
+from scraper.extract.stage import files_drained
 
 DEMO_PORT, DEMO_DOCS = 8340, 120
 SUMMARY_COLUMNS = ("listed", "fetched", "new", "changed", "unchanged", "withdrawn", "errors", "attachments",
@@ -47,7 +48,9 @@ def run_crawls(app: AppContext, sources: list[SourceConfig], full: bool, max_pag
             return busy
 
     async def main():
-        return await asyncio.gather(*(one(src) for src in sources))
+        results = await asyncio.gather(*(one(src) for src in sources))
+        await files_drained()       # issue 17: the text of the files these runs archived, read before exiting
+        return results
 
     with progress:
         return asyncio.run(main())

@@ -197,31 +197,47 @@ _BESIDE: dict[int, dict] = {}      # id(engine) -> {"users", "done", "stage", "t
 @asynccontextmanager
 async def files_beside(engine: Engine, store: BlobStore, enabled: bool = True, workers: int = 1,
                        stopping: Callable[[], bool] = lambda: False):
-    """Around a crawl run: one extraction stage per process reads the files the runs archive; the last
-    run to end waits for it to finish the files left, unless `stopping()` (a shutdown: the files in
-    flight are finished, the rest wait for the next run or `xxgk extract`). A failure there is
-    logged, never the run's."""
+    """Around a crawl run: one extraction stage per process reads the files the runs archive. When the
+    last run ends the stage finishes the files left in the background (a daemon's next run is never
+    held up; a command about to exit awaits `files_drained()`), unless `stopping()` (a shutdown: the
+    files in flight are finished, the rest wait for the next run or `xxgk extract`). A failure there
+    is logged, never the run's."""
     if not enabled:
         yield
         return
     key = id(engine)
     slot = _BESIDE.get(key)
-    if slot is None:
-        done = asyncio.Event()
+    if slot is None or slot["task"].done() or slot["stage"].halt:
         stage = FileTextStage(engine, store, workers)
-        slot = _BESIDE[key] = {"users": 0, "done": done, "stage": stage, "task": asyncio.create_task(stage.beside(done))}
+        slot = _BESIDE[key] = {"users": 0, "done": asyncio.Event(), "stage": stage}
+        slot["task"] = asyncio.create_task(stage.beside(slot["done"]))
+        slot["task"].add_done_callback(_outcome)
+    slot["done"].clear()
     slot["users"] += 1
     try:
         yield
     finally:
         slot["users"] -= 1
         if slot["users"] == 0:
-            del _BESIDE[key]
             slot["stage"].halt = stopping()
             slot["done"].set()
-            try:
-                sm = await slot["task"]
-                if sm.files:
-                    logger.info("file text: {}", sm.line())
-            except Exception as exc:  # noqa: BLE001 - extraction never fails a crawl
-                logger.error("file text extraction stopped: {}", exc)
+
+
+async def files_drained() -> None:
+    """Wait until the stages beside this process's ended runs have read every file left."""
+    loop = asyncio.get_running_loop()
+    for key, slot in list(_BESIDE.items()):
+        task = slot["task"]
+        if task.done():
+            _BESIDE.pop(key, None)
+        elif task.get_loop() is loop and slot["users"] == 0:     # not an earlier event loop's
+            await asyncio.wait([task])
+
+
+def _outcome(task: asyncio.Task) -> None:
+    if task.cancelled():
+        return
+    if task.exception() is not None:        # extraction never fails a crawl
+        logger.error("file text extraction stopped: {}", task.exception())
+    elif task.result().files:
+        logger.info("file text: {}", task.result().line())
