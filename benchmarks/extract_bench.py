@@ -9,8 +9,8 @@ one once one copy of the file is taken off (`-file`: pypdf holds a copy of the b
     .venv/bin/python benchmarks/extract_bench.py [--files 20] [--big-mb 50] [--dir PATH (reuse the files)]
 
 For scale: a polite crawl fetches ~1 request/s per source, a few sources at once; see the files/s column.
-Last, the same simulator portal (every attachment a real PDF of its own) is crawled twice, at no rate
-limit, with `extract_files = false` and `true`: the crawl's wall time side by side, and how long after
+Last, the same simulator portal (every attachment a real PDF of its own) is crawled twice (no rate
+limit unless --crawl-rate), with `extract_files = false` and `true`: the crawl's wall time side by side, and how long after
 it the last file was read (the stage drains before `xxgk crawl` returns).
 """
 from __future__ import annotations
@@ -105,6 +105,7 @@ def main() -> None:
     ap.add_argument("--big-mb", type=int, default=50)
     ap.add_argument("--dir", type=Path)
     ap.add_argument("--crawl-docs", type=int, default=400)
+    ap.add_argument("--crawl-rate", type=float, default=0, help="requests/s of the side-by-side crawl (0: unlimited)")
     ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -125,10 +126,10 @@ def main() -> None:
               f"{mb / r['seconds']:>7.1f} {r['base_mb']:>7.0f}MB {r['peak_mb']:>7.0f}MB {r['peak_mb'] - r['base_mb']:>7.0f}MB"
               f" {r['peak_mb'] - r['base_mb'] - mb / max(r['files'], 1):>4.0f}MB"
               f"  {r['statuses']}")
-    crawl_side_by_side(args.crawl_docs)
+    crawl_side_by_side(args.crawl_docs, args.crawl_rate)
 
 
-def crawl_side_by_side(docs: int) -> None:
+def crawl_side_by_side(docs: int, rate: float = 0) -> None:
     import file_samples as fs
     from simulator import PortalSimulator
     from storage.db import open_database
@@ -138,13 +139,14 @@ def crawl_side_by_side(docs: int) -> None:
         for i, name in enumerate(names):
             sim.serve_file(name, fs.pdf([f"第{'一二三四五'[j]}页 " + LINE * 6 + "编号" + "零一二三四五六七八九"[i % 10] * (i // 10 + 1)
                                          for j in range(5)]))
-        print(f"\ncrawl of {docs} documents, {len(names)} attachments (5-page PDFs), rate unlimited:")
+        print(f"\ncrawl of {docs} documents, {len(names)} attachments (5-page PDFs), "
+              f"rate {f'{rate:g} requests/s' if rate else 'unlimited'}:")
         for extract_files in ("false", "true"):
             root = Path(tempfile.mkdtemp(prefix="extract-crawl-"))
             urls = ", ".join(f'"{u}"' for u in sim.column_urls)
             (root / "xxgk.toml").write_text(f'[settings]\ndata_dir = "data"\nextract_files = {extract_files}\n'
                                             f'[[sources]]\nname = "kaihua"\nstart_urls = [{urls}]\n'
-                                            'family = "hanweb-jpage"\nrate = 0\nconcurrency = 4\n', "utf-8")
+                                            f'family = "hanweb-jpage"\nrate = {rate}\nconcurrency = 4\n', "utf-8")
             started = time.perf_counter()
             subprocess.run([sys.executable, "-m", "cli.main", "--config", str(root / "xxgk.toml"), "-q", "crawl", "kaihua"],
                            cwd=ROOT, check=True)

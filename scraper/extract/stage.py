@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -53,6 +54,11 @@ def _read(data: bytes, name: str, limits: Limits) -> tuple[Extracted, float]:
     return extract(data, name, limits), time.monotonic() - started
 
 
+def _lower_priority() -> None:
+    """Worker processes yield the CPU to the crawl (and the rest of the machine)."""
+    os.nice(10)
+
+
 def unread(engine: Engine, limit: Optional[int] = None) -> list[Item]:
     with read_session(engine) as s:
         return file_texts.unread(s, limit)
@@ -75,7 +81,7 @@ class FileTextStage:
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                             max_tasks_per_child=200)
+                                             max_tasks_per_child=200, initializer=_lower_priority)
         return self._pool
 
     def close(self, kill: bool = False) -> None:
