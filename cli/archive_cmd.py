@@ -9,6 +9,7 @@ from rich.table import Table
 from cli.context import EXIT_FAILED, ctx_obj, err_console, fail, make_console, print_json
 from cli.options import check_source
 from cli.output import progress_bar
+from cli.extract_cmd import outdated_files, run_files
 from cli.worker_cmd import enqueue_reparses
 
 out = make_console()
@@ -48,6 +49,9 @@ def reparse(ctx: typer.Context,
             queue: bool = typer.Option(False, "--queue",
                                        help="Queue one re-parse job a source for the `xxgk worker`s "
                                             "(engine = \"queue\") instead of running here."),
+            files: bool = typer.Option(False, "--files",
+                                       help="Instead: read again the text of files an older extractor version "
+                                            "read (and those never read); the older text is kept."),
             json_out: bool = typer.Option(False, "--json", help="The summary as one JSON object.")) -> None:
     """Re-run today's parser over the archived pages (no network). A different parse is recorded as a
     re-parse of the same version, never as a new version. Exit 1 when some page no longer parses."""
@@ -58,6 +62,11 @@ def reparse(ctx: typer.Context,
     from storage.queries import source_names
 
     app_ctx = ctx_obj(ctx)
+    if files:
+        if source or queue:
+            raise fail("--files reads every file again (files are shared by sources): no --source or --queue")
+        run_files(app_ctx, outdated_files(app_ctx), None, json_out, "re-reading files")
+        return
     engine = app_ctx.archive_engine
     with read_session(engine) as s:
         check_source(app_ctx, s, source)

@@ -26,6 +26,7 @@ def run_crawls(app: AppContext, sources: list[SourceConfig], full: bool, max_pag
                wait: bool = False) -> list[RunSummary | SourceBusy]:
     """Crawl `sources` in parallel under their leases; a busy source comes back as SourceBusy."""
     from schedules.notify import deliver_or_log
+    from scraper.extract.stage import files_drained
     from schedules.runner import SourceBusy, SourceRun, new_holder
 
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -52,7 +53,9 @@ def run_crawls(app: AppContext, sources: list[SourceConfig], full: bool, max_pag
             return busy
 
     async def main():
-        return await asyncio.gather(*(one(src) for src in sources))
+        results = await asyncio.gather(*(one(src) for src in sources))
+        await files_drained()       # issue 17: the text of the files these runs archived, read before exiting
+        return results
 
     with progress:
         results = asyncio.run(main())

@@ -65,7 +65,7 @@ def export_cmd(ctx: typer.Context,
                 task = progress.add_task("documents", total=count_documents(s, f))
                 text = io.TextIOWrapper(fh, encoding="utf-8-sig" if bom else "utf-8", newline="",
                                         write_through=False)
-                rows = _advancing(export.iter_documents(s, f), progress, task)
+                rows = _advancing(export.iter_documents(s, f, files_text=fmt is Format.jsonl), progress, task)
                 n = (export.write_jsonl if fmt is Format.jsonl else export.write_csv)(rows, text)
                 text.flush()
                 text.detach()

@@ -5,8 +5,8 @@ from typing import Optional
 
 import typer
 
-from cli import (archive_cmd, crawl_cmd, daemon_cmd, export_cmd, files_cmd, inspect_cmd, parse_cmd, search_cmd,
-                 serve_cmd, transfer_cmd, versions_cmd, watches_cmd, worker_cmd)
+from cli import (archive_cmd, crawl_cmd, daemon_cmd, export_cmd, extract_cmd, files_cmd, inspect_cmd, parse_cmd,
+                 search_cmd, serve_cmd, transfer_cmd, versions_cmd, watches_cmd, worker_cmd)
 from cli.context import AppContext, CleanErrors, setup_logging
 
 app = typer.Typer(name="xxgk", no_args_is_help=True, cls=CleanErrors, pretty_exceptions_enable=False,
@@ -50,6 +50,7 @@ files_cmd.register(app)
 serve_cmd.register(app)
 parse_cmd.register(app)
 watches_cmd.register(app)
+extract_cmd.register(app)
 
 
 def run() -> None:

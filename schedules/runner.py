@@ -23,6 +23,7 @@ from schedules.notify import register_watches
 from schedules.ledger import mark_stale_runs, previous_runs
 from scraper.config import Config, SourceConfig
 from scraper.crawl import Crawl, RunSummary, ensure_source
+from scraper.extract.stage import files_beside
 from storage.archive import BlobStore
 from storage.db import session
 from storage.journal import recover
@@ -61,6 +62,11 @@ class SourceRun:
             self.crawl.stop()
 
     async def run(self, wait: bool = False) -> RunSummary:
+        st = self.cfg.settings      # issue 17: the text of archived files is read beside the run (own processes)
+        async with files_beside(self.engine, self.store, st.extract_files, st.extract_workers, lambda: self.stopped):
+            return await self._run(wait)
+
+    async def _run(self, wait: bool) -> RunSummary:
         source_id = ensure_source(self.engine, self.src)
         register_watches(self.cfg, self.engine)
         ttl = self.cfg.settings.lease_seconds

@@ -96,6 +96,10 @@ class PortalSimulator:
         day = self.day if day is None else day
         return [self.site.expected(d, self.base_url) for d in self.corpus.deleted(day)]
 
+    def serve_file(self, filename: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        """Serve these bytes for attachment `filename` (e.g. a real PDF a test made) instead of the generated ones."""
+        self.site.file_overrides[filename] = (data, content_type)
+
     # -- faults and request log ------------------------------------------------------------
     def inject(self, path_regex: str, fault: str, rate: float = 1.0, **params) -> None:
         self.faults.add(path_regex, fault, rate, **params)

@@ -275,3 +275,32 @@ class Delivery(SQLModel, table=True):
     claimed_until: Optional[datetime] = None
     created_at: datetime = Field(default_factory=utcnow)
     delivered_at: Optional[datetime] = None
+class FileText(SQLModel, table=True):
+    """The text read out of one archived file (by sha256) by one extractor version (scraper/extract).
+
+    A newer extractor version adds a row; the newest row of a file is the one searched. Pages are
+    separated by a form feed in `text`; `labels` names them when they are not numbered (zip members)."""
+    __tablename__ = "file_texts"
+    __table_args__ = (UniqueConstraint("sha256", "extractor_version"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    sha256: str = Field(foreign_key="blobs.sha256", index=True, max_length=64)
+    extractor: str                       # pdf | docx | xlsx | ofd | doc | et | txt | zip | none
+    extractor_version: str               # e.g. "pdf/1"
+    library: Optional[str] = None        # e.g. "pypdf 7.1.1"
+    status: str                          # ok | partial | empty | scanned | error | unsupported
+    pages: Optional[int] = None
+    chars: int = 0
+    labels: Optional[list] = Field(default=None, sa_column=Column(JSON))
+    error: Optional[str] = Field(default=None, sa_column=Column(Text))
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    seconds: float = 0.0
+    extracted_at: datetime = Field(default_factory=utcnow)
+
+
+class SearchFile(SQLModel, table=True):
+    """The searchable text of each file's newest extraction, normalised (storage/search.py), indexed
+    like search_text: FTS5 on SQLite, pg_trgm on PostgreSQL."""
+    __tablename__ = "search_files"
+    file_text_id: int = Field(foreign_key="file_texts.id", primary_key=True, sa_column_kwargs={"autoincrement": False})
+    sha256: str = Field(index=True, unique=True, max_length=64)
+    body: str = Field(default="", sa_column=Column(Text, nullable=False))

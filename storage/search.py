@@ -10,6 +10,9 @@ offsets in the original). Each term needs two or more characters.
 - SQLite: FTS5 indexes it. `search_trigram` (trigram tokenizer, external content) answers queries of
   3+ characters; trigrams cannot answer 2, so `search_bigram` (contentless) indexes every overlapping
   character pair as one token ("政府" -> "653fx5e9c") and answers them from one posting list.
+- Files (issue 17): `search_files` holds the newest extracted text of each archived file (by sha256),
+  indexed the same way (search_file_trigram/_bigram, ix_search_files_trgm). A document matches in its
+  files when one file of its current version contains every term; `scope` picks pages, files or all.
 - PostgreSQL: GIN pg_trgm indexes on search_text, queried with LIKE '%q%'. A 2-character query, or a
   database whose LC_CTYPE is C (pg_trgm then sees no trigrams in CJK text), makes the index scan
   everything: slower, the same answer.
@@ -23,9 +26,10 @@ from loguru import logger
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.engine import Connection
 
-from storage.models import SearchText
+from storage.models import SearchFile, SearchText
 
-ST = SearchText.__table__
+ST, SF = SearchText.__table__, SearchFile.__table__
+SCOPES = ("all", "pages", "files")
 _FOLD = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20, 0xA0: 0x20}
 TITLE_WEIGHT = 10.0
 MIN_QUERY = 2
@@ -167,6 +171,68 @@ def rebuild(conn: Connection, batch: int = 500) -> int:
         last, n = rows[-1][0], n + len(rows)
 
 
+FILE_SQLITE_DDL = (
+    "CREATE VIRTUAL TABLE search_file_trigram USING fts5(body, content='search_files', "
+    "content_rowid='file_text_id', tokenize='trigram case_sensitive 1')",
+    "CREATE VIRTUAL TABLE search_file_bigram USING fts5(body, content='', tokenize='unicode61')",
+)
+FILE_SQLITE_DROP = ("DROP TABLE IF EXISTS search_file_bigram", "DROP TABLE IF EXISTS search_file_trigram")
+PG_FILE_INDEX = "ix_search_files_trgm"
+
+
+def create_file_index(conn: Connection) -> None:
+    """The dialect's index over search_files (the table comes from the migration)."""
+    if conn.dialect.name == "sqlite":
+        for ddl in FILE_SQLITE_DDL:
+            conn.exec_driver_sql(ddl)
+    elif conn.dialect.name == "postgresql":
+        schema = _pg_trgm_schema(conn)
+        if schema is not None:
+            conn.exec_driver_sql(f'CREATE INDEX {PG_FILE_INDEX} ON search_files USING gin (body "{schema}".gin_trgm_ops)')
+
+
+def drop_file_index(conn: Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        for ddl in FILE_SQLITE_DROP:
+            conn.exec_driver_sql(ddl)
+    elif conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {PG_FILE_INDEX}")
+
+
+def index_file(conn: Connection, file_text_id: int, sha256: str, text_: str) -> None:
+    """Make file `sha256` searchable by this text (its newest extraction), replacing an older one."""
+    body = normalise(text_)
+    fts = conn.dialect.name == "sqlite"
+    old = conn.execute(select(SF.c.file_text_id, SF.c.body).where(SF.c.sha256 == sha256)).first()
+    if old is not None:
+        if old.file_text_id == file_text_id and old.body == body:
+            return
+        if fts:
+            _fts_file_write(conn, old.file_text_id, old.body, delete=True)
+        conn.execute(SF.delete().where(SF.c.sha256 == sha256))
+    conn.execute(insert(SF).values(file_text_id=file_text_id, sha256=sha256, body=body))
+    if fts:
+        _fts_file_write(conn, file_text_id, body)
+
+
+def _fts_file_write(conn: Connection, rowid: int, body: str, delete: bool = False) -> None:
+    for table, b in (("search_file_trigram", body), ("search_file_bigram", bigram_tokens(body))):
+        if delete:
+            conn.exec_driver_sql(f"INSERT INTO {table}({table}, rowid, body) VALUES ('delete', ?, ?)", (rowid, b))
+        else:
+            conn.exec_driver_sql(f"INSERT INTO {table}(rowid, body) VALUES (?, ?)", (rowid, b))
+
+
+def rebuild_files(conn: Connection) -> int:
+    """Index the newest text of every extracted file (after a copy to another database). Returns the count."""
+    rows = conn.execute(text("SELECT ft.id, ft.sha256 FROM file_texts ft WHERE ft.id = "
+                             "(SELECT max(x.id) FROM file_texts x WHERE x.sha256 = ft.sha256) ORDER BY ft.id")).all()
+    for ft_id, sha in rows:
+        body = conn.execute(text("SELECT text FROM file_texts WHERE id = :i"), {"i": ft_id}).scalar()
+        index_file(conn, ft_id, sha, body or "")
+    return len(rows)
+
+
 # -- querying -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Filters:
@@ -202,22 +268,27 @@ def _fts_phrase(value: str) -> str:
     return '"' + value.replace('"', '""') + '"'
 
 
+def _fts_match(terms: list[str], params: dict, trigram: str, bigram: str, name: str) -> tuple[str, str]:
+    """(the FTS5 table that ranks, the MATCH condition): terms of 3+ characters go to the trigram index,
+    2-character ones to the bigram index; the first index used ranks, the other narrows by rowid."""
+    groups = [(table, " AND ".join(_fts_phrase(tok(t)) for t in terms if test(t)))
+              for table, test, tok in ((trigram, lambda t: len(t) >= 3, str),
+                                       (bigram, lambda t: len(t) < 3, bigram_tokens))]
+    (table, params[name]), *rest = [(tb, m) for tb, m in groups if m]
+    cond = f"{table} MATCH :{name}"
+    for other, match in rest:
+        params[f"{name}_other"] = match
+        cond += f" AND {table}.rowid IN (SELECT rowid FROM {other} WHERE {other} MATCH :{name}_other)"
+    return table, cond
+
+
 def _match_sql(conn: Connection, terms: list[str], params: dict, filters: Filters) -> tuple[str, str, str, str]:
     """(FROM clause, WHERE condition, document id, score expression) finding the documents containing
     every term. The index rows are keyed by document id: `documents` is joined only when a filter needs
     it (a join for each of 100,000 matches of a common word costs more than ranking them)."""
     join, where = _filter_sql(filters, params)
     if conn.dialect.name == "sqlite":
-        # Terms of 3+ characters go to the trigram index, 2-character ones to the bigram index; the
-        # first index used ranks, the other narrows by rowid.
-        groups = [(table, " AND ".join(_fts_phrase(tok(t)) for t in terms if test(t)))
-                  for table, test, tok in (("search_trigram", lambda t: len(t) >= 3, str),
-                                           ("search_bigram", lambda t: len(t) < 3, bigram_tokens))]
-        (table, params["m"]), *rest = [(tb, m) for tb, m in groups if m]
-        cond = f"{table} MATCH :m"
-        for other, match in rest:
-            params["m_other"] = match
-            cond += f" AND {table}.rowid IN (SELECT rowid FROM {other} WHERE {other} MATCH :m_other)"
+        table, cond = _fts_match(terms, params, "search_trigram", "search_bigram", "m")
         source = f"{table} JOIN documents d ON d.id = {table}.rowid{join}" if where else table
         return source, cond + where, f"{table}.rowid", f"-bm25({table}, {TITLE_WEIGHT}, 1.0)"
     conds, scores = [], []
@@ -232,32 +303,68 @@ def _match_sql(conn: Connection, terms: list[str], params: dict, filters: Filter
     return source, " AND ".join(conds) + where, "st.document_id", " + ".join(scores)
 
 
+_TO_DOCUMENT = (" JOIN attachments a ON a.sha256 = sf.sha256 JOIN document_versions v ON v.id = a.version_id"
+                " JOIN documents d ON d.id = v.document_id AND d.version = v.version")
+
+
+def _file_match_sql(conn: Connection, terms: list[str], params: dict, filters: Filters) -> tuple[str, str, str, str]:
+    """As _match_sql, for the files of documents' current versions: one row per (document, matching file)."""
+    join, where = _filter_sql(filters, params)
+    if conn.dialect.name == "sqlite":
+        table, cond = _fts_match(terms, params, "search_file_trigram", "search_file_bigram", "fm")
+        source = f"{table} JOIN search_files sf ON sf.file_text_id = {table}.rowid{_TO_DOCUMENT}{join}"
+        return source, cond + where, "d.id", f"-bm25({table})"
+    conds, scores = [], []
+    for i, term in enumerate(terms):
+        params.update({f"fpat{i}": _like(term), f"fq{i}": term, f"fqlen{i}": len(term)})
+        conds.append(f"sf.body LIKE :fpat{i} ESCAPE '\\'")
+        scores.append(f"CAST(length(sf.body) - length(replace(sf.body, :fq{i}, '')) AS FLOAT) / :fqlen{i} * 1000.0 "
+                      "/ (length(sf.body) + 500)")
+    return f"search_files sf{_TO_DOCUMENT}{join}", " AND ".join(conds) + where, "d.id", " + ".join(scores)
+
+
+def _hits_sql(conn: Connection, terms: list[str], params: dict, filters: Filters, scope: str) -> str:
+    """SELECT doc_id, score of the matching documents: in their pages, their files, or either
+    (each document once, its best score)."""
+    if scope not in SCOPES:
+        raise SearchError(f"search in pages, files or all, not {scope!r}")
+    parts = []
+    for wanted, make in (("pages", _match_sql), ("files", _file_match_sql)):
+        if scope in (wanted, "all"):
+            source, cond, doc_id, score = make(conn, terms, params, filters)
+            parts.append(f"SELECT {doc_id} AS doc_id, {score} AS score FROM {source} WHERE {cond}")
+    if scope == "pages":
+        return parts[0]
+    # MATERIALIZED: SQLite must not flatten bm25() into the aggregate ("unable to use function bm25")
+    return (f"SELECT doc_id, max(score) AS score FROM (WITH hits AS MATERIALIZED ({' UNION ALL '.join(parts)}) "
+            "SELECT * FROM hits) h GROUP BY doc_id")
+
+
 def find(conn: Connection, query: str, filters: Filters = Filters(),
-         limit: Optional[int] = 20, offset: int = 0) -> list[tuple[int, float]]:
-    """(document id, score) of the documents containing every term of `query`, best first (higher is
-    better), skipping the first `offset`."""
+         limit: Optional[int] = 20, offset: int = 0, scope: str = "pages") -> list[tuple[int, float]]:
+    """(document id, score) of the documents containing every term of `query` (in their title and
+    body, their files, or either: `scope`), best first (higher is better), skipping the first `offset`."""
     params: dict = {}
-    source, cond, doc_id, score = _match_sql(conn, parse_query(query), params, filters)
-    sql = f"SELECT {doc_id}, {score} AS score FROM {source} WHERE {cond} ORDER BY score DESC, {doc_id} DESC"
+    sql = _hits_sql(conn, parse_query(query), params, filters, scope) + " ORDER BY score DESC, doc_id DESC"
     if limit:
         sql += " LIMIT :limit OFFSET :offset"
         params.update(limit=limit, offset=offset)
     return [(r[0], float(r[1])) for r in conn.execute(text(sql), params)]
 
 
-def _count(conn: Connection, terms: list[str], filters: Filters) -> int:
+def _count(conn: Connection, terms: list[str], filters: Filters, scope: str = "pages") -> int:
     params: dict = {}
-    source, cond, _, _ = _match_sql(conn, terms, params, filters)
-    return conn.execute(text(f"SELECT count(*) FROM {source} WHERE {cond}"), params).scalar()
+    return conn.execute(text(f"SELECT count(*) FROM ({_hits_sql(conn, terms, params, filters, scope)}) n"),
+                        params).scalar()
 
 
-def count(conn: Connection, query: str, filters: Filters = Filters()) -> int:
-    return _count(conn, parse_query(query), filters)
+def count(conn: Connection, query: str, filters: Filters = Filters(), scope: str = "pages") -> int:
+    return _count(conn, parse_query(query), filters, scope)
 
 
-def unmatched(conn: Connection, query: str, filters: Filters = Filters()) -> list[str]:
+def unmatched(conn: Connection, query: str, filters: Filters = Filters(), scope: str = "pages") -> list[str]:
     """The terms of `query` that no document (within `filters`) contains on its own."""
-    return [t for t in parse_query(query) if not _count(conn, [t], filters)]
+    return [t for t in parse_query(query) if not _count(conn, [t], filters, scope)]
 
 
 def backend(conn: Connection) -> str:

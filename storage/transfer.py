@@ -27,7 +27,7 @@ from storage.db import read_session
 BATCH = 2000
 # Not copied: live state of running processes (leases, heartbeats, pending triggers) and the search
 # text, which is rebuilt for the target's dialect.
-SKIP = {"leases", "daemons", "trigger_requests", "search_text"}
+SKIP = {"leases", "daemons", "trigger_requests", "search_text", "search_files"}
 Step = Callable[[int], None]
 
 
@@ -79,6 +79,7 @@ def copy_database(source: Engine, target: Engine, step: Optional[Step] = None) -
             report.tables[table.name] = copied
         _advance_sequences(dst)
         report.searchable = search.rebuild(dst)
+        search.rebuild_files(dst)
     counts = count_rows(target)
     wrong = {n: (report.tables[n], counts[n]) for n in report.tables if counts[n] != report.tables[n]}
     if wrong:

@@ -1,7 +1,7 @@
 """/api/v1: the archive as JSON, with the keys of the CLI's --json (the same serialisers)."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Literal, Optional
 
 from fastapi import APIRouter, Query, Request
 
@@ -49,10 +49,12 @@ def document(request: Request, index_no: str, version: Optional[int] = Query(Non
 @router.get("/search", response_model=SearchPage)
 def search(request: Request, q: str = Query(..., description="Two or more characters."),
            source: Optional[str] = None, since: Optional[str] = None, publisher: Optional[str] = None,
-           limit: int = Query(20, ge=1, le=200), offset: int = Query(0, ge=0)):
+           limit: int = Query(20, ge=1, le=200), offset: int = Query(0, ge=0),
+           scope: Literal["all", "pages", "files"] = Query("all", alias="in",
+                                                           description="Search pages, files (attachments' text) or all.")):
     """Best matches first (as `xxgk search --json`), with `total` matching documents."""
     rows, total = reads.search_page(_archive(request).engine, q, source=source, since=since,
-                                    publisher=publisher, limit=limit, offset=offset)
+                                    publisher=publisher, limit=limit, offset=offset, scope=scope)
     return {"results": rows, "total": total}
 
 

@@ -2,7 +2,7 @@
 runs, fleet, and the raw archived page (sandboxed)."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Literal, Optional
 from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from schedules.overview import fleet_rows, source_rows
 from storage.archive import ArchiveError
+from storage import file_texts
 from storage.db import read_session
 from storage.history import render, timeline
 from storage.queries import attachment_named, document_json, version_capture
@@ -83,7 +84,18 @@ def document(request: Request, ident: str, version: Optional[int] = Query(None, 
         doc = reads.document_or_404(s, ident)
         obj = document_json(s, doc, version=reads.version_or_404(s, doc, version).version)
         entries = timeline(s, doc)
-    return _page(request, "document.html", doc=obj, timeline=entries)
+        texts = file_texts.newest(s, [a["sha256"] for a in obj["attachments"] if a["sha256"]])
+    return _page(request, "document.html", doc=obj, timeline=entries, texts=texts)
+
+
+@router.get("/files/{sha256}/text")
+def file_text(request: Request, sha256: str):
+    """The text read out of an archived file (its newest extraction), pages separated by form feeds."""
+    with read_session(request.app.state.archive.engine) as s:
+        ft = file_texts.newest(s, [sha256.lower()]).get(sha256.lower())
+    if ft is None:
+        raise HTTPException(status_code=404, detail=f"no text read out of file {sha256}")
+    return Response(ft.text, media_type="text/plain; charset=utf-8", headers=HOSTILE)
 
 
 @router.get("/files/{sha256}")
@@ -105,17 +117,20 @@ def attachment(request: Request, sha256: str):
 
 @router.get("/search")
 def search(request: Request, q: str = "", source: str = "", since: str = "", publisher: str = "",
-           page: int = Query(1, ge=1)):
+           page: int = Query(1, ge=1), scope: Literal["all", "pages", "files"] = Query("all", alias="in")):
     rows: list[dict] = []
     total = 0
     if q.strip():
         rows, total = reads.search_page(request.app.state.archive.engine, q, source=source, since=since,
-                                        publisher=publisher, limit=PAGE // 2, offset=(page - 1) * (PAGE // 2))
+                                        publisher=publisher, limit=PAGE // 2, offset=(page - 1) * (PAGE // 2),
+                                        scope=scope)
     for r in rows:
         r["title_segments"] = segments(r["title"] or "(no title)", r["title_matches"] if r["title"] else [])
         r["snippet_segments"] = segments(r["snippet"], r["snippet_matches"])
+        for f in r["files_matched"]:
+            f["snippet_segments"] = segments(f["snippet"], f["snippet_matches"])
     return _page(request, "search.html", q=q, rows=rows, total=total, page=page,
-                 more=page * (PAGE // 2) < total, query={"source": source, "since": since, "publisher": publisher})
+                 more=page * (PAGE // 2) < total, query={"source": source, "since": since, "publisher": publisher, "in": scope})
 
 
 @router.get("/runs")

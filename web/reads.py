@@ -61,13 +61,13 @@ def version_or_404(s: Session, doc: Document, version: Optional[int]) -> Documen
 
 
 def search_page(engine, q: str, *, source=None, since=None, publisher=None, limit: int = 20,
-                offset: int = 0) -> tuple[list[dict], int]:
+                offset: int = 0, scope: str = "all") -> tuple[list[dict], int]:
     """(`search --json` rows of this page, how many documents match in all)."""
     filters = search.Filters(source=source or None, since=check_date("since", since), publisher=publisher or None)
     with read_session(engine) as s:
         try:
-            rows = search_documents(s, q, filters, limit, offset)
-            total = offset + len(rows) if len(rows) < limit else search.count(s.connection(), q, filters)
+            rows = search_documents(s, q, filters, limit, offset, scope)
+            total = offset + len(rows) if len(rows) < limit else search.count(s.connection(), q, filters, scope)
         except search.SearchError as exc:
             raise bad(str(exc))
     return rows, total

@@ -49,6 +49,22 @@ class SearchHit(DocumentOut):
     snippet: str
     snippet_matches: list[list[int]]
     title_matches: list[list[int]]
+    files_matched: list["FileMatch"]
+    matched_in: list[str]              # "page", "files"
+
+
+class FileMatch(BaseModel):
+    """A file of the document holding every term: where (page from 1, or a zip member / sheet) and a snippet."""
+    name: str
+    sha256: str
+    page: int
+    pages: Optional[int]
+    page_label: str
+    snippet: str
+    snippet_matches: list[list[int]]
+
+
+SearchHit.model_rebuild()
 
 
 class SearchPage(BaseModel):

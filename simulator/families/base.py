@@ -63,6 +63,7 @@ class FamilySite:
         self.day = day
         self.robots = robots
         self._cache: dict = {}
+        self.file_overrides: dict[str, tuple[bytes, str]] = {}   # filename -> (bytes, type) a test serves instead
         self._visits = itertools.count(1)
         self.columns = {c.id: c for c in corpus.profile.columns}
 
@@ -132,7 +133,8 @@ class FamilySite:
         att = self.corpus.attachment(self.day, filename)
         if att is None:
             return not_found()
-        data, ctype = self.cached(("file", filename, att.revision), lambda: attachment_bytes(filename, att.revision))
+        data, ctype = self.file_overrides.get(filename) or self.cached(
+            ("file", filename, att.revision), lambda: attachment_bytes(filename, att.revision))
         name = disposition or att.name or filename  # as real servers do: the name a person gave the file
         return Response(200, {"Content-Type": ctype,
                               "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name, safe='')}"}, data)

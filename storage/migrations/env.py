@@ -6,7 +6,8 @@ import storage.models  # noqa: F401  (registers the tables)
 
 target_metadata = SQLModel.metadata
 # Made by hand in the migrations, per dialect (storage/search.py): not for autogenerate to drop.
-UNMODELLED = ("search_trigram", "search_bigram", "ix_search_trgm_")
+UNMODELLED = ("search_trigram", "search_bigram", "ix_search_trgm_", "search_file_trigram", "search_file_bigram",
+              "ix_search_files_trgm")
 
 
 def include_name(name, type_, parent_names) -> bool:
