@@ -6,8 +6,8 @@ from scraper.parse import index_no
 from scraper.parse.dates import to_iso
 from scraper.parse.labels import FALLBACK_LABELS, FIELD_LABELS, INLINE_ONLY_LABELS
 from scraper.parse.tree import collapse
+from storage.contract import DATE_FIELDS
 
-_DATE_FIELDS = ("publish_date", "written_date")
 Hint = tuple[str | None, str]  # (value, where it came from, e.g. "<meta PubDate>")
 _NO_VALUE = frozenset({"无", "暂无"})  # `发文字号：无` (Pingtan TRS): the page says there is none
 _THIS_SITE = frozenset({"本站", "本网", "本网站"})  # `来源：本站` names the website, not the publishing organ
@@ -25,7 +25,7 @@ def _chain(field: str) -> list[tuple[str, str]]:
 def _value(field: str, raw: str, where: str, warnings: list[str]) -> str | None:
     if field == "index_no":
         return index_no.normalise(raw)
-    if field in _DATE_FIELDS:
+    if field in DATE_FIELDS:
         iso = to_iso(raw)
         if iso is None:
             warnings.append(f"unparseable date in {where}: {raw!r}")

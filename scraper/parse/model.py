@@ -8,23 +8,15 @@ import json
 from dataclasses import dataclass, field
 
 from scraper.parse.links import Link
+from storage.contract import ContractRecord
 
 # Not content: how the bytes were read and what the parser noticed.
 _NOT_CONTENT = ("encoding", "warnings")
 
 
 @dataclass
-class ParsedArticle:
-    index_no: str | None = None
-    title: str | None = None
-    doc_no: str | None = None
-    publisher: str | None = None
-    publish_date: str | None = None
-    written_date: str | None = None
-    disclosure: str | None = None
-    validity: str | None = None
-    topic: str | None = None
-    genre: str | None = None
+class ParsedArticle(ContractRecord):
+    """The contract's fields (storage/contract.py: defined there once), then what a parse adds."""
     fields: dict[str, str] = field(default_factory=dict)
     body_text: str = ""
     attachments: list[Link] = field(default_factory=list)
