@@ -16,21 +16,9 @@ from loguru import logger
 from scraper.blocking import block_reason
 from scraper.decode import decode_html
 from scraper.fetch import FetchError, FetchResult
-from scraper.parse import ParseError, parse_article
 
 File = Optional[tuple[str, int]]                      # (sha256, size) of an archived file
 Archive = Callable[[FetchResult, Optional[str]], Awaitable[tuple[str, int]]]   # (response, error) -> (sha256, size)
-
-
-def linked_files(res: FetchResult) -> list[str]:
-    """The attachment URLs of a fetched document page (none when it is not a readable page)."""
-    if res.status != 200 or block_reason(res.status, res.body, res.content_type):
-        return []
-    try:
-        art = parse_article(res.body, res.url, res.content_type)
-    except ParseError:
-        return []
-    return list(dict.fromkeys(a.url for a in art.attachments))
 
 
 class FileFetcher:

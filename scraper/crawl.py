@@ -24,19 +24,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, select
 
 from scraper import metrics
-from scraper.attachments import FileFetcher, linked_files
+from scraper.attachments import FileFetcher
 from scraper.blocking import block_reason
 from scraper.config import Config, SourceConfig
 from scraper.decode import decode_html
-from scraper.fetch import BadAnswer, FetchError, FetchPolicy, FetchResult, Fetcher
+from scraper.fetch import BadAnswer, FetchError, FetchPolicy, FetchResult, Fetcher, RobotsDisallowed
+from scraper.outcomes import BadPage, Blocked, Failed, FetchFailed, Gone, Outcome, Refused, Stored
 from scraper.parse import ParseError
 from scraper.portals import ListItem, ListProblem, Portal, detect, portal_class, signatures
-from scraper.process import process_capture
+from scraper.process import links, parse_page, record_page
 from storage import retry, retry_list
 from storage.archive import BlobStore
-from storage.captures import archive_response, header, latest_file
+from storage.captures import archive_response, latest_file
 from storage.db import session
-from storage.documents import NEW, CHANGED, known_listing, live_urls, mark_gone, touch_url
+from storage.documents import Parsed, known_listing, live_urls, mark_gone, touch_url
 from storage.journal import JournaledStore
 from storage.leases import LeaseLost, held
 from storage.models import COUNTERS, CrawlRun, RunCounters, Source, utcnow
@@ -133,7 +134,7 @@ class Crawl:
             wall_check=lambda res: block_reason(res.status, res.body, res.content_type))
         self.listed_urls: set[str] = set()
         self.list_problems = 0
-        self.failed: dict[str, tuple[ListItem, bool, str]] = {}    # url -> (item, recheck, why)
+        self.failed: dict[str, tuple[ListItem, bool, Failed]] = {}    # url -> (item, recheck, why)
         self.blocked_streak = 0
         self.abort: Optional[str] = None
 
@@ -269,9 +270,8 @@ class Crawl:
     async def _retry_failed(self, queue: asyncio.Queue) -> None:
         """Transient failures (network, 5xx, walls, broken bodies) get more chances, later."""
         for n in range(RETRY_PASSES):
-            again = [(item, recheck) for item, recheck, why in self.failed.values()
-                     if not why.startswith("robots.txt")]
-            walled = sum(1 for _i, _r, why in self.failed.values() if why.startswith("blocked:"))
+            again = [(item, recheck) for item, recheck, why in self.failed.values() if not isinstance(why, Refused)]
+            walled = sum(1 for _i, _r, why in self.failed.values() if isinstance(why, Blocked))
             if not again or self.stopping or walled * 2 >= len(again) >= 3:
                 return
             logger.info("{}: retrying {} failed documents (pass {})", self.src.name, len(again), n + 1)
@@ -288,18 +288,18 @@ class Crawl:
         sm = self.summary
         sm.status, sm.seconds = status, round(time.monotonic() - started, 3)
         for url, (_item, _recheck, why) in self.failed.items():
-            logger.error("document failed: {}: {}", why, url)
-            sm.problems.append(f"{why}: {url}")
+            logger.error("document failed: {}: {}", why.reason, url)
+            sm.problems.append(f"{why.reason}: {url}")
         if error:
             sm.problems.append(error)
 
         def end(s) -> None:
             if not self.lost:             # the source is another crawler's now: its retry list too
                 for url, (item, recheck, why) in self.failed.items():
-                    row = retry_list.failed(s, self.source_id, url, why, list_title=item.title,
+                    row = retry_list.failed(s, self.source_id, url, why.reason, list_title=item.title,
                                             list_date=item.date, list_meta=item.meta, recheck=recheck)
                     if row.given_up_at is not None:
-                        sm.problems.append(f"given up after {row.tries} tries: {why}: {url}")
+                        sm.problems.append(f"given up after {row.tries} tries: {why.reason}: {url}")
             run = s.get(CrawlRun, self.run_id)
             for k in ("status", *COUNTERS):
                 setattr(run, k, getattr(sm, k))
@@ -436,86 +436,94 @@ class Crawl:
                 pass                   # the lease is lost: the next run fetches what this one did not store
             except Exception as exc:  # noqa: BLE001 - one bad document never stops the crawl
                 logger.exception("unexpected error on {}", item.url)
-                self._error(item, recheck, f"unexpected {type(exc).__name__}: {exc}")
+                self._error(item, recheck, Failed(f"unexpected {type(exc).__name__}: {exc}"))
             finally:
                 queue.task_done()
 
     async def _document(self, item: ListItem, recheck: bool) -> None:
-        """Fetch one document page (and its attachments); archive, parse from the archive, store.
-
-        A bad answer that is not a network error (those the fetcher already retried) — a binary or
-        oversized body, a redirect loop, an error page — is asked for again a few times first."""
+        """Fetch one document page (and its attachments); archive, parse once from the bytes in memory,
+        store. A bad answer that is not a network error (those the fetcher already retried) — a binary
+        or oversized body, a redirect loop, an error page — is asked for again a few times first."""
         for attempt in range(self.policy.retries + 1):
-            outcome, warnings, metadata = await self._attempt(item, recheck)
-            failed = outcome.startswith(("error:", "blocked:", "fetch:"))
-            if not outcome.startswith("error:") or self.stopping:
+            outcome = await self._attempt(item, recheck)
+            if not isinstance(outcome, BadPage) or self.stopping:
                 break               # network errors and walls were already retried by the fetcher
             await asyncio.sleep(self.policy.backoff * 2 ** attempt)
-        if outcome.startswith("blocked:"):
+        if isinstance(outcome, Blocked):
             self.summary.blocked += 1
             self.blocked_streak += 1
             if self.blocked_streak >= BLOCKED_STREAK:
                 self.stop(f"stopped after {BLOCKED_STREAK} anti-bot answers in a row")
         else:
             self.blocked_streak = 0
-        if failed:
-            return self._error(item, recheck, outcome.split(":", 1)[1] if not outcome.startswith("blocked:") else outcome)
-        for warning in warnings:
+        if isinstance(outcome, Failed):
+            return self._error(item, recheck, outcome)
+        if isinstance(outcome, Gone):
+            self.summary.withdrawn += outcome.withdrawn
+            return self.progress("done", outcome="withdrawn" if outcome.withdrawn else "gone")
+        for warning in outcome.warnings:
             logger.warning("{}: {}", item.url, warning)
-        if not metadata:
-            self.summary.no_metadata += 1
-        if outcome in ("withdrawn", "gone"):
-            self.summary.withdrawn += outcome == "withdrawn"
-        else:
-            setattr(self.summary, outcome, getattr(self.summary, outcome) + 1)
-        self.progress("done", outcome=outcome)
+        self.summary.no_metadata += not outcome.has_metadata
+        setattr(self.summary, outcome.counter, getattr(self.summary, outcome.counter) + 1)
+        self.progress("done", outcome=outcome.counter)
 
-    async def _attempt(self, item: ListItem, recheck: bool) -> tuple[str, list[str], bool]:
+    async def _attempt(self, item: ListItem, recheck: bool) -> Outcome:
         try:
             res = await self._fetch(item.url)
+        except RobotsDisallowed as exc:
+            return Refused(exc.reason)
         except BadAnswer as exc:
-            return f"error:{exc.reason}", [], True
+            return BadPage(exc.reason)
         except FetchError as exc:
-            return f"fetch:{exc.reason}", [], True
+            return FetchFailed(exc.reason)
         self.summary.fetched += 1
-        files = await self.files.files(linked_files(res)) if self.src.attachments else None
+        page = self._read(res, recheck)
+        files = None
+        if self.src.attachments and isinstance(page, Parsed):
+            files = await self.files.files(links(page))
 
-        def store(s):
+        def store(s) -> Outcome:
             cap = self._archive(res, "article", s)
-            result = self._store(s, cap, res.body, item, recheck, files)
-            if item.url in self.retry_urls and not result[0].startswith(("error:", "blocked:", "fetch:")):
+            outcome = self._store(s, cap, page, item, recheck, files)
+            if item.url in self.retry_urls and not isinstance(outcome, Failed):
                 retry_list.done(s, self.source_id, item.url)
-            return result
+            return outcome
         return await self._db(store)
 
-    def _store(self, s, cap, body: bytes, item: ListItem, recheck: bool, files) -> tuple[str, list[str], bool]:
-        """(outcome, parser warnings, had a metadata block) for one archived document page."""
-        if cap.status in GONE and recheck:
-            return ("withdrawn" if mark_gone(s, item.url) else "gone"), [], True
-        blocked = block_reason(cap.status, body, header(cap, "content-type"))
+    @staticmethod
+    def _read(res: FetchResult, recheck: bool) -> Parsed | Failed | None:
+        """The fetched page parsed from its bytes in memory, or why it is not a document (None: gone)."""
+        if res.status in GONE and recheck:
+            return None
+        blocked = block_reason(res.status, res.body, res.content_type)
         if blocked:
-            cap.error = f"blocked: {blocked}"
-            return cap.error, [], True
-        if cap.status != 200:
-            cap.error = f"HTTP {cap.status}"
-            return f"fetch:{cap.error}", [], True     # the fetcher already retried 5xx/429
+            return Blocked(f"blocked: {blocked}")
+        if res.status != 200:
+            return FetchFailed(f"HTTP {res.status}")     # the fetcher already retried 5xx/429
         try:
-            outcome, parsed = self._process(s, cap, item, recheck, files)
+            return parse_page(res.body, res.url, res.content_type)
         except ParseError as exc:
-            cap.error = f"parse error: {exc.reason}"
-            s.add(cap)
-            return f"error:{cap.error}", [], True
-        counter = {NEW: "new", CHANGED: "changed"}.get(outcome, "unchanged")
-        return counter, parsed.record.get("warnings") or [], bool(parsed.record.get("has_metadata", True))
+            return BadPage(f"parse error: {exc.reason}")
 
-    def _process(self, s, cap, item: ListItem, recheck: bool, files):
-        """process_capture in a savepoint; once more when another process stored the same document
+    def _store(self, s, cap, page: Parsed | Failed | None, item: ListItem, recheck: bool, files) -> Outcome:
+        """Record one archived document page as read by `_read`, in the caller's transaction."""
+        if page is None:
+            return Gone(mark_gone(s, item.url))
+        if isinstance(page, Failed):
+            cap.error = page.reason
+            s.add(cap)
+            return page
+        counter, parsed = self._record(s, cap, page, item, recheck, files)
+        return Stored(counter, parsed.record.get("warnings") or [], bool(parsed.record.get("has_metadata", True)))
+
+    def _record(self, s, cap, page: Parsed, item: ListItem, recheck: bool, files) -> tuple[str, Parsed]:
+        """record_page in a savepoint; once more when another process stored the same document
         (same 索引号, another source) between our read and our write: the second try finds its row."""
         for attempt in (1, 2):
             try:
                 with s.begin_nested():
-                    outcome, _doc, parsed = process_capture(
-                        s, self.store, cap, self.source_id, url=item.url,
+                    outcome, _doc, parsed = record_page(
+                        s, self.store, cap, page, self.source_id, url=item.url,
                         list_title=None if recheck else item.title, list_date=None if recheck else item.date,
                         list_meta=None if recheck else item.meta, files=files)
                 return outcome, parsed
@@ -524,11 +532,11 @@ class Crawl:
                     raise
                 logger.debug("{}: stored by another crawl just now; reading it back", item.url)
 
-    def _error(self, item: ListItem, recheck: bool, reason: str) -> None:
+    def _error(self, item: ListItem, recheck: bool, why: Failed) -> None:
         """Remember a failed document; the end-of-run passes try it again, the rest are errors."""
-        self.failed[item.url] = (item, recheck, reason)
+        self.failed[item.url] = (item, recheck, why)
         self.summary.errors = len(self.failed)
-        logger.warning("document failed (retried at the end of the run): {}: {}", reason, item.url)
+        logger.warning("document failed (retried at the end of the run): {}: {}", why.reason, item.url)
         self.progress("done", outcome="error")
 
 
