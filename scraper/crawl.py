@@ -6,10 +6,12 @@ the URLs the lists no longer show (404/410 there marks them gone; a document wit
 is withdrawn, its archived copies kept). The source's retry list (documents that failed before) is
 tried first.
 
-Every database step is one transaction through `_db` (storage/retry.py): a database outage pauses
-the crawl (fetching waits, so nothing is fetched that cannot be stored) and it goes on when the
-database is back. Under a lease, each write first checks in its transaction that the lease is still
-ours: a crawl that lost it writes nothing more and ends `interrupted`.
+Every database step goes through `_db` to the run's group writer (storage/group_commit.py): one
+thread commits many steps per transaction, blobs and journal fsynced once per batch before it, so
+fetching and parsing never wait on the database or the disk. A database outage pauses the crawl
+(fetching waits, so nothing is fetched that cannot be stored) and it goes on when the database is
+back (storage/retry.py). Under a lease, each batch first checks in its transaction that the lease is
+still ours: a crawl that lost it writes nothing more and ends `interrupted`.
 """
 from __future__ import annotations
 
@@ -37,8 +39,9 @@ from storage import retry, retry_list
 from storage.archive import BlobStore
 from storage.captures import archive_response, latest_file
 from storage.db import session
+from storage.group_commit import GroupWriter
 from storage.documents import Parsed, known_listing, live_urls, mark_gone, touch_url
-from storage.journal import JournaledStore
+from storage.journal import JournaledStore, adopt
 from storage.leases import LeaseLost, held
 from storage.models import COUNTERS, CrawlRun, RunCounters, Source, utcnow
 from storage.retry import Abandoned
@@ -152,20 +155,11 @@ class Crawl:
         self.stop()
 
     async def _db(self, fn: Callable[[Any], Any], fenced: bool = True) -> Any:
-        """fn(session) as one committed transaction, tried again through a database outage.
-        Fenced (every write of the crawl): only while the lease is ours, checked in the transaction."""
-        holder = self.run_fields["holder"] if fenced else None
-
-        def transaction():
-            with session(self.engine) as s:
-                if holder and not held(s.connection(), self.source_id, holder):
-                    raise LeaseLost(f"lost the lease on {self.src.name} (another process holds it, or it lapsed)")
-                out = fn(s)
-                s.commit()
-                return out
-        check = (lambda: self.lost or self.lease_lost()) if holder else (lambda: None)
+        """fn(session) committed by the run's group writer (with whatever else is waiting), tried
+        again through a database outage. Fenced (every write of the crawl): only while the lease is
+        ours, checked in the transaction."""
         try:
-            return await retry.call_async(self.engine, transaction, abort=check, waiting=self.db_up)
+            return await self.writer(fn, fenced=fenced and bool(self.run_fields["holder"]))
         except Abandoned as exc:
             self.lose(str(exc))
             raise
@@ -174,6 +168,23 @@ class Crawl:
                 self.database_lost = True
                 self.stop(f"database unreachable for over {retry.patience(self.engine):.0f} s: {exc}")
             raise
+
+    def _open_writer(self) -> GroupWriter:
+        holder, loop = self.run_fields["holder"], asyncio.get_running_loop()
+
+        def fence(s) -> None:
+            if not held(s.connection(), self.source_id, holder):
+                raise LeaseLost(f"lost the lease on {self.src.name} (another process holds it, or it lapsed)")
+
+        def paused(down: bool) -> None:        # fetching waits while the database is away
+            loop.call_soon_threadsafe(self.db_up.clear if down else self.db_up.set)
+
+        def before_commit() -> None:           # the batch's blobs and journal lines, durable first
+            sync = getattr(self.store, "sync", None)
+            if sync:
+                sync()
+        return GroupWriter(self.engine, before_commit=before_commit, fence=fence, paused=paused,
+                           abort=lambda: self.lost or self.lease_lost(), name=self.src.name)
 
     def _resuming(self, s) -> bool:
         """After a run that did not finish, walk the lists past the known items (no early stop)."""
@@ -184,6 +195,14 @@ class Crawl:
 
     # -- the run ------------------------------------------------------------------------------
     async def run(self) -> RunSummary:
+        self.writer = self._open_writer()
+        try:
+            return await self._run()
+        finally:
+            await self.writer.close()
+            logger.debug("{}: {} writes in {} transactions", self.src.name, self.writer.units, self.writer.batches)
+
+    async def _run(self) -> RunSummary:
         def start(s) -> tuple[CrawlRun, list]:
             run = (s.get(CrawlRun, self.adopt) if self.adopt else None) or CrawlRun(source_id=self.source_id)
             run.trigger, run.mode, run.status = self.trigger, "full" if self.full else "incremental", "running"
@@ -237,7 +256,7 @@ class Crawl:
                 self.summary.problems.extend(self.files.failed)
         except asyncio.CancelledError:
             await self._finish("interrupted", started, "cancelled")
-            journal.close()
+            await self._close_journal(journal)
             raise
         except Abandoned:
             pass                      # the lease is lost: self.lost says why
@@ -249,9 +268,20 @@ class Crawl:
             fatal = f"{type(exc).__name__}: {exc}"
         status = self._status(fatal)
         await self._finish(status, started, fatal)
-        journal.close()               # every blob of this run now has its rows
+        await self._close_journal(journal)
         self.store = journal.store
         return self.summary
+
+    async def _close_journal(self, journal: JournaledStore) -> None:
+        """Every blob of this run has its rows, unless a batch failed to commit: then the blobs the
+        journal names get their rows now (or from the next run's recovery, if the database is away)."""
+        failed = self.writer.failed_batches > 0
+        journal.close(keep=failed)
+        if failed:
+            try:
+                await asyncio.to_thread(adopt, self.engine, journal.store, journal.path)
+            except Exception as exc:  # noqa: BLE001 - the journal stays for the next run's recovery
+                logger.warning("run {}: blobs left for the next run's recovery ({})", self.run_id, exc)
 
     def _status(self, fatal: Optional[str]) -> str:
         self.summary.errors = len(self.failed)
@@ -517,15 +547,15 @@ class Crawl:
         return Stored(counter, parsed.record.get("warnings") or [], bool(parsed.record.get("has_metadata", True)))
 
     def _record(self, s, cap, page: Parsed, item: ListItem, recheck: bool, files) -> tuple[str, Parsed]:
-        """record_page in a savepoint; once more when another process stored the same document
-        (same 索引号, another source) between our read and our write: the second try finds its row."""
+        """record_page (a savepoint of its own); once more when another process stored the same
+        document (same 索引号, another source) between our read and our write: the second try finds
+        its row."""
         for attempt in (1, 2):
             try:
-                with s.begin_nested():
-                    outcome, _doc, parsed = record_page(
-                        s, self.store, cap, page, self.source_id, url=item.url,
-                        list_title=None if recheck else item.title, list_date=None if recheck else item.date,
-                        list_meta=None if recheck else item.meta, files=files)
+                outcome, _doc, parsed = record_page(
+                    s, self.store, cap, page, self.source_id, url=item.url,
+                    list_title=None if recheck else item.title, list_date=None if recheck else item.date,
+                    list_meta=None if recheck else item.meta, files=files)
                 return outcome, parsed
             except IntegrityError:
                 if attempt == 2:
