@@ -186,11 +186,7 @@ def _fsync_file(path: Path) -> None:
 
 
 def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    _fsync_file(path)         # a folder opens read-only like a file; fsync makes its entries durable
 
 
 def open_archive(url: str, base_dir: Path | None = None) -> BlobStore:
