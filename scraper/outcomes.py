@@ -37,7 +37,8 @@ class Blocked(Failed):
 
 
 class BadPage(Failed):
-    """An answer that is not a readable document (oversized, binary, unparsable, redirected astray)."""
+    """An answer that is not a document (unparsable, oversized, redirected astray): asked for again
+    under the fetcher's retry policy."""
 
 
 Outcome = Stored | Gone | Failed

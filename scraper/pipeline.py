@@ -68,14 +68,17 @@ class DocumentPipeline:
             await queue.join()
 
     async def _document(self, item: ListItem, recheck: bool) -> None:
-        """A bad answer that is not a network error (those the fetcher already retried) — a binary or
-        oversized body, a redirect loop, an unparsable page — is asked for again a few times first."""
+        """A page that came back but is no document (does not parse, oversized, a redirect loop) is
+        asked for again while the fetcher's retry policy allows (network errors, 5xx and walls the
+        fetcher already retried)."""
         c, sm = self.crawl, self.crawl.summary
-        for attempt in range(c.policy.retries + 1):
+        attempt = 0
+        while True:
+            attempt += 1
             outcome = await self._attempt(item, recheck)
-            if not isinstance(outcome, BadPage) or c.stopping:
-                break               # network errors and walls were already retried by the fetcher
-            await asyncio.sleep(c.policy.backoff * 2 ** attempt)
+            if not isinstance(outcome, BadPage) or c.stopping or not await c.fetcher.again(
+                    item.url, attempt, outcome.reason):
+                break
         if isinstance(outcome, Blocked):
             sm.blocked += 1
             self.blocked_streak += 1
