@@ -13,7 +13,7 @@ from typing import Awaitable, Callable, Optional
 
 from loguru import logger
 
-from scraper.blocking import block_reason
+from scraper.blocking import wall_of
 from scraper.decode import decode_html
 from scraper.fetch import FetchError, FetchResult
 
@@ -46,7 +46,7 @@ class FileFetcher:
             res = await self.fetch(url, max_bytes=self.max_bytes)
         except FetchError as exc:
             return await self._fallback(url, exc.reason)
-        blocked = block_reason(res.status, res.body, res.content_type)
+        blocked = wall_of(res)
         error = f"blocked: {blocked}" if blocked else (f"HTTP {res.status}" if res.status != 200 else None)
         if error is None and _is_error_page(res):
             error = "an HTML page where a file was expected"

@@ -29,7 +29,7 @@ from sqlalchemy.engine import Engine
 
 from scraper import metrics
 from scraper.attachments import FileFetcher
-from scraper.blocking import block_reason
+from scraper.blocking import block_reason, wall_of
 from scraper.config import Config, SourceConfig
 from scraper.fetch import FetchError, FetchPolicy, FetchResult, Fetcher
 from scraper.lister import Lister
@@ -253,10 +253,16 @@ class Crawl:
             raise FetchError(url, self.lost)
         return await self.fetcher.fetch(url, **kw)
 
+    def stage(self, res: FetchResult) -> None:
+        """Write the body's blob now (journalled, pending): the group writer makes it durable before
+        the transaction that records it begins, so the database's write lock is held for SQL only."""
+        self.store.put(res.body)
+
     async def fetch_list(self, url: str, **kw) -> FetchResult:
         res = await self.fetch(url, **kw)
+        self.stage(res)
         await self.db(lambda s: self.archive(res, "list", s))
-        blocked = block_reason(res.status, res.body, res.content_type)
+        blocked = wall_of(res)
         if blocked:
             self.summary.blocked += 1
             raise FetchError(url, f"blocked: {blocked}")
@@ -266,6 +272,7 @@ class Crawl:
         await self.db(lambda s: self.archive(res, "robots", s))
 
     async def _archive_file(self, res: FetchResult, error: Optional[str]) -> tuple[str, int]:
+        self.stage(res)
         cap = await self.db(lambda s: self.archive(res, "attachment", s, error))
         return cap.sha256, cap.size
 

@@ -73,6 +73,8 @@ class FetchResult:
     fetched_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     attempts: int = 1
     seconds: float = 0.0                  # the last attempt, request sent to body read
+    wall: Optional[str] = None            # the anti-bot wall it is, as the fetcher's wall_check found
+    wall_checked: bool = False            # (then nobody needs to look again)
 
     def header(self, name: str) -> Optional[str]:
         name = name.lower()
@@ -246,6 +248,7 @@ class Fetcher:
                 continue
             res.attempts = attempt
             walled = self.policy.wall_check(res) if self.policy.wall_check else None
+            res.wall, res.wall_checked = walled, self.policy.wall_check is not None
             if res.status in RETRY_STATUSES or walled:
                 wait = _retry_after(res.header("retry-after"))
                 if (wait is None or wait <= MAX_RETRY_AFTER) and await self.again(

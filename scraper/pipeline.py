@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from loguru import logger
 from sqlalchemy.exc import IntegrityError
 
-from scraper.blocking import block_reason
+from scraper.blocking import wall_of
 from scraper.fetch import BadAnswer, FetchError, FetchResult, RobotsDisallowed
 from scraper.outcomes import BadPage, Blocked, Failed, FetchFailed, Gone, Outcome, Refused, Stored
 from scraper.parse import ParseError
@@ -113,6 +113,8 @@ class DocumentPipeline:
         if c.src.attachments and isinstance(page, Parsed):
             files = await c.files.files(links(page))
 
+        c.stage(res)
+
         def store(s) -> Outcome:
             cap = c.archive(res, "article", s)
             outcome = self._store(s, cap, page, item, recheck, files)
@@ -162,7 +164,7 @@ def read(res: FetchResult, recheck: bool) -> Parsed | Failed | None:
     """The fetched page parsed from its bytes in memory, or why it is not a document (None: gone)."""
     if res.status in GONE and recheck:
         return None
-    blocked = block_reason(res.status, res.body, res.content_type)
+    blocked = wall_of(res)
     if blocked:
         return Blocked(f"blocked: {blocked}")
     if res.status != 200:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Protocol
@@ -93,6 +94,7 @@ class LocalBlobStore:
         self.root.mkdir(parents=True, exist_ok=True)
         self._pending: dict[str, tuple[Path, Path, int]] = {}    # sha256 -> (temp file, name, stored size)
         self._folders: set[Path] = set()                           # folders known to exist
+        self._lock = threading.Lock()           # put_pending (event loop) and sync (writer thread)
 
     def path(self, sha256: str) -> Path:
         _check_name(sha256)
@@ -134,8 +136,10 @@ class LocalBlobStore:
         """Write a blob without waiting for the disk: it takes its name only in `sync()`, which a group
         commit calls once for many blobs, before the rows that refer to them commit."""
         digest = sha256_hex(data)
-        if digest in self._pending:
-            return PutResult(digest, len(data), self._pending[digest][2], True)
+        with self._lock:
+            known = self._pending.get(digest)
+        if known:
+            return PutResult(digest, len(data), known[2], True)
         target = self.path(digest)
         if target.exists():
             return PutResult(digest, len(data), target.stat().st_size, True)
@@ -146,25 +150,33 @@ class LocalBlobStore:
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
         with os.fdopen(fd, "wb") as fh:
             fh.write(packed)
-        self._pending[digest] = (Path(tmp), target, len(packed))
+        with self._lock:
+            if digest in self._pending:              # the same bytes, staged meanwhile by the other thread
+                Path(tmp).unlink(missing_ok=True)
+            else:
+                self._pending[digest] = (Path(tmp), target, len(packed))
         return PutResult(digest, len(data), len(packed), False)
 
     def sync(self) -> None:
         """The pending blobs on disk under their names: each fsynced and renamed, then each folder
         fsynced once (what used to be two fsyncs per blob in the event loop, now once per batch)."""
-        pending = list(self._pending.items())
+        with self._lock:
+            pending = list(self._pending.items())
         for _digest, (tmp, _target, _size) in pending:
             _fsync_file(tmp)
         for _digest, (tmp, target, _size) in pending:
             os.replace(tmp, target)
         for folder in {target.parent for _d, (_t, target, _s) in pending}:
             _fsync_dir(folder)
-        for digest, _ in pending:
-            del self._pending[digest]
+        with self._lock:
+            for digest, _ in pending:
+                del self._pending[digest]
 
     def get(self, sha256: str) -> bytes:
-        if sha256 in self._pending:
-            return unpack(sha256, self._pending[sha256][0].read_bytes())
+        with self._lock:
+            known = self._pending.get(sha256)
+        if known:
+            return unpack(sha256, known[0].read_bytes())
         path = self.path(sha256)
         try:
             packed = path.read_bytes()

@@ -5,7 +5,9 @@ bad row) is rolled back alone and its caller gets the exception, while the other
 transaction commits, `before_commit()` makes the blobs and journal lines the batch wrote durable
 (once per batch: storage/journal.py, storage/archive.py), so no committed row ever names a blob that
 a crash could lose. A transient database error re-runs the whole batch (storage/retry.py), so units
-must only write through the session and the blob store. Fenced units (a crawl's writes under a lease)
+must only write through the session and the blob store. Callers that stage their blobs before
+submitting (the crawl does) have them made durable before the transaction even begins, so the
+database's write lock is held for SQL only. Fenced units (a crawl's writes under a lease)
 first run `fence(session)` in the same transaction: it raises when the lease is no longer ours.
 """
 from __future__ import annotations
@@ -22,7 +24,7 @@ from sqlmodel import Session
 from storage import retry
 from storage.db import session
 
-MAX_BATCH = 100
+MAX_BATCH = 16      # units per transaction: a short hold of SQLite's write lock (lease renewals wait on it)
 
 
 @dataclass
@@ -81,6 +83,7 @@ class GroupWriter:
     def _commit(self, units: list[_Unit], fenced: bool) -> None:
         def transaction() -> list[tuple[bool, Any]]:
             out = []
+            self.before_commit()           # blobs staged before their units came: durable, outside the lock
             with session(self.engine) as s:
                 if fenced:
                     self.fence(s)
