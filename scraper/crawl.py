@@ -72,12 +72,9 @@ class Crawl:
         hosts = {urlsplit(u).hostname for u in src.start_urls} | set(src.hosts)
         if self.family:
             hosts |= {h for u in src.start_urls for h in portal_class(self.family).hosts(u)}
-        st = cfg.settings
-        self.policy = FetchPolicy(
-            user_agent=st.user_agent, timeout=st.timeout, max_body_bytes=st.max_body_bytes,
-            retries=st.retries, backoff=st.backoff, obey_robots=src.obey_robots, rate=src.rate,
-            concurrency=src.concurrency, allowed_hosts=frozenset(hosts),
-            wall_check=lambda res: block_reason(res.status, res.body, res.content_type))
+        self.policy = FetchPolicy.from_settings(
+            cfg.settings, obey_robots=src.obey_robots, rate=src.rate, concurrency=src.concurrency,
+            allowed_hosts=frozenset(hosts), wall_check=lambda res: block_reason(res.status, res.body, res.content_type))
         self.lister = Lister(self)
         self.pipeline = DocumentPipeline(self)
 

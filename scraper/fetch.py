@@ -122,6 +122,13 @@ class FetchPolicy:
     allowed_hosts: Optional[frozenset[str]] = None   # None: any host
     wall_check: Optional[Callable[["FetchResult"], Optional[str]]] = None   # anti-bot answer? retried
 
+    @classmethod
+    def from_settings(cls, st, **kw) -> "FetchPolicy":
+        """The policy the config's [settings] give (user agent, timeout, size cap, retries, backoff);
+        `kw` sets the rest (a source's rate, concurrency, hosts …)."""
+        return cls(user_agent=st.user_agent, timeout=st.timeout, max_body_bytes=st.max_body_bytes,
+                   retries=st.retries, backoff=st.backoff, **kw)
+
 
 RobotsHook = Callable[[FetchResult], Awaitable[None]]
 
