@@ -49,8 +49,9 @@ def register(app: typer.Typer) -> None:
 
 
 def _fetch(ctx: typer.Context, url: str) -> tuple[bytes, Optional[str], str]:
-    policy = FetchPolicy.from_settings(ctx_obj(ctx).config.settings, rate=0,
-                                       allowed_hosts=frozenset({urlsplit(url).hostname}))
+    st = ctx_obj(ctx).config.settings
+    policy = FetchPolicy(user_agent=st.user_agent, timeout=st.timeout, max_body_bytes=st.max_body_bytes,
+                         retries=st.retries, backoff=st.backoff, rate=0, allowed_hosts=frozenset({urlsplit(url).hostname}))
 
     async def get():
         async with Fetcher(policy) as fetcher:

@@ -24,7 +24,9 @@ def register(sources_app: typer.Typer) -> None:
         """Tell the CMS family of a column page and its list parameters; exit 1 when it cannot."""
         if not url.startswith(("http://", "https://")):
             raise fail(f"need an http:// or https:// URL, got {url!r}")
-        policy = FetchPolicy.from_settings(ctx_obj(ctx).config.settings, rate=0)
+        st = ctx_obj(ctx).config.settings
+        policy = FetchPolicy(user_agent=st.user_agent, timeout=st.timeout, max_body_bytes=st.max_body_bytes,
+                             retries=st.retries, backoff=st.backoff, rate=0)
         found = asyncio.run(probe(url, policy, items))
         if json_out:
             print_json(found.as_dict())
