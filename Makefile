@@ -2,15 +2,18 @@
 VENV ?= .venv
 PYTHON ?= python3
 
-.PHONY: setup demo test check bench clean
+.PHONY: setup demo test check bench clean lock
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[dev]'
+	$(VENV)/bin/pip install -q -c requirements.lock -e '.[dev]'    # the versions the lock pins
 	touch $@
+
+lock: setup      # re-resolve requirements.lock from pyproject.toml (after changing a dependency)
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 --universal -o requirements.lock
 
 demo: setup
 	$(VENV)/bin/xxgk demo
@@ -18,7 +21,10 @@ demo: setup
 test: setup
 	$(VENV)/bin/pytest -q -n 2 --dist loadfile
 
-check: setup     # the quick tier: no simulator crawls, processes or servers; SQLite only; well under a minute
+check: setup     # the quick tier: lint, types, then tests with no simulator crawls, processes or servers; SQLite only; under a minute
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	XXGK_TEST_DB=sqlite $(VENV)/bin/pytest -q -n 2 -m "not e2e"
 
 bench: setup

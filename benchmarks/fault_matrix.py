@@ -21,6 +21,8 @@ from pathlib import Path
 
 from loguru import logger
 
+from storage.contract import CONTRACT_FIELDS
+
 ART, LIST, PROXY = r"^/art/", r"^/(col|module/web)/", r"dataproxy"
 FAULTS = [  # (name, where, params)
     ("status", ART, {"code": 500}), ("status", LIST, {"code": 503}),
@@ -32,8 +34,7 @@ FAULTS = [  # (name, where, params)
     ("malformed-xml", PROXY, {}), ("xml-entities", PROXY, {}), ("shift", PROXY, {"rate": 1.0}),
     ("duplicate", PROXY, {"rate": 1.0}), ("bad-bytes", ART, {}),
 ]
-CONTRACT = ("index_no", "title", "doc_no", "publisher", "publish_date", "written_date", "disclosure",
-            "validity", "topic", "genre", "fields", "body_text")
+CONTRACT = (*CONTRACT_FIELDS, "fields", "body_text")
 
 
 def portal(docs: int, conn) -> None:

@@ -1,24 +1,29 @@
 """Field-level accuracy of the parser over the real pages in tests/examples, per family and per field.
 
-    .venv/bin/python benchmarks/fidelity.py
+    .venv/bin/python benchmarks/fidelity.py [--parser-of REF] [--speed [--against main]]
 
-Prints pages, portals and families, a table of right/total per family and per field, and every miss.
+Prints pages, portals and families, a table of right/total per family and per field, and every miss;
+`--parser-of REF` scores the parser as it is at a git ref (its `scraper/` unpacked) on today's pages
+(the "before" table); `--speed` then times the parser on the same pages against a git ref
+(benchmarks/parse_speed.py).
 """
 from __future__ import annotations
 
+import argparse
 import sys
+import tempfile
 from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from example_pages import FIELDS, compare, examples  # noqa: E402
-
 
 def main() -> None:
+    from example_pages import FIELDS, compare, examples  # after --parser-of has chosen the scraper package
     pages = examples()
     right: Counter = Counter()
     total: Counter = Counter()
@@ -51,4 +56,16 @@ def _cell(ok: int, n: int) -> str:
 
 
 if __name__ == "__main__":
-    main()
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--parser-of", metavar="REF", help="score the parser as it is at this git ref")
+    ap.add_argument("--speed", action="store_true", help="also time the parser against a git ref")
+    ap.add_argument("--against", default="main", help="the git ref --speed compares with (default: main)")
+    args = ap.parse_args()
+    from parse_speed import compare, unpack
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.parser_of:
+            sys.path.insert(0, str(unpack(args.parser_of, Path(tmp))))
+            print(f"parser of {args.parser_of}")
+        main()
+    if args.speed:
+        compare(args.against)

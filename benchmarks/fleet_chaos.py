@@ -85,7 +85,7 @@ def main() -> None:
             t0 = time.monotonic()
             for name in names:
                 xxgk(cfg, "trigger", name)
-            for k in range(args.kills):
+            for _ in range(args.kills):
                 time.sleep(rng.uniform(1, 3))
                 victim = rng.randrange(len(workers))
                 workers[victim].send_signal(signal.SIGKILL)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import os
 import tempfile
 import time

@@ -32,7 +32,7 @@ SPIDER = textwrap.dedent('''
     from scrapy.crawler import CrawlerProcess
 
     START, OUT, CONC = json.loads(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
-    FILES = tuple("." + e for e in %r)
+    FILES = tuple("." + e for e in FILE_TYPES)
     ARTICLE = re.compile(r"/t\\d{8}_\\d+\\.s?html?$")
     PAGES = re.compile(r'createPageHTML\\((\\d+),\\s*\\d+,\\s*"index",\\s*"(\\w+)"|countPage\\s*=\\s*(\\d+)')
 
@@ -75,7 +75,7 @@ SPIDER = textwrap.dedent('''
     proc.crawl(Peer)
     proc.start()
     print(json.dumps({"docs": Peer.docs, "files": Peer.files}))
-''' % (FILES,))
+''').replace("FILE_TYPES", repr(FILES))
 
 
 def scrapy_python() -> str:

@@ -10,13 +10,6 @@ from cli.context import EXIT_FAILED, ctx_obj, err_console, fail, make_console, p
 from cli.options import check_source
 from cli.output import progress_bar
 from cli.worker_cmd import enqueue_reparses
-from schedules.hold import hold_sources
-from schedules.runner import EXIT_BUSY, SourceBusy
-from scraper.reparse import reparse_archive, source_ids, total
-from storage.db import read_session
-from storage.queries import source_names
-from storage.stats import archive_stats
-from storage.verify import total_blobs, verify as verify_archive
 
 out = make_console()
 
@@ -25,91 +18,108 @@ def _mb(n: Optional[int]) -> str:
     return "-" if n is None else f"{n / 1e6:,.1f} MB"
 
 
-def register(app: typer.Typer) -> None:
-    @app.command()
-    def verify(ctx: typer.Context, json_out: bool = typer.Option(False, "--json", help="One JSON object.")) -> None:
-        """Re-hash every archived blob and check database <-> archive (read-only). Exit 1 naming each fault."""
-        app_ctx = ctx_obj(ctx)
-        with read_session(app_ctx.archive_engine) as s:
+def verify(ctx: typer.Context, json_out: bool = typer.Option(False, "--json", help="One JSON object.")) -> None:
+    """Re-hash every archived blob and check database <-> archive (read-only). Exit 1 naming each fault."""
+    from storage.db import read_session
+    from storage.verify import total_blobs, verify as verify_archive
+
+    app_ctx = ctx_obj(ctx)
+    with read_session(app_ctx.archive_engine) as s:
+        progress = progress_bar(app_ctx)
+        with progress:
+            task = progress.add_task("blobs", total=total_blobs(s))
+            report = verify_archive(s, app_ctx.store, progress=lambda n: progress.advance(task, n))
+    if json_out:
+        print_json(report.as_dict())
+    else:
+        for fault in report.faults:
+            out.print(f"[red]FAULT[/] {fault}", highlight=False)
+        colour = "green" if report.ok else "red"
+        out.print(f"[{colour}]{'ok' if report.ok else f'{len(report.faults)} faults'}[/]: "
+                  f"{report.blobs_checked} blobs re-hashed ({_mb(report.bytes_checked)}), "
+                  f"{report.files_checked} files in the store, {report.link_checks} kinds of row links checked",
+                  highlight=False)
+    if not report.ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def reparse(ctx: typer.Context,
+            source: Optional[str] = typer.Option(None, "--source", help="Only this source."),
+            queue: bool = typer.Option(False, "--queue",
+                                       help="Queue one re-parse job a source for the `xxgk worker`s "
+                                            "(engine = \"queue\") instead of running here."),
+            json_out: bool = typer.Option(False, "--json", help="The summary as one JSON object.")) -> None:
+    """Re-run today's parser over the archived pages (no network). A different parse is recorded as a
+    re-parse of the same version, never as a new version. Exit 1 when some page no longer parses."""
+    from schedules.hold import hold_sources
+    from schedules.runner import EXIT_BUSY, SourceBusy
+    from scraper.reparse import reparse_archive, source_ids, total
+    from storage.db import read_session
+    from storage.queries import source_names
+
+    app_ctx = ctx_obj(ctx)
+    engine = app_ctx.archive_engine
+    with read_session(engine) as s:
+        check_source(app_ctx, s, source)
+        try:
+            ids = source_ids(engine, source)
+        except KeyError as exc:       # configured, never crawled
+            raise fail(str(exc.args[0]))
+        names = {i: n for i, n in source_names(s).items() if i in ids}
+    if queue:
+        return enqueue_reparses(app_ctx, sorted(names.values()), json_out)
+    try:
+        with hold_sources(engine, names, "reparse", app_ctx.config.settings.lease_seconds) as keep:
             progress = progress_bar(app_ctx)
             with progress:
-                task = progress.add_task("blobs", total=total_blobs(s))
-                report = verify_archive(s, app_ctx.store, progress=lambda n: progress.advance(task, n))
-        if json_out:
-            print_json(report.as_dict())
-        else:
-            for fault in report.faults:
-                out.print(f"[red]FAULT[/] {fault}", highlight=False)
-            colour = "green" if report.ok else "red"
-            out.print(f"[{colour}]{'ok' if report.ok else f'{len(report.faults)} faults'}[/]: "
-                      f"{report.blobs_checked} blobs re-hashed ({_mb(report.bytes_checked)}), "
-                      f"{report.files_checked} files in the store, {report.link_checks} kinds of row links checked",
-                      highlight=False)
-        if not report.ok:
-            raise typer.Exit(EXIT_FAILED)
+                task = progress.add_task("re-parsing", total=total(engine, ids))
 
-    @app.command()
-    def reparse(ctx: typer.Context,
-                source: Optional[str] = typer.Option(None, "--source", help="Only this source."),
-                queue: bool = typer.Option(False, "--queue",
-                                           help="Queue one re-parse job a source for the `xxgk worker`s "
-                                                "(engine = \"queue\") instead of running here."),
-                json_out: bool = typer.Option(False, "--json", help="The summary as one JSON object.")) -> None:
-        """Re-run today's parser over the archived pages (no network). A different parse is recorded as a
-        re-parse of the same version, never as a new version. Exit 1 when some page no longer parses."""
-        app_ctx = ctx_obj(ctx)
-        engine = app_ctx.archive_engine
-        with read_session(engine) as s:
-            check_source(app_ctx, s, source)
-            try:
-                ids = source_ids(engine, source)
-            except KeyError as exc:       # configured, never crawled
-                raise fail(str(exc.args[0]))
-            names = {i: n for i, n in source_names(s).items() if i in ids}
-        if queue:
-            return enqueue_reparses(app_ctx, sorted(names.values()), json_out)
-        try:
-            with hold_sources(engine, names, "reparse", app_ctx.config.settings.lease_seconds) as keep:
-                progress = progress_bar(app_ctx)
-                with progress:
-                    task = progress.add_task("re-parsing", total=total(engine, ids))
+                def step(n: int) -> None:
+                    progress.advance(task, n)
+                    keep()
+                summary = reparse_archive(engine, app_ctx.store, ids, progress=step)
+    except SourceBusy as busy:
+        err_console.print(f"[yellow]{busy}[/]: try again when it is done", highlight=False)
+        raise typer.Exit(EXIT_BUSY)
+    if json_out:
+        print_json(summary.as_dict())
+    else:
+        out.print(f"parser {summary.parser_version}: {summary.versions} versions read, "
+                  f"{summary.reparsed} re-parsed (same version, previous parse kept), {summary.unchanged} unchanged, "
+                  f"{summary.errors} errors; failed pages: {summary.recovered} now documents, "
+                  f"{summary.still_failing} still failing", highlight=False)
+        if summary.same_as_previous:
+            out.print(f"{summary.same_as_previous} re-parsed versions now read the same as the version "
+                      "before them (their difference came from the old parser)", highlight=False)
+    for p in summary.problems[:20]:
+        err_console.print(f"[red]error:[/] {p}", highlight=False)
+    if summary.errors:
+        raise typer.Exit(EXIT_FAILED)
 
-                    def step(n: int) -> None:
-                        progress.advance(task, n)
-                        keep()
-                    summary = reparse_archive(engine, app_ctx.store, ids, progress=step)
-        except SourceBusy as busy:
-            err_console.print(f"[yellow]{busy}[/]: try again when it is done", highlight=False)
-            raise typer.Exit(EXIT_BUSY)
-        if json_out:
-            print_json(summary.as_dict())
-        else:
-            out.print(f"parser {summary.parser_version}: {summary.versions} versions read, "
-                      f"{summary.reparsed} re-parsed (same version, previous parse kept), {summary.unchanged} unchanged, "
-                      f"{summary.errors} errors; failed pages: {summary.recovered} now documents, "
-                      f"{summary.still_failing} still failing", highlight=False)
-            if summary.same_as_previous:
-                out.print(f"{summary.same_as_previous} re-parsed versions now read the same as the version "
-                          "before them (their difference came from the old parser)", highlight=False)
-        for p in summary.problems[:20]:
-            err_console.print(f"[red]error:[/] {p}", highlight=False)
-        if summary.errors:
-            raise typer.Exit(EXIT_FAILED)
 
-    @app.command()
-    def stats(ctx: typer.Context,
-              source: Optional[str] = typer.Option(None, "--source", help="Only this source (its documents, "
-                                                                          "captures and the blobs they name)."),
-              json_out: bool = typer.Option(False, "--json", help="One JSON object.")) -> None:
-        """Documents by source, publisher and year; versions; withdrawn; archive size and dedupe savings."""
-        app_ctx = ctx_obj(ctx)
-        with read_session(app_ctx.archive_engine) as s:
-            ids = {name: i for i, name in source_names(s).items()}
-            # a configured source not crawled yet has nothing in the archive: no row has id 0
-            st = archive_stats(s, None if check_source(app_ctx, s, source) is None else ids.get(source, 0))
-        if json_out:
-            return print_json(st)
-        _print_stats(st)
+def stats(ctx: typer.Context,
+          source: Optional[str] = typer.Option(None, "--source", help="Only this source (its documents, "
+                                                                      "captures and the blobs they name)."),
+          json_out: bool = typer.Option(False, "--json", help="One JSON object.")) -> None:
+    """Documents by source, publisher and year; versions; withdrawn; archive size and dedupe savings."""
+    from storage.db import read_session
+    from storage.queries import source_names
+    from storage.stats import archive_stats
+
+    app_ctx = ctx_obj(ctx)
+    with read_session(app_ctx.archive_engine) as s:
+        ids = {name: i for i, name in source_names(s).items()}
+        # a configured source not crawled yet has nothing in the archive: no row has id 0
+        st = archive_stats(s, None if check_source(app_ctx, s, source) is None else ids.get(source, 0))
+    if json_out:
+        return print_json(st)
+    _print_stats(st)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(verify)
+    app.command()(reparse)
+    app.command()(stats)
 
 
 def _print_stats(st: dict) -> None:

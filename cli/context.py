@@ -8,24 +8,27 @@ import traceback
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Optional
 
 import typer
 from loguru import logger
 from rich.console import Console
 from rich.text import Text
-from sqlalchemy.engine import make_url
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
-from scraper.config import Config, ConfigError, load_config
-from storage.archive import ArchiveError, BlobStore, open_archive
-from storage.db import DatabaseError, open_database
+if TYPE_CHECKING:     # the modules behind these load on first use: `xxgk --help` needs none of them
+    from sqlalchemy.engine import Engine
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+    from scraper.config import Config
+    from storage.archive import BlobStore
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3   # EXIT_BUSY: the source is being crawled elsewhere
 
 METRICS_PORT = typer.Option(None, "--metrics-port", min=1, max=65535, metavar="PORT",
                             help="Serve Prometheus metrics at http://0.0.0.0:PORT/metrics.")
+
+
 def make_console(stderr: bool = False) -> Console:
     """Messages never hard-wrapped; tables use the terminal's width, or 200 columns in a pipe."""
     stream = sys.stderr if stderr else sys.stdout
@@ -48,6 +51,8 @@ class AppContext:
 
     @cached_property
     def config(self) -> Config:
+        from scraper.config import ConfigError, load_config
+
         try:
             cfg = load_config(self.config_path)
         except ConfigError as exc:
@@ -55,8 +60,10 @@ class AppContext:
         return cfg
 
     @cached_property
-    def engine(self):
+    def engine(self) -> Engine:
         """The database, created and migrated as needed (commands that write); the log file starts here."""
+        from storage.db import DatabaseError, open_database
+
         try:
             engine = open_database(self.config.database_url, self.config.settings.db_outage_seconds)
         except DatabaseError as exc:
@@ -67,6 +74,8 @@ class AppContext:
 
     def missing_archive(self) -> Optional[str]:
         """The embedded database's path when it does not exist yet (nothing was ever crawled), else None."""
+        from sqlalchemy.engine import make_url
+
         url = make_url(self.config.database_url)
         if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
                 and not Path(url.database).exists():
@@ -74,7 +83,7 @@ class AppContext:
         return None
 
     @property
-    def archive_engine(self):
+    def archive_engine(self) -> Engine:
         """The database of a read-only command: an embedded one that does not exist yet is not created."""
         missing = self.missing_archive()
         if missing:
@@ -83,6 +92,8 @@ class AppContext:
 
     @cached_property
     def store(self) -> BlobStore:
+        from storage.archive import ArchiveError, open_archive
+
         try:
             return open_archive(self.config.archive_url)
         except (ArchiveError, OSError) as exc:

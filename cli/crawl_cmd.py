@@ -4,16 +4,18 @@ from __future__ import annotations
 import asyncio
 import re
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 from urllib.parse import urlsplit
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cli.context import EXIT_FAILED, AppContext, ctx_obj, err_console, fail, print_jsonl
-from scraper.config import ConfigError, SourceConfig, load_config
-from schedules.runner import EXIT_BUSY, SourceBusy, SourceRun, new_holder
-from scraper.crawl import RunSummary
+from cli.context import EXIT_BUSY, EXIT_FAILED, AppContext, ctx_obj, err_console, fail, print_jsonl
+
+if TYPE_CHECKING:     # the crawl machinery loads when a crawl runs
+    from schedules.runner import SourceBusy
+    from scraper.config import SourceConfig
+    from scraper.crawl import RunSummary
 
 DEMO_PORT, DEMO_DOCS = 8340, 120
 SUMMARY_COLUMNS = ("listed", "fetched", "new", "changed", "unchanged", "withdrawn", "errors", "attachments",
@@ -23,6 +25,8 @@ SUMMARY_COLUMNS = ("listed", "fetched", "new", "changed", "unchanged", "withdraw
 def run_crawls(app: AppContext, sources: list[SourceConfig], full: bool, max_pages: Optional[int],
                wait: bool = False) -> list[RunSummary | SourceBusy]:
     """Crawl `sources` in parallel under their leases; a busy source comes back as SourceBusy."""
+    from schedules.runner import SourceBusy, SourceRun, new_holder
+
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("{task.fields[note]}"), TimeElapsedColumn(), console=err_console,
                         disable=app.verbosity < 0 or not err_console.is_terminal)
@@ -53,7 +57,9 @@ def run_crawls(app: AppContext, sources: list[SourceConfig], full: bool, max_pag
         return asyncio.run(main())
 
 
-def print_summaries(results: list[RunSummary]) -> None:
+def print_summaries(results: list[RunSummary | SourceBusy]) -> None:
+    from schedules.runner import SourceBusy
+
     for r in results:
         if isinstance(r, SourceBusy):
             err_console.print(f"[yellow]{r}[/]: not crawled (use --wait to wait for it)", highlight=False)
@@ -73,100 +79,111 @@ def print_summaries(results: list[RunSummary]) -> None:
             err_console.print(f"  [yellow]{r.source}[/]: … and {len(r.problems) - 10} more (see `xxgk runs`)")
 
 
-def register(app: typer.Typer) -> None:
-    @app.command()
-    def crawl(ctx: typer.Context,
-              names: list[str] = typer.Argument(None, metavar="NAME...", help="Sources to crawl."),
-              all_: bool = typer.Option(False, "--all", help="Crawl every configured source."),
-              full: bool = typer.Option(False, "--full", help="Re-walk every list page and re-fetch every document."),
-              max_pages: Optional[int] = typer.Option(None, "--max-pages", min=1,
-                                                      help="At most N list requests per column."),
-              wait: bool = typer.Option(False, "--wait", help="If a source is being crawled elsewhere, wait for it."),
-              json_out: bool = typer.Option(False, "--json", help="Print run summaries as JSON Lines.")) -> None:
-        """Crawl sources now, in the foreground. Exit 0 when runs finished, 1 when one failed,
-        3 when a source is being crawled by another process (see --wait)."""
-        app_ctx = ctx_obj(ctx)
-        if bool(names) == all_:
-            raise fail("name one or more sources, or use --all (not both)")
-        cfg = app_ctx.config
-        try:
-            sources = cfg.sources if all_ else [cfg.source(n) for n in names]
-        except ConfigError as exc:
-            raise fail(str(exc))
-        results = run_crawls(app_ctx, sources, full, max_pages, wait)
-        if json_out:
-            print_jsonl({"source": r.source, "status": "busy", "holder": r.holder} if isinstance(r, SourceBusy)
-                        else r.as_dict() for r in results)
-        elif app_ctx.verbosity >= 0:
-            print_summaries(results)
-        busy = [r for r in results if isinstance(r, SourceBusy)]
-        if busy:
-            if json_out:
-                for r in busy:
-                    err_console.print(f"[yellow]{r}[/]: not crawled (use --wait to wait for it)", highlight=False)
-            raise typer.Exit(EXIT_BUSY)
-        if any(getattr(r, "status", "") == "failed" for r in results):
-            raise typer.Exit(EXIT_FAILED)
+def crawl(ctx: typer.Context,
+          names: list[str] = typer.Argument(None, metavar="NAME...", help="Sources to crawl."),
+          all_: bool = typer.Option(False, "--all", help="Crawl every configured source."),
+          full: bool = typer.Option(False, "--full", help="Re-walk every list page and re-fetch every document."),
+          max_pages: Optional[int] = typer.Option(None, "--max-pages", min=1,
+                                                  help="At most N list requests per column."),
+          wait: bool = typer.Option(False, "--wait", help="If a source is being crawled elsewhere, wait for it."),
+          json_out: bool = typer.Option(False, "--json", help="Print run summaries as JSON Lines.")) -> None:
+    """Crawl sources now, in the foreground. Exit 0 when runs finished, 1 when one failed,
+    3 when a source is being crawled by another process (see --wait)."""
+    from schedules.runner import SourceBusy
+    from scraper.config import ConfigError
 
-    @app.command()
-    def demo(ctx: typer.Context,
-             directory: Path = typer.Option(Path("xxgk-demo"), "--dir", help="Where the demo archive goes."),
-             docs: Optional[int] = typer.Option(None, "--docs", min=10, max=100_000,
-                                                help=f"Documents in the portal (default: as DIR/xxgk.toml records, "
-                                                     f"else {DEMO_DOCS})."),
-             days: int = typer.Option(2, "--days", min=1, max=3, help="Portal days to crawl (day 2 adds, edits, deletes)."),
-             port: Optional[int] = typer.Option(None, "--port", min=0, max=65535,
-                                                help=f"The portal's port (default: the one DIR/xxgk.toml records, "
-                                                     f"else {DEMO_PORT}; 0: any free port)."),
-             serve: bool = typer.Option(False, "--serve", help="Keep the portal running after the crawl (Ctrl-C "
-                                                               "stops), so DIR/xxgk.toml can be crawled again.")) -> None:
-        """Start the bundled offline portal on 127.0.0.1 and crawl it into a demo archive. Run again on the same
-        DIR, it serves the portal at the same address and crawls its last day again (nothing new to find).
-        Exit 1 unless every run ended ok."""
-        cfg_path = directory / "xxgk.toml"
-        recorded, recorded_docs = _demo_recorded(cfg_path)
-        if recorded is not None and port not in (None, recorded):
-            raise fail(f"the demo archive in {directory} was made with the portal at port {recorded} (its URLs "
-                       f"carry it): use --port {recorded} or a new --dir")
-        if recorded is not None and docs not in (None, recorded_docs):
-            raise fail(f"the demo archive in {directory} was made from a portal of {recorded_docs} documents: "
-                       f"use --docs {recorded_docs} or a new --dir")
-        docs = recorded_docs if recorded is not None else docs or DEMO_DOCS
-        with _demo_portal(docs, recorded if recorded is not None else port, fixed=recorded is not None) as sim:
-            directory.mkdir(parents=True, exist_ok=True)
-            urls = ", ".join(f'"{u}"' for u in sim.column_urls)
-            cfg_path.write_text(
-                f'# xxgk demo: docs = {docs} (the portal at the port of the URLs below)\n'
-                '[settings]\ndata_dir = "data"\n\n[[sources]]\nname = "kaihua"\n'
-                'title = "开化县人民政府 政府信息公开 (offline simulator)"\n'
-                f'start_urls = [{urls}]\nfamily = "hanweb-jpage"\nrate = 50.0\nconcurrency = 4\n', "utf-8")
-            app_ctx = AppContext(config_path=str(cfg_path), verbosity=ctx_obj(ctx).verbosity)
-            app_ctx.config = load_config(cfg_path)
-            results = []
-            for day in range(days if recorded is not None else 1, days + 1):   # a rerun: the last day again
-                sim.set_day(day)
-                err_console.print(f"[bold]portal day {day}[/] at {sim.base_url}")
-                results += run_crawls(app_ctx, app_ctx.config.sources, full=day > 1, max_pages=None)
-            print_summaries(results)
-            err_console.print(f"\ninspect it: [bold]xxgk --config {cfg_path} ls[/]  ·  "
-                              f"[bold]xxgk --config {cfg_path} show 113308245972094984/2025-01529[/]")
-            if serve:
-                err_console.print(f"portal running at {sim.base_url} (Ctrl-C to stop): "
-                                  f"`xxgk --config {cfg_path} crawl kaihua` crawls it")
-                try:
-                    while True:
-                        asyncio.run(asyncio.sleep(3600))
-                except KeyboardInterrupt:
-                    pass
-        if any(isinstance(r, SourceBusy) for r in results):
-            raise typer.Exit(EXIT_BUSY)
-        if any(r.status != "ok" for r in results):
-            raise fail("the demo crawl did not end ok (see above)", EXIT_FAILED)
+    app_ctx = ctx_obj(ctx)
+    if bool(names) == all_:
+        raise fail("name one or more sources, or use --all (not both)")
+    cfg = app_ctx.config
+    try:
+        sources = cfg.sources if all_ else [cfg.source(n) for n in names]
+    except ConfigError as exc:
+        raise fail(str(exc))
+    results = run_crawls(app_ctx, sources, full, max_pages, wait)
+    if json_out:
+        print_jsonl({"source": r.source, "status": "busy", "holder": r.holder} if isinstance(r, SourceBusy)
+                    else r.as_dict() for r in results)
+    elif app_ctx.verbosity >= 0:
+        print_summaries(results)
+    busy = [r for r in results if isinstance(r, SourceBusy)]
+    if busy:
+        if json_out:
+            for r in busy:
+                err_console.print(f"[yellow]{r}[/]: not crawled (use --wait to wait for it)", highlight=False)
+        raise typer.Exit(EXIT_BUSY)
+    if any(getattr(r, "status", "") == "failed" for r in results):
+        raise typer.Exit(EXIT_FAILED)
+
+
+def demo(ctx: typer.Context,
+         directory: Path = typer.Option(Path("xxgk-demo"), "--dir", help="Where the demo archive goes."),
+         docs: Optional[int] = typer.Option(None, "--docs", min=10, max=100_000,
+                                            help=f"Documents in the portal (default: as DIR/xxgk.toml records, "
+                                                 f"else {DEMO_DOCS})."),
+         days: int = typer.Option(2, "--days", min=1, max=3, help="Portal days to crawl (day 2 adds, edits, deletes)."),
+         port: Optional[int] = typer.Option(None, "--port", min=0, max=65535,
+                                            help=f"The portal's port (default: the one DIR/xxgk.toml records, "
+                                                 f"else {DEMO_PORT}; 0: any free port)."),
+         serve: bool = typer.Option(False, "--serve", help="Keep the portal running after the crawl (Ctrl-C "
+                                                           "stops), so DIR/xxgk.toml can be crawled again.")) -> None:
+    """Start the bundled offline portal on 127.0.0.1 and crawl it into a demo archive. Run again on the same
+    DIR, it serves the portal at the same address and crawls its last day again (nothing new to find).
+    Exit 1 unless every run ended ok."""
+    from schedules.runner import SourceBusy
+    from scraper.config import load_config
+
+    cfg_path = directory / "xxgk.toml"
+    recorded, recorded_docs = _demo_recorded(cfg_path)
+    if recorded is not None and port not in (None, recorded):
+        raise fail(f"the demo archive in {directory} was made with the portal at port {recorded} (its URLs "
+                   f"carry it): use --port {recorded} or a new --dir")
+    if recorded is not None and docs not in (None, recorded_docs):
+        raise fail(f"the demo archive in {directory} was made from a portal of {recorded_docs} documents: "
+                   f"use --docs {recorded_docs} or a new --dir")
+    docs = recorded_docs if recorded is not None else docs or DEMO_DOCS
+    with _demo_portal(docs, recorded if recorded is not None else port, fixed=recorded is not None) as sim:
+        directory.mkdir(parents=True, exist_ok=True)
+        urls = ", ".join(f'"{u}"' for u in sim.column_urls)
+        cfg_path.write_text(
+            f'# xxgk demo: docs = {docs} (the portal at the port of the URLs below)\n'
+            '[settings]\ndata_dir = "data"\n\n[[sources]]\nname = "kaihua"\n'
+            'title = "开化县人民政府 政府信息公开 (offline simulator)"\n'
+            f'start_urls = [{urls}]\nfamily = "hanweb-jpage"\nrate = 50.0\nconcurrency = 4\n', "utf-8")
+        app_ctx = AppContext(config_path=str(cfg_path), verbosity=ctx_obj(ctx).verbosity)
+        app_ctx.config = load_config(cfg_path)
+        results = []
+        for day in range(days if recorded is not None else 1, days + 1):   # a rerun: the last day again
+            sim.set_day(day)
+            err_console.print(f"[bold]portal day {day}[/] at {sim.base_url}")
+            results += run_crawls(app_ctx, app_ctx.config.sources, full=day > 1, max_pages=None)
+        print_summaries(results)
+        err_console.print(f"\ninspect it: [bold]xxgk --config {cfg_path} ls[/]  ·  "
+                          f"[bold]xxgk --config {cfg_path} show 113308245972094984/2025-01529[/]")
+        if serve:
+            err_console.print(f"portal running at {sim.base_url} (Ctrl-C to stop): "
+                              f"`xxgk --config {cfg_path} crawl kaihua` crawls it")
+            try:
+                while True:
+                    asyncio.run(asyncio.sleep(3600))
+            except KeyboardInterrupt:
+                pass
+    if any(isinstance(r, SourceBusy) for r in results):
+        raise typer.Exit(EXIT_BUSY)
+    if any(getattr(r, "status", "") != "ok" for r in results):
+        raise fail("the demo crawl did not end ok (see above)", EXIT_FAILED)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(crawl)
+    app.command()(demo)
 
 
 def _demo_recorded(cfg_path: Path) -> tuple[Optional[int], int]:
     """The port an earlier demo in this folder served the portal at (its URLs carry it) and the portal's
     size (its first line; demos before it was recorded had the default); (None, default) for no demo."""
+    from scraper.config import ConfigError, load_config
+
     try:
         port = urlsplit(load_config(cfg_path).sources[0].start_urls[0]).port
     except (ConfigError, IndexError):

@@ -11,9 +11,6 @@ import typer
 from cli.context import EXIT_FAILED, ctx_obj, err_console, fail
 from cli.options import check_source, since_option, until_option
 from cli.output import output_file, progress_bar
-from storage import export, warc
-from storage.db import read_session
-from storage.queries import DocFilter, count_documents
 
 
 class Format(str, Enum):
@@ -22,52 +19,58 @@ class Format(str, Enum):
     warc = "warc"
 
 
+def export_cmd(ctx: typer.Context,
+               fmt: Format = typer.Option(..., "--format", help="jsonl | csv (documents) or warc (captures)."),
+               source: Optional[str] = typer.Option(None, "--source", help="Only this source."),
+               since: Optional[str] = since_option("Documents published / captures fetched (UTC day)"),
+               until: Optional[str] = until_option("Documents published / captures fetched (UTC day)"),
+               bom: bool = typer.Option(False, "--bom", help="CSV only: start with a UTF-8 byte order mark, "
+                                                             "so Excel reads the Chinese text right."),
+               output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="PATH",
+                                                     help="Write here (atomically) instead of stdout.")) -> None:
+    """Export documents as JSON Lines or CSV (the contract's keys), or every capture as a WARC 1.1 file
+    (request + response records; gzipped per record unless PATH ends in .warc)."""
+    from storage import export, warc
+    from storage.db import read_session
+    from storage.queries import DocFilter, count_documents
+
+    app_ctx = ctx_obj(ctx)
+    if bom and fmt is not Format.csv:
+        raise fail("--bom is for --format csv only")
+    started = time.monotonic()
+    with read_session(app_ctx.archive_engine) as s:
+        check_source(app_ctx, s, source)
+        f = DocFilter(source=source, since=since, until=until)
+        progress = progress_bar(app_ctx)
+        with progress, output_file(output, binary_to_tty=fmt is Format.warc) as fh:
+            if fmt is Format.warc:
+                task = progress.add_task("captures", total=warc.count_captures(s, source=source, since=since,
+                                                                                   until=until))
+                sm = warc.write_warc(s, app_ctx.store, fh, source=source, since=since, until=until,
+                                     gzip=not str(output or "").endswith(".warc"),
+                                     filename=output.name if output else None,
+                                     progress=lambda n: progress.advance(task, n))
+                what = f"{sm.captures} captures ({sm.records} records, {sm.payload_bytes / 1e6:.1f} MB of bodies)"
+            else:
+                task = progress.add_task("documents", total=count_documents(s, f))
+                text = io.TextIOWrapper(fh, encoding="utf-8-sig" if bom else "utf-8", newline="",
+                                        write_through=False)
+                rows = _advancing(export.iter_documents(s, f), progress, task)
+                n = (export.write_jsonl if fmt is Format.jsonl else export.write_csv)(rows, text)
+                text.flush()
+                text.detach()
+                what = f"{n} documents"
+                sm = None
+    err_console.print(f"exported {what} as {fmt.value} to {output or 'stdout'} "
+                      f"in {time.monotonic() - started:.1f}s", highlight=False)
+    if sm is not None and sm.skipped:
+        for line in sm.skipped:
+            err_console.print(f"[red]not exported:[/] {line}", highlight=False)
+        raise typer.Exit(EXIT_FAILED)
+
+
 def register(app: typer.Typer) -> None:
-    @app.command("export")
-    def export_cmd(ctx: typer.Context,
-                   fmt: Format = typer.Option(..., "--format", help="jsonl | csv (documents) or warc (captures)."),
-                   source: Optional[str] = typer.Option(None, "--source", help="Only this source."),
-                   since: Optional[str] = since_option("Documents published / captures fetched (UTC day)"),
-                   until: Optional[str] = until_option("Documents published / captures fetched (UTC day)"),
-                   bom: bool = typer.Option(False, "--bom", help="CSV only: start with a UTF-8 byte order mark, "
-                                                                 "so Excel reads the Chinese text right."),
-                   output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="PATH",
-                                                         help="Write here (atomically) instead of stdout.")) -> None:
-        """Export documents as JSON Lines or CSV (the contract's keys), or every capture as a WARC 1.1 file
-        (request + response records; gzipped per record unless PATH ends in .warc)."""
-        app_ctx = ctx_obj(ctx)
-        if bom and fmt is not Format.csv:
-            raise fail("--bom is for --format csv only")
-        started = time.monotonic()
-        with read_session(app_ctx.archive_engine) as s:
-            check_source(app_ctx, s, source)
-            f = DocFilter(source=source, since=since, until=until)
-            progress = progress_bar(app_ctx)
-            with progress, output_file(output, binary_to_tty=fmt is Format.warc) as fh:
-                if fmt is Format.warc:
-                    task = progress.add_task("captures", total=warc.count_captures(s, source=source, since=since,
-                                                                                       until=until))
-                    sm = warc.write_warc(s, app_ctx.store, fh, source=source, since=since, until=until,
-                                         gzip=not str(output or "").endswith(".warc"),
-                                         filename=output.name if output else None,
-                                         progress=lambda n: progress.advance(task, n))
-                    what = f"{sm.captures} captures ({sm.records} records, {sm.payload_bytes / 1e6:.1f} MB of bodies)"
-                else:
-                    task = progress.add_task("documents", total=count_documents(s, f))
-                    text = io.TextIOWrapper(fh, encoding="utf-8-sig" if bom else "utf-8", newline="",
-                                            write_through=False)
-                    rows = _advancing(export.iter_documents(s, f), progress, task)
-                    n = (export.write_jsonl if fmt is Format.jsonl else export.write_csv)(rows, text)
-                    text.flush()
-                    text.detach()
-                    what = f"{n} documents"
-                    sm = None
-        err_console.print(f"exported {what} as {fmt.value} to {output or 'stdout'} "
-                          f"in {time.monotonic() - started:.1f}s", highlight=False)
-        if sm is not None and sm.skipped:
-            for line in sm.skipped:
-                err_console.print(f"[red]not exported:[/] {line}", highlight=False)
-            raise typer.Exit(EXIT_FAILED)
+    app.command("export")(export_cmd)
 
 
 def _advancing(rows, progress, task):

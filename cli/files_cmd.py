@@ -10,10 +10,6 @@ import typer
 from cli.context import EXIT_FAILED, ctx_obj, err_console, fail
 from cli.options import document_or_fail, version_or_fail
 from cli.output import output_file
-from storage.archive import ArchiveError
-from storage.db import read_session
-from storage.models import Blob
-from storage.queries import pick_attachment, version_attachments
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -33,6 +29,10 @@ def register(app: typer.Typer) -> None:
             output: Path = typer.Option(..., "-o", "--output", metavar="PATH",
                                         help="Write here (atomically); `-` for stdout.")) -> None:
         """Write an archived file, checked against its sha256 as it is read back (exit 1 if it is damaged)."""
+        from storage.archive import ArchiveError
+        from storage.db import read_session
+        from storage.queries import blob_known, pick_attachment, version_attachments
+
         app_ctx = ctx_obj(ctx)
         if (index_no is None) == (sha256 is None):
             raise fail("give INDEX_NO [N|NAME] or --sha256 HEX (one of them)")
@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
         with read_session(app_ctx.archive_engine) as s:
             if sha256 is not None:
                 digest = sha256.lower()
-                if s.get(Blob, digest) is None:
+                if not blob_known(s, digest):
                     raise fail(f"no archived body has sha256 {digest}", EXIT_FAILED)
                 label = digest
             else:

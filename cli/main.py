@@ -1,7 +1,6 @@
 """The `xxgk` command: global options here, verbs in one module per group."""
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version as package_version
 from typing import Optional
 
 import typer
@@ -16,6 +15,8 @@ app = typer.Typer(name="xxgk", no_args_is_help=True, cls=CleanErrors, pretty_exc
 
 def _version(value: bool) -> None:
     if value:
+        from importlib.metadata import PackageNotFoundError, version as package_version
+
         try:
             typer.echo(f"xxgk {package_version('xxgk-archive')}")
         except PackageNotFoundError:

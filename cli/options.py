@@ -2,15 +2,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 from zoneinfo import ZoneInfo
 
 import typer
-from sqlmodel import Session
 
 from cli.context import EXIT_FAILED, AppContext, fail
-from storage.models import Document, DocumentVersion
-from storage.queries import find_document, get_version, iso_day, source_names
+from storage.stamps import iso_day
+
+if TYPE_CHECKING:     # storage loads when a command runs, not when the CLI starts
+    from sqlmodel import Session
+
+    from storage.models import Document, DocumentVersion
+
 
 def _iso_date(value: Optional[str]) -> Optional[str]:
     try:
@@ -55,6 +59,8 @@ def local_datetime(value: Optional[str], tz: str) -> Optional[datetime]:
 
 def check_source(app: AppContext, s: Session, name: Optional[str]) -> Optional[str]:
     """`name` when it is a configured source or one in the archive; else exit 2 naming the known ones."""
+    from storage.queries import source_names
+
     if name is None:
         return None
     known = set(source_names(s).values()) | {src.name for src in app.config.sources}
@@ -65,6 +71,8 @@ def check_source(app: AppContext, s: Session, name: Optional[str]) -> Optional[s
 
 def document_or_fail(s: Session, ident: str) -> Document:
     """The document `ident` names (索引号, doc key or URL); exit 1 naming it when the archive has none."""
+    from storage.queries import find_document
+
     doc = find_document(s, ident)
     if doc is None:
         raise fail(f"no document {ident!r} in the archive", EXIT_FAILED)
@@ -73,6 +81,8 @@ def document_or_fail(s: Session, ident: str) -> Document:
 
 def version_or_fail(s: Session, doc: Document, version: Optional[int], name: str) -> DocumentVersion:
     """Version `version` of `doc` (None: the latest); exit 1 naming the versions there are."""
+    from storage.queries import get_version
+
     ver = get_version(s, doc, version)
     if ver is None:
         raise fail(f"{name} has versions 1..{doc.version}, not {version}", EXIT_FAILED)

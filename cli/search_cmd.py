@@ -8,9 +8,6 @@ from rich.text import Text
 
 from cli.context import ctx_obj, err_console, fail, make_console, print_jsonl
 from cli.options import check_source, since_option, until_option
-from storage import search
-from storage.db import read_session
-from storage.search_hits import search_documents
 
 out = make_console()
 MATCH_STYLE = "bold black on yellow"
@@ -36,6 +33,10 @@ def register(app: typer.Typer) -> None:
                    publisher: Optional[str] = typer.Option(None, "--publisher", help="Publisher contains TEXT."),
                    json_out: bool = typer.Option(False, "--json", help="JSON Lines, one document a line.")) -> None:
         """Search titles and bodies for documents containing every term (any substring of 2+ characters), best first."""
+        from storage import search
+        from storage.db import read_session
+        from storage.search_hits import search_documents
+
         app_ctx, query = ctx_obj(ctx), " ".join(words)
         with read_session(app_ctx.archive_engine) as s:
             filters = search.Filters(source=check_source(app_ctx, s, source), since=since, until=until,

@@ -9,31 +9,34 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.context import EXIT_FAILED, ctx_obj, fail, make_console, print_json
-from scraper.fetch import FetchPolicy
-from scraper.probe import probe
 
 out = make_console()
 
 
+def detect(ctx: typer.Context,
+           url: str = typer.Argument(..., metavar="URL", help="A column (list) page of the portal."),
+           items: int = typer.Option(5, "--items", min=0, max=100, help="Show the first N documents listed."),
+           json_out: bool = typer.Option(False, "--json", help="One JSON object.")) -> None:
+    """Tell the CMS family of a column page and its list parameters; exit 1 when it cannot."""
+    from scraper.fetch import FetchPolicy
+    from scraper.probe import probe
+
+    if not url.startswith(("http://", "https://")):
+        raise fail(f"need an http:// or https:// URL, got {url!r}")
+    st = ctx_obj(ctx).config.settings
+    policy = FetchPolicy(user_agent=st.user_agent, timeout=st.timeout, max_body_bytes=st.max_body_bytes,
+                         retries=st.retries, backoff=st.backoff, rate=0)
+    found = asyncio.run(probe(url, policy, items))
+    if json_out:
+        print_json(found.as_dict())
+    else:
+        _print(found)
+    if found.family is None:
+        raise typer.Exit(EXIT_FAILED)
+
+
 def register(sources_app: typer.Typer) -> None:
-    @sources_app.command()
-    def detect(ctx: typer.Context,
-               url: str = typer.Argument(..., metavar="URL", help="A column (list) page of the portal."),
-               items: int = typer.Option(5, "--items", min=0, max=100, help="Show the first N documents listed."),
-               json_out: bool = typer.Option(False, "--json", help="One JSON object.")) -> None:
-        """Tell the CMS family of a column page and its list parameters; exit 1 when it cannot."""
-        if not url.startswith(("http://", "https://")):
-            raise fail(f"need an http:// or https:// URL, got {url!r}")
-        st = ctx_obj(ctx).config.settings
-        policy = FetchPolicy(user_agent=st.user_agent, timeout=st.timeout, max_body_bytes=st.max_body_bytes,
-                             retries=st.retries, backoff=st.backoff, rate=0)
-        found = asyncio.run(probe(url, policy, items))
-        if json_out:
-            print_json(found.as_dict())
-        else:
-            _print(found)
-        if found.family is None:
-            raise typer.Exit(EXIT_FAILED)
+    sources_app.command()(detect)
 
 
 def _print(found) -> None:

@@ -5,7 +5,8 @@ from datetime import datetime
 from typing import Optional
 from zoneinfo import ZoneInfo
 
-from storage.queries import as_utc
+from storage.stamps import as_utc
+
 
 
 def local_time(ts: Optional[datetime | str], tz: str) -> str:

@@ -3,35 +3,25 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
-from sqlalchemy import func, select
-from sqlalchemy.engine import Engine
 
 from cli.context import EXIT_FAILED, AppContext, ctx_obj, err_console, fail, make_console, print_json
 from cli.output import progress_bar
-from schedules.beats import live
-from storage.archive import ArchiveError, open_archive
-from storage.db import DatabaseError, open_database, read_session
-from storage.models import Blob
-from storage.transfer import TransferError, TransferReport, copy_archive, copy_database, count_rows
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from storage.transfer import TransferReport
 
 out = make_console()
 
 
-def _blob_hashes(engine: Engine) -> tuple[int, Iterator[str]]:
-    """How many blobs the database knows, and their names in a stream (the archive's contents)."""
-    with read_session(engine) as s:
-        n = s.execute(select(func.count()).select_from(Blob)).scalar_one()
-
-    def names():
-        with read_session(engine) as s:
-            yield from s.execute(select(Blob.sha256).order_by(Blob.sha256).execution_options(yield_per=5000)).scalars()
-    return n, names()
-
-
 def _copy_rows(app: AppContext, url: str) -> tuple[Engine, TransferReport]:
+    from storage.db import DatabaseError, open_database
+    from storage.transfer import TransferError, copy_database, count_rows
+
     try:
         target = open_database(url, outage_seconds=0)     # a target given now that does not answer: say so now
     except DatabaseError as exc:
@@ -46,52 +36,59 @@ def _copy_rows(app: AppContext, url: str) -> tuple[Engine, TransferReport]:
 
 
 def _copy_blobs(app: AppContext, url: str, known_by: Engine) -> TransferReport:
+    from storage.archive import ArchiveError, open_archive
+    from storage.transfer import blob_names, copy_archive
+
     try:
         target = open_archive(url)
     except (ArchiveError, OSError) as exc:
         raise fail(f"cannot open archive {url}: {exc}", EXIT_FAILED)
-    total, names = _blob_hashes(known_by)
+    total, names = blob_names(known_by)
     progress = progress_bar(app)
     with progress:
         task = progress.add_task("blobs", total=total)
         return copy_archive(app.store, target, names, step=lambda n: progress.advance(task, n))
 
 
+def copy_to(ctx: typer.Context,
+            database: Optional[str] = typer.Option(None, "--database", metavar="URL",
+                                                   help="An empty database to copy every row into "
+                                                        "(postgresql+psycopg://… or sqlite:///…)."),
+            archive: Optional[str] = typer.Option(None, "--archive", metavar="URL",
+                                                  help="A store to copy every blob into (s3://BUCKET/PREFIX "
+                                                       "or file://PATH); blobs already there are left alone."),
+            json_out: bool = typer.Option(False, "--json", help="One JSON object.")) -> None:
+    """Copy the archive (rows, blobs or both) to another database and store, then point the config at
+    them. Read-only here; run it while nothing crawls (a crawl after the copy is not in the copy)."""
+    from schedules.beats import live
+
+    app_ctx = ctx_obj(ctx)
+    if not database and not archive:
+        raise fail("say where to: --database URL and/or --archive URL")
+    running = live(app_ctx.archive_engine)
+    if running:      # the copy is a consistent snapshot; what they archive from now on is not in it
+        err_console.print(f"[yellow]warning:[/] {len(running)} daemon/worker process(es) running "
+                          f"({', '.join(p.holder for p in running)}): what they archive after this "
+                          "moment is not in the copy; stop them first to move everything", highlight=False)
+    result: dict = {}
+    known_by = app_ctx.engine
+    if database:
+        known_by, rows = _copy_rows(app_ctx, database)   # blobs then follow the rows copied
+        result["database"] = {"tables": rows.tables, "searchable": rows.searchable}
+    if archive:
+        blobs = _copy_blobs(app_ctx, archive, known_by)
+        result["archive"] = {k: getattr(blobs, k) for k in ("blobs_copied", "blobs_present", "bytes_copied",
+                                                             "problems")}
+    if json_out:
+        print_json(result)
+    else:
+        _print(result, database, archive, app_ctx.config.path)
+    if result.get("archive", {}).get("problems"):
+        raise typer.Exit(EXIT_FAILED)
+
+
 def register(app: typer.Typer) -> None:
-    @app.command("copy-to")
-    def copy_to(ctx: typer.Context,
-                database: Optional[str] = typer.Option(None, "--database", metavar="URL",
-                                                       help="An empty database to copy every row into "
-                                                            "(postgresql+psycopg://… or sqlite:///…)."),
-                archive: Optional[str] = typer.Option(None, "--archive", metavar="URL",
-                                                      help="A store to copy every blob into (s3://BUCKET/PREFIX "
-                                                           "or file://PATH); blobs already there are left alone."),
-                json_out: bool = typer.Option(False, "--json", help="One JSON object.")) -> None:
-        """Copy the archive (rows, blobs or both) to another database and store, then point the config at
-        them. Read-only here; run it while nothing crawls (a crawl after the copy is not in the copy)."""
-        app_ctx = ctx_obj(ctx)
-        if not database and not archive:
-            raise fail("say where to: --database URL and/or --archive URL")
-        running = live(app_ctx.archive_engine)
-        if running:      # the copy is a consistent snapshot; what they archive from now on is not in it
-            err_console.print(f"[yellow]warning:[/] {len(running)} daemon/worker process(es) running "
-                              f"({', '.join(p.holder for p in running)}): what they archive after this "
-                              "moment is not in the copy; stop them first to move everything", highlight=False)
-        result: dict = {}
-        known_by = app_ctx.engine
-        if database:
-            known_by, rows = _copy_rows(app_ctx, database)   # blobs then follow the rows copied
-            result["database"] = {"tables": rows.tables, "searchable": rows.searchable}
-        if archive:
-            blobs = _copy_blobs(app_ctx, archive, known_by)
-            result["archive"] = {k: getattr(blobs, k) for k in ("blobs_copied", "blobs_present", "bytes_copied",
-                                                                 "problems")}
-        if json_out:
-            print_json(result)
-        else:
-            _print(result, database, archive, app_ctx.config.path)
-        if result.get("archive", {}).get("problems"):
-            raise typer.Exit(EXIT_FAILED)
+    app.command("copy-to")(copy_to)
 
 
 def _print(result: dict, database: Optional[str], archive: Optional[str], config: Optional[Path]) -> None:

@@ -3,20 +3,16 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from typing import Optional
+from typing import Optional, TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from cli.context import METRICS_PORT, EXIT_FAILED, EXIT_USAGE, AppContext, ctx_obj, err_console, fail, make_console, print_jsonl
-from schedules.beats import BEAT_FRESH, live
-from schedules.metrics import serve_metrics
-from schedules.overview import fleet_rows
-from schedules.queue import CrawlQueue, QueueError
-from schedules.runner import new_holder
-from scraper.config import load_config
-from scraper.crawl import ensure_source
 from cli.times import local_time, zone_caption
+
+if TYPE_CHECKING:
+    from schedules.queue import CrawlQueue
 
 out = make_console()
 ROLES = ("daemon", "worker")
@@ -24,6 +20,9 @@ ROLES = ("daemon", "worker")
 
 def open_queue(app: AppContext) -> CrawlQueue:
     """The queue for enqueuing (daemon, trigger); a clear error when it cannot be used."""
+    from schedules.queue import CrawlQueue, QueueError
+    from schedules.runner import new_holder
+
     try:
         return CrawlQueue(app.engine, new_holder("enqueue")).open()
     except QueueError as exc:                # the queue cannot be used with this setup: a config error
@@ -34,6 +33,8 @@ def open_queue(app: AppContext) -> CrawlQueue:
 
 def enqueue_trigger(app: AppContext, name: str, full: bool) -> None:
     """`xxgk trigger` with engine = "queue": straight into the queue, no daemon needed."""
+    from scraper.crawl import ensure_source
+
     queue = open_queue(app)
     try:
         src = app.config.source(name)
@@ -47,6 +48,8 @@ def enqueue_trigger(app: AppContext, name: str, full: bool) -> None:
 
 
 def _workers_note(app: AppContext) -> str:
+    from schedules.beats import live
+
     workers = live(app.engine, "worker")
     return f"{len(workers)} worker(s) running" if workers else \
         "[yellow]no worker is running:[/] start one with `xxgk worker`"
@@ -68,57 +71,67 @@ def enqueue_reparses(app: AppContext, names: list[str], json_out: bool) -> None:
     err_console.print(_workers_note(app))
 
 
+def worker(ctx: typer.Context,
+           concurrency: int = typer.Option(1, "--concurrency", "-c", min=1, max=256,
+                                           help="Jobs (source crawls) this worker runs at once."),
+           metrics_port: Optional[int] = METRICS_PORT) -> None:
+    """Run queued crawls (engine = "queue") until SIGTERM/SIGINT, on any machine reaching the database and archive."""
+    from schedules.metrics import serve_metrics
+    from schedules.queue import QueueError
+    from scraper.config import load_config
+
+    from schedules.worker import Worker
+
+    app_ctx = ctx_obj(ctx)
+    cfg_path = app_ctx.config_path
+    _ = app_ctx.config, app_ctx.store        # fail early on a bad config or archive
+    if metrics_port is not None:
+        serve_metrics(app_ctx.engine, metrics_port)
+    try:
+        code = asyncio.run(Worker(lambda: load_config(cfg_path), app_ctx.engine, app_ctx.store,
+                                  concurrency).run())
+    except QueueError as exc:
+        raise fail(str(exc), EXIT_USAGE)
+    raise typer.Exit(code)
+
+
+def fleet(ctx: typer.Context,
+          json_out: bool = typer.Option(False, "--json", help="JSON Lines: one line per process, then the queue."),
+          check: Optional[str] = typer.Option(None, "--check", metavar="ROLE",
+                                              help="Exit 0 only if a live ROLE (daemon|worker) runs on this host "
+                                                   "(a container healthcheck).")) -> None:
+    """The running daemon and workers (last heartbeat, sources they crawl now) and the queue's jobs by status."""
+    from schedules.beats import BEAT_FRESH, live
+    from schedules.overview import fleet_rows
+
+    app_ctx = ctx_obj(ctx)
+    if check is not None and check not in ROLES:
+        raise fail(f"--check takes one of {', '.join(ROLES)}, not {check!r}")
+    engine = app_ctx.archive_engine
+    if check is not None:
+        if not live(engine, check, host=socket.gethostname()):
+            raise fail(f"no live {check} on {socket.gethostname()}", EXIT_FAILED)
+        return
+    procs, jobs = fleet_rows(app_ctx.engine)
+    if json_out:
+        print_jsonl([*procs, {"queue": jobs}])
+        return
+    if not procs:
+        out.print("no daemon or worker is running (none has beaten in the last "
+                  f"{BEAT_FRESH.total_seconds():.0f} s)", highlight=False)
+    tz = app_ctx.config.settings.timezone
+    table = Table(caption=zone_caption(tz), caption_justify="left")
+    for col in ("process", "host", "pid", "started", "last beat", "crawling"):
+        table.add_column(col, no_wrap=col in ("started", "last beat"), overflow="fold")
+    for p in procs:
+        table.add_row(p["holder"], p["host"], str(p["pid"]), local_time(p["started_at"], tz),
+                      local_time(p["heartbeat_at"], tz), ", ".join(p["crawling"]))
+    if procs:
+        out.print(table)
+    for task, counts in sorted(jobs.items()):
+        out.print(f"{task}: " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
+
+
 def register(app: typer.Typer) -> None:
-    @app.command()
-    def worker(ctx: typer.Context,
-               concurrency: int = typer.Option(1, "--concurrency", "-c", min=1, max=256,
-                                               help="Jobs (source crawls) this worker runs at once."),
-               metrics_port: Optional[int] = METRICS_PORT) -> None:
-        """Run queued crawls (engine = "queue") until SIGTERM/SIGINT, on any machine reaching the database and archive."""
-        from schedules.worker import Worker
-
-        app_ctx = ctx_obj(ctx)
-        cfg_path = app_ctx.config_path
-        _ = app_ctx.config, app_ctx.store        # fail early on a bad config or archive
-        if metrics_port is not None:
-            serve_metrics(app_ctx.engine, metrics_port)
-        try:
-            code = asyncio.run(Worker(lambda: load_config(cfg_path), app_ctx.engine, app_ctx.store,
-                                      concurrency).run())
-        except QueueError as exc:
-            raise fail(str(exc), EXIT_USAGE)
-        raise typer.Exit(code)
-
-    @app.command()
-    def fleet(ctx: typer.Context,
-              json_out: bool = typer.Option(False, "--json", help="JSON Lines: one line per process, then the queue."),
-              check: Optional[str] = typer.Option(None, "--check", metavar="ROLE",
-                                                  help="Exit 0 only if a live ROLE (daemon|worker) runs on this host "
-                                                       "(a container healthcheck).")) -> None:
-        """The running daemon and workers (last heartbeat, sources they crawl now) and the queue's jobs by status."""
-        app_ctx = ctx_obj(ctx)
-        if check is not None and check not in ROLES:
-            raise fail(f"--check takes one of {', '.join(ROLES)}, not {check!r}")
-        engine = app_ctx.archive_engine
-        if check is not None:
-            if not live(engine, check, host=socket.gethostname()):
-                raise fail(f"no live {check} on {socket.gethostname()}", EXIT_FAILED)
-            return
-        procs, jobs = fleet_rows(app_ctx.engine)
-        if json_out:
-            print_jsonl([*procs, {"queue": jobs}])
-            return
-        if not procs:
-            out.print("no daemon or worker is running (none has beaten in the last "
-                      f"{BEAT_FRESH.total_seconds():.0f} s)", highlight=False)
-        tz = app_ctx.config.settings.timezone
-        table = Table(caption=zone_caption(tz), caption_justify="left")
-        for col in ("process", "host", "pid", "started", "last beat", "crawling"):
-            table.add_column(col, no_wrap=col in ("started", "last beat"), overflow="fold")
-        for p in procs:
-            table.add_row(p["holder"], p["host"], str(p["pid"]), local_time(p["started_at"], tz),
-                          local_time(p["heartbeat_at"], tz), ", ".join(p["crawling"]))
-        if procs:
-            out.print(table)
-        for task, counts in sorted(jobs.items()):
-            out.print(f"{task}: " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
+    app.command()(worker)
+    app.command()(fleet)

@@ -40,7 +40,7 @@ from storage import retry
 from storage.db import session
 from storage.journal import recover
 from storage.models import CrawlRun, DaemonBeat, Source, TriggerRequest, utcnow
-from storage.queries import as_utc
+from storage.stamps import as_utc
 
 POLL_SECONDS = 0.5
 ANNOUNCE = logger.bind(announce=True)    # lines shown at default verbosity (start, each run): see setup_logging

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 import scraper.metrics  # noqa: F401 - registers the crawl counters this process exposes
 from schedules.queue import queue_counts
 from storage.db import read_session
-from storage.queries import as_utc
+from storage.stamps import as_utc
 from storage.stats import fleet_gauges
 
 LEASE_RENEWALS = Counter("xxgk_lease_renewals", "Lease heartbeats, by result (renewed, lost, or failed: the database did not answer)", ["result"])

@@ -16,7 +16,8 @@ from scraper.config import Config
 from storage import retry_list
 from storage.db import read_session
 from storage.models import COUNTERS, CrawlRun, Document, Source
-from storage.queries import iso_ts, running_sources
+from storage.queries import running_sources
+from storage.stamps import iso_ts
 
 
 def next_run(src, tz: str) -> Optional[datetime]:

@@ -148,7 +148,7 @@ class CrawlQueue:
         run_id = record_queued(self.engine, source_id, trigger=trigger, slot=slot, full=full, reason=reason,
                                holder=self.holder)
         name = src.name
-        opts = {"queue": QUEUE, "lock": host_lock(src), "queueing_lock": lock_key(name)}
+        opts: dict[str, object] = {"queue": QUEUE, "lock": host_lock(src), "queueing_lock": lock_key(name)}
         if jitter:
             opts["schedule_in"] = {"seconds": random.uniform(0, jitter)}
         return run_id, self.app.configure_task(CRAWL, **opts), {"source": name, "full": full, "run_id": run_id}

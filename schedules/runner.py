@@ -29,7 +29,7 @@ from storage import retry
 from storage.leases import acquire, holder_of, release
 from storage.models import CrawlRun, Source
 
-EXIT_BUSY = 3
+EXIT_BUSY = 3      # the CLI has its own copy (cli/context.py), so that it starts without this module
 
 
 def new_holder(role: str = "crawl") -> str:

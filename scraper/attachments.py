@@ -2,22 +2,30 @@
 archived content-addressed like every response, and known to the document only as (sha256, size).
 
 A file's name stays text in the database (from the download= attribute, the fileName parameter or the
-link text): nothing is ever written under that name, so a hostile name cannot touch the filesystem.
+link text; for a file the page names only by a storage id, the `Content-Disposition` its server sent):
+nothing is ever written under that name, so a hostile name cannot touch the filesystem.
 A file that cannot be fetched now keeps the copy archived before, if any, so a passing failure does
 not make a new version; one linked by several documents in a run is fetched once.
 """
 from __future__ import annotations
 
 import asyncio
+import posixpath
+import re
 from typing import Awaitable, Callable, Optional
+from urllib.parse import unquote_to_bytes
 
 from loguru import logger
 
 from scraper.blocking import wall_of
 from scraper.decode import decode_html
 from scraper.fetch import FetchError, FetchResult
+from scraper.parse.links import is_storage_name
+from scraper.parse.tree import collapse
 
-File = Optional[tuple[str, int]]                      # (sha256, size) of an archived file
+_DISPOSITION_RE = re.compile(r"""filename\*\s*=\s*(?:[\w-]+'[^']*')?([^;]+)|filename\s*=\s*("[^"]*"|[^;]+)""", re.I)
+
+File = tuple[str, int] | None                      # (sha256, size) of an archived file
 Archive = Callable[[FetchResult, Optional[str]], Awaitable[tuple[str, int]]]   # (response, error) -> (sha256, size)
 
 
@@ -70,3 +78,32 @@ def _is_error_page(res: FetchResult) -> bool:
         return False
     text = decode_html(res.body, res.content_type)[0]
     return any(word in text for word in ("404", "页面不存在", "文件不存在", "找不到"))
+
+
+def served_name(disposition: Optional[str]) -> Optional[str]:
+    """The file name a `Content-Disposition` header gives (`filename*=UTF-8''…` first, percent-escapes and
+    UTF-8/GBK bytes sent as Latin-1 undone), or None when it gives none a person chose."""
+    found: dict[str, str] = {}
+    for m in _DISPOSITION_RE.finditer(disposition or ""):
+        found.setdefault("star" if m.group(1) else "plain", (m.group(1) or m.group(2)).strip().strip('"'))
+    raw = found.get("star") or found.get("plain")
+    if not raw:
+        return None
+    if "%" in raw:
+        name = _decoded(unquote_to_bytes(raw))
+    elif any(0x80 <= ord(c) < 0x100 for c in raw) and all(ord(c) < 0x100 for c in raw):
+        name = _decoded(raw.encode("latin-1"))
+    else:
+        name = raw
+    name = collapse(posixpath.basename(name.replace("\\", "/")))
+    return None if is_storage_name(name) else name
+
+
+def _decoded(raw: bytes) -> str:
+    for codec in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")
+

@@ -5,7 +5,9 @@ more for a recheck (404/410 there marks them gone)."""
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Optional
+from collections.abc import AsyncGenerator
+from functools import partial
+from typing import TYPE_CHECKING, Optional, cast
 from urllib.parse import urlsplit
 
 from loguru import logger
@@ -43,7 +45,7 @@ class Lister:
         if portal is None:
             return
         known_run = 0
-        items = portal.items()
+        items = cast(AsyncGenerator, portal.items())
         try:
             async for item in items:
                 if c.stopping:
@@ -56,7 +58,7 @@ class Lister:
                 self.listed_urls.add(item.url)
                 c.summary.listed += 1
                 c.progress("listed", total=portal.total)
-                if not c.full and await c.db(lambda s: self._known(s, item)):
+                if not c.full and await c.db(partial(self._known, item=item)):
                     c.summary.unchanged += 1
                     c.progress("done", outcome="known")
                     known_run += 1

@@ -60,6 +60,6 @@ async def probe(url: str, policy: FetchPolicy, items: int = 5) -> Probe:
                 if len(result.items) >= items:
                     break
         finally:
-            await walk.aclose()
+            await walk.aclose()  # type: ignore[attr-defined]  # items() is an async generator
         result.total = portal.total
     return result

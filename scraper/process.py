@@ -18,9 +18,11 @@ from typing import Optional
 from loguru import logger
 from sqlmodel import Session, select
 
+from scraper.attachments import served_name
 from scraper.parse import PARSER_VERSION, ParseError, parse_article
 from scraper.parse.dates import to_iso
 from scraper.parse.index_no import check_index_no, normalise
+from scraper.parse.links import is_storage_name
 from scraper.parse.tree import collapse
 from storage.archive import ArchiveError, BlobStore
 from storage.captures import capture_body, header, latest_file
@@ -85,11 +87,21 @@ def merge_listing(record: dict, list_title: Optional[str], meta: Optional[dict])
     return filled
 
 
-def add_files(record: dict, files: Files) -> None:
+def add_files(s: Session, record: dict, files: Files) -> None:
+    """Each attachment's (sha256, size); a file the page names only by a storage id (or not at all) takes
+    the name its server sent with those bytes (`Content-Disposition`), when it sent one."""
     for att in record.get("attachments") or []:
         known = files.get(att["url"])
         if known:
             att["sha256"], att["size"] = known
+            if is_storage_name(att["name"]):
+                att["name"] = _served_name(s, att["url"], known[0]) or att["name"]
+
+
+def _served_name(s: Session, url: str, sha256: str) -> Optional[str]:
+    cap = s.exec(select(Capture).where(Capture.url == url, Capture.sha256 == sha256, Capture.kind == "attachment")
+                 .order_by(Capture.id.desc())).first()
+    return served_name(header(cap, "content-disposition")) if cap is not None else None
 
 
 def files_as_crawled(s: Session, cap: Capture, urls: list[str]) -> Files:
@@ -128,7 +140,7 @@ def complete(s: Session, parsed: Parsed, cap: Capture, url: Optional[str] = None
         files = files_as_crawled(s, cap, _links(parsed))
     record = json.loads(json.dumps(parsed.record, ensure_ascii=False))
     merge_listing(record, list_title, list_meta)
-    add_files(record, files)
+    add_files(s, record, files)
     return Parsed(record=record, body_text=parsed.body_text, content_hash=content_hash(record, parsed.body_text),
                   parser_version=parsed.parser_version)
 

@@ -6,7 +6,7 @@ from typing import Optional
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, select
+from sqlmodel import Field, col, select
 
 from scraper.outcomes import Failed
 from scraper.portals import ListItem
@@ -95,7 +95,7 @@ class RunLedger:
         """After a run that did not finish, walk the lists past the known items (no early stop)."""
         last = s.exec(select(CrawlRun.status).where(
             CrawlRun.source_id == self.source_id, CrawlRun.id != self.run_id,
-            CrawlRun.status.not_in(("coalesced", "skipped", "queued"))).order_by(CrawlRun.id.desc())).first()
+            col(CrawlRun.status).not_in(("coalesced", "skipped", "queued"))).order_by(col(CrawlRun.id).desc())).first()
         return last in UNFINISHED
 
     def end(self, s, sm: RunSummary, failed: Failures, lost: bool) -> None:

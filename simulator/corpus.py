@@ -63,7 +63,7 @@ class Doc:
         return [f"/art/{d.year}/{d.month}/{d.day}/art_{c}_{self.id}.html" for c in self.columns]
 
     def body_lines(self, with_files: bool = True) -> list[str]:
-        out = []
+        out: list[str] = []
         for block in self.body:
             if block[0] == "table":
                 out.extend(" ".join(cells) for cells in block[1])

@@ -19,7 +19,7 @@ def iso(value: str) -> str:
 
 def contract_values(rows) -> dict:
     """Contract fields from (canonical label, label shown, value) rows; empty values stay None."""
-    out = {key: None for key in CONTRACT.values()}
+    out: dict[str, str | None] = {key: None for key in CONTRACT.values()}
     for canon, _label, value in rows:
         if value and canon in CONTRACT:
             out[CONTRACT[canon]] = iso(value) if canon in DATE_FIELDS else value

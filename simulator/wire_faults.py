@@ -130,6 +130,15 @@ def hostile_names(ctx, **_) -> None:
     ctx.transforms.append(rename)
 
 
+def nameless_files(ctx, **_) -> None:
+    """File links that name nothing (an icon, no download=): only the file's own response says its name
+    (`Content-Disposition`), as on real pages where an icon links the file."""
+    def strip(m):
+        tag = re.sub(rb'\sdownload="[^"]*"', b"", m.group(1))
+        return tag + b'<img src="/images/fj_icon.gif"></a>'
+    _edit(ctx, lambda b: re.sub(rb'(<a [^>]*/module/download/downfile\.jsp[^>]*>)[^<]*</a>', strip, b))
+
+
 def _edit(ctx, fn) -> None:
     def apply(resp: Response) -> Response:
         resp.body = fn(resp.body)
@@ -172,5 +181,5 @@ WIRE_FAULTS = {
     "redirect-loop": redirect_loop, "redirect-offsite": redirect_offsite, "cookie-wall": cookie_wall,
     "drip": drip, "endless": endless, "gzip-bomb": gzip_bomb, "wrong-type": wrong_type,
     "malformed-html": malformed_html, "xml-entities": xml_entities, "shift": shift,
-    "duplicate": duplicate, "hostile-names": hostile_names, "hostile-title": hostile_title,
+    "duplicate": duplicate, "hostile-names": hostile_names, "nameless-files": nameless_files, "hostile-title": hostile_title,
 }

@@ -1,19 +1,23 @@
 """Engine and sessions: SQLite by default (WAL, foreign keys, busy timeout), PostgreSQL for scale.
 
-The schema is owned by alembic: `open_database` upgrades to head before anything else runs.
+The schema is owned by alembic: `open_database` upgrades to head before anything else runs (alembic is
+imported only when the database's revision, read in one query, is not the newest migration's).
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import TYPE_CHECKING, Optional
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 from storage import retry
 from storage.retry import DEFAULT_PATIENCE, set_patience
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 BUSY_MS = 10000                 # SQLite: a writer waits this long for the lock before "database is locked"
@@ -54,6 +58,8 @@ def make_engine(url: str) -> Engine:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
@@ -63,7 +69,30 @@ def alembic_config(engine: Engine) -> Config:
 _MIGRATE_LOCK = 0x78786B6D      # pg advisory lock key: one migrating process at a time
 
 
+def head_revision() -> str:
+    """The newest migration's revision id (migrations are linear; their file names sort in order)."""
+    newest = max((MIGRATIONS / "versions").glob("[0-9]*.py"))
+    found = re.search(r"^revision = ['\"]([^'\"]+)['\"]", newest.read_text("utf-8"), re.M)
+    if found is None:
+        raise RuntimeError(f"no `revision = ...` line in {newest}")
+    return found.group(1)
+
+
+def current_revision(engine: Engine) -> Optional[str]:
+    """The database's alembic revision, or None for a new (or pre-alembic) database: one query."""
+    with engine.connect() as conn:
+        try:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except Exception:  # noqa: BLE001 - no such table yet: the migration decides what to do
+            return None
+
+
 def migrate(engine: Engine) -> None:
+    """Upgrade to head, unless the database is there already (then alembic is not even imported)."""
+    if current_revision(engine) == head_revision():
+        return
+    from alembic import command
+
     cfg = alembic_config(engine)
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":   # processes starting together on a fresh database

@@ -11,12 +11,11 @@ from typing import Iterator, TextIO
 
 from sqlmodel import Session, select
 
+from storage.contract import document_keys
 from storage.models import Document
-from storage.queries import CONTRACT_FIELDS, DocFilter, documents_json, filter_documents, source_names
+from storage.queries import DocFilter, documents_json, filter_documents, source_names
 
 BATCH = 500
-DOCUMENT_KEYS = (*CONTRACT_FIELDS, "fields", "body_text", "url", "urls", "source", "attachments", "version",
-                 "versions", "first_seen", "last_seen", "changed_at", "withdrawn_at")
 NESTED = ("fields", "urls", "attachments")       # JSON text inside a CSV cell
 
 
@@ -44,10 +43,11 @@ def write_jsonl(rows: Iterator[dict], out: TextIO) -> int:
 
 def write_csv(rows: Iterator[dict], out: TextIO) -> int:
     """One row a document; fields, urls and attachments as JSON text; UTF-8, RFC 4180 quoting."""
-    writer = csv.DictWriter(out, fieldnames=DOCUMENT_KEYS, lineterminator="\r\n")
+    keys = document_keys()
+    writer = csv.DictWriter(out, fieldnames=keys, lineterminator="\r\n")
     writer.writeheader()
     n = 0
     for row in rows:
-        writer.writerow({k: (json.dumps(row[k], ensure_ascii=False) if k in NESTED else row[k]) for k in DOCUMENT_KEYS})
+        writer.writerow({k: (json.dumps(row[k], ensure_ascii=False) if k in NESTED else row[k]) for k in keys})
         n += 1
     return n

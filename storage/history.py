@@ -7,7 +7,8 @@ from typing import Optional
 from sqlmodel import Session, select
 
 from storage.models import Attachment, Capture, Document, DocumentReparse, DocumentVersion
-from storage.queries import CONTRACT_FIELDS, iso_ts
+from storage import contract
+from storage.stamps import iso_ts
 
 
 def versions(s: Session, doc: Document) -> list[DocumentVersion]:
@@ -34,7 +35,7 @@ def attachment_changes(old: dict, new: dict) -> dict[str, list[dict]]:
 def field_changes(old: dict, new: dict) -> list[dict]:
     """Contract fields, then metadata labels (`fields.<label>`), whose value differs."""
     out = [{"field": k, "old": old.get(k), "new": new.get(k)}
-           for k in CONTRACT_FIELDS if old.get(k) != new.get(k)]
+           for k in contract.CONTRACT_FIELDS if old.get(k) != new.get(k)]
     of, nf = old.get("fields") or {}, new.get("fields") or {}
     out += [{"field": f"fields.{k}", "old": of.get(k), "new": nf.get(k)}
             for k in list(of) + [k for k in nf if k not in of] if of.get(k) != nf.get(k)]
@@ -108,7 +109,7 @@ def char_changes(a: str, b: str) -> tuple[list[tuple[int, int]], list[tuple[int,
 def render(s: Session, ver: DocumentVersion) -> list[str]:
     """A version as diffable lines: fields, attachments, a blank line, then the body."""
     rec = ver.record or {}
-    lines = [f"{k}: {rec.get(k) if rec.get(k) is not None else ''}" for k in CONTRACT_FIELDS]
+    lines = [f"{k}: {rec.get(k) if rec.get(k) is not None else ''}" for k in contract.CONTRACT_FIELDS]
     lines += [f"fields.{k}: {v}" for k, v in (rec.get("fields") or {}).items()]
     lines += [f"attachment: {a['name']} <{a['url']}> {_file(a['sha256'], a['size'])}"
               for a in _attachments(s, ver).values()]

@@ -3,29 +3,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from typing import Iterator, Optional
 
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, select
 
+from storage import contract
 from storage.documents import doc_key
-from storage.models import Attachment, Capture, CrawlRun, Document, DocumentUrl, DocumentVersion, Source
+from storage.models import Attachment, Blob, Capture, CrawlRun, Document, DocumentUrl, DocumentVersion, Source
+from storage.stamps import iso_ts
 
-CONTRACT_FIELDS = ("index_no", "title", "doc_no", "publisher", "publish_date", "written_date",
-                   "disclosure", "validity", "topic", "genre")
-
-
-def as_utc(ts: Optional[datetime]) -> Optional[datetime]:
-    """A stored timestamp (naive ones are UTC) as an aware UTC datetime."""
-    if ts is None:
-        return None
-    return ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts.astimezone(timezone.utc)
-
-
-def iso_ts(ts: Optional[datetime]) -> Optional[str]:
-    """ISO 8601 in UTC with `Z`, to the second (the JSON form of every timestamp)."""
-    return as_utc(ts).isoformat(timespec="seconds").replace("+00:00", "Z") if ts else None
 
 
 def find_document(s: Session, ident: str) -> Optional[Document]:
@@ -86,7 +74,7 @@ def build_document_json(doc: Document, ver: Optional[DocumentVersion], urls: lis
                         atts: list[Attachment], source: str, body: bool = True) -> dict:
     """The document object from rows already loaded (exports load them a batch at a time)."""
     rec = ver.record if ver else {}
-    out = {k: rec.get(k) for k in CONTRACT_FIELDS}
+    out = {k: rec.get(k) for k in contract.CONTRACT_FIELDS}
     out["index_no"] = doc.index_no
     out["fields"] = rec.get("fields") or {}
     if body:
@@ -104,17 +92,6 @@ def build_document_json(doc: Document, ver: Optional[DocumentVersion], urls: lis
         "withdrawn_at": iso_ts(doc.withdrawn_at),
     })
     return out
-
-
-def iso_day(value: str) -> str:
-    """`value` if it is a real day written YYYY-MM-DD (as dates are stored), else ValueError."""
-    if not (len(value) == 10 and value[4] == value[7] == "-"):
-        raise ValueError(f"want a date as YYYY-MM-DD, got {value!r}")
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"want a date as YYYY-MM-DD, got {value!r} (no such day)") from None
-    return value
 
 
 @dataclass(frozen=True)
@@ -145,7 +122,7 @@ def filter_documents(q, f: DocFilter = DocFilter()):
 
 
 def count_documents(s: Session, f: DocFilter = DocFilter()) -> int:
-    return s.exec(filter_documents(select(func.count(Document.id)), f)).one()
+    return int(s.exec(filter_documents(select(func.count(Document.id)), f)).one())
 
 
 def list_documents(s: Session, f: DocFilter = DocFilter(), limit: Optional[int] = None,
@@ -197,6 +174,11 @@ def pick_attachment(atts: list[Attachment], which: Optional[str]) -> Attachment:
     if len(named) == 1:
         return named[0]
     raise LookupError(f"no attachment {which!r} (attachments: {choices})")
+
+
+def blob_known(s: Session, sha256: str) -> bool:
+    """Whether the archive holds a body with this sha256."""
+    return s.get(Blob, sha256) is not None
 
 
 def attachment_named(s: Session, sha256: str) -> Optional[Attachment]:

@@ -10,7 +10,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from storage.models import RetryItem, utcnow
-from storage.queries import iso_ts
+from storage.stamps import iso_ts
 
 GIVE_UP_AFTER = 5
 

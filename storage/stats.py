@@ -29,10 +29,10 @@ def archive_stats(s: Session, source_id: Optional[int] = None) -> dict:
         return q.where(Capture.source_id == source_id) if source_id is not None else q
 
     where = "WHERE source_id = :sid" if source_id is not None else ""
-    blobs = select(Blob)
+    all_blobs = select(Blob)
     if source_id is not None:
-        blobs = blobs.where(Blob.sha256.in_(select(Capture.sha256).where(Capture.source_id == source_id)))
-    blobs = blobs.subquery()
+        all_blobs = all_blobs.where(Blob.sha256.in_(select(Capture.sha256).where(Capture.source_id == source_id)))
+    blobs = all_blobs.subquery()
     n_docs = _scalar(s, docs(select(func.count()).select_from(Document)))
     raw = _scalar(s, select(func.coalesce(func.sum(blobs.c.size), 0)))
     stored = _scalar(s, select(func.coalesce(func.sum(blobs.c.stored_size), 0)))

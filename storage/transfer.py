@@ -19,9 +19,10 @@ from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from storage import models  # noqa: F401 - registers the tables on SQLModel.metadata
+from storage import models      # also registers the tables on SQLModel.metadata
 from storage import search
 from storage.archive import ArchiveError, BlobStore
+from storage.db import read_session
 
 BATCH = 2000
 # Not copied: live state of running processes (leases, heartbeats, pending triggers) and the search
@@ -100,6 +101,18 @@ def _advance_sequences(conn) -> None:
         if seq:
             conn.execute(text(f"SELECT setval(:s, COALESCE((SELECT max({pk[0].name}) FROM {table.name}), 0) + 1, "
                               "false)"), {"s": seq})
+
+
+def blob_names(engine: Engine) -> tuple[int, Iterator[str]]:
+    """How many blobs the database knows, and their names in a stream (the archive's contents)."""
+    with read_session(engine) as s:
+        n = s.execute(select(func.count()).select_from(models.Blob)).scalar_one()
+
+    def names() -> Iterator[str]:
+        with read_session(engine) as s:
+            yield from s.execute(select(models.Blob.sha256).order_by(models.Blob.sha256)
+                                 .execution_options(yield_per=5000)).scalars()
+    return n, names()
 
 
 def copy_archive(source: BlobStore, target: BlobStore, hashes: Iterable[str], step: Optional[Step] = None,

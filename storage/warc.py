@@ -79,7 +79,7 @@ def _captures(s: Session, source: Optional[str], since: Optional[str], until: Op
 
 def count_captures(s: Session, *, source: Optional[str] = None, since: Optional[str] = None,
                    until: Optional[str] = None) -> int:
-    return s.exec(_captures(s, source, since, until).with_only_columns(func.count(Capture.id))).one()
+    return int(s.exec(_captures(s, source, since, until).with_only_columns(func.count(Capture.id))).one())
 
 
 def iter_captures(s: Session, *, source: Optional[str] = None, since: Optional[str] = None,

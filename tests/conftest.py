@@ -121,7 +121,7 @@ def s3_url(s3_server, monkeypatch):
     return f"s3://{bucket}/archive"
 
 
-E2E_FIXTURES = {"portal", "cli", "crawled", "s3_server", "s3_url", "pg_url"}
+E2E_FIXTURES = {"portal", "cli", "crawled", "s3_server", "s3_url", "pg_url", "browser"}   # browser: Chromium
 E2E_NAMES = ("PortalSimulator", "subprocess", "crawled_cli")     # a module that starts simulators or processes
 
 
@@ -131,5 +131,6 @@ def pytest_collection_modifyitems(items):
     for item in items:
         module = getattr(item, "module", None)
         if (E2E_FIXTURES & set(getattr(item, "fixturenames", ()))
-                or any(hasattr(module, name) for name in E2E_NAMES)):
+                or any(hasattr(module, name) for name in E2E_NAMES)
+                or "postgresql" in item.name):           # a PostgreSQL run of a test, or a PostgreSQL-only test
             item.add_marker(pytest.mark.e2e)

@@ -9,9 +9,8 @@ from pathlib import Path
 
 from samples import EXAMPLES
 from scraper.parse import ParsedArticle, parse_article
+from storage.contract import CONTRACT_FIELDS as CONTRACT
 
-CONTRACT = ("index_no", "title", "doc_no", "publisher", "publish_date", "written_date", "disclosure", "validity",
-            "topic", "genre")
 FIELDS = CONTRACT + ("attachments", "body_first_line", "body_last_line")
 _NO_PAGE = re.compile(r"^- `([a-z-]+)`: ", re.M)
 

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from typer.testing import CliRunner
 
 from cli.main import app
+from storage.contract import CONTRACT_FIELDS
 from storage.db import alembic_config, make_engine
 
 
@@ -78,8 +79,7 @@ class Cli:
         return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
-CONTRACT = ("index_no", "title", "doc_no", "publisher", "publish_date", "written_date",
-            "disclosure", "validity", "topic", "genre", "fields", "body_text")
+CONTRACT = (*CONTRACT_FIELDS, "fields", "body_text")
 
 
 def crawled(cli) -> dict[str, dict]:

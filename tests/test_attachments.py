@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from helpers import Cli, db_of, write_config
+from helpers import Cli, db_of, path_regex, write_config
 from simulator import PortalSimulator
 from storage.archive import open_archive
 from storage.db import open_database, read_session
@@ -147,3 +147,20 @@ def test_files_listed_outside_the_body_are_archived(tmp_path, sim, where):
         assert [(a["name"], a["url"], a["sha256"], a["size"]) for a in shown["attachments"]] == \
                [(a["name"], a["url"], a["sha256"], a["size"]) for a in doc["attachments"]]
         assert all(re.fullmatch(r"[0-9a-f]{64}", a["sha256"]) for a in shown["attachments"])
+
+
+def test_a_file_linked_by_an_icon_takes_the_name_its_server_sends(tmp_path, sim):
+    """An icon links the file (no text, no download=): the page names it only by its storage id, so the
+    archived file takes the name from its own response's `Content-Disposition`, with its sha256."""
+    styles = {d.title: d.style["files"] for d in sim.corpus.docs(1).values()}
+    doc = next(d for d in sim.expected_documents() if d["attachments"] and styles[d["title"]] != "script"
+               and not d["attachments"][0]["name"].startswith(".."))
+    sim.inject(path_regex(doc["urls"][0]), "nameless-files")
+    page = httpx.get(doc["urls"][0]).text
+    texts = re.findall(r'<a [^>]*downfile\.jsp[^>]*>(.*?)</a>', page)
+    assert texts and all(t.startswith("<img") for t in texts) and " download=" not in page   # the page names no file
+    cli = configured(tmp_path, sim)
+    cli.jsonl("crawl", "kaihua")
+    shown = show(cli, doc)["attachments"]
+    assert [(a["name"], a["url"], a["sha256"], a["size"]) for a in shown] == \
+           [(a["name"], a["url"], a["sha256"], a["size"]) for a in doc["attachments"]]

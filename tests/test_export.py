@@ -18,7 +18,8 @@ from archive_helpers import engine_of, store_of
 from helpers import Cli, write_config
 from storage.captures import archive_response
 from storage.db import read_session, session
-from storage.export import DOCUMENT_KEYS, NESTED
+from storage.contract import document_keys
+from storage.export import NESTED
 from storage.models import Capture, Source
 
 WARCIO = shutil.which("warcio") or str(Path(sys.executable).with_name("warcio"))
@@ -38,7 +39,7 @@ def test_jsonl_has_the_contract_keys_and_every_document(archive):
     cli = archive
     rows = jsonl(cli)
     assert len(rows) == len(cli.jsonl("ls")) > 100
-    assert all(tuple(r) == DOCUMENT_KEYS for r in rows)
+    assert all(tuple(r) == document_keys() for r in rows)
     assert len({r["url"] for r in rows}) == len(rows)
     for r in rows[::17]:
         assert r == json.loads(cli("show", r["index_no"] or r["url"], "--json").stdout)
@@ -55,9 +56,9 @@ def test_csv_round_trips_to_the_jsonl(archive, tmp_path):
     cli("export", "--format", "csv", "-o", str(target))
     assert not list(tmp_path.glob("*.part"))
     rows = list(csv.DictReader(io.StringIO(target.read_text("utf-8"), newline="")))
-    assert tuple(rows[0]) == DOCUMENT_KEYS
+    assert tuple(rows[0]) == document_keys()
     for got, want in zip(rows, jsonl(cli), strict=True):
-        for key in DOCUMENT_KEYS:
+        for key in document_keys():
             if key in NESTED:
                 assert json.loads(got[key]) == want[key]
             else:

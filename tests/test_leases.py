@@ -51,7 +51,7 @@ def test_processes_starting_together_make_one_source_row(db_url):
         src = SourceConfig(name=f"s{round_}", start_urls=["http://127.0.0.1:9/col/col1/index.html"])
         barrier, ids = threading.Barrier(4), []
 
-        def make():
+        def make(barrier=barrier, ids=ids, src=src):
             barrier.wait()
             ids.append(ensure_source(engine, src))
         threads = [threading.Thread(target=make) for _ in range(4)]

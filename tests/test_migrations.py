@@ -16,3 +16,16 @@ def test_upgrade_from_the_first_schema_keeps_rows(db_url):
     with engine.connect() as conn:
         row = conn.execute(text("SELECT listed, blocked, scheduled_for FROM crawl_runs")).one()
     assert tuple(row) == (5, 0, None)
+
+
+def test_the_quick_revision_check_knows_alembics_head(tmp_path):
+    """`open_database` skips alembic when the database is at head_revision(): it must be alembic's head."""
+    from alembic.script import ScriptDirectory
+
+    from storage.db import alembic_config, current_revision, head_revision, make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path}/a.db")
+    assert head_revision() == ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    assert current_revision(engine) is None
+    open_database(f"sqlite:///{tmp_path}/a.db")
+    assert current_revision(engine) == head_revision()

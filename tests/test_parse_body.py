@@ -144,3 +144,26 @@ def test_a_file_named_by_its_link_text_loses_the_label():
         title="附件：审核时限图.doc">附件：审核时限图.doc</a></li></ul></div>"""
     assert parse_article(doc(inner), URL).attachments == [
         Link("审核时限图.doc", "https://www.pingtan.gov.cn/attachFiles/myfile/DATE_20230823/402802528a210804018a218e0c770007.doc")]
+
+
+def test_an_icon_link_gives_way_to_the_link_that_names_the_file():
+    """Pingtan 2015 (eWebEditor): each file's name link follows an icon link, and an icon may point at another file."""
+    u = "http://www.example.gov.cn/Upload/File/2015/"
+    icon = '<a href="{}"><img src="/sysimage/icon16/xls.gif"></a>'
+    inner = (f'<div id="zoom"><p>{icon.format(u + "20151110153332678.doc")}<a href="{u}20151110153312146.xls">预算表.xls</a></p>'
+             f'<p>{icon.format(u + "20151110153312146.xls")}<a href="{u}20151110153332678.doc">批复.doc</a></p>'
+             f'<p>{icon.format(u + "20151110153349429.xls")}</p></div>')
+    assert parse_article(doc(inner), URL).attachments == [
+        Link("预算表.xls", u + "20151110153312146.xls"), Link("批复.doc", u + "20151110153332678.doc"),
+        Link("20151110153349429.xls", u + "20151110153349429.xls")]  # no link names it: the path is all there is
+
+
+def test_no_known_container_takes_the_element_with_the_most_paragraph_text():
+    """Gansu's platform: `<div class="detailContent" id="detailContent">` (no class we know), its QR widget inside."""
+    inner = """<div class="nav"><p>首页</p></div><div class="main"><h1>标题</h1>
+        <div class="detailContent"><p>各市、自治州人民政府：</p><p>现印发你们，请认真贯彻落实。</p><p>2025年2月25日</p>
+        <div id="div_div"><div id="qr_container">扫一扫在手机打开当前页</div></div></div></div>
+        <div class="footer"><ul><li><a href="http://a.gov.cn/">省财政厅</a></li></ul></div>"""
+    record = parse_article(doc(inner), URL)
+    assert record.body_text == "各市、自治州人民政府：\n现印发你们，请认真贯彻落实。\n2025年2月25日"
+    assert "no body container found" not in record.warnings

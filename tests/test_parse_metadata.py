@@ -152,3 +152,26 @@ def test_extra_labels_do_not_shift_fields():
         <tr><td>组配分类：</td><td>政策文件</td><td>文号：</td><td></td></tr></table>"""
     record = parse_article(page(block), URL)
     assert (record.topic, record.publisher, record.written_date, record.doc_no) == ("通知", "办公室", "2026-01-02", None)
+
+
+@pytest.mark.parametrize("placeholder", ["本站", "本网", "本网站"])
+def test_this_site_is_no_publisher(placeholder):
+    """`来源：本站` (and a <meta ContentSource> saying so) names the website, not the organ that published."""
+    html = (f"<html><head><meta name='ContentSource' content='{placeholder}'></head><body>"
+            f"<h1>标题</h1><p>发布时间：2011-11-24　来源：{placeholder}</p><div id='zoom'><p>正文。</p></div></body></html>")
+    record = parse_article(html.encode(), URL)
+    assert record.publisher is None and record.publish_date == "2011-11-24"
+    named = html.replace(f"来源：{placeholder}", "来源：平潭县卫生局")
+    assert parse_article(named.encode(), URL).publisher == "平潭县卫生局"  # a named source still counts
+
+
+def test_a_bylines_bare_date_is_the_publish_date_before_the_meta():
+    """Gansu: <meta PubDate> is the page's generation time; the byline `日期：… 来源：` shows the publication."""
+    html = ("<html><head><meta name='PubDate' content='2025-03-27 09:36:38'></head><body><h1>标题</h1>"
+            "<p>日期：2025-02-26 11:54 来源：</p><div id='zoom'><p>正文。</p></div></body></html>")
+    record = parse_article(html.encode(), URL)
+    assert record.publish_date == "2025-02-26" and record.explain["publish_date"] == "label 日期 (inline text line)"
+    labelled = html.replace("<p>日期：", "<p>发布时间：2025-02-27 日期：")
+    assert parse_article(labelled.encode(), URL).publish_date == "2025-02-27"  # a publish label still wins
+    listing = "<table><tr><td>名称：</td><td>甲</td><td>日期：</td><td>2025-01-01</td></tr></table>"
+    assert not parse_article(page(listing), URL).has_metadata  # 日期 with 名称 makes no block

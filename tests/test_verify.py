@@ -108,7 +108,7 @@ def test_verify_reads_a_read_only_archive(archive):
     cli = archive
     root = store_of(cli).root
     modes = []
-    for dirpath, dirnames, filenames in os.walk(root):
+    for dirpath, _dirnames, filenames in os.walk(root):
         for name in filenames:
             os.chmod(os.path.join(dirpath, name), 0o444)
         modes.append(dirpath)

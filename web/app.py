@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from schedules.metrics import registry
 from scraper.config import Config
 from storage.archive import BlobStore
+from storage.contract import shown_fields
 from web import api, auth, pages
 from web.render import doc_path
 
@@ -38,6 +39,7 @@ def create_app(archive: Archive, token: Optional[str] = None) -> FastAPI:
     app.state.archive = archive
     templates = Jinja2Templates(directory=HERE / "templates")      # autoescape on for .html
     templates.env.filters["doc_path"] = doc_path
+    templates.env.globals["shown_fields"] = shown_fields         # the document page's field lines
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(api.router)

@@ -106,7 +106,8 @@ def attachment(request: Request, sha256: str):
 @router.get("/search")
 def search(request: Request, q: str = "", source: str = "", since: str = "", publisher: str = "",
            page: int = Query(1, ge=1)):
-    rows, total = [], 0
+    rows: list[dict] = []
+    total = 0
     if q.strip():
         rows, total = reads.search_page(request.app.state.archive.engine, q, source=source, since=since,
                                         publisher=publisher, limit=PAGE // 2, offset=(page - 1) * (PAGE // 2))

@@ -11,9 +11,9 @@ from schedules.overview import run_json
 from storage import search
 from storage.db import read_session
 from storage.models import Document, DocumentVersion
-from storage.queries import (DocFilter, documents_json, find_document, get_version, iso_day, list_documents,
-                             source_names)
+from storage.queries import DocFilter, documents_json, find_document, get_version, list_documents, source_names
 from storage.search_hits import search_documents
+from storage.stamps import iso_day
 
 
 

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from pydantic import BaseModel
+from pydantic import BaseModel, create_model
+
+from storage.contract import CONTRACT_FIELDS
 
 
 class AttachmentOut(BaseModel):
@@ -13,18 +15,11 @@ class AttachmentOut(BaseModel):
     size: Optional[int]
 
 
-class DocumentOut(BaseModel):
+ContractOut = create_model("ContractOut", **{f: (str | None, ...) for f in CONTRACT_FIELDS})
+
+
+class DocumentOut(ContractOut):  # type: ignore[valid-type,misc]
     """`xxgk ls --json`: a document without its body."""
-    index_no: Optional[str]
-    title: Optional[str]
-    doc_no: Optional[str]
-    publisher: Optional[str]
-    publish_date: Optional[str]
-    written_date: Optional[str]
-    disclosure: Optional[str]
-    validity: Optional[str]
-    topic: Optional[str]
-    genre: Optional[str]
     fields: dict[str, Any]
     url: str
     urls: list[str]

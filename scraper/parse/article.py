@@ -55,12 +55,13 @@ def _parse(body: bytes, url: str, content_type: str | None) -> ParsedArticle:
     block = find_block(root)
     fields = read_pairs(block) if block is not None else {}
     inline = inline_pairs(plain_text(root, skip=block).splitlines())  # the lines outside the block
-    values, explain = resolve(fields, inline, _hints(tree, root), warnings)
+    jcms = "<$[" in text  # Hanweb jcms template markers: looked for only on pages that have some
+    values, explain = resolve(fields, inline, _hints(tree, root, jcms), warnings)
     related_links = related(root, base, url)  # before the body search prunes the tree
     files = attachments(root, base)  # likewise: the blocks around the body count too
 
     body_text = ""
-    found = find_container(root)
+    found = find_container(root, jcms)
     if found is not None:
         container = found[0]
         clean(container, block)
@@ -82,10 +83,10 @@ def _parse(body: bytes, url: str, content_type: str | None) -> ParsedArticle:
     )
 
 
-def _hints(tree: LexborHTMLParser, root: LexborNode) -> dict[str, tuple[str | None, str]]:
+def _hints(tree: LexborHTMLParser, root: LexborNode, jcms: bool) -> dict[str, tuple[str | None, str]]:
     """Page-level values (a <meta>, a jcms marker, a title element) and where each came from."""
     title, where = meta_content(tree, "ArticleTitle"), "<meta ArticleTitle>"
-    if not title:
+    if not title and jcms:
         title, where = marker_text(root, "标题名称(html)"), "jcms marker 标题名称"
     for selector in _TITLE_SELECTORS:
         if title:
@@ -93,7 +94,7 @@ def _hints(tree: LexborHTMLParser, root: LexborNode) -> dict[str, tuple[str | No
         node = tree.css_first(selector)
         title, where = (node_text(node) if node is not None else None), f"the page's {selector} element"
     publisher, by = meta_content(tree, "ContentSource"), "<meta ContentSource>"
-    if not publisher:
+    if not publisher and jcms:
         publisher, by = marker_text(root, "信息来源"), "jcms marker 信息来源"
     return {"title": (title or None, where), "publisher": (publisher, by),
             "publish_date": (meta_content(tree, "PubDate", "firstpublishedtime"), "<meta PubDate>")}

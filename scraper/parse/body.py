@@ -16,7 +16,8 @@ CONTAINER_SELECTORS = (
 # Never body text: page chrome, share widgets and embedded metadata tables.
 NOISE_SELECTORS = (
     "nav, header, footer, table.xxgk_table, table.xxgktab, div.xxgk-table, "
-    "#share, .share, .bdsharebuttonbox, .bshare-custom, .jiathis_style"
+    "#share, .share, .bdsharebuttonbox, .bshare-custom, .jiathis_style, "
+    "[id^='qr_'], [id*='qrcode'], [class*='qrcode']"  # 扫一扫在手机打开当前页 (a QR code of the page)
 )
 _BLOCK_TAGS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "dl",
                          "dt", "dd", "section", "article", "blockquote", "pre", "hr", "center", "form", "address",
@@ -28,16 +29,29 @@ def _has_content(node: LexborNode) -> bool:
     return bool(node_text(node)) or node.css_first("a[href], img") is not None
 
 
-def find_container(root: LexborNode) -> tuple[LexborNode, str] | None:
-    """(container, how it was found): the jcms 信息内容 markers, then CONTAINER_SELECTORS."""
-    marked = marker_container(root, "信息内容")
+def find_container(root: LexborNode, jcms: bool = True) -> tuple[LexborNode, str] | None:
+    """(container, how it was found): the jcms 信息内容 markers (when the page may have any), then CONTAINER_SELECTORS."""
+    marked = marker_container(root, "信息内容") if jcms else None
     if marked is not None and _has_content(marked):
         return marked, "jcms marker"
     for selector in CONTAINER_SELECTORS:
         for node in root.css(selector):
             if _has_content(node):
                 return node, selector
-    return None
+    return _most_paragraphs(root)
+
+
+def _most_paragraphs(root: LexborNode) -> tuple[LexborNode, str] | None:
+    """No known container: the element whose own <p> children hold the most text (an article body is
+    a run of paragraphs; navigation and footers are links and lists), outside page chrome."""
+    best, best_len = None, 0
+    for parent in {p.parent.mem_id: p.parent for p in root.css("p") if p.parent is not None}.values():
+        if parent.tag in ("nav", "header", "footer", "li", "a", "html", "body"):
+            continue
+        size = sum(len(collapse(p.text(deep=True))) for p in parent.iter() if p.tag == "p")
+        if size > best_len:
+            best, best_len = parent, size
+    return (best, "most paragraph text") if best is not None and best_len >= 20 else None
 
 
 def clean(container: LexborNode, block: LexborNode | None) -> None:
@@ -54,6 +68,10 @@ def plain_text(container: LexborNode, skip: LexborNode | None = None) -> str:
     lines: list[str] = []
     current: list[str] = []
     in_cell = hidden = 0
+    # hidden elements found once by CSS (most elements carry no style): no attribute dict per element
+    quiet = {n.mem_id for n in container.css("[style], [hidden]") if is_hidden(n)}
+    if skip is not None:
+        quiet.add(skip.mem_id)
 
     def newline() -> None:
         line = collapse("".join(current))
@@ -66,7 +84,7 @@ def plain_text(container: LexborNode, skip: LexborNode | None = None) -> str:
             if not hidden:
                 current.append(node.text_content or "")
             continue
-        if node.is_element_node and (is_hidden(node) or (skip is not None and node.mem_id == skip.mem_id)):
+        if node.mem_id in quiet:
             hidden += 1 if entering else -1
         tag = node.tag
         if tag in _CELL_TAGS:

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from scraper.parse import index_no
 from scraper.parse.dates import to_iso
-from scraper.parse.labels import FALLBACK_LABELS, FIELD_LABELS
+from scraper.parse.labels import FALLBACK_LABELS, FIELD_LABELS, INLINE_ONLY_LABELS
 from scraper.parse.tree import collapse
 
 _DATE_FIELDS = ("publish_date", "written_date")
 Hint = tuple[str | None, str]  # (value, where it came from, e.g. "<meta PubDate>")
 _NO_VALUE = frozenset({"无", "暂无"})  # `发文字号：无` (Pingtan TRS): the page says there is none
+_THIS_SITE = frozenset({"本站", "本网", "本网站"})  # `来源：本站` names the website, not the publishing organ
 
 
 def _chain(field: str) -> list[tuple[str, str]]:
     """(kind, label) in priority order: table labels, inline labels, fallback labels (table then inline),
-    then the page hint; a field's own labels always outrank another's fallback."""
+    inline-only labels, then the page hint; a field's own labels always outrank another's fallback."""
     primary, fallback = FIELD_LABELS[field], FALLBACK_LABELS.get(field, ())
     return ([("table", label) for label in primary] + [("inline", label) for label in primary]
-            + [("table", label) for label in fallback] + [("inline", label) for label in fallback] + [("page", "")])
+            + [("table", label) for label in fallback] + [("inline", label) for label in fallback]
+            + [("inline", label) for label in INLINE_ONLY_LABELS.get(field, ())] + [("page", "")])
 
 
 def _value(field: str, raw: str, where: str, warnings: list[str]) -> str | None:
@@ -29,6 +31,8 @@ def _value(field: str, raw: str, where: str, warnings: list[str]) -> str | None:
             warnings.append(f"unparseable date in {where}: {raw!r}")
         return iso
     value = collapse(raw)
+    if field == "publisher" and value in _THIS_SITE:
+        return None
     return value if value and value not in _NO_VALUE else None
 
 

@@ -26,6 +26,13 @@ FALLBACK_LABELS: dict[str, tuple[str, ...]] = {
     "publisher": ("信息来源", "来源", "责任部门"),
 }
 
+# Read only in lines of text, last before the page's <meta>: a byline's bare `日期：2025-02-26 11:54`
+# (Gansu's platform sets <meta PubDate> to the page's generation time). Never a block label: a
+# table headed 名称 | 日期 is a list, not metadata.
+INLINE_ONLY_LABELS: dict[str, tuple[str, ...]] = {
+    "publish_date": ("日期",),
+}
+
 # Known labels that map to no contract field but still mark a metadata block.
 OTHER_LABELS = (
     "组配分类", "统一编号", "规范性文件统一登记号", "公开范围", "公开时限", "服务对象",

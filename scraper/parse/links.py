@@ -5,7 +5,9 @@ related-article lists): a link whose path, `filename`/`fileName` parameter or `d
 attribute names a file; any link in a block labelled 附件 / 相关附件 / 附件下载 (or with a class such
 as fj, fjxz, xgfj, xxgk-art-fj, attach) whose text names a file; `{name, url}` objects in scripts
 (`var apps = [...]`); `onclick="download('…')"`. Each is named by its download attribute, its
-JSON name, its fileName parameter, else the link text, never by a storage id.
+JSON name, its fileName parameter, else the link text; a link that names nothing (an icon) gives way to
+a later link naming the same file, and a file no link names keeps its storage id here, for the file's own
+response to name it once fetched (`Content-Disposition`, scraper/process.py).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from scraper.parse.tree import ancestors, collapse, node_text, walk
 
 ATTACHMENT_EXTENSIONS = frozenset({"pdf", "doc", "docx", "xls", "xlsx", "wps", "ofd", "zip", "rar", "et", "txt"})
 _FILENAME_PARAMS = ("filename", "file_name")
+_EXT_HINT_RE = re.compile(r"\.(?:" + "|".join(sorted(ATTACHMENT_EXTENSIONS)) + ")", re.I)
 _STORAGE_ID_RE = re.compile(r"[0-9a-fA-F]{16,}|\d{8,}")
 _BLOCK_CLASS_RE = re.compile(r"(?:^|[\s_-])(?:fj|fjxz|xgfj|fjlb|attach\w*|fujian|appendix|enclosure)(?:$|[\s_-])", re.I)
 _BLOCK_LABEL_RE = re.compile(r"^(?:相关)?附\s*件(?:下载|列表)?\s*[：:]?")
@@ -49,6 +52,8 @@ def _ext(name: str) -> str:
 
 def attachment_filename(href: str) -> tuple[str, str | None] | None:
     """(extension, fileName parameter) when `href` points at a file, else None."""
+    if "%" not in href and not _EXT_HINT_RE.search(href):
+        return None  # no `.pdf`, `.doc` … anywhere: no file (most links of a page; urlsplit is slow)
     parts = urlsplit(href)
     params = {k.lower(): v for k, v in parse_qsl(parts.query)}
     param_name = next((params[k] for k in _FILENAME_PARAMS if params.get(k)), None)
@@ -58,11 +63,11 @@ def attachment_filename(href: str) -> tuple[str, str | None] | None:
     return None
 
 
-def _href(node: LexborNode, base_url: str) -> str | None:
-    href = (node.attributes.get("href") or "").strip()
+def _raw_href(attrs: dict) -> str | None:
+    href = (attrs.get("href") or "").strip()
     if not href or href.startswith("#") or href.lower().startswith(("javascript:", "mailto:", "tel:")):
         return None
-    return urljoin(base_url, href)
+    return href
 
 
 def _hints(node: LexborNode) -> str:
@@ -92,37 +97,58 @@ def _leading_text(node: LexborNode, chars: int = 12) -> str:
     return text
 
 
+def is_storage_name(name: str) -> bool:
+    """No name a person gave: empty, or a storage id (`20151110153332678.doc`, a 32-hex key)."""
+    return not name or bool(_STORAGE_ID_RE.fullmatch(posixpath.splitext(name)[0]))
+
+
 def _file_name(name: str) -> str:
-    return name if name and not _STORAGE_ID_RE.fullmatch(posixpath.splitext(name)[0]) else ""
+    return "" if is_storage_name(name) else name
 
 
-def _file(url: str, text: str, node: LexborNode) -> str | None:
+def _file(href: str, node: LexborNode, attrs: dict) -> str | None:
     """The link's name when it points at a file (by path, parameter, download attribute, or - in an
-    attachment block - a link text that names a file), else None."""
-    found = attachment_filename(url)
-    download = node.attributes.get("download") or ""
+    attachment block - a link text that names a file), else None. The link text is read only when it
+    matters: most links of a page point at no file and name none (no `.` in their text)."""
+    found = attachment_filename(href)
+    download = attrs.get("download") or ""
+    quick = node.text(deep=True)
+    if found is None and not download and "." not in quick and quick.strip():
+        return None
+    text = _link_name(node)
     if found is None and not download and not (_ext(text) in ATTACHMENT_EXTENSIONS and _in_block(node)):
         return None
     param = _file_name(collapse(found[1] or "")) if found else ""
     text = _NAME_LABEL_RE.sub("", text) or text
-    return collapse(download) or param or text or posixpath.basename(urlsplit(url).path)
+    stored = collapse(found[1] or "") if found else ""  # a storage id, still better than `downfile.jsp`
+    return collapse(download) or param or text or stored or posixpath.basename(urlsplit(href).path)
 
 
 def attachments(root: LexborNode, base_url: str) -> list[Link]:
-    """Every file the page links outside its chrome, in document order, once per URL."""
+    """Every file the page links outside its chrome, once per URL, in the order the files are named:
+    a nameless link (an icon, a storage id) gives way to a later link that names the same file."""
     found: dict[str, Link] = {}
+
+    def add(url: str, name: str) -> None:
+        prev = found.get(url)
+        if prev is None or (not _file_name(prev.name) and _file_name(name)):
+            found.pop(url, None)
+            found[url] = Link(name=name, url=url)
+
     for a in root.css("a[href], [onclick]"):
-        text = _link_name(a)
-        for url in _targets(a, base_url):
-            name = None if url in found else _file(url, text, a)
-            if name is not None and not _in_chrome(a, _CHROME_HINTS + _RELATED_HINTS):
-                found[url] = Link(name=name, url=url)
+        attrs = a.attributes
+        for href in _targets(attrs):
+            name = _file(href, a, attrs)
+            if name is None:
+                continue
+            url = urljoin(base_url, href)
+            if (url not in found or not _file_name(found[url].name)) and not _in_chrome(a, _CHROME_HINTS + _RELATED_HINTS):
+                add(url, name)
     for script in root.css("script"):
         for obj in _JS_OBJECT_RE.findall(script.text() or ""):
             name, url = _JS_NAME_RE.search(obj), _JS_URL_RE.search(obj)
             if name and url and (attachment_filename(url.group(1)) or _ext(name.group(1)) in ATTACHMENT_EXTENSIONS):
-                absolute = urljoin(base_url, _js_string(url.group(1)))
-                found.setdefault(absolute, Link(collapse(_js_string(name.group(1))), absolute))
+                add(urljoin(base_url, _js_string(url.group(1))), collapse(_js_string(name.group(1))))
     return list(found.values())
 
 
@@ -138,12 +164,11 @@ def _in_block(node: LexborNode) -> bool:
     return _is_block(node) or any(_is_block(p) for p in ancestors(node))
 
 
-def _targets(node: LexborNode, base_url: str) -> list[str]:
-    """The href of a link, and file-like quoted arguments of its onclick (`download('…')`)."""
-    urls = [u for u in [_href(node, base_url)] if u]
-    onclick = node.attributes.get("onclick") or ""
-    urls += [urljoin(base_url, q) for q in _QUOTED_RE.findall(onclick) if attachment_filename(q)]
-    return urls
+def _targets(attrs: dict) -> list[str]:
+    """The href of a link, and file-like quoted arguments of its onclick (`download('…')`), as written."""
+    hrefs = [h for h in [_raw_href(attrs)] if h]
+    onclick = attrs.get("onclick") or ""
+    return hrefs + [q for q in _QUOTED_RE.findall(onclick) if attachment_filename(q)] if onclick else hrefs
 
 
 def _in_chrome(node: LexborNode, hints: tuple[str, ...] = _CHROME_HINTS) -> bool:
@@ -162,12 +187,21 @@ def related(root: LexborNode, base_url: str, page_url: str) -> list[Link]:
     """解读 links: `a#zcjdlink`, and links whose text contains 解读 outside page chrome."""
     found: dict[str, Link] = {}
     for a in root.css("a[href]"):
-        url = _href(a, base_url)
-        if url is None or url in found or url == page_url:
+        attrs = a.attributes
+        href = _raw_href(attrs)
+        marked = attrs.get("id") == "zcjdlink"
+        if href is None or not (marked or _may_say(a, attrs, "解读")):
+            continue
+        url = urljoin(base_url, href)
+        if url in found or url == page_url:
             continue
         name = _link_name(a)
-        if a.attributes.get("id") == "zcjdlink" or (
-            "解读" in name and not _in_chrome(a) and not _is_column_page(url)
-        ):
+        if marked or ("解读" in name and not _in_chrome(a) and not _is_column_page(url)):
             found[url] = Link(name=name, url=url)
     return list(found.values())
+
+
+def _may_say(a: LexborNode, attrs: dict, word: str) -> bool:
+    """False only when the link's name (its text, else its title or image alt) cannot contain `word`."""
+    quick = a.text(deep=True)
+    return word in quick or word in (attrs.get("title") or "") or (not quick.strip() and a.css_first("img[alt]") is not None)

@@ -17,7 +17,8 @@ from selectolax.lexbor import LexborNode
 
 import re
 
-from scraper.parse.labels import BYLINE_LABELS, FALLBACK_LABELS, FIELD_LABELS, KNOWN_LABELS, is_known, normalise_label
+from scraper.parse.labels import (BYLINE_LABELS, FALLBACK_LABELS, FIELD_LABELS, INLINE_ONLY_LABELS, KNOWN_LABELS, is_known,
+                                  normalise_label)
 from scraper.parse.tree import ancestors, collapse, maybe_hidden, walk
 
 CONTAINER_TAGS = frozenset({"table", "ul", "ol", "dl", "div", "section", "form", "article"})
@@ -208,8 +209,9 @@ def read_pairs(block: LexborNode) -> dict[str, str]:
     return fields
 
 
-_FIELD_LABELS = {label for labels in (*FIELD_LABELS.values(), *FALLBACK_LABELS.values()) for label in labels}
-_INLINE_LABELS = sorted(KNOWN_LABELS, key=len, reverse=True)  # every known label ends the value before it
+_FIELD_LABELS = {label for labels in (*FIELD_LABELS.values(), *FALLBACK_LABELS.values(), *INLINE_ONLY_LABELS.values())
+                 for label in labels}
+_INLINE_LABELS = sorted(KNOWN_LABELS | _FIELD_LABELS, key=len, reverse=True)  # every known label ends the value before it
 # `索 引 号：` spaced any way, then a colon, not the tail of a longer word (组配分类 is no 分类)
 _INLINE_RE = re.compile(r"(?<![\u4e00-\u9fff])(?:" + "|".join(r"[\s\u200b\ufeff]*".join(map(re.escape, label)) for label in _INLINE_LABELS)
                        + r")(?=[\s\u200b\ufeff]*[：:])")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from dataclasses import dataclass
-from typing import Optional
 
 from scraper.portals.base import REGISTRY, ListItem, ListProblem, Portal
 
@@ -42,7 +41,7 @@ def portal_class(family: str) -> type[Portal]:
         raise ValueError(f"unknown portal family {family!r} (known: {', '.join(FAMILIES)})") from None
 
 
-def detect(url: str, html: str) -> Optional[Detection]:
+def detect(url: str, html: str) -> Detection | None:
     """The first family whose signature the column page carries, or None."""
     for cls in order():
         params = cls.sniff(url, html)

@@ -7,7 +7,7 @@ import json
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import AsyncIterator, Awaitable, Callable, ClassVar, Optional, Union
+from typing import AsyncIterator, Awaitable, Callable, ClassVar, Optional
 from urllib.parse import urlsplit
 
 from scraper.decode import decode_html
@@ -57,7 +57,7 @@ class ListProblem:
 
 
 Fetch = Callable[..., Awaitable[FetchResult]]   # fetch(url, method=, data=, headers=) -> FetchResult
-Yielded = Union[ListItem, ListProblem]
+Yielded = ListItem | ListProblem
 
 
 class ListError(Exception):

@@ -123,8 +123,8 @@ class HanwebJpage(Portal):
         unit = units[0]
         self.total = unit.total
         embedded = embedded_items(html, unit, self.column_url)
-        for item in embedded:
-            yield item
+        for listed in embedded:
+            yield listed
         first = embedded[0].url if embedded else None
         async for item in self._walk(unit, {i.url for i in embedded}, first):
             yield item

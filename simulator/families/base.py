@@ -133,7 +133,7 @@ class FamilySite:
         if att is None:
             return not_found()
         data, ctype = self.cached(("file", filename, att.revision), lambda: attachment_bytes(filename, att.revision))
-        name = disposition or filename
+        name = disposition or att.name or filename  # as real servers do: the name a person gave the file
         return Response(200, {"Content-Type": ctype,
                               "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name, safe='')}"}, data)
 

@@ -1,0 +1,98 @@
+"""How long `xxgk` takes to start: the median wall time of `--help`, `ls` and `show` against a small demo
+archive, beside a bare interpreter start, then the packages that cost the most to import on the `show` path
+(`python -X importtime`, self time summed per top-level package).
+
+    .venv/bin/python benchmarks/cli_start.py [--runs 9] [--dir PATH (keep / reuse the demo archive)]
+                                             [--compare CHECKOUT (e.g. ../main: its code, same run)]
+
+With --compare, each command runs alternately on this tree and on CHECKOUT's (its packages first on
+PYTHONPATH), so the two columns share the machine's noise and their ratio is the figure to read.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parents[1]
+RUN = "import sys; sys.argv[0] = 'xxgk'; from cli.main import run; run()"   # what the console script does
+
+
+def xxgk(tree: Path, *args: str) -> tuple[list[str], dict]:
+    """The command on `tree`'s code: run from `tree` (sys.path[0]) with its packages first on PYTHONPATH."""
+    return [sys.executable, "-c", RUN, *args], {**os.environ, "PYTHONPATH": str(tree), "XXGK_TREE": str(tree)}
+
+
+def demo_archive(root: Path) -> tuple[Path, str]:
+    """A 20-document demo archive in `root` (made once) and one 索引号 in it."""
+    cfg = root / "xxgk.toml"
+    if not cfg.exists():
+        cmd, env = xxgk(HERE, "demo", "--dir", str(root), "--docs", "20", "--days", "1", "--port", "0")
+        subprocess.run(cmd, env=env, cwd=HERE, check=True, capture_output=True)
+    cmd, env = xxgk(HERE, "--config", str(cfg), "ls", "--json", "--limit", "1")
+    first = subprocess.run(cmd, env=env, cwd=HERE, check=True, capture_output=True, text=True).stdout
+    return cfg, json.loads(first)["index_no"]
+
+
+def once(cmd: list[str], env: dict) -> float:
+    started = time.perf_counter()
+    subprocess.run(cmd, env=env, cwd=env.get("XXGK_TREE"), check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def import_offenders(tree: Path, args: list[str], top: int) -> list[tuple[str, float]]:
+    """Import time (ms, self time summed per top-level package) of the modules a command loads."""
+    cmd, env = xxgk(tree, *args)
+    err = subprocess.run([cmd[0], "-X", "importtime", *cmd[1:]], env=env, cwd=tree, capture_output=True,
+                         text=True).stderr
+    per_package: Counter[str] = Counter()
+    for line in err.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        self_us, _, name = line[len("import time:"):].split("|")
+        per_package[name.strip().split(".")[0]] += int(self_us) / 1000
+    return per_package.most_common(top)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=9)
+    ap.add_argument("--dir", type=Path, help="demo archive folder (made when missing, kept)")
+    ap.add_argument("--compare", type=Path, help="another checkout, timed alongside")
+    ap.add_argument("--top", type=int, default=12)
+    args = ap.parse_args()
+    root = args.dir or Path(tempfile.mkdtemp(prefix="xxgk-start-"))
+    cfg, index_no = demo_archive(root)
+    base = ["--config", str(cfg)]
+    commands = {"xxgk --help": ["--help"], "xxgk ls": [*base, "ls"], "xxgk ls --json": [*base, "ls", "--json"],
+                "xxgk show": [*base, "show", index_no], "xxgk show --json": [*base, "show", index_no, "--json"],
+                "xxgk sources": [*base, "sources"]}
+    trees = [HERE] + ([args.compare.resolve()] if args.compare else [])
+    bare = statistics.median(once([sys.executable, "-c", "pass"], dict(os.environ)) for _ in range(args.runs))
+    print(f"median wall time of {args.runs} runs, seconds (archive {root}, document {index_no}); "
+          f"bare `python -c pass`: {bare:.3f}")
+    print(f"  {'command':<18}" + "".join(f"{t.name:>14}" for t in trees) + ("      ratio" if len(trees) > 1 else ""))
+    for name, cmd_args in commands.items():
+        times: dict[Path, list[float]] = {t: [] for t in trees}
+        for _ in range(args.runs):
+            for tree in trees:          # alternate, so both see the same noise
+                times[tree].append(once(*xxgk(tree, *cmd_args)))
+        medians = [statistics.median(times[t]) for t in trees]
+        ratio = f"  {medians[0] / medians[1]:8.2f}x" if len(trees) > 1 else ""
+        print(f"  {name:<18}" + "".join(f"{m:14.3f}" for m in medians) + ratio)
+    for tree in trees:
+        print(f"\nimport time of `xxgk show` in {tree.name}, self time summed per package (top {args.top}):")
+        for package, ms in import_offenders(tree, [*base, "show", index_no], args.top):
+            print(f"  {package:<24} {ms:7.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
