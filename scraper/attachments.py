@@ -17,10 +17,9 @@ from urllib.parse import unquote_to_bytes
 
 from loguru import logger
 
-from scraper.blocking import block_reason
+from scraper.blocking import wall_of
 from scraper.decode import decode_html
 from scraper.fetch import FetchError, FetchResult
-from scraper.parse import ParseError, parse_article
 from scraper.parse.links import is_storage_name
 from scraper.parse.tree import collapse
 
@@ -28,17 +27,6 @@ _DISPOSITION_RE = re.compile(r"""filename\*\s*=\s*(?:[\w-]+'[^']*')?([^;]+)|file
 
 File = tuple[str, int] | None                      # (sha256, size) of an archived file
 Archive = Callable[[FetchResult, Optional[str]], Awaitable[tuple[str, int]]]   # (response, error) -> (sha256, size)
-
-
-def linked_files(res: FetchResult) -> list[str]:
-    """The attachment URLs of a fetched document page (none when it is not a readable page)."""
-    if res.status != 200 or block_reason(res.status, res.body, res.content_type):
-        return []
-    try:
-        art = parse_article(res.body, res.url, res.content_type)
-    except ParseError:
-        return []
-    return list(dict.fromkeys(a.url for a in art.attachments))
 
 
 class FileFetcher:
@@ -66,7 +54,7 @@ class FileFetcher:
             res = await self.fetch(url, max_bytes=self.max_bytes)
         except FetchError as exc:
             return await self._fallback(url, exc.reason)
-        blocked = block_reason(res.status, res.body, res.content_type)
+        blocked = wall_of(res)
         error = f"blocked: {blocked}" if blocked else (f"HTTP {res.status}" if res.status != 200 else None)
         if error is None and _is_error_page(res):
             error = "an HTML page where a file was expected"

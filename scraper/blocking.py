@@ -37,3 +37,10 @@ def _is_captcha(text: str) -> bool:
         return True
     visible = _TAGS.sub(" ", _SCRIPTS.sub(" ", text))
     return len(visible.split()) < 60 and len("".join(visible.split())) < 600 and bool(_CAPTCHA.search(visible))
+
+
+def wall_of(res) -> Optional[str]:
+    """block_reason of a FetchResult, reusing what the fetcher's wall check found (once per page)."""
+    if res.wall_checked:
+        return res.wall
+    return block_reason(res.status, res.body, res.content_type)

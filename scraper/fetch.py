@@ -1,6 +1,13 @@
 """The Fetcher: one httpx.AsyncClient, per-host politeness, robots.txt, bounded retries, size caps.
 
 It returns raw bytes and headers, never decoded text (decoding is scraper.decode's job).
+
+The crawl's one retry policy lives here (`again`): network errors, 429/5xx and anti-bot walls are
+retried inside `fetch`; the crawl's document pipeline asks `again` for a page that came back but is
+no document (does not parse, redirects in a loop, is oversized) rather than keeping a loop of its
+own. Each host has a retry budget per run (RETRY_BUDGET retries plus one per first request): once
+spent, failures are final at once and wait for the end-of-run passes and the source's retry list,
+so a walled or broken portal costs a bounded number of requests.
 """
 from __future__ import annotations
 
@@ -22,6 +29,7 @@ RETRY_STATUSES = {429, 500, 502, 503, 504}
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 MAX_REDIRECTS = 5
 MAX_RETRY_AFTER = 120.0
+RETRY_BUDGET = 10           # retries per host per run, plus one for every first request to that host
 
 
 class FetchError(Exception):
@@ -65,6 +73,8 @@ class FetchResult:
     fetched_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     attempts: int = 1
     seconds: float = 0.0                  # the last attempt, request sent to body read
+    wall: Optional[str] = None            # the anti-bot wall it is, as the fetcher's wall_check found
+    wall_checked: bool = False            # (then nobody needs to look again)
 
     def header(self, name: str) -> Optional[str]:
         name = name.lower()
@@ -112,6 +122,13 @@ class FetchPolicy:
     allowed_hosts: Optional[frozenset[str]] = None   # None: any host
     wall_check: Optional[Callable[["FetchResult"], Optional[str]]] = None   # anti-bot answer? retried
 
+    @classmethod
+    def from_settings(cls, st, **kw) -> "FetchPolicy":
+        """The policy the config's [settings] give (user agent, timeout, size cap, retries, backoff);
+        `kw` sets the rest (a source's rate, concurrency, hosts …)."""
+        return cls(user_agent=st.user_agent, timeout=st.timeout, max_body_bytes=st.max_body_bytes,
+                   retries=st.retries, backoff=st.backoff, **kw)
+
 
 RobotsHook = Callable[[FetchResult], Awaitable[None]]
 
@@ -121,6 +138,9 @@ class Fetcher:
         self.policy = policy
         self.on_robots = on_robots
         self.requests = 0
+        self._firsts: dict[str, int] = {}      # host -> first tries (not retries) this run
+        self._retried: dict[str, int] = {}     # host -> retries this run
+        self._spent: set[str] = set()          # hosts whose retry budget ran out (said once)
         self._gates: dict[str, HostGate] = {}
         self._robots: dict[str, Protego | bool | str] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
@@ -220,6 +240,8 @@ class Fetcher:
 
     async def _with_retries(self, method, url, data, headers, max_bytes=None) -> FetchResult:
         attempt = 0
+        host = urlsplit(url).netloc
+        self._firsts[host] = self._firsts.get(host, 0) + 1
         while True:
             attempt += 1
             try:
@@ -228,19 +250,35 @@ class Fetcher:
                 raise
             except (httpx.TransportError, asyncio.TimeoutError) as exc:
                 reason = network_reason(exc)
-                if attempt > self.policy.retries:
+                if not await self.again(url, attempt, reason):
                     raise FetchError(url, f"{reason} (network error after {attempt} attempts)") from None
-                await self._sleep(attempt, None, url, reason)
                 continue
             res.attempts = attempt
             walled = self.policy.wall_check(res) if self.policy.wall_check else None
-            if (res.status in RETRY_STATUSES or walled) and attempt <= self.policy.retries:
+            res.wall, res.wall_checked = walled, self.policy.wall_check is not None
+            if res.status in RETRY_STATUSES or walled:
                 wait = _retry_after(res.header("retry-after"))
-                if wait is not None and wait > MAX_RETRY_AFTER:
-                    return res
-                await self._sleep(attempt, wait, url, walled or f"HTTP {res.status}")
-                continue
+                if (wait is None or wait <= MAX_RETRY_AFTER) and await self.again(
+                        url, attempt, walled or f"HTTP {res.status}", wait):
+                    continue
             return res
+
+    async def again(self, url: str, attempt: int, why: str, retry_after: Optional[float] = None) -> bool:
+        """The retry policy: may `url`, tried `attempt` times so far and ending in `why`, be asked
+        again? If so, waits first (Retry-After, else exponential backoff with jitter) and says True."""
+        if attempt > self.policy.retries:
+            return False
+        host = urlsplit(url).netloc
+        used = self._retried.get(host, 0)
+        if used >= RETRY_BUDGET + self._firsts.get(host, 0):
+            if host not in self._spent:
+                self._spent.add(host)
+                logger.warning("{}: retry budget spent ({} retries this run); failures there are final "
+                               "until the end-of-run passes", host, used)
+            return False
+        self._retried[host] = used + 1
+        await self._sleep(attempt, retry_after, url, why)
+        return True
 
     async def _sleep(self, attempt: int, retry_after: Optional[float], url: str, why: str) -> None:
         base = self.policy.backoff * (2 ** (attempt - 1))

@@ -26,7 +26,7 @@ from scraper.parse.links import is_storage_name
 from scraper.parse.tree import collapse
 from storage.archive import ArchiveError, BlobStore
 from storage.captures import capture_body, header, latest_file
-from storage.documents import Parsed, apply_parse, listing_of, record_reparse
+from storage.documents import Parsed, StaleParse, apply_parse, listing_of, record_reparse
 from storage.models import Attachment, Capture, Document, DocumentVersion
 
 _NOT_CONTENT = ("encoding", "warnings")      # as ParsedArticle.content_hash: how it was read, not what it says
@@ -36,7 +36,12 @@ Files = dict[str, Optional[tuple[str, int]]]  # attachment URL -> (sha256, size)
 
 def parse_capture(store: BlobStore, cap: Capture) -> Parsed:
     """Parse the archived bytes of `cap` (raises scraper.parse.ParseError on a bad page)."""
-    art = parse_article(capture_body(store, cap), cap.url, header(cap, "content-type"))
+    return parse_page(capture_body(store, cap), cap.url, header(cap, "content-type"))
+
+
+def parse_page(body: bytes, url: str, content_type: Optional[str]) -> Parsed:
+    """Parse a page's raw bytes, as fetched or as archived: pure (raises ParseError on a bad page)."""
+    art = parse_article(body, url, content_type)
     record = art.to_dict()
     body = record.pop("body_text", "")
     return Parsed(record=record, body_text=body, content_hash=art.content_hash(),
@@ -113,6 +118,11 @@ def version_files(s: Session, ver: DocumentVersion, urls: list[str]) -> Files:
     return {**files_as_crawled(s, cap, [u for u in urls if u not in own]), **own}
 
 
+def links(parsed: Parsed) -> list[str]:
+    """The attachment URLs the page links, once each."""
+    return list(dict.fromkeys(a["url"] for a in parsed.record.get("attachments") or []))
+
+
 def _links(parsed: Parsed) -> list[str]:
     return [a["url"] for a in parsed.record.get("attachments") or []]
 
@@ -139,14 +149,30 @@ def process_capture(s: Session, store: BlobStore, cap: Capture, source_id: int,
                     url: Optional[str] = None, list_title: Optional[str] = None,
                     list_date: Optional[str] = None, list_meta: Optional[dict] = None,
                     files: Optional[Files] = None) -> tuple[str, Document, Parsed]:
-    """`url` is the URL the list gave (the capture's may be the end of a redirect)."""
+    """Parse an archived capture and record it (reparse's path; the crawl parses what it fetched)."""
+    return record_page(s, store, cap, parse_capture(store, cap), source_id, url, list_title, list_date,
+                       list_meta, files)
+
+
+def record_page(s: Session, store: BlobStore, cap: Capture, page: Parsed, source_id: int,
+                url: Optional[str] = None, list_title: Optional[str] = None,
+                list_date: Optional[str] = None, list_meta: Optional[dict] = None,
+                files: Optional[Files] = None) -> tuple[str, Document, Parsed]:
+    """Record `page` (parsed from `cap`'s bytes) as what `url` (the URL the list gave; the capture's
+    may be the end of a redirect) served. When the document's current version came from an older
+    parser, that version is parsed again here first (storage asks, it never calls the parser)."""
     url = url or cap.url
-    parsed = complete(s, parse_capture(store, cap), cap, url, list_title=list_title, list_meta=list_meta,
-                      files=files)
-    outcome, doc = apply_parse(s, source_id=source_id, url=url, capture_id=cap.id, parsed=parsed,
-                               list_title=list_title, list_date=list_date, list_meta=list_meta,
-                               seen_at=cap.fetched_at, reparse=lambda ver: _reparse_quietly(s, store, ver))
-    return outcome, doc, parsed
+    parsed = complete(s, page, cap, url, list_title=list_title, list_meta=list_meta, files=files)
+    reparsed: dict[int, Optional[Parsed]] = {}
+    while True:
+        try:
+            with s.begin_nested():
+                outcome, doc = apply_parse(s, source_id=source_id, url=url, capture_id=cap.id, parsed=parsed,
+                                           list_title=list_title, list_date=list_date, list_meta=list_meta,
+                                           seen_at=cap.fetched_at, reparsed=reparsed)
+            return outcome, doc, parsed
+        except StaleParse as stale:
+            reparsed[stale.version.id] = _reparse_quietly(s, store, stale.version)
 
 
 def parse_version(s: Session, store: BlobStore, ver: DocumentVersion) -> Parsed:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Optional
+from typing import Optional
 
 from sqlalchemy import update
 from sqlmodel import Session, select
@@ -39,6 +39,15 @@ class Parsed:
         return self.record.get("index_no") or None
 
 
+class StaleParse(Exception):
+    """The document's current version came from an older parser and differs: parse that version's own
+    capture again and call apply_parse once more with it in `reparsed` (storage never calls the parser)."""
+
+    def __init__(self, version: DocumentVersion):
+        super().__init__(f"version {version.version} of document {version.document_id} needs a re-parse")
+        self.version = version
+
+
 def doc_key(index_no: Optional[str], url: str) -> str:
     return index_no if index_no else f"url:{url}"
 
@@ -56,12 +65,16 @@ def current_version(s: Session, doc: Document) -> Optional[DocumentVersion]:
 def apply_parse(s: Session, *, source_id: int, url: str, capture_id: int, parsed: Parsed,
                 list_title: Optional[str] = None, list_date: Optional[str] = None,
                 list_meta: Optional[dict] = None, seen_at: Optional[datetime] = None,
-                reparse: Optional[Callable[[DocumentVersion], Optional[Parsed]]] = None) -> tuple[str, Document]:
+                reparsed: Optional[dict[int, Optional[Parsed]]] = None) -> tuple[str, Document]:
     """Record that `url` served `parsed` (from capture `capture_id`). Returns (outcome, document).
 
-    `reparse(version)` parses a version's own capture with today's parser (None if it cannot): when
-    the current version came from an older parser and differs, it is re-parsed first, so a better
-    parser is never taken for an edit by the publisher."""
+    This is THE place where "new document / changed version / withdrawn no more" is decided, inside
+    the caller's write transaction (the alerts' transactional outbox records its event here).
+
+    `reparsed` (version id -> that version's capture parsed with today's parser, None if it cannot
+    be): when the current version came from an older parser and differs, it is re-parsed first, so a
+    better parser is never taken for an edit by the publisher. A version missing from `reparsed`
+    raises StaleParse (run in a savepoint: the caller parses it and calls again). None: no check."""
     now = seen_at or utcnow()
     key = doc_key(parsed.index_no, url)
     alias = s.exec(select(DocumentUrl).where(DocumentUrl.url == url)).first()
@@ -103,18 +116,21 @@ def apply_parse(s: Session, *, source_id: int, url: str, capture_id: int, parsed
     alias.content_hash = parsed.content_hash
 
     cur = current_version(s, doc) if doc.version else None
-    if (cur is not None and reparse is not None and cur.content_hash != parsed.content_hash
+    if (cur is not None and reparsed is not None and cur.content_hash != parsed.content_hash
             and cur.parser_version != parsed.parser_version):
-        fresh = reparse(cur)
-        if fresh is not None:
-            record_reparse(s, doc, cur, fresh, now)
+        if cur.id not in reparsed:
+            raise StaleParse(cur)
+        if reparsed[cur.id] is not None:
+            record_reparse(s, doc, cur, reparsed[cur.id], now)
+    # The decision, in the write transaction: a new document, a changed version, or the same content.
+    # (The alerts helper adds `record_event(...)` here: same transaction, so no event without its row.)
     if cur is None or (cur.content_hash != parsed.content_hash
                        and previous_at_url != parsed.content_hash):
         _new_version(s, doc, capture_id, parsed, now)
         outcome = NEW if outcome == NEW or cur is None else CHANGED
         outbox.record(s, outcome, doc)
     doc.last_seen = now
-    if doc.withdrawn_at is not None:
+    if doc.withdrawn_at is not None:        # it came back after being withdrawn (mark_gone decides that)
         doc.withdrawn_at = None
         _add_flag(doc, "reappeared")
     s.add(doc)
@@ -214,7 +230,8 @@ def live_urls(s: Session, source_id: int) -> list[str]:
 
 
 def mark_gone(s: Session, url: str) -> bool:
-    """The portal no longer serves `url`. Returns True when that withdrew the whole document."""
+    """The portal no longer serves `url`. Returns True when that withdrew the whole document (decided
+    here, in the write transaction: the alerts' outbox records a withdrawal here too)."""
     alias = s.exec(select(DocumentUrl).where(DocumentUrl.url == url)).first()
     if alias is None or alias.gone_at is not None:
         return False

@@ -27,8 +27,16 @@ class JournaledStore:
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
 
     def put(self, data: bytes) -> PutResult:
+        """Noted, then written; durable (journal first, then the blob) once `sync()` returns."""
         os.write(self._fd, (sha256_hex(data) + "\n").encode())
-        return self.store.put(data)
+        pending = getattr(self.store, "put_pending", None)
+        return pending(data) if pending else self.store.put(data)
+
+    def sync(self) -> None:
+        os.fsync(self._fd)
+        sync = getattr(self.store, "sync", None)
+        if sync:
+            sync()
 
     def get(self, sha256: str) -> bytes:
         return self.store.get(sha256)
@@ -42,9 +50,13 @@ class JournaledStore:
     def iter_hashes(self) -> Iterator[str]:
         return self.store.iter_hashes()
 
-    def close(self) -> None:
+    def close(self, keep: bool = False) -> None:
+        """Done. `keep` the journal when a batch may have left blobs without rows (its commit failed):
+        then `adopt` (now, or the next run's `recover`) mends them."""
+        self.sync()
         os.close(self._fd)
-        self.path.unlink(missing_ok=True)
+        if not keep:
+            self.path.unlink(missing_ok=True)
 
 
 def recover(engine: Engine, store: BlobStore, folder: Path) -> int:

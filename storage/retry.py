@@ -111,19 +111,27 @@ class _Attempts:
         return max(0.0, min(pause, self.deadline - time.monotonic()))
 
 
-def call(engine: Engine, fn: Callable[[], T], abort: Callable[[], Optional[str]] = lambda: None) -> T:
-    """fn() (one whole transaction), tried again on transient errors; `abort()` names a reason to stop."""
+def call(engine: Engine, fn: Callable[[], T], abort: Callable[[], Optional[str]] = lambda: None,
+         paused: Callable[[bool], None] = lambda _down: None) -> T:
+    """fn() (one whole transaction), tried again on transient errors; `abort()` names a reason to stop;
+    `paused(True)` is said while waiting for the database, `paused(False)` when done (either way)."""
     tries = _Attempts(engine)
-    while True:
-        if (why := abort()) is not None:
-            raise Abandoned(why)
-        try:
-            result = fn()
-        except Exception as exc:  # noqa: BLE001 - sorted by tries.delay: transient or raised
-            time.sleep(tries.delay(exc))
-            continue
-        outage.up()
-        return result
+    try:
+        while True:
+            if (why := abort()) is not None:
+                raise Abandoned(why)
+            try:
+                result = fn()
+            except Exception as exc:  # noqa: BLE001 - sorted by tries.delay: transient or raised
+                pause = tries.delay(exc)
+                paused(True)
+                time.sleep(pause)
+                continue
+            outage.up()
+            return result
+    finally:
+        if tries.n:
+            paused(False)
 
 
 async def call_async(engine: Engine, fn: Callable[[], T], abort: Callable[[], Optional[str]] = lambda: None,

@@ -160,3 +160,14 @@ def test_a_document_that_cannot_be_fetched_names_what_happened(cli, portal):
     summary = cli.jsonl("crawl", "kaihua")[0]
     assert summary["status"] == "partial" and summary["errors"] == 1
     assert f"connection reset (network error after 3 attempts): {victim}" in problems(summary)
+
+
+def test_a_walled_list_page_costs_the_fetchers_retries_only(cli, portal):
+    """One retry policy (the fetcher's): a list page behind an anti-bot wall is asked for retries + 1
+    times (retries = 2 here), not again by the portal adapter on top (that was up to 5 x 4 = 20)."""
+    portal.inject(r"^/(col|module/web)/", "wall")
+    summary = cli.jsonl("crawl", "kaihua", code=1)[0]
+    assert summary["status"] == "failed" and summary["blocked"] >= 1, problems(summary)
+    lists = [(r.path, r.query) for r in portal.requests if re.match(r"^/(col|module/web)/", r.path)]
+    assert lists, "the wall was met"
+    assert max(lists.count(p) for p in set(lists)) == 3, lists

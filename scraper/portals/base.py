@@ -64,6 +64,7 @@ class ListError(Exception):
     def __init__(self, url: str, reason: str, layout: bool = False, transient: bool = True):
         super().__init__(f"{reason}: {url}")
         self.url, self.reason, self.layout, self.transient = url, reason, layout, transient
+        self.broken = False          # an answer that did not read as a list page (asked for again)
 
 
 REGISTRY: dict[str, type["Portal"]] = {}     # family name -> adapter; each adapter module adds its own
@@ -88,7 +89,7 @@ class Portal(ABC):
         self.fetch = fetch
         self.max_pages = max_pages
         self.options = options or {}         # family options from the source (the generic family's selectors)
-        self.retry_delay = retry_delay       # before asking again for a broken or walled list page
+        self.retry_delay = retry_delay       # before asking again for a list page that did not read
         self.total: Optional[int] = None     # items the portal says the column holds, once known
         self.requests = 0                    # list requests made through get_text()
 
@@ -131,14 +132,15 @@ class Portal(ABC):
                 yield item
             n += 1
 
-    async def get_text(self, url: str, check: Optional[Callable[[str, str], None]] = None,
-                       attempts: int = LIST_ATTEMPTS, **kw) -> str:
-        """A list page as text, `check`ed; a broken or walled answer is asked for again, later."""
-        for attempt in range(1, attempts + 1):
+    async def get_text(self, url: str, check: Optional[Callable[[str, str], None]] = None, **kw) -> str:
+        """A list page as text, `check`ed. Network errors, 5xx and walls were retried by the fetcher
+        (scraper/fetch.py: one policy, not repeated here); only an answer that came back but does not
+        read as a list page (cut short, malformed) is asked for again, up to LIST_ATTEMPTS times."""
+        for attempt in range(1, LIST_ATTEMPTS + 1):
             try:
                 return await self._get_text_once(url, check, **kw)
             except ListError as exc:
-                if attempt == attempts or not exc.transient:
+                if attempt == LIST_ATTEMPTS or not (exc.broken and exc.transient):
                     raise
                 await asyncio.sleep(self.retry_delay * attempt)
         raise AssertionError("unreachable")
@@ -153,7 +155,11 @@ class Portal(ABC):
             raise ListError(url, f"list page answered HTTP {res.status}", transient=res.status not in (404, 410))
         text, _ = decode_html(res.body, res.content_type)
         if check:
-            check(text, url)
+            try:
+                check(text, url)
+            except ListError as exc:
+                exc.broken = True
+                raise
         return text
 
     async def get_json(self, url: str, **kw):

@@ -1,0 +1,119 @@
+"""Group commit: one writer thread commits many units of work per transaction, off the event loop.
+
+A unit is `fn(session)`; each runs in its own savepoint, so a unit that fails (an integrity error, a
+bad row) is rolled back alone and its caller gets the exception, while the others commit. Before the
+transaction commits, `before_commit()` makes the blobs and journal lines the batch wrote durable
+(once per batch: storage/journal.py, storage/archive.py), so no committed row ever names a blob that
+a crash could lose. A transient database error re-runs the whole batch (storage/retry.py), so units
+must only write through the session and the blob store. Callers that stage their blobs before
+submitting (the crawl does) have them made durable before the transaction even begins, so the
+database's write lock is held for SQL only. Fenced units (a crawl's writes under a lease)
+first run `fence(session)` in the same transaction: it raises when the lease is no longer ours.
+"""
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from storage import retry
+from storage.db import session
+
+MAX_BATCH = 16      # units per transaction: a short hold of SQLite's write lock (lease renewals wait on it)
+
+
+@dataclass
+class _Unit:
+    fn: Callable[[Session], Any]
+    fenced: bool
+    future: asyncio.Future
+
+
+class GroupWriter:
+    def __init__(self, engine: Engine, *, before_commit: Callable[[], None] = lambda: None,
+                 fence: Callable[[Session], None] = lambda s: None,
+                 abort: Callable[[], Optional[str]] = lambda: None,
+                 paused: Callable[[bool], None] = lambda down: None, name: str = "writer"):
+        self.engine, self.before_commit, self.fence, self.abort = engine, before_commit, fence, abort
+        self.paused = paused
+        self.batches = self.units = 0
+        self.failed_batches = 0          # batches that did not commit (their blobs may be without rows)
+        self._loop = asyncio.get_running_loop()
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name=f"group-commit-{name}", daemon=True)
+        self._thread.start()
+
+    async def __call__(self, fn: Callable[[Session], Any], fenced: bool = True) -> Any:
+        """fn(session) committed (with whatever else is waiting); its result, or its exception."""
+        future = self._loop.create_future()
+        self._queue.put(_Unit(fn, fenced, future))
+        return await future
+
+    async def close(self) -> None:
+        """Commit what is queued, then stop the thread."""
+        self._queue.put(None)
+        await asyncio.to_thread(self._thread.join)
+
+    def _run(self) -> None:
+        closing = False
+        while not closing:
+            unit = self._queue.get()
+            if unit is None:
+                return
+            batch = [unit]
+            while len(batch) < MAX_BATCH:
+                try:
+                    unit = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if unit is None:
+                    closing = True
+                    break
+                batch.append(unit)
+            for fenced in (True, False):
+                units = [u for u in batch if u.fenced == fenced]
+                if units:
+                    self._commit(units, fenced)
+
+    def _commit(self, units: list[_Unit], fenced: bool) -> None:
+        def transaction() -> list[tuple[bool, Any]]:
+            out = []
+            self.before_commit()           # blobs staged before their units came: durable, outside the lock
+            with session(self.engine) as s:
+                if fenced:
+                    self.fence(s)
+                for unit in units:
+                    try:
+                        with s.begin_nested():
+                            out.append((True, unit.fn(s)))
+                    except Exception as exc:  # noqa: BLE001 - handed to that unit's caller
+                        if retry.transient(exc):
+                            raise             # the whole batch is tried again
+                        out.append((False, exc))
+                self.before_commit()
+                s.commit()
+            return out
+        try:
+            results = retry.call(self.engine, transaction, abort=self.abort if fenced else lambda: None,
+                                 paused=self.paused)
+        except Exception as exc:  # noqa: BLE001 - every unit of the batch fails with it
+            results = [(False, exc)] * len(units)
+            self.failed_batches += 1
+        self.batches += 1
+        self.units += len(units)
+        for unit, (ok, value) in zip(units, results):
+            self._loop.call_soon_threadsafe(_settle, unit.future, ok, value)
+
+
+def _settle(future: asyncio.Future, ok: bool, value: Any) -> None:
+    if future.cancelled():
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
