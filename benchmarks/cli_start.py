@@ -8,6 +8,7 @@ archive, beside a bare interpreter start, then the packages that cost the most t
 With --compare, each command runs alternately on this tree and on CHECKOUT's (its packages first on
 PYTHONPATH), so the two columns share the machine's noise and their ratio is the figure to read.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,7 +23,7 @@ from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parents[1]
-RUN = "import sys; sys.argv[0] = 'xxgk'; from cli.main import run; run()"   # what the console script does
+RUN = "import sys; sys.argv[0] = 'xxgk'; from cli.main import run; run()"  # what the console script does
 
 
 def xxgk(tree: Path, *args: str) -> tuple[list[str], dict]:
@@ -43,21 +44,23 @@ def demo_archive(root: Path) -> tuple[Path, str]:
 
 def once(cmd: list[str], env: dict) -> float:
     started = time.perf_counter()
-    subprocess.run(cmd, env=env, cwd=env.get("XXGK_TREE"), check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    subprocess.run(
+        cmd, env=env, cwd=env.get("XXGK_TREE"), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     return time.perf_counter() - started
 
 
 def import_offenders(tree: Path, args: list[str], top: int) -> list[tuple[str, float]]:
     """Import time (ms, self time summed per top-level package) of the modules a command loads."""
     cmd, env = xxgk(tree, *args)
-    err = subprocess.run([cmd[0], "-X", "importtime", *cmd[1:]], env=env, cwd=tree, capture_output=True,
-                         text=True).stderr
+    err = subprocess.run(
+        [cmd[0], "-X", "importtime", *cmd[1:]], env=env, cwd=tree, capture_output=True, text=True
+    ).stderr
     per_package: Counter[str] = Counter()
     for line in err.splitlines():
         if not line.startswith("import time:") or "self [us]" in line:
             continue
-        self_us, _, name = line[len("import time:"):].split("|")
+        self_us, _, name = line[len("import time:") :].split("|")
         per_package[name.strip().split(".")[0]] += int(self_us) / 1000
     return per_package.most_common(top)
 
@@ -72,18 +75,25 @@ def main() -> None:
     root = args.dir or Path(tempfile.mkdtemp(prefix="xxgk-start-"))
     cfg, index_no = demo_archive(root)
     base = ["--config", str(cfg)]
-    commands = {"xxgk --help": ["--help"], "xxgk ls": [*base, "ls"], "xxgk ls --json": [*base, "ls", "--json"],
-                "xxgk show": [*base, "show", index_no], "xxgk show --json": [*base, "show", index_no, "--json"],
-                "xxgk sources": [*base, "sources"]}
+    commands = {
+        "xxgk --help": ["--help"],
+        "xxgk ls": [*base, "ls"],
+        "xxgk ls --json": [*base, "ls", "--json"],
+        "xxgk show": [*base, "show", index_no],
+        "xxgk show --json": [*base, "show", index_no, "--json"],
+        "xxgk sources": [*base, "sources"],
+    }
     trees = [HERE] + ([args.compare.resolve()] if args.compare else [])
     bare = statistics.median(once([sys.executable, "-c", "pass"], dict(os.environ)) for _ in range(args.runs))
-    print(f"median wall time of {args.runs} runs, seconds (archive {root}, document {index_no}); "
-          f"bare `python -c pass`: {bare:.3f}")
+    print(
+        f"median wall time of {args.runs} runs, seconds (archive {root}, document {index_no}); "
+        f"bare `python -c pass`: {bare:.3f}"
+    )
     print(f"  {'command':<18}" + "".join(f"{t.name:>14}" for t in trees) + ("      ratio" if len(trees) > 1 else ""))
     for name, cmd_args in commands.items():
         times: dict[Path, list[float]] = {t: [] for t in trees}
         for _ in range(args.runs):
-            for tree in trees:          # alternate, so both see the same noise
+            for tree in trees:  # alternate, so both see the same noise
                 times[tree].append(once(*xxgk(tree, *cmd_args)))
         medians = [statistics.median(times[t]) for t in trees]
         ratio = f"  {medians[0] / medians[1]:8.2f}x" if len(trees) > 1 else ""

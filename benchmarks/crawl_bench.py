@@ -7,13 +7,14 @@ Documents link attachments (about 30 % of them), which are downloaded and archiv
 `--profile` runs the crawl under cProfile and prints the top functions by own time (the timings then
 include the profiler's overhead: compare profiles with profiles, numbers with numbers).
 """
+
 from __future__ import annotations
 
 import argparse
 import asyncio
 import cProfile
-import pstats
 import multiprocessing as mp
+import pstats
 import resource
 import tempfile
 import time
@@ -24,9 +25,10 @@ from loguru import logger
 
 def serve(docs: int, family: str, conn) -> None:
     from simulator import PortalSimulator
+
     with PortalSimulator(seed=1, docs=docs, family=family) as sim:
         conn.send((sim.column_urls, len(sim.expected_documents())))
-        conn.recv()                                    # wait for "stop"
+        conn.recv()  # wait for "stop"
         conn.send(len(sim.requests))
 
 
@@ -51,9 +53,13 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         urls = ", ".join(f'"{u}"' for u in columns)
-        cfg = parse_config(f'[[sources]]\nname = "bench"\nstart_urls = [{urls}]\nfamily = "{args.family}"\n'
-                           f'rate = 0\nconcurrency = {args.concurrency}\nobey_robots = true\n',
-                           "bench.toml", Path(tmp), None)
+        cfg = parse_config(
+            f'[[sources]]\nname = "bench"\nstart_urls = [{urls}]\nfamily = "{args.family}"\n'
+            f"rate = 0\nconcurrency = {args.concurrency}\nobey_robots = true\n",
+            "bench.toml",
+            Path(tmp),
+            None,
+        )
         engine = open_database(cfg.database_url)
         store = open_archive(cfg.archive_url)
         cpu0, t0 = time.process_time(), time.perf_counter()

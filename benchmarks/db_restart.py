@@ -8,6 +8,7 @@ next job. Restarts this machine's PostgreSQL cluster, so it is a script, not a t
 --repeat N runs N trials, each restarting at a random offset in [0.5, 2 × --after] seconds, and
 prints N/N OK when every trial kept every document once with the run ending ok.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,12 +55,15 @@ def trial(args, after: float) -> bool:
         with tempfile.TemporaryDirectory() as tmp, PortalSimulator(seed=3, docs=args.docs) as portal:
             cfg = Path(tmp) / "xxgk.toml"
             urls = ", ".join(json.dumps(u) for u in portal.column_urls)
-            cfg.write_text(f'[settings]\ndata_dir = "data"\ndatabase_url = "{url}"\nengine = "queue"\n'
-                           f'lease_seconds = 30\nlog_file = false\n\n[[sources]]\nname = "k"\n'
-                           f'start_urls = [{urls}]\nfamily = "hanweb-jpage"\nrate = 10\nconcurrency = 2\n')
+            cfg.write_text(
+                f'[settings]\ndata_dir = "data"\ndatabase_url = "{url}"\nengine = "queue"\n'
+                f'lease_seconds = 30\nlog_file = false\n\n[[sources]]\nname = "k"\n'
+                f'start_urls = [{urls}]\nfamily = "hanweb-jpage"\nrate = 10\nconcurrency = 2\n'
+            )
             log = Path(tmp) / "worker.log"
-            worker = subprocess.Popen([XXGK, "--config", str(cfg), "-v", "worker"], stdout=log.open("w"),
-                                      stderr=subprocess.STDOUT)
+            worker = subprocess.Popen(
+                [XXGK, "--config", str(cfg), "-v", "worker"], stdout=log.open("w"), stderr=subprocess.STDOUT
+            )
             while "taking up to" not in log.read_text():
                 time.sleep(0.2)
             xxgk(cfg, "trigger", "k")
@@ -68,7 +72,7 @@ def trial(args, after: float) -> bool:
             subprocess.run(args.restart, shell=True, check=True)
             took = time.monotonic() - t0
             first = wait_for_runs(cfg, 1)[0]
-            xxgk(cfg, "trigger", "k")                    # the worker takes the next job too
+            xxgk(cfg, "trigger", "k")  # the worker takes the next job too
             second = wait_for_runs(cfg, 2)[0]
             docs = [json.loads(x) for x in xxgk(cfg, "ls", "--json").stdout.splitlines() if x.strip()]
             keys = [d["index_no"] or d["url"] for d in docs]
@@ -77,12 +81,20 @@ def trial(args, after: float) -> bool:
             worker.terminate()
             worker.wait(30)
             want = len(portal.expected_documents())
-            ok = (alive and verify and first["status"] == "ok" and second["status"] == "ok"
-                  and len(set(keys)) == len(keys) == want)
-            print(f"restart {after:4.1f} s into the crawl (down {took:.1f} s): run {first['status']}, "
-                  f"{first['new']} new, {first['errors']} errors; next run {second['status']}, {second['new']} new; "
-                  f"documents {len(set(keys))}/{want}, {len(keys) - len(set(keys))} duplicated; verify "
-                  f"{'clean' if verify else 'FAULTS'}; worker alive {alive}: {'OK' if ok else 'FAILED'}", flush=True)
+            ok = (
+                alive
+                and verify
+                and first["status"] == "ok"
+                and second["status"] == "ok"
+                and len(set(keys)) == len(keys) == want
+            )
+            print(
+                f"restart {after:4.1f} s into the crawl (down {took:.1f} s): run {first['status']}, "
+                f"{first['new']} new, {first['errors']} errors; next run {second['status']}, {second['new']} new; "
+                f"documents {len(set(keys))}/{want}, {len(keys) - len(set(keys))} duplicated; verify "
+                f"{'clean' if verify else 'FAULTS'}; worker alive {alive}: {'OK' if ok else 'FAILED'}",
+                flush=True,
+            )
             return ok
     finally:
         with admin.connect() as conn:
@@ -95,12 +107,16 @@ def main() -> None:
     ap.add_argument("--docs", type=int, default=120)
     ap.add_argument("--after", type=float, default=4.0, help="seconds into the crawl to restart PostgreSQL")
     ap.add_argument("--repeat", type=int, default=1, help="trials, each at a random offset in [0.5, 2 × after]")
-    ap.add_argument("--restart", default="pg_ctlcluster --skip-systemctl-redirect "
-                                         "$(ls /etc/postgresql | head -1) main restart")
+    ap.add_argument(
+        "--restart", default="pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql | head -1) main restart"
+    )
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
-    offsets = [args.after] if args.repeat == 1 else [round(random.uniform(0.5, 2 * args.after), 1)
-                                                     for _ in range(args.repeat)]
+    offsets = (
+        [args.after]
+        if args.repeat == 1
+        else [round(random.uniform(0.5, 2 * args.after), 1) for _ in range(args.repeat)]
+    )
     passed = sum(trial(args, after) for after in offsets)
     print(f"{passed}/{len(offsets)} OK")
     raise SystemExit(0 if passed == len(offsets) else 1)

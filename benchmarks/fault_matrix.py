@@ -6,6 +6,7 @@ Also kills a crawl with SIGKILL at 20 random points and checks nothing is lost o
 
 The portal runs in a child process (driven over a pipe); the crawler runs here, in-process.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,14 +26,30 @@ from storage.contract import CONTRACT_FIELDS
 
 ART, LIST, PROXY = r"^/art/", r"^/(col|module/web)/", r"dataproxy"
 FAULTS = [  # (name, where, params)
-    ("status", ART, {"code": 500}), ("status", LIST, {"code": 503}),
-    ("status", ART, {"code": 429, "retry_after": 1}), ("reset", ART, {}), ("truncate", ART, {}),
-    ("truncate", LIST, {}), ("delay", ART, {"seconds": 3}), ("drip", ART, {"chunk": 2048, "seconds": 0.01}),
-    ("challenge", ART, {}), ("cookie-wall", ART, {}), ("wall", ART, {}), ("captcha", ART, {}),
-    ("redirect-loop", ART, {}), ("redirect-offsite", ART, {}), ("gzip-bomb", ART, {"size": 64 << 20}),
-    ("endless", ART, {}), ("wrong-type", ART, {}), ("binary", ART, {}), ("malformed-html", ART, {}),
-    ("malformed-xml", PROXY, {}), ("xml-entities", PROXY, {}), ("shift", PROXY, {"rate": 1.0}),
-    ("duplicate", PROXY, {"rate": 1.0}), ("bad-bytes", ART, {}),
+    ("status", ART, {"code": 500}),
+    ("status", LIST, {"code": 503}),
+    ("status", ART, {"code": 429, "retry_after": 1}),
+    ("reset", ART, {}),
+    ("truncate", ART, {}),
+    ("truncate", LIST, {}),
+    ("delay", ART, {"seconds": 3}),
+    ("drip", ART, {"chunk": 2048, "seconds": 0.01}),
+    ("challenge", ART, {}),
+    ("cookie-wall", ART, {}),
+    ("wall", ART, {}),
+    ("captcha", ART, {}),
+    ("redirect-loop", ART, {}),
+    ("redirect-offsite", ART, {}),
+    ("gzip-bomb", ART, {"size": 64 << 20}),
+    ("endless", ART, {}),
+    ("wrong-type", ART, {}),
+    ("binary", ART, {}),
+    ("malformed-html", ART, {}),
+    ("malformed-xml", PROXY, {}),
+    ("xml-entities", PROXY, {}),
+    ("shift", PROXY, {"rate": 1.0}),
+    ("duplicate", PROXY, {"rate": 1.0}),
+    ("bad-bytes", ART, {}),
 ]
 CONTRACT = (*CONTRACT_FIELDS, "fields", "body_text")
 
@@ -40,6 +57,7 @@ CONTRACT = (*CONTRACT_FIELDS, "fields", "body_text")
 def portal(docs: int, conn) -> None:
     """The child: a simulator driven by (command, args) messages."""
     from simulator import PortalSimulator
+
     with PortalSimulator(seed=11, docs=docs) as sim:
         conn.send((sim.column_urls, sim.expected_documents()))
         while True:
@@ -67,9 +85,11 @@ def recovered(log, bad_paths: set[str], lost: int) -> tuple[int, int]:
 def check(cfg_dir: Path, expected: list[dict]) -> tuple[int, int, int, set[str]]:
     """(lost, duplicated, wrong, paths of the lost and wrong) documents against the portal's truth."""
     from sqlmodel import select
+
     from storage.db import open_database, read_session
     from storage.models import Document
     from storage.queries import document_json, source_names
+
     engine = open_database(f"sqlite:///{cfg_dir}/data/xxgk.db")
     with read_session(engine) as s:
         names = source_names(s)
@@ -98,15 +118,19 @@ def check(cfg_dir: Path, expected: list[dict]) -> tuple[int, int, int, set[str]]
 
 
 def crawl(columns: list[str], tmp: Path) -> dict:
-    from scraper.config import parse_config
     from schedules.runner import SourceRun, new_holder
+    from scraper.config import parse_config
     from storage.archive import open_archive
     from storage.db import open_database
+
     urls = ", ".join(f'"{u}"' for u in columns)
     cfg = parse_config(
-        f'[settings]\ntimeout = 1.5\nretries = 3\nbackoff = 0.1\nmax_body_bytes = 5000000\n\n'
+        f"[settings]\ntimeout = 1.5\nretries = 3\nbackoff = 0.1\nmax_body_bytes = 5000000\n\n"
         f'[[sources]]\nname = "m"\nstart_urls = [{urls}]\nfamily = "hanweb-jpage"\nrate = 0\nconcurrency = 8\n',
-        "matrix.toml", tmp, None)
+        "matrix.toml",
+        tmp,
+        None,
+    )
     engine, store = open_database(cfg.database_url), open_archive(cfg.archive_url)
     run = SourceRun(cfg, cfg.sources[0], engine, store, holder=new_holder("matrix"))
     return asyncio.run(run.run()).as_dict()
@@ -132,8 +156,10 @@ def kill_loop(columns: list[str], expected: list[dict], kills: int) -> tuple[int
     with tempfile.TemporaryDirectory() as tmp:
         urls = ", ".join(f'"{u}"' for u in columns)
         cfg = Path(tmp, "xxgk.toml")
-        cfg.write_text(f'[settings]\ndata_dir = "data"\nlease_seconds = 1\nbackoff = 0.1\n\n[[sources]]\n'
-                       f'name = "m"\nstart_urls = [{urls}]\nfamily = "hanweb-jpage"\nrate = 0\nconcurrency = 4\n')
+        cfg.write_text(
+            f'[settings]\ndata_dir = "data"\nlease_seconds = 1\nbackoff = 0.1\n\n[[sources]]\n'
+            f'name = "m"\nstart_urls = [{urls}]\nfamily = "hanweb-jpage"\nrate = 0\nconcurrency = 4\n'
+        )
         for _ in range(kills):
             proc = subprocess.Popen([xxgk, "--config", str(cfg), "-q", "crawl", "m", "--wait", "--full"])
             time.sleep(rnd.uniform(1.5, 6.0))
@@ -178,8 +204,10 @@ def main() -> None:
     parent.send(("stop", None))
     proc.join(timeout=10)
     total_lost = sum(r[3] for r in rows)
-    print(f"\ntargets: mixed row 100% archived and exact (lost 0, dup 0, wrong 0): "
-          f"{'MET' if rows[-1][3:6] == (0, 0, 0) else 'NOT MET'}; all rows lost: {total_lost}")
+    print(
+        f"\ntargets: mixed row 100% archived and exact (lost 0, dup 0, wrong 0): "
+        f"{'MET' if rows[-1][3:6] == (0, 0, 0) else 'NOT MET'}; all rows lost: {total_lost}"
+    )
 
 
 if __name__ == "__main__":

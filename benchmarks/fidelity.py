@@ -7,6 +7,7 @@ Prints pages, portals and families, a table of right/total per family and per fi
 (the "before" table); `--speed` then times the parser on the same pages against a git ref
 (benchmarks/parse_speed.py).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,6 +25,7 @@ from rich.table import Table  # noqa: E402
 
 def main() -> None:
     from example_pages import FIELDS, compare, examples  # after --parser-of has chosen the scraper package
+
     pages = examples()
     right: Counter = Counter()
     total: Counter = Counter()
@@ -42,10 +44,15 @@ def main() -> None:
     console.print(f"{len(pages)} pages, {len({p.portal for p in pages})} portals, {len(families)} families")
     table = Table("field", *families, "all")
     for field in (*FIELDS, "*"):
-        table.add_row("all fields" if field == "*" else field,
-                      *(_cell(right[(fam, field)], total[(fam, field)]) for fam in (*families, "*")))
-    table.add_row("pages fully right", *(_cell(right[(f, "pages")], total[(f, "pages")]) for f in families),
-                  _cell(sum(right[(f, "pages")] for f in families), len(pages)))
+        table.add_row(
+            "all fields" if field == "*" else field,
+            *(_cell(right[(fam, field)], total[(fam, field)]) for fam in (*families, "*")),
+        )
+    table.add_row(
+        "pages fully right",
+        *(_cell(right[(f, "pages")], total[(f, "pages")]) for f in families),
+        _cell(sum(right[(f, "pages")] for f in families), len(pages)),
+    )
     console.print(table)
     for miss in misses:
         console.print(miss, markup=False)
@@ -62,6 +69,7 @@ if __name__ == "__main__":
     ap.add_argument("--against", default="main", help="the git ref --speed compares with (default: main)")
     args = ap.parse_args()
     from parse_speed import compare, unpack
+
     with tempfile.TemporaryDirectory() as tmp:
         if args.parser_of:
             sys.path.insert(0, str(unpack(args.parser_of, Path(tmp))))

@@ -4,6 +4,7 @@ document must be there exactly once, every source crawled to the end, and `xxgk 
 
     .venv/bin/python benchmarks/fleet_chaos.py [--portals 10] [--docs 60] [--kills 12] [--seed 1]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,9 @@ def jsonl(cfg: Path, *args: str) -> list[dict]:
 
 def start_worker(cfg: Path, logs: Path, n: int) -> subprocess.Popen:
     log = logs / f"worker{n}.log"
-    proc = subprocess.Popen([XXGK, "--config", str(cfg), "-v", "worker"], stdout=log.open("w"),
-                            stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [XXGK, "--config", str(cfg), "-v", "worker"], stdout=log.open("w"), stderr=subprocess.STDOUT
+    )
     while "taking up to" not in log.read_text("utf-8", "replace"):
         time.sleep(0.1)
     return proc
@@ -70,12 +72,16 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
             portals = [stack.enter_context(PortalSimulator(seed=i, docs=args.docs)) for i in range(args.portals)]
             names = [f"p{i}" for i in range(args.portals)]
-            text = (f'[settings]\ndata_dir = "data"\ndatabase_url = "{url}"\nengine = "queue"\n'
-                    'lease_seconds = 3\ngrace_seconds = 3\nlog_file = false\n\n')
+            text = (
+                f'[settings]\ndata_dir = "data"\ndatabase_url = "{url}"\nengine = "queue"\n'
+                "lease_seconds = 3\ngrace_seconds = 3\nlog_file = false\n\n"
+            )
             for name, sim in zip(names, portals):
                 urls = ", ".join(json.dumps(u) for u in sim.column_urls)
-                text += (f'[[sources]]\nname = "{name}"\nstart_urls = [{urls}]\nfamily = "hanweb-jpage"\n'
-                         'rate = 15\nconcurrency = 2\n\n')
+                text += (
+                    f'[[sources]]\nname = "{name}"\nstart_urls = [{urls}]\nfamily = "hanweb-jpage"\n'
+                    "rate = 15\nconcurrency = 2\n\n"
+                )
             cfg = Path(tmp) / "xxgk.toml"
             cfg.write_text(text)
             started = 0
@@ -107,8 +113,10 @@ def main() -> None:
             by_status: dict[str, int] = {}
             for r in runs:
                 by_status[r["status"]] = by_status.get(r["status"], 0) + 1
-            print(f"{args.portals} portals x {args.docs} documents, 3 workers, {args.kills} SIGKILLs "
-                  f"(seed {args.seed}), settled in {seconds:.1f} s")
+            print(
+                f"{args.portals} portals x {args.docs} documents, 3 workers, {args.kills} SIGKILLs "
+                f"(seed {args.seed}), settled in {seconds:.1f} s"
+            )
             print(f"runs by status: {json.dumps(by_status, sort_keys=True)}")
             print(f"documents: {len(set(keys))} of {len(want)}; lost {lost}, duplicated {dup}, unexpected {extra}")
             print(f"verify: {'ok' if verify['ok'] else verify['faults'][:5]} ({verify['blobs_checked']} blobs)")

@@ -4,6 +4,7 @@ The same article page of a simulated portal (server in a child process) is fetch
 concurrency C by each client; CPU is this process's own (the server's excluded).
     .venv/bin/python benchmarks/http_client_bench.py [--requests 3000] [--concurrency 8]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,21 +16,25 @@ from urllib.parse import urlsplit
 
 def serve(conn) -> None:
     from simulator import PortalSimulator
+
     with PortalSimulator(seed=1, docs=50) as sim:
         conn.send(sim.expected_documents()[0]["urls"][0])
         conn.recv()
 
 
 async def with_httpx(url: str, n: int, conc: int) -> int:
-    from scraper.fetch import FetchPolicy, Fetcher
+    from scraper.fetch import Fetcher, FetchPolicy
+
     policy = FetchPolicy(user_agent="bench", rate=0, concurrency=conc, obey_robots=False)
     got = 0
     async with Fetcher(policy) as fetcher:
+
         async def one(k: int) -> None:
             nonlocal got
             for _ in range(k):
                 body = (await fetcher.fetch(url)).body
                 got += len(body)
+
         await asyncio.gather(*(one(n // conc) for _ in range(conc)))
     return got
 
@@ -37,8 +42,10 @@ async def with_httpx(url: str, n: int, conc: int) -> int:
 async def bare(url: str, n: int, conc: int) -> int:
     """One keep-alive connection per task; Content-Length bodies only (what the simulator sends)."""
     p = urlsplit(url)
-    request = (f"GET {p.path or '/'}{'?' + p.query if p.query else ''} HTTP/1.1\r\nHost: {p.netloc}\r\n"
-               "User-Agent: bench\r\nConnection: keep-alive\r\n\r\n").encode()
+    request = (
+        f"GET {p.path or '/'}{'?' + p.query if p.query else ''} HTTP/1.1\r\nHost: {p.netloc}\r\n"
+        "User-Agent: bench\r\nConnection: keep-alive\r\n\r\n"
+    ).encode()
     got = 0
 
     async def one(k: int) -> None:
@@ -47,11 +54,15 @@ async def bare(url: str, n: int, conc: int) -> int:
         for _ in range(k):
             writer.write(request)
             head = await reader.readuntil(b"\r\n\r\n")
-            length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
-                          if line.lower().startswith(b"content-length:"))
+            length = next(
+                int(line.split(b":", 1)[1])
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length:")
+            )
             body = await reader.readexactly(length)
             got += len(body)
         writer.close()
+
     await asyncio.gather(*(one(n // conc) for _ in range(conc)))
     return got
 
@@ -62,6 +73,7 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=8)
     args = ap.parse_args()
     from loguru import logger
+
     logger.remove()
     parent, child = mp.Pipe()
     proc = mp.Process(target=serve, args=(child,), daemon=True)
@@ -71,8 +83,10 @@ def main() -> None:
         cpu0, t0 = time.process_time(), time.perf_counter()
         size = asyncio.run(client(url, args.requests, args.concurrency))
         wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
-        print(f"{name:16} {args.requests} requests ({size // args.requests} B each): {args.requests / wall:7.0f} req/s, "
-              f"{cpu / args.requests * 1000:.3f} ms CPU per request")
+        print(
+            f"{name:16} {args.requests} requests ({size // args.requests} B each): {args.requests / wall:7.0f} req/s, "
+            f"{cpu / args.requests * 1000:.3f} ms CPU per request"
+        )
     parent.send("stop")
     proc.join(timeout=10)
 

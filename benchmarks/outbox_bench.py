@@ -7,6 +7,7 @@
 
     .venv/bin/python benchmarks/outbox_bench.py [--docs 3000] [--rounds 2] [--db sqlite|URL]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,7 +31,7 @@ def write(root: Path, url: str, n: int, events: bool) -> float:
     from storage.documents import Parsed, apply_parse
     from storage.models import Source
 
-    archive.os.fsync = lambda fd: None        # the database's cost, not the disk's (as search_bench.py)
+    archive.os.fsync = lambda fd: None  # the database's cost, not the disk's (as search_bench.py)
     archive._fsync_dir = lambda path: None
     record_event = outbox.record
     if not events:
@@ -46,14 +47,31 @@ def write(root: Path, url: str, n: int, events: bool) -> float:
             with session(engine) as s:
                 for i in range(start, min(n, start + 500)):
                     title, body = f"关于第{i}号生态环境事项的通知", f"第{i}段正文：推进生态环境保护。" * 20
-                    cap = archive_response(s, store, url=f"http://bench.example/{i}.html", status=200,
-                                           body=PAGE.format(title=title, body=body).encode("utf-8"),
-                                           headers=[("content-type", "text/html")], request_headers=[],
-                                           source_id=1, kind="article")
-                    rec = {"index_no": f"bench/2025-{i:05d}", "title": title, "publisher": "县府办",
-                           "publish_date": "2025-01-01", "attachments": []}
-                    apply_parse(s, source_id=1, url=cap.url, capture_id=cap.id,
-                                parsed=Parsed(record=rec, body_text=body, content_hash=str(i), parser_version="1"))
+                    cap = archive_response(
+                        s,
+                        store,
+                        url=f"http://bench.example/{i}.html",
+                        status=200,
+                        body=PAGE.format(title=title, body=body).encode("utf-8"),
+                        headers=[("content-type", "text/html")],
+                        request_headers=[],
+                        source_id=1,
+                        kind="article",
+                    )
+                    rec = {
+                        "index_no": f"bench/2025-{i:05d}",
+                        "title": title,
+                        "publisher": "县府办",
+                        "publish_date": "2025-01-01",
+                        "attachments": [],
+                    }
+                    apply_parse(
+                        s,
+                        source_id=1,
+                        url=cap.url,
+                        capture_id=cap.id,
+                        parsed=Parsed(record=rec, body_text=body, content_hash=str(i), parser_version="1"),
+                    )
                 s.commit()
         seconds = time.perf_counter() - started
         engine.dispose()
@@ -70,10 +88,14 @@ def plan(url: str, n: int) -> None:
     from storage.db import open_database, session
     from storage.models import CrawlRun, Event, WatchState
 
-    cfg = parse_config('[[sources]]\nname = "bench"\nstart_urls = ["http://bench.example/"]\n'
-                       '[[watches]]\nname = "all"\nnotify = ["json://127.0.0.1:9/x"]\n'
-                       '[[watches]]\nname = "query"\nquery = "生态环境 保护"\nnotify = ["json://127.0.0.1:9/x"]\n',
-                       "bench", Path("."), None)
+    cfg = parse_config(
+        '[[sources]]\nname = "bench"\nstart_urls = ["http://bench.example/"]\n'
+        '[[watches]]\nname = "all"\nnotify = ["json://127.0.0.1:9/x"]\n'
+        '[[watches]]\nname = "query"\nquery = "生态环境 保护"\nnotify = ["json://127.0.0.1:9/x"]\n',
+        "bench",
+        Path("."),
+        None,
+    )
     engine = open_database(url)
     for watch in cfg.watches:
         with session(engine) as s:
@@ -83,15 +105,19 @@ def plan(url: str, n: int) -> None:
             made = plan_watch(s, cfg, watch)
             s.commit()
             seconds = time.perf_counter() - started
-        print(f"plan {n:,} events, watch {watch.name!r:8}: {seconds:6.2f} s  ({n / seconds:8,.0f} events/s), "
-              f"{made} message(s)")
+        print(
+            f"plan {n:,} events, watch {watch.name!r:8}: {seconds:6.2f} s  ({n / seconds:8,.0f} events/s), "
+            f"{made} message(s)"
+        )
     with session(engine) as s:
-        s.add(CrawlRun(source_id=1, status="ok", started_at=EPOCH, finished_at=EPOCH))   # not a first archive
+        s.add(CrawlRun(source_id=1, status="ok", started_at=EPOCH, finished_at=EPOCH))  # not a first archive
         rows = list(s.exec(select(Event).limit(200)))
         started = time.perf_counter()
         _title, body = render(s, cfg.watches[0], rows, {1: "bench"}, {1: None}, digest=False)
-        print(f"render a message naming {len(rows)} documents: {(time.perf_counter() - started) * 1000:.0f} ms, "
-              f"{len(body.encode()):,} bytes")
+        print(
+            f"render a message naming {len(rows)} documents: {(time.perf_counter() - started) * 1000:.0f} ms, "
+            f"{len(body.encode()):,} bytes"
+        )
 
 
 def main() -> None:
@@ -115,15 +141,18 @@ def main() -> None:
     finally:
         drop_pg(args.db, schemas)
     best = {k: min(v) for k, v in times.items()}
-    print(f"apply_parse, {args.docs:,} new documents ({args.db.split(':')[0]}), best of {args.rounds}: "
-          f"without events {args.docs / best[False]:,.0f} docs/s, with events {args.docs / best[True]:,.0f} docs/s, "
-          f"ratio {best[True] / best[False]:.2f}")
+    print(
+        f"apply_parse, {args.docs:,} new documents ({args.db.split(':')[0]}), best of {args.rounds}: "
+        f"without events {args.docs / best[False]:,.0f} docs/s, with events {args.docs / best[True]:,.0f} docs/s, "
+        f"ratio {best[True] / best[False]:.2f}"
+    )
 
 
 def fresh_pg(admin: str, schemas: list[str]) -> str:
     import uuid
 
     import sqlalchemy
+
     schema = f"bench_{uuid.uuid4().hex[:10]}"
     with sqlalchemy.create_engine(admin, isolation_level="AUTOCOMMIT").connect() as conn:
         conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
@@ -133,6 +162,7 @@ def fresh_pg(admin: str, schemas: list[str]) -> str:
 
 def drop_pg(admin: str, schemas: list[str]) -> None:
     import sqlalchemy
+
     if schemas:
         with sqlalchemy.create_engine(admin, isolation_level="AUTOCOMMIT").connect() as conn:
             for schema in schemas:

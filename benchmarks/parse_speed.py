@@ -7,6 +7,7 @@ The ref's `scraper/` package is unpacked into a temporary folder (git archive); 
 parsers, in turn, in fresh child processes over the same page bytes, so machine noise hits both alike.
 Prints the median ms/page of each side and their ratio.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,13 +48,20 @@ def unpack(ref: str, into: Path) -> Path:
 
 
 def ms_per_page(tree: Path, pages: list, repeat: int) -> float:
-    out = subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(tree)!r})\n{_TIMER}",
-                          str(repeat)], input=json.dumps(pages), capture_output=True, text=True, check=True, cwd=tree)
+    out = subprocess.run(
+        [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(tree)!r})\n{_TIMER}", str(repeat)],
+        input=json.dumps(pages),
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tree,
+    )
     return float(out.stdout.strip().splitlines()[-1])
 
 
 def compare(ref: str = "main", rounds: int = 5, repeat: int = 20) -> None:
     from example_pages import examples
+
     pages = [(str(e.html), e.expected["url"]) for e in examples()]
     with tempfile.TemporaryDirectory() as tmp:
         old = unpack(ref, Path(tmp))

@@ -3,6 +3,7 @@ parsed again from its archived capture, recorded) and `export --format jsonl` (s
 sink) over the same archive, and print versions/s.
     .venv/bin/python benchmarks/reparse_bench.py [--docs 2000] [--family hanweb-jpage]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +33,13 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp, PortalSimulator(seed=1, docs=args.docs, family=args.family) as sim:
         urls = ", ".join(f'"{u}"' for u in sim.column_urls)
-        cfg = parse_config(f'[[sources]]\nname = "bench"\nstart_urls = [{urls}]\nfamily = "{args.family}"\n'
-                           'rate = 0\nconcurrency = 8\n', "bench.toml", Path(tmp), None)
+        cfg = parse_config(
+            f'[[sources]]\nname = "bench"\nstart_urls = [{urls}]\nfamily = "{args.family}"\n'
+            "rate = 0\nconcurrency = 8\n",
+            "bench.toml",
+            Path(tmp),
+            None,
+        )
         engine, store = open_database(cfg.database_url), open_archive(cfg.archive_url)
         crawled = asyncio.run(crawl_source(cfg, cfg.sources[0], engine, store, full=True))
 
@@ -47,10 +53,14 @@ def main() -> None:
         export_wall, export_cpu = time.perf_counter() - t0, time.process_time() - cpu0
 
     print(f"archive               {crawled.new} documents crawled ({args.family})")
-    print(f"reparse               {sm.versions} versions in {reparse_wall:.1f} s: "
-          f"{sm.versions / reparse_wall:.0f} versions/s, {reparse_cpu / max(sm.versions, 1) * 1000:.2f} ms CPU each")
-    print(f"export jsonl          {exported} documents in {export_wall:.2f} s: "
-          f"{exported / export_wall:.0f} documents/s, {export_cpu / max(exported, 1) * 1000:.2f} ms CPU each")
+    print(
+        f"reparse               {sm.versions} versions in {reparse_wall:.1f} s: "
+        f"{sm.versions / reparse_wall:.0f} versions/s, {reparse_cpu / max(sm.versions, 1) * 1000:.2f} ms CPU each"
+    )
+    print(
+        f"export jsonl          {exported} documents in {export_wall:.2f} s: "
+        f"{exported / export_wall:.0f} documents/s, {export_cpu / max(exported, 1) * 1000:.2f} ms CPU each"
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ child's own (user + system), the portal's excluded.
 
     .venv/bin/python benchmarks/scrapy_peer.py [--docs 3000] [--concurrency 8]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,7 +27,7 @@ from pathlib import Path
 VENV = Path.home() / ".cache" / "xxgk-bench" / "scrapy-venv"
 FILES = ("pdf", "doc", "docx", "xls", "xlsx", "wps", "ofd", "zip", "rar", "txt", "et")
 
-SPIDER = textwrap.dedent('''
+SPIDER = textwrap.dedent("""
     import hashlib, json, re, sys, scrapy
     from pathlib import Path
     from scrapy.crawler import CrawlerProcess
@@ -75,7 +76,7 @@ SPIDER = textwrap.dedent('''
     proc.crawl(Peer)
     proc.start()
     print(json.dumps({"docs": Peer.docs, "files": Peer.files}))
-''').replace("FILE_TYPES", repr(FILES))
+""").replace("FILE_TYPES", repr(FILES))
 
 
 def scrapy_python() -> str:
@@ -89,6 +90,7 @@ def scrapy_python() -> str:
 
 def serve(docs: int, conn) -> None:
     from simulator import PortalSimulator
+
     with PortalSimulator(seed=1, docs=docs, family="trs-static") as sim:
         conn.send(sim.column_urls)
         conn.recv()
@@ -128,15 +130,21 @@ def run_xxgk(docs: int, conc: int, tmp: Path) -> dict:
     proc, pipe, columns = portal(docs)
     urls = ", ".join(json.dumps(u) for u in columns)
     config = tmp / "xxgk.toml"
-    config.write_text(f'[settings]\ndata_dir = "data"\nlog_file = false\n\n[[sources]]\nname = "peer"\n'
-                      f'start_urls = [{urls}]\nfamily = "trs-static"\nrate = 0\nconcurrency = {conc}\n')
+    config.write_text(
+        f'[settings]\ndata_dir = "data"\nlog_file = false\n\n[[sources]]\nname = "peer"\n'
+        f'start_urls = [{urls}]\nfamily = "trs-static"\nrate = 0\nconcurrency = {conc}\n'
+    )
     xxgk = str(Path(sys.executable).with_name("xxgk"))
     wall, cpu, stdout = timed([xxgk, "-q", "--config", str(config), "crawl", "peer", "--full", "--json"])
     pipe.send("stop")
     proc.join(timeout=10)
     run = json.loads(stdout)
-    return {"docs": run["new"] + run["changed"] + run["unchanged"], "files": run["attachments"],
-            "wall": wall, "cpu": cpu}
+    return {
+        "docs": run["new"] + run["changed"] + run["unchanged"],
+        "files": run["attachments"],
+        "wall": wall,
+        "cpu": cpu,
+    }
 
 
 def main() -> None:
@@ -154,11 +162,15 @@ def main() -> None:
     print(f"{args.docs} simulated TRS documents, concurrency {args.concurrency}, politeness off")
     print(f"{'':22} {'docs':>6} {'files':>6} {'wall s':>7} {'docs/s':>8} {'CPU ms/doc':>11}")
     for name, r in rows.items():
-        print(f"{name:22} {r['docs']:>6} {r['files']:>6} {r['wall']:>7.1f} {r['docs'] / r['wall']:>8.1f} "
-              f"{r['cpu'] / max(r['docs'], 1) * 1000:>11.2f}")
+        print(
+            f"{name:22} {r['docs']:>6} {r['files']:>6} {r['wall']:>7.1f} {r['docs'] / r['wall']:>8.1f} "
+            f"{r['cpu'] / max(r['docs'], 1) * 1000:>11.2f}"
+        )
     s, x = rows["scrapy (fetch+save)"], rows["xxgk (full pipeline)"]
-    print(f"xxgk / scrapy docs/s: {(x['docs'] / x['wall']) / (s['docs'] / s['wall']):.2f}x   "
-          f"CPU per document: {(x['cpu'] / max(x['docs'], 1)) / (s['cpu'] / max(s['docs'], 1)):.2f}x")
+    print(
+        f"xxgk / scrapy docs/s: {(x['docs'] / x['wall']) / (s['docs'] / s['wall']):.2f}x   "
+        f"CPU per document: {(x['cpu'] / max(x['docs'], 1)) / (s['cpu'] / max(s['docs'], 1)):.2f}x"
+    )
 
 
 if __name__ == "__main__":

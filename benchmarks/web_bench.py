@@ -8,6 +8,7 @@ over real HTTP to a `uvicorn` server (what a browser waits, on this shared machi
 
 Target: p50 <= 50 ms server time for the document, search and list pages.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,19 +34,24 @@ def routes(engine) -> list[tuple[str, list[str]]]:
 
     from storage.db import read_session
     from storage.models import Document
+
     with read_session(engine) as s:
         ids = list(s.exec(select(Document.index_no).order_by(Document.id)))
     picks = random.Random(3).sample(ids, 10)
     qs = search_bench.TWO[:4] + search_bench.THREE[:3] + search_bench.SIX[:3]
     return [
         ("page  /                         sources", ["/"]),
-        ("page  /sources/bench            list", ["/sources/bench", "/sources/bench?year=2020",
-                                                  "/sources/bench?publisher=县"]),
+        (
+            "page  /sources/bench            list",
+            ["/sources/bench", "/sources/bench?year=2020", "/sources/bench?publisher=县"],
+        ),
         ("page  /documents/{index_no}     document", [f"/documents/{i}" for i in picks]),
         ("page  /search?q=                search", [f"/search?q={q}" for q in qs]),
         ("page  /documents/{i}/raw        raw", [f"/documents/{i}/raw" for i in picks]),
-        ("api   /api/v1/documents         list", ["/api/v1/documents?limit=50",
-                                                  "/api/v1/documents?since=2020-01-01&limit=50"]),
+        (
+            "api   /api/v1/documents         list",
+            ["/api/v1/documents?limit=50", "/api/v1/documents?since=2020-01-01&limit=50"],
+        ),
         ("api   /api/v1/documents/{i}     document", [f"/api/v1/documents/{i}" for i in picks]),
         ("api   /api/v1/search            search", [f"/api/v1/search?q={q}" for q in qs]),
         ("api   /api/v1/sources", ["/api/v1/sources"]),
@@ -90,8 +96,11 @@ def main() -> None:
     logger.remove()
     root = args.dir or Path(tempfile.mkdtemp(prefix="xxgk-web-bench-"))
     root.mkdir(parents=True, exist_ok=True)
-    (root / "xxgk.toml").write_text('[settings]\ndata_dir = "data"\nlog_file = false\n\n[[sources]]\nname = "bench"\n'
-                                    'start_urls = ["http://bench.example/col/col1/index.html"]\n', "utf-8")
+    (root / "xxgk.toml").write_text(
+        '[settings]\ndata_dir = "data"\nlog_file = false\n\n[[sources]]\nname = "bench"\n'
+        'start_urls = ["http://bench.example/col/col1/index.html"]\n',
+        "utf-8",
+    )
     if not (root / "data" / "xxgk.db").exists():
         print(f"building {args.docs:,} documents in {root}")
         print(f"built in {search_bench.build(root, args.docs):.0f} s")
@@ -102,6 +111,7 @@ def main() -> None:
     from storage.archive import open_archive
     from storage.db import open_readonly
     from web.app import Archive, create_app
+
     cfg = load_config(str(root / "xxgk.toml"))
     app = create_app(Archive(cfg, open_readonly(cfg.database_url), open_archive(cfg.archive_url)))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))

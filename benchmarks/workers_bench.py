@@ -6,6 +6,7 @@ each taking the same number of sources at a time. Prints documents/s for each (t
     .venv/bin/python benchmarks/workers_bench.py [--docs 20] [--rate 5] [--per-worker 1] [--workers 1,2,4]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,10 +30,11 @@ PORTALS = 20
 def serve(seeds: list[int], docs: int, conn) -> None:
     """A child process serving some of the portals (so the portals are not the bottleneck)."""
     from simulator import PortalSimulator
+
     with ExitStack() as stack:
         sims = [stack.enter_context(PortalSimulator(seed=i, docs=docs, host=f"127.0.0.{i + 2}")) for i in seeds]
         conn.send({i: sim.column_urls for i, sim in zip(seeds, sims)})
-        conn.recv()                                    # wait for "stop"
+        conn.recv()  # wait for "stop"
 
 
 def start_portals(docs: int, groups: int = 4) -> tuple[list[list[str]], list]:
@@ -49,12 +51,16 @@ def start_portals(docs: int, groups: int = 4) -> tuple[list[list[str]], list]:
 
 
 def write_config(path: Path, url: str, portals, rate: float) -> Path:
-    text = (f'[settings]\ndata_dir = "data"\ndatabase_url = "{url}"\nengine = "queue"\n'
-            f'lease_seconds = 30\nretries = 2\ntimeout = 10\nlog_file = false\n\n')
+    text = (
+        f'[settings]\ndata_dir = "data"\ndatabase_url = "{url}"\nengine = "queue"\n'
+        f"lease_seconds = 30\nretries = 2\ntimeout = 10\nlog_file = false\n\n"
+    )
     for i, columns in enumerate(portals):
         urls = ", ".join(f'"{u}"' for u in columns)
-        text += (f'[[sources]]\nname = "p{i:02d}"\nstart_urls = [{urls}]\nfamily = "hanweb-jpage"\n'
-                 f'rate = {rate}\nconcurrency = 2\n\n')
+        text += (
+            f'[[sources]]\nname = "p{i:02d}"\nstart_urls = [{urls}]\nfamily = "hanweb-jpage"\n'
+            f"rate = {rate}\nconcurrency = 2\n\n"
+        )
     cfg = path / "xxgk.toml"
     cfg.write_text(text)
     return cfg
@@ -83,8 +89,13 @@ def one_round(n_workers: int, args, admin_url: str, portals, tmp: Path) -> tuple
     try:
         for i in range(n_workers):
             log = open(work / f"worker{i}.log", "wb")
-            procs.append(subprocess.Popen([XXGK, "--config", str(cfg_path), "-v", "worker", "--concurrency",
-                                           str(args.per_worker)], stdout=log, stderr=subprocess.STDOUT))
+            procs.append(
+                subprocess.Popen(
+                    [XXGK, "--config", str(cfg_path), "-v", "worker", "--concurrency", str(args.per_worker)],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
         for i in range(n_workers):
             while "taking up to" not in (work / f"worker{i}.log").read_text("utf-8", "replace"):
                 time.sleep(0.1)
@@ -94,7 +105,8 @@ def one_round(n_workers: int, args, admin_url: str, portals, tmp: Path) -> tuple
         while True:
             with engine.connect() as conn:
                 left = conn.exec_driver_sql(
-                    "SELECT count(*) FROM crawl_runs WHERE status IN ('queued', 'running')").scalar()
+                    "SELECT count(*) FROM crawl_runs WHERE status IN ('queued', 'running')"
+                ).scalar()
             if not left:
                 break
             time.sleep(0.2)
@@ -103,7 +115,8 @@ def one_round(n_workers: int, args, admin_url: str, portals, tmp: Path) -> tuple
             docs = conn.exec_driver_sql("SELECT count(*) FROM documents").scalar()
             requests = conn.exec_driver_sql("SELECT sum(requests) FROM crawl_runs").scalar()
             for run_id, status, error in conn.exec_driver_sql(
-                    "SELECT id, status, error FROM crawl_runs WHERE status <> 'ok'"):
+                "SELECT id, status, error FROM crawl_runs WHERE status <> 'ok'"
+            ):
                 logger.warning("{} workers: run {} {}: {}", n_workers, run_id, status, (error or "")[:300])
     finally:
         for p in procs:
@@ -134,13 +147,18 @@ def main() -> None:
     portals, stoppers = start_portals(args.docs)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            print(f"{PORTALS} portals x {args.docs} documents on hosts 127.0.0.2-{PORTALS + 1}, {args.rate:g} req/s "
-                  f"a host, {args.per_worker} source(s) at a time per worker")
+            print(
+                f"{PORTALS} portals x {args.docs} documents on hosts 127.0.0.2-{PORTALS + 1}, {args.rate:g} req/s "
+                f"a host, {args.per_worker} source(s) at a time per worker"
+            )
             for n in counts:
                 seconds, docs, requests = one_round(n, args, args.database_url, portals, Path(tmp))
                 results.append((n, seconds, docs, requests))
-                print(f"{n} worker(s): {docs} documents, {requests} requests in {seconds:.1f} s = "
-                      f"{docs / seconds:.1f} documents/s ({requests / seconds:.1f} requests/s)", flush=True)
+                print(
+                    f"{n} worker(s): {docs} documents, {requests} requests in {seconds:.1f} s = "
+                    f"{docs / seconds:.1f} documents/s ({requests / seconds:.1f} requests/s)",
+                    flush=True,
+                )
     finally:
         for conn, proc in stoppers:
             conn.send("stop")

@@ -1,28 +1,28 @@
 """`xxgk verify`, `xxgk reparse`, `xxgk stats`: prove, re-read and count the archive."""
-from __future__ import annotations
 
-from typing import Optional
+from __future__ import annotations
 
 import typer
 from rich.table import Table
 
 from cli.context import EXIT_FAILED, ctx_obj, err_console, fail, make_console, print_json
+from cli.extract_cmd import outdated_files, run_files
 from cli.options import check_source
 from cli.output import progress_bar
-from cli.extract_cmd import outdated_files, run_files
 from cli.worker_cmd import enqueue_reparses
 
 out = make_console()
 
 
-def _mb(n: Optional[int]) -> str:
+def _mb(n: int | None) -> str:
     return "-" if n is None else f"{n / 1e6:,.1f} MB"
 
 
 def verify(ctx: typer.Context, json_out: bool = typer.Option(False, "--json", help="One JSON object.")) -> None:
     """Re-hash every archived blob and check database <-> archive (read-only). Exit 1 naming each fault."""
     from storage.db import read_session
-    from storage.verify import total_blobs, verify as verify_archive
+    from storage.verify import total_blobs
+    from storage.verify import verify as verify_archive
 
     app_ctx = ctx_obj(ctx)
     with read_session(app_ctx.archive_engine) as s:
@@ -36,23 +36,32 @@ def verify(ctx: typer.Context, json_out: bool = typer.Option(False, "--json", he
         for fault in report.faults:
             out.print(f"[red]FAULT[/] {fault}", highlight=False)
         colour = "green" if report.ok else "red"
-        out.print(f"[{colour}]{'ok' if report.ok else f'{len(report.faults)} faults'}[/]: "
-                  f"{report.blobs_checked} blobs re-hashed ({_mb(report.bytes_checked)}), "
-                  f"{report.files_checked} files in the store, {report.link_checks} kinds of row links checked",
-                  highlight=False)
+        out.print(
+            f"[{colour}]{'ok' if report.ok else f'{len(report.faults)} faults'}[/]: "
+            f"{report.blobs_checked} blobs re-hashed ({_mb(report.bytes_checked)}), "
+            f"{report.files_checked} files in the store, {report.link_checks} kinds of row links checked",
+            highlight=False,
+        )
     if not report.ok:
         raise typer.Exit(EXIT_FAILED)
 
 
-def reparse(ctx: typer.Context,
-            source: Optional[str] = typer.Option(None, "--source", help="Only this source."),
-            queue: bool = typer.Option(False, "--queue",
-                                       help="Queue one re-parse job a source for the `xxgk worker`s "
-                                            "(engine = \"queue\") instead of running here."),
-            files: bool = typer.Option(False, "--files",
-                                       help="Instead: read again the text of files an older extractor version "
-                                            "read (and those never read); the older text is kept."),
-            json_out: bool = typer.Option(False, "--json", help="The summary as one JSON object.")) -> None:
+def reparse(
+    ctx: typer.Context,
+    source: str | None = typer.Option(None, "--source", help="Only this source."),
+    queue: bool = typer.Option(
+        False,
+        "--queue",
+        help='Queue one re-parse job a source for the `xxgk worker`s (engine = "queue") instead of running here.',
+    ),
+    files: bool = typer.Option(
+        False,
+        "--files",
+        help="Instead: read again the text of files an older extractor version "
+        "read (and those never read); the older text is kept.",
+    ),
+    json_out: bool = typer.Option(False, "--json", help="The summary as one JSON object."),
+) -> None:
     """Re-run today's parser over the archived pages (no network). A different parse is recorded as a
     re-parse of the same version, never as a new version. Exit 1 when some page no longer parses."""
     from schedules.hold import hold_sources
@@ -72,7 +81,7 @@ def reparse(ctx: typer.Context,
         check_source(app_ctx, s, source)
         try:
             ids = source_ids(engine, source)
-        except KeyError as exc:       # configured, never crawled
+        except KeyError as exc:  # configured, never crawled
             raise fail(str(exc.args[0]))
         names = {i: n for i, n in source_names(s).items() if i in ids}
     if queue:
@@ -86,6 +95,7 @@ def reparse(ctx: typer.Context,
                 def step(n: int) -> None:
                     progress.advance(task, n)
                     keep()
+
                 summary = reparse_archive(engine, app_ctx.store, ids, progress=step)
     except SourceBusy as busy:
         err_console.print(f"[yellow]{busy}[/]: try again when it is done", highlight=False)
@@ -93,23 +103,32 @@ def reparse(ctx: typer.Context,
     if json_out:
         print_json(summary.as_dict())
     else:
-        out.print(f"parser {summary.parser_version}: {summary.versions} versions read, "
-                  f"{summary.reparsed} re-parsed (same version, previous parse kept), {summary.unchanged} unchanged, "
-                  f"{summary.errors} errors; failed pages: {summary.recovered} now documents, "
-                  f"{summary.still_failing} still failing", highlight=False)
+        out.print(
+            f"parser {summary.parser_version}: {summary.versions} versions read, "
+            f"{summary.reparsed} re-parsed (same version, previous parse kept), {summary.unchanged} unchanged, "
+            f"{summary.errors} errors; failed pages: {summary.recovered} now documents, "
+            f"{summary.still_failing} still failing",
+            highlight=False,
+        )
         if summary.same_as_previous:
-            out.print(f"{summary.same_as_previous} re-parsed versions now read the same as the version "
-                      "before them (their difference came from the old parser)", highlight=False)
+            out.print(
+                f"{summary.same_as_previous} re-parsed versions now read the same as the version "
+                "before them (their difference came from the old parser)",
+                highlight=False,
+            )
     for p in summary.problems[:20]:
         err_console.print(f"[red]error:[/] {p}", highlight=False)
     if summary.errors:
         raise typer.Exit(EXIT_FAILED)
 
 
-def stats(ctx: typer.Context,
-          source: Optional[str] = typer.Option(None, "--source", help="Only this source (its documents, "
-                                                                      "captures and the blobs they name)."),
-          json_out: bool = typer.Option(False, "--json", help="One JSON object.")) -> None:
+def stats(
+    ctx: typer.Context,
+    source: str | None = typer.Option(
+        None, "--source", help="Only this source (its documents, captures and the blobs they name)."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="One JSON object."),
+) -> None:
     """Documents by source, publisher and year; versions; withdrawn; archive size and dedupe savings."""
     from storage.db import read_session
     from storage.queries import source_names
@@ -134,20 +153,29 @@ def register(app: typer.Typer) -> None:
 def _print_stats(st: dict) -> None:
     a = st["archive"]
     grid = Table.grid(padding=(0, 2))
-    rows = [("documents", f"{st['documents']:,} ({st['withdrawn']:,} withdrawn, {st['without_index_no']:,} without 索引号)"),
-            ("versions", f"{st['versions']:,} ({st['documents_changed']:,} documents changed, {st['reparses']:,} re-parses)"),
-            ("captures", f"{st['captures']:,} fetched, {_mb(a['fetched_bytes'])}"),
-            ("archive", f"{a['blobs']:,} distinct blobs, {_mb(a['raw_bytes'])} raw, {_mb(a['stored_bytes'])} on disk"),
-            ("saved", f"{_mb(a['dedupe_saved_bytes'])} by dedupe, {_mb(a['compression_saved_bytes'])} by compression"),
-            ("database", _mb(st["database_bytes"])),
-            ("search", st["search"])]
+    rows = [
+        (
+            "documents",
+            f"{st['documents']:,} ({st['withdrawn']:,} withdrawn, {st['without_index_no']:,} without 索引号)",
+        ),
+        (
+            "versions",
+            f"{st['versions']:,} ({st['documents_changed']:,} documents changed, {st['reparses']:,} re-parses)",
+        ),
+        ("captures", f"{st['captures']:,} fetched, {_mb(a['fetched_bytes'])}"),
+        ("archive", f"{a['blobs']:,} distinct blobs, {_mb(a['raw_bytes'])} raw, {_mb(a['stored_bytes'])} on disk"),
+        ("saved", f"{_mb(a['dedupe_saved_bytes'])} by dedupe, {_mb(a['compression_saved_bytes'])} by compression"),
+        ("database", _mb(st["database_bytes"])),
+        ("search", st["search"]),
+    ]
     for k, v in rows:
         grid.add_row(f"[dim]{k}[/]", v)
     out.print(grid)
-    for title, data, cols in (("by source", st["by_source"], ("source", "documents", "withdrawn", "versions")),
-                              ("by year", st["by_year"], ("year", "documents")),
-                              ("by publisher (top 20)", dict(list(st["by_publisher"].items())[:20]),
-                               ("publisher", "documents"))):
+    for title, data, cols in (
+        ("by source", st["by_source"], ("source", "documents", "withdrawn", "versions")),
+        ("by year", st["by_year"], ("year", "documents")),
+        ("by publisher (top 20)", dict(list(st["by_publisher"].items())[:20]), ("publisher", "documents")),
+    ):
         table = Table(title=title, title_justify="left")
         for c in cols:
             table.add_column(c, justify="left" if c in ("source", "year", "publisher") else "right")

@@ -1,14 +1,16 @@
 """What every command needs: the config, the database, the archive, logging, and clean exits."""
+
 from __future__ import annotations
 
 import json
 import os
 import sys
 import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Optional
+from typing import TYPE_CHECKING, Any
 
 import typer
 from loguru import logger
@@ -17,16 +19,22 @@ from rich.text import Text
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
-if TYPE_CHECKING:     # the modules behind these load on first use: `xxgk --help` needs none of them
+if TYPE_CHECKING:  # the modules behind these load on first use: `xxgk --help` needs none of them
     from sqlalchemy.engine import Engine
 
     from scraper.config import Config
     from storage.archive import BlobStore
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3   # EXIT_BUSY: the source is being crawled elsewhere
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3  # EXIT_BUSY: the source is being crawled elsewhere
 
-METRICS_PORT = typer.Option(None, "--metrics-port", min=1, max=65535, metavar="PORT",
-                            help="Serve Prometheus metrics at http://0.0.0.0:PORT/metrics.")
+METRICS_PORT = typer.Option(
+    None,
+    "--metrics-port",
+    min=1,
+    max=65535,
+    metavar="PORT",
+    help="Serve Prometheus metrics at http://0.0.0.0:PORT/metrics.",
+)
 
 
 def make_console(stderr: bool = False) -> Console:
@@ -38,14 +46,14 @@ def make_console(stderr: bool = False) -> Console:
 err_console = make_console(stderr=True)
 
 
-def fail(message: str, code: int = EXIT_USAGE) -> "typer.Exit":
+def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
     err_console.print(Text.assemble(("error:", "bold red"), " ", message), highlight=False)
     return typer.Exit(code)
 
 
 @dataclass
 class AppContext:
-    config_path: Optional[str] = None
+    config_path: str | None = None
     verbosity: int = 0
     log_json: bool = False
 
@@ -72,13 +80,16 @@ class AppContext:
             add_log_file(self.config.data_dir / "logs" / "xxgk.log", self.log_json)
         return engine
 
-    def missing_archive(self) -> Optional[str]:
+    def missing_archive(self) -> str | None:
         """The embedded database's path when it does not exist yet (nothing was ever crawled), else None."""
         from sqlalchemy.engine import make_url
 
         url = make_url(self.config.database_url)
-        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
-                and not Path(url.database).exists():
+        if (
+            url.get_backend_name() == "sqlite"
+            and url.database not in (None, "", ":memory:")
+            and not Path(url.database).exists()
+        ):
             return url.database
         return None
 
@@ -104,22 +115,29 @@ def setup_logging(verbosity: int, log_json: bool = False) -> None:
     """stderr at the chosen verbosity: text for people, or JSON lines (--log-json) for machines."""
     threshold = logger.level({-1: "ERROR", 0: "WARNING", 1: "INFO"}.get(verbosity, "DEBUG")).no
 
-    def shown(record) -> bool:    # long-running verbs announce what they do (extra announce) unless -q
+    def shown(record) -> bool:  # long-running verbs announce what they do (extra announce) unless -q
         return record["level"].no >= threshold or (verbosity >= 0 and record["extra"].get("announce", False))
-    logger.remove()      # diagnose=False everywhere: a traceback never prints local variables (settings, secrets)
+
+    logger.remove()  # diagnose=False everywhere: a traceback never prints local variables (settings, secrets)
     if log_json:
         logger.add(sys.stderr, level=0, filter=shown, serialize=True, diagnose=False)
     else:
-        logger.add(sys.stderr, level=0, filter=shown, diagnose=False,
-                   format="<green>{time:HH:mm:ss}</> <level>{level: <7}</> {message}")
+        logger.add(
+            sys.stderr,
+            level=0,
+            filter=shown,
+            diagnose=False,
+            format="<green>{time:HH:mm:ss}</> <level>{level: <7}</> {message}",
+        )
 
 
 def add_log_file(path: Path, log_json: bool) -> None:
     """A rotating INFO log under the data dir (10 MB a file, 10 files kept)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        logger.add(path, level="INFO", rotation="10 MB", retention=10, serialize=log_json, encoding="utf-8",
-                   diagnose=False)
+        logger.add(
+            path, level="INFO", rotation="10 MB", retention=10, serialize=log_json, encoding="utf-8", diagnose=False
+        )
     except OSError as exc:
         logger.warning("no log file at {}: {}", path, exc)
 
@@ -146,9 +164,9 @@ class CleanErrors(TyperGroup):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except (typer.Exit, typer.Abort, TyperException, KeyboardInterrupt):    # usage errors stay typer's
+        except (typer.Exit, typer.Abort, TyperException, KeyboardInterrupt):  # usage errors stay typer's
             raise
-        except BrokenPipeError:           # the reader went away (`| head`): end quietly
+        except BrokenPipeError:  # the reader went away (`| head`): end quietly
             silence_stdout()
             raise typer.Exit(0)
         except Exception as exc:  # noqa: BLE001 - the last stop before the user

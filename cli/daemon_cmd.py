@@ -1,8 +1,8 @@
 """`xxgk daemon`, `xxgk trigger`, `xxgk runs`: the schedules, from the command line."""
+
 from __future__ import annotations
 
 import asyncio
-from typing import Optional
 
 import typer
 from rich import box
@@ -16,7 +16,7 @@ from cli.worker_cmd import enqueue_trigger, open_queue
 out = make_console()
 
 
-def daemon(ctx: typer.Context, metrics_port: Optional[int] = METRICS_PORT) -> None:
+def daemon(ctx: typer.Context, metrics_port: int | None = METRICS_PORT) -> None:
     """Run every enabled source on its schedule until SIGTERM/SIGINT (graceful stop); SIGHUP reloads."""
     from schedules.daemon import Daemon
     from schedules.metrics import serve_metrics
@@ -30,7 +30,7 @@ def daemon(ctx: typer.Context, metrics_port: Optional[int] = METRICS_PORT) -> No
     def load():
         return load_config(cfg_path)
 
-    _ = app_ctx.config              # fail early on a bad config
+    _ = app_ctx.config  # fail early on a bad config
     queue = open_queue(app_ctx) if app_ctx.config.settings.engine == "queue" else None
     try:
         code = asyncio.run(Daemon(load, app_ctx.engine, app_ctx.store, queue).run())
@@ -40,8 +40,11 @@ def daemon(ctx: typer.Context, metrics_port: Optional[int] = METRICS_PORT) -> No
     raise typer.Exit(code)
 
 
-def trigger(ctx: typer.Context, name: str = typer.Argument(..., metavar="NAME"),
-            full: bool = typer.Option(False, "--full", help="Ask for a full crawl.")) -> None:
+def trigger(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., metavar="NAME"),
+    full: bool = typer.Option(False, "--full", help="Ask for a full crawl."),
+) -> None:
     """Ask a running daemon to crawl NAME now (returns at once); with engine = "queue", queue it for the workers."""
     from schedules.daemon import daemon_alive, request_trigger
     from scraper.config import ConfigError
@@ -58,13 +61,18 @@ def trigger(ctx: typer.Context, name: str = typer.Argument(..., metavar="NAME"),
     if beat:
         err_console.print(f"queued crawl of {name} (request {req}); daemon {beat.holder} starts it within 2 s")
     else:
-        err_console.print(f"[yellow]queued crawl of {name} (request {req}), but no daemon is running:[/] "
-                          f"it starts when `xxgk daemon` does; `xxgk crawl {name}` runs it now")
+        err_console.print(
+            f"[yellow]queued crawl of {name} (request {req}), but no daemon is running:[/] "
+            f"it starts when `xxgk daemon` does; `xxgk crawl {name}` runs it now"
+        )
 
 
-def runs(ctx: typer.Context, name: Optional[str] = typer.Argument(None, metavar="[NAME]"),
-         limit: int = typer.Option(50, "--limit", min=1, help="At most N runs."),
-         json_out: bool = typer.Option(False, "--json", help="JSON Lines, newest first.")) -> None:
+def runs(
+    ctx: typer.Context,
+    name: str | None = typer.Argument(None, metavar="[NAME]"),
+    limit: int = typer.Option(50, "--limit", min=1, help="At most N runs."),
+    json_out: bool = typer.Option(False, "--json", help="JSON Lines, newest first."),
+) -> None:
     """The run ledger: every run and every scheduled slot (ran, coalesced, skipped), newest first."""
     from schedules.ledger import runs as ledger_runs
     from schedules.overview import run_json
@@ -78,18 +86,43 @@ def runs(ctx: typer.Context, name: Optional[str] = typer.Argument(None, metavar=
     if json_out:
         return print_jsonl(run_json(r, src) for r, src in rows)
     tz = app_ctx.config.settings.timezone
-    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), collapse_padding=True, show_edge=False, caption=zone_caption(tz),
-                  caption_justify="left")
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
+        collapse_padding=True,
+        show_edge=False,
+        caption=zone_caption(tz),
+        caption_justify="left",
+    )
     for col in ("id", "source", "trigger", "mode", "status", "started", "new", "chg", "err", "note"):
-        table.add_column(col, no_wrap=col != "note", overflow="fold",
-                         justify="right" if col in ("id", "new", "chg", "err") else "left")
+        table.add_column(
+            col,
+            no_wrap=col != "note",
+            overflow="fold",
+            justify="right" if col in ("id", "new", "chg", "err") else "left",
+        )
     for r, src in rows:
         note = r.reason or (r.error or "").split("\n")[0]
         status = r.status + (f" {r.health}" if r.health and r.health != "OK" else "")
-        when = local_time(r.started_at, tz) if r.status not in ("skipped", "coalesced", "queued") else \
-            f"slot {local_time(r.scheduled_for, tz)}" if r.scheduled_for else local_time(r.started_at, tz)
-        table.add_row(str(r.id), src, r.trigger, "full" if r.mode == "full" else "incr", status, when,
-                      str(r.new), str(r.changed), str(r.errors), note)
+        when = (
+            local_time(r.started_at, tz)
+            if r.status not in ("skipped", "coalesced", "queued")
+            else f"slot {local_time(r.scheduled_for, tz)}"
+            if r.scheduled_for
+            else local_time(r.started_at, tz)
+        )
+        table.add_row(
+            str(r.id),
+            src,
+            r.trigger,
+            "full" if r.mode == "full" else "incr",
+            status,
+            when,
+            str(r.new),
+            str(r.changed),
+            str(r.errors),
+            note,
+        )
     out.print(table)
 
 

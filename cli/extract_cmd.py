@@ -1,26 +1,30 @@
 """`xxgk extract`: read the text of archived files no extractor has read yet (crawls do it beside each
 run; this catches up, e.g. after `extract_files = false` or an interrupted run). `xxgk reparse --files`
 reads again those an older extractor version read (cli/archive_cmd.py)."""
+
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import typer
 
 from cli.context import ctx_obj, err_console, make_console, print_json
 from cli.output import progress_bar
 
-if TYPE_CHECKING:     # the extraction machinery loads when files are read
+if TYPE_CHECKING:  # the extraction machinery loads when files are read
     from scraper.extract.stage import ExtractSummary
 
 out = make_console()
 
 
-def extract(ctx: typer.Context,
-            limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most N files."),
-            workers: Optional[int] = typer.Option(None, "--workers", min=1, max=64,
-                                                  help="Processes reading files (default: settings.extract_workers)."),
-            json_out: bool = typer.Option(False, "--json", help="The summary as one JSON object.")) -> None:
+def extract(
+    ctx: typer.Context,
+    limit: int | None = typer.Option(None, "--limit", min=1, help="At most N files."),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1, max=64, help="Processes reading files (default: settings.extract_workers)."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="The summary as one JSON object."),
+) -> None:
     """Read the text out of every archived attachment not read yet (PDF, Word, WPS, OFD, spreadsheets, text,
     zip), from the archive, never the network. A file that cannot be read is recorded with its error."""
     from scraper.extract.stage import unread
@@ -29,8 +33,7 @@ def extract(ctx: typer.Context,
     run_files(app_ctx, unread(app_ctx.engine, limit), workers, json_out, "reading files")
 
 
-def run_files(app_ctx, items: list[tuple[str, str]], workers: Optional[int], json_out: bool,
-              what: str) -> ExtractSummary:
+def run_files(app_ctx, items: list[tuple[str, str]], workers: int | None, json_out: bool, what: str) -> ExtractSummary:
     """Read `items` with a progress bar; print the summary (JSON or one line, then the first errors)."""
     from scraper.extract.stage import FileTextStage
 

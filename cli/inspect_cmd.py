@@ -1,7 +1,6 @@
 """`xxgk sources`, `xxgk ls`, `xxgk show`: read-only views of the archive."""
-from __future__ import annotations
 
-from typing import Optional
+from __future__ import annotations
 
 import typer
 from rich.table import Table
@@ -9,8 +8,15 @@ from rich.text import Text
 
 from cli import sources_cmd
 from cli.context import EXIT_FAILED, ctx_obj, fail, make_console, print_json, print_jsonl
-from cli.options import (changed_since_option, check_source, document_or_fail, local_datetime, since_option,
-                         until_option, version_or_fail)
+from cli.options import (
+    changed_since_option,
+    check_source,
+    document_or_fail,
+    local_datetime,
+    since_option,
+    until_option,
+    version_or_fail,
+)
 from cli.output import stdout_bytes
 from cli.times import local_time, zone_caption
 
@@ -37,35 +43,58 @@ def sources(ctx: typer.Context, json_out: bool = typer.Option(False, "--json", h
     rows = source_rows(None if app_ctx.missing_archive() else app_ctx.engine, app_ctx.config)  # None: never crawled
     if json_out:
         return print_jsonl(rows)
-    table = Table(title=f"sources ({app_ctx.config.path or 'bundled catalog'})", caption=zone_caption(tz),
-                  caption_justify="left", box=box.SIMPLE_HEAD, collapse_padding=True, show_edge=False)
+    table = Table(
+        title=f"sources ({app_ctx.config.path or 'bundled catalog'})",
+        caption=zone_caption(tz),
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        collapse_padding=True,
+        show_edge=False,
+    )
     for col in ("name / family", "schedule / next", "health", "last run", "docs", "title"):
-        table.add_column(col, no_wrap=col not in ("health", "title"), overflow="fold",
-                         max_width=24 if col in ("health", "title") else None)
+        table.add_column(
+            col,
+            no_wrap=col not in ("health", "title"),
+            overflow="fold",
+            max_width=24 if col in ("health", "title") else None,
+        )
     for r in rows:
         last = r["last_run"]
         health = r["health"] + (f" ({r['health_reason']})" if r["health_reason"] else "")
         when = (local_time(r["next_run"], tz) or "-") if r["enabled"] else "disabled"
-        table.add_row(f"{r['name']}\n{r['family'] or '(detect)'}", f"{r['schedule'] or '-'}\n{when}", health,
-                      f"{last['status']}\n{local_time(last['started_at'], tz)}" if last else "never",
-                      str(r["documents"]) + retry_note(r["retry_list"]), r["title"] or "")
+        table.add_row(
+            f"{r['name']}\n{r['family'] or '(detect)'}",
+            f"{r['schedule'] or '-'}\n{when}",
+            health,
+            f"{last['status']}\n{local_time(last['started_at'], tz)}" if last else "never",
+            str(r["documents"]) + retry_note(r["retry_list"]),
+            r["title"] or "",
+        )
     out.print(table)
     for r in rows:
         for d in r["retry_list"]["given_up_documents"]:
-            out.print(f"{r['name']}: given up after {d['tries']} tries: {d['reason']}: {d['url']}",
-                      highlight=False, markup=False)
+            out.print(
+                f"{r['name']}: given up after {d['tries']} tries: {d['reason']}: {d['url']}",
+                highlight=False,
+                markup=False,
+            )
 
 
-def ls_(ctx: typer.Context,
-        source: Optional[str] = typer.Option(None, "--source", help="Only this source."),
-        since: Optional[str] = since_option(),
-        until: Optional[str] = until_option(),
-        changed_since: Optional[str] = changed_since_option(),
-        publisher: Optional[str] = typer.Option(None, "--publisher", help="Publisher contains TEXT."),
-        limit: Optional[int] = typer.Option(None, "--limit", min=0,
-                                            help=f"At most N documents (default {LS_DEFAULT_LIMIT} in the table, "
-                                                 "all with --json; 0: all)."),
-        json_out: bool = typer.Option(False, "--json", help="JSON Lines, one document a line.")) -> None:
+def ls_(
+    ctx: typer.Context,
+    source: str | None = typer.Option(None, "--source", help="Only this source."),
+    since: str | None = since_option(),
+    until: str | None = until_option(),
+    changed_since: str | None = changed_since_option(),
+    publisher: str | None = typer.Option(None, "--publisher", help="Publisher contains TEXT."),
+    limit: int | None = typer.Option(
+        None,
+        "--limit",
+        min=0,
+        help=f"At most N documents (default {LS_DEFAULT_LIMIT} in the table, all with --json; 0: all).",
+    ),
+    json_out: bool = typer.Option(False, "--json", help="JSON Lines, one document a line."),
+) -> None:
     """List archived documents, newest first by publish date."""
     from storage.db import read_session
     from storage.queries import DocFilter, count_documents, document_json, list_documents, source_names
@@ -74,8 +103,13 @@ def ls_(ctx: typer.Context,
     if limit is None and not json_out:
         limit = LS_DEFAULT_LIMIT
     with read_session(app_ctx.archive_engine) as s:
-        f = DocFilter(source=check_source(app_ctx, s, source), since=since, until=until, publisher=publisher,
-                      changed_since=local_datetime(changed_since, app_ctx.config.settings.timezone))
+        f = DocFilter(
+            source=check_source(app_ctx, s, source),
+            since=since,
+            until=until,
+            publisher=publisher,
+            changed_since=local_datetime(changed_since, app_ctx.config.settings.timezone),
+        )
         names = source_names(s)
         docs = list_documents(s, f, limit=limit)
         if json_out:
@@ -86,19 +120,26 @@ def ls_(ctx: typer.Context,
         n = 0
         for d in docs:
             n += 1
-            table.add_row(d.index_no or f"[dim](no 索引号) {d.url}[/]", d.publish_date or "",
-                          d.publisher or "", (d.title or "")[:60], str(d.version),
-                          "withdrawn" if d.withdrawn_at else "")
+            table.add_row(
+                d.index_no or f"[dim](no 索引号) {d.url}[/]",
+                d.publish_date or "",
+                d.publisher or "",
+                (d.title or "")[:60],
+                str(d.version),
+                "withdrawn" if d.withdrawn_at else "",
+            )
         out.print(table)
         more = count_documents(s, f) - n if limit and n == limit else 0
         out.print(f"{n} documents" + (f"; {more} more (--limit 0 shows all)" if more else ""), highlight=False)
 
 
-def show(ctx: typer.Context,
-         index_no: str = typer.Argument(..., metavar="INDEX_NO", help="索引号 (or a document URL)."),
-         json_out: bool = typer.Option(False, "--json", help="One JSON object."),
-         raw: bool = typer.Option(False, "--raw", help="The archived bytes exactly as fetched."),
-         version: Optional[int] = typer.Option(None, "--version", min=1, help="Version N (default: latest).")) -> None:
+def show(
+    ctx: typer.Context,
+    index_no: str = typer.Argument(..., metavar="INDEX_NO", help="索引号 (or a document URL)."),
+    json_out: bool = typer.Option(False, "--json", help="One JSON object."),
+    raw: bool = typer.Option(False, "--raw", help="The archived bytes exactly as fetched."),
+    version: int | None = typer.Option(None, "--version", min=1, help="Version N (default: latest)."),
+) -> None:
     """Show one document (fields, URLs, attachments, body), or its raw archived page."""
     from storage.archive import ArchiveError
     from storage.db import read_session
@@ -116,7 +157,7 @@ def show(ctx: typer.Context,
                 data = app_ctx.store.get(cap.sha256)
             except ArchiveError as exc:
                 raise fail(str(exc), EXIT_FAILED)
-            with stdout_bytes() as raw_out:      # bytes as archived, never re-encoded
+            with stdout_bytes() as raw_out:  # bytes as archived, never re-encoded
                 raw_out.write(data)
             return
         obj = document_json(s, doc, version=ver.version)
@@ -142,8 +183,11 @@ def _print_document(d: dict, tz: str) -> None:
     for key in (*shown_fields(), "source", "url"):
         table.add_row(f"[dim]{key}[/]", str(d[key]) if d[key] is not None else "[dim]-[/]")
     table.add_row("[dim]version[/]", f"{d['version']} of {d['versions']}")
-    table.add_row("[dim]seen[/]", f"{local_time(d['first_seen'], tz)} … {local_time(d['last_seen'], tz)} ({tz})"
-                  + (f"  [red]withdrawn {local_time(d['withdrawn_at'], tz)}[/]" if d["withdrawn_at"] else ""))
+    table.add_row(
+        "[dim]seen[/]",
+        f"{local_time(d['first_seen'], tz)} … {local_time(d['last_seen'], tz)} ({tz})"
+        + (f"  [red]withdrawn {local_time(d['withdrawn_at'], tz)}[/]" if d["withdrawn_at"] else ""),
+    )
     out.print(table)
     for u in d["urls"][1:]:
         out.print(f"[dim]also at[/] {u}")

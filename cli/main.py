@@ -1,21 +1,40 @@
 """The `xxgk` command: global options here, verbs in one module per group."""
-from __future__ import annotations
 
-from typing import Optional
+from __future__ import annotations
 
 import typer
 
-from cli import (archive_cmd, crawl_cmd, daemon_cmd, export_cmd, extract_cmd, files_cmd, inspect_cmd, parse_cmd,
-                 search_cmd, serve_cmd, transfer_cmd, versions_cmd, watches_cmd, worker_cmd)
+from cli import (
+    archive_cmd,
+    crawl_cmd,
+    daemon_cmd,
+    export_cmd,
+    extract_cmd,
+    files_cmd,
+    inspect_cmd,
+    parse_cmd,
+    search_cmd,
+    serve_cmd,
+    transfer_cmd,
+    versions_cmd,
+    watches_cmd,
+    worker_cmd,
+)
 from cli.context import AppContext, CleanErrors, setup_logging
 
-app = typer.Typer(name="xxgk", no_args_is_help=True, cls=CleanErrors, pretty_exceptions_enable=False,
-                  help="Archive Chinese government information-disclosure (政府信息公开) portals.")
+app = typer.Typer(
+    name="xxgk",
+    no_args_is_help=True,
+    cls=CleanErrors,
+    pretty_exceptions_enable=False,
+    help="Archive Chinese government information-disclosure (政府信息公开) portals.",
+)
 
 
 def _version(value: bool) -> None:
     if value:
-        from importlib.metadata import PackageNotFoundError, version as package_version
+        from importlib.metadata import PackageNotFoundError
+        from importlib.metadata import version as package_version
 
         try:
             typer.echo(f"xxgk {package_version('xxgk-archive')}")
@@ -25,14 +44,20 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def main(ctx: typer.Context,
-         config: Optional[str] = typer.Option(None, "--config", envvar="XXGK_CONFIG", metavar="PATH",
-                                              help="TOML config (default ./xxgk.toml, else the bundled catalog)."),
-         verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More log output (-vv for debug)."),
-         quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors on stderr."),
-         log_json: bool = typer.Option(False, "--log-json", help="Logs as JSON lines (stderr and log file)."),
-         _: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                help="Print the version and exit.")) -> None:
+def main(
+    ctx: typer.Context,
+    config: str | None = typer.Option(
+        None,
+        "--config",
+        envvar="XXGK_CONFIG",
+        metavar="PATH",
+        help="TOML config (default ./xxgk.toml, else the bundled catalog).",
+    ),
+    verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More log output (-vv for debug)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors on stderr."),
+    log_json: bool = typer.Option(False, "--log-json", help="Logs as JSON lines (stderr and log file)."),
+    _: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+) -> None:
     setup_logging(-1 if quiet else verbose, log_json)
     ctx.obj = AppContext(config_path=config, verbosity=-1 if quiet else verbose, log_json=log_json)
 

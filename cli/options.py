@@ -1,8 +1,9 @@
 """Options several verbs share, each validated in one place: dates, date-times and source names."""
+
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import typer
@@ -10,20 +11,20 @@ import typer
 from cli.context import EXIT_FAILED, AppContext, fail
 from storage.stamps import iso_day
 
-if TYPE_CHECKING:     # storage loads when a command runs, not when the CLI starts
+if TYPE_CHECKING:  # storage loads when a command runs, not when the CLI starts
     from sqlmodel import Session
 
     from storage.models import Document, DocumentVersion
 
 
-def _iso_date(value: Optional[str]) -> Optional[str]:
+def _iso_date(value: str | None) -> str | None:
     try:
         return None if value is None else iso_day(value)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
 
 
-def _iso_datetime(value: Optional[str]) -> Optional[str]:
+def _iso_datetime(value: str | None) -> str | None:
     if value is None:
         return None
     try:
@@ -33,23 +34,28 @@ def _iso_datetime(value: Optional[str]) -> Optional[str]:
         raise typer.BadParameter(f"want a date or time as YYYY-MM-DD[THH:MM[:SS]][+08:00|Z], got {value!r}") from None
 
 
-def since_option(what: str = "Published") -> Optional[str]:
-    return typer.Option(None, "--since", metavar="YYYY-MM-DD", callback=_iso_date,
-                        help=f"{what} on or after this day.")
+def since_option(what: str = "Published") -> str | None:
+    return typer.Option(None, "--since", metavar="YYYY-MM-DD", callback=_iso_date, help=f"{what} on or after this day.")
 
 
-def until_option(what: str = "Published") -> Optional[str]:
-    return typer.Option(None, "--until", metavar="YYYY-MM-DD", callback=_iso_date,
-                        help=f"{what} on or before this day.")
+def until_option(what: str = "Published") -> str | None:
+    return typer.Option(
+        None, "--until", metavar="YYYY-MM-DD", callback=_iso_date, help=f"{what} on or before this day."
+    )
 
 
-def changed_since_option() -> Optional[str]:
-    return typer.Option(None, "--changed-since", metavar="DATETIME", callback=_iso_datetime,
-                        help="Documents first seen, changed or withdrawn at or after this moment (when the "
-                             "archive saw it, not the publish date); without an offset, in settings.timezone.")
+def changed_since_option() -> str | None:
+    return typer.Option(
+        None,
+        "--changed-since",
+        metavar="DATETIME",
+        callback=_iso_datetime,
+        help="Documents first seen, changed or withdrawn at or after this moment (when the "
+        "archive saw it, not the publish date); without an offset, in settings.timezone.",
+    )
 
 
-def local_datetime(value: Optional[str], tz: str) -> Optional[datetime]:
+def local_datetime(value: str | None, tz: str) -> datetime | None:
     """A validated --changed-since value as an aware datetime (read in `tz` when it has no offset)."""
     if value is None:
         return None
@@ -57,7 +63,7 @@ def local_datetime(value: Optional[str], tz: str) -> Optional[datetime]:
     return at if at.tzinfo else at.replace(tzinfo=ZoneInfo(tz))
 
 
-def check_source(app: AppContext, s: Session, name: Optional[str]) -> Optional[str]:
+def check_source(app: AppContext, s: Session, name: str | None) -> str | None:
     """`name` when it is a configured source or one in the archive; else exit 2 naming the known ones."""
     from storage.queries import source_names
 
@@ -79,7 +85,7 @@ def document_or_fail(s: Session, ident: str) -> Document:
     return doc
 
 
-def version_or_fail(s: Session, doc: Document, version: Optional[int], name: str) -> DocumentVersion:
+def version_or_fail(s: Session, doc: Document, version: int | None, name: str) -> DocumentVersion:
     """Version `version` of `doc` (None: the latest); exit 1 naming the versions there are."""
     from storage.queries import get_version
 

@@ -1,24 +1,32 @@
 """Output helpers for the archive commands: progress bars on stderr, bytes to stdout, atomic files."""
+
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Iterator, Optional
+from typing import BinaryIO
 
 import typer
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                           TimeRemainingColumn)
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from cli.context import AppContext, err_console, fail, silence_stdout
 
 
 def progress_bar(app: AppContext) -> Progress:
     """A progress bar on stderr; silent when stderr is not a terminal or with -q."""
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    TimeRemainingColumn(), console=err_console, transient=True,
-                    disable=app.verbosity < 0 or not err_console.is_terminal)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+        disable=app.verbosity < 0 or not err_console.is_terminal,
+    )
 
 
 @contextmanager
@@ -33,7 +41,7 @@ def stdout_bytes() -> Iterator[BinaryIO]:
 
 
 @contextmanager
-def output_file(path: Optional[Path], binary_to_tty: bool = False) -> Iterator[BinaryIO]:
+def output_file(path: Path | None, binary_to_tty: bool = False) -> Iterator[BinaryIO]:
     """`path` written atomically (PATH.part, then renamed on success), or stdout when None or '-'."""
     if path is None or str(path) == "-":
         if binary_to_tty and sys.stdout.isatty():

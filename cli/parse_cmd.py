@@ -1,9 +1,10 @@
 """`xxgk parse FILE|URL`: what the parser reads off one page, without archiving it (checks a new portal)."""
+
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Optional, TYPE_CHECKING
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import typer
@@ -19,12 +20,15 @@ out = make_console()
 _BODY_LINES = 8
 
 
-def parse(ctx: typer.Context,
-          target: str = typer.Argument(..., metavar="FILE|URL", help="A saved page, or an http(s) URL to fetch."),
-          base_url: Optional[str] = typer.Option(None, "--base-url", metavar="URL",
-                                                 help="The URL the page was saved from (resolves its links)."),
-          json_out: bool = typer.Option(False, "--json", help="One JSON object."),
-          explain: bool = typer.Option(False, "--explain", help="Say which label or rule gave each field.")) -> None:
+def parse(
+    ctx: typer.Context,
+    target: str = typer.Argument(..., metavar="FILE|URL", help="A saved page, or an http(s) URL to fetch."),
+    base_url: str | None = typer.Option(
+        None, "--base-url", metavar="URL", help="The URL the page was saved from (resolves its links)."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="One JSON object."),
+    explain: bool = typer.Option(False, "--explain", help="Say which label or rule gave each field."),
+) -> None:
     """Parse one page into the document record with its attachments (nothing is archived)."""
     from scraper.parse import ParseError, parse_article
 
@@ -52,13 +56,20 @@ def register(app: typer.Typer) -> None:
     app.command()(parse)
 
 
-def _fetch(ctx: typer.Context, url: str) -> tuple[bytes, Optional[str], str]:
+def _fetch(ctx: typer.Context, url: str) -> tuple[bytes, str | None, str]:
     from scraper.blocking import block_reason
-    from scraper.fetch import FetchError, FetchPolicy, Fetcher
+    from scraper.fetch import Fetcher, FetchError, FetchPolicy
 
     st = ctx_obj(ctx).config.settings
-    policy = FetchPolicy(user_agent=st.user_agent, timeout=st.timeout, max_body_bytes=st.max_body_bytes,
-                         retries=st.retries, backoff=st.backoff, rate=0, allowed_hosts=frozenset({urlsplit(url).hostname}))
+    policy = FetchPolicy(
+        user_agent=st.user_agent,
+        timeout=st.timeout,
+        max_body_bytes=st.max_body_bytes,
+        retries=st.retries,
+        backoff=st.backoff,
+        rate=0,
+        allowed_hosts=frozenset({urlsplit(url).hostname}),
+    )
 
     async def get():
         async with Fetcher(policy) as fetcher:
@@ -79,9 +90,14 @@ def _record(art: ParsedArticle, url: str, explain: bool) -> dict:
     from storage.contract import CONTRACT_FIELDS
 
     record = {field: getattr(art, field) for field in CONTRACT_FIELDS}
-    record.update(fields=art.fields, body_text=art.body_text, url=url,
-                  attachments=[{"name": a.name, "url": a.url} for a in art.attachments],
-                  related=[{"name": r.name, "url": r.url} for r in art.related], warnings=art.warnings)
+    record.update(
+        fields=art.fields,
+        body_text=art.body_text,
+        url=url,
+        attachments=[{"name": a.name, "url": a.url} for a in art.attachments],
+        related=[{"name": r.name, "url": r.url} for r in art.related],
+        warnings=art.warnings,
+    )
     if explain:
         record["explain"] = art.explain
     return record

@@ -1,4 +1,5 @@
 """`xxgk sources detect URL`: fetch a column page, name its family and list parameters, show what a crawl finds."""
+
 from __future__ import annotations
 
 import asyncio
@@ -13,10 +14,12 @@ from cli.context import EXIT_FAILED, ctx_obj, fail, make_console, print_json
 out = make_console()
 
 
-def detect(ctx: typer.Context,
-           url: str = typer.Argument(..., metavar="URL", help="A column (list) page of the portal."),
-           items: int = typer.Option(5, "--items", min=0, max=100, help="Show the first N documents listed."),
-           json_out: bool = typer.Option(False, "--json", help="One JSON object.")) -> None:
+def detect(
+    ctx: typer.Context,
+    url: str = typer.Argument(..., metavar="URL", help="A column (list) page of the portal."),
+    items: int = typer.Option(5, "--items", min=0, max=100, help="Show the first N documents listed."),
+    json_out: bool = typer.Option(False, "--json", help="One JSON object."),
+) -> None:
     """Tell the CMS family of a column page and its list parameters; exit 1 when it cannot."""
     from scraper.fetch import FetchPolicy
     from scraper.probe import probe
@@ -24,8 +27,14 @@ def detect(ctx: typer.Context,
     if not url.startswith(("http://", "https://")):
         raise fail(f"need an http:// or https:// URL, got {url!r}")
     st = ctx_obj(ctx).config.settings
-    policy = FetchPolicy(user_agent=st.user_agent, timeout=st.timeout, max_body_bytes=st.max_body_bytes,
-                         retries=st.retries, backoff=st.backoff, rate=0)
+    policy = FetchPolicy(
+        user_agent=st.user_agent,
+        timeout=st.timeout,
+        max_body_bytes=st.max_body_bytes,
+        retries=st.retries,
+        backoff=st.backoff,
+        rate=0,
+    )
     found = asyncio.run(probe(url, policy, items))
     if json_out:
         print_json(found.as_dict())
@@ -41,8 +50,9 @@ def register(sources_app: typer.Typer) -> None:
 
 def _print(found) -> None:
     if found.family is None:
-        out.print(Text.assemble(("cannot tell the family", "bold red"), f" of {found.url}: {found.problem}"),
-                  highlight=False)
+        out.print(
+            Text.assemble(("cannot tell the family", "bold red"), f" of {found.url}: {found.problem}"), highlight=False
+        )
         return
     out.print(Text.assemble((found.family, "bold"), f"  {found.url}"), highlight=False)
     for key, value in found.params.items():
@@ -58,8 +68,10 @@ def _print(found) -> None:
         for item in found.items:
             table.add_row(item.date or "", item.title or "", item.url)
         out.print(table)
-    snippet = f'\nadd it to the config:\n[[sources]]\nname = "..."\nstart_urls = [{json.dumps(found.url)}]\n' \
-              f"family = {json.dumps(found.family)}"
+    snippet = (
+        f'\nadd it to the config:\n[[sources]]\nname = "..."\nstart_urls = [{json.dumps(found.url)}]\n'
+        f"family = {json.dumps(found.family)}"
+    )
     if found.family == "generic":
         snippet += "\nselectors = {" + ", ".join(f"{k} = {json.dumps(v)}" for k, v in found.params.items()) + "}"
     out.print(snippet, highlight=False, markup=False)

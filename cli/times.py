@@ -1,15 +1,14 @@
 """Timestamps for people: every human table in settings.timezone, the zone named once in its caption."""
+
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 from zoneinfo import ZoneInfo
 
 from storage.stamps import as_utc
 
 
-
-def local_time(ts: Optional[datetime | str], tz: str) -> str:
+def local_time(ts: datetime | str | None, tz: str) -> str:
     """`YYYY-MM-DD HH:MM` in `tz` (stored timestamps are UTC; ISO strings with Z are read too); '' for None."""
     if not ts:
         return ""

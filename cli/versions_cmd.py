@@ -1,7 +1,6 @@
 """`xxgk history INDEX_NO` (the version timeline) and `xxgk diff INDEX_NO [V1 [V2]]` (coloured unified diff)."""
-from __future__ import annotations
 
-from typing import Optional
+from __future__ import annotations
 
 import typer
 from rich.table import Table
@@ -23,8 +22,10 @@ def summarise(entry: dict) -> str:
         parts.append("fields: " + ", ".join(c["field"] for c in entry["fields_changed"]))
     body = entry["body"]
     if body["changed"]:
-        parts.append(f"body +{body['lines_added']} -{body['lines_removed']} lines "
-                     f"({body['chars_before']} -> {body['chars_after']} chars)")
+        parts.append(
+            f"body +{body['lines_added']} -{body['lines_removed']} lines "
+            f"({body['chars_before']} -> {body['chars_after']} chars)"
+        )
     if entry["attachments_added"] or entry["attachments_removed"]:
         parts.append(f"attachments +{len(entry['attachments_added'])} -{len(entry['attachments_removed'])}")
     parts += [f"attachment replaced: {r['name']}" for r in entry["attachments_replaced"]]
@@ -33,13 +34,16 @@ def summarise(entry: dict) -> str:
 
 def replacements(entries: list[dict]) -> list[str]:
     """Each replaced file in full: version, name, URL, old and new sha256 and size."""
-    return [f"v{e['version']} replaced {r['name']} <{r['url']}>\n"
-            f"  old sha256 {r['old_sha256']} ({_size(r['old_size'])})\n"
-            f"  new sha256 {r['new_sha256']} ({_size(r['new_size'])})"
-            for e in entries for r in e["attachments_replaced"]]
+    return [
+        f"v{e['version']} replaced {r['name']} <{r['url']}>\n"
+        f"  old sha256 {r['old_sha256']} ({_size(r['old_size'])})\n"
+        f"  new sha256 {r['new_sha256']} ({_size(r['new_size'])})"
+        for e in entries
+        for r in e["attachments_replaced"]
+    ]
 
 
-def _size(size: Optional[int]) -> str:
+def _size(size: int | None) -> str:
     return "not archived" if size is None else f"{size:,} B"
 
 
@@ -76,9 +80,11 @@ def _mark_changes(old: Text, new: Text, a: str, b: str) -> None:
             text_.stylize("bold reverse", i + 1, j + 1)
 
 
-def history(ctx: typer.Context,
-            index_no: str = typer.Argument(..., metavar="INDEX_NO", help="索引号 (or a document URL)."),
-            json_out: bool = typer.Option(False, "--json", help="JSON Lines, one version a line.")) -> None:
+def history(
+    ctx: typer.Context,
+    index_no: str = typer.Argument(..., metavar="INDEX_NO", help="索引号 (or a document URL)."),
+    json_out: bool = typer.Option(False, "--json", help="JSON Lines, one version a line."),
+) -> None:
     """The versions of one document: when each was seen, from which capture, what changed."""
     from storage.db import read_session
     from storage.history import timeline
@@ -101,19 +107,25 @@ def history(ctx: typer.Context,
         note = summarise(e)
         for r in e["reparses"]:
             note += f"\n[re-parsed {r['at']}: parser {r['from_parser']} -> {r['to_parser']}]"
-        table.add_row(f"{e['version']}{' *' if e['current'] else ''}", local_time(e["seen_at"], tz),
-                      local_time(e["until"], tz),
-                      e["parser_version"], Text(note))
+        table.add_row(
+            f"{e['version']}{' *' if e['current'] else ''}",
+            local_time(e["seen_at"], tz),
+            local_time(e["until"], tz),
+            e["parser_version"],
+            Text(note),
+        )
     out.print(table)
     for line in replacements(entries):
         out.print(line, highlight=False, soft_wrap=True)
 
 
-def diff(ctx: typer.Context,
-         index_no: str = typer.Argument(..., metavar="INDEX_NO", help="索引号 (or a document URL)."),
-         v1: Optional[int] = typer.Argument(None, min=1, help="Older version (default: the one before V2)."),
-         v2: Optional[int] = typer.Argument(None, min=1, help="Newer version (default: the latest)."),
-         context: int = typer.Option(3, "--context", "-U", min=0, help="Lines of context.")) -> None:
+def diff(
+    ctx: typer.Context,
+    index_no: str = typer.Argument(..., metavar="INDEX_NO", help="索引号 (or a document URL)."),
+    v1: int | None = typer.Argument(None, min=1, help="Older version (default: the one before V2)."),
+    v2: int | None = typer.Argument(None, min=1, help="Newer version (default: the latest)."),
+    context: int = typer.Option(3, "--context", "-U", min=0, help="Lines of context."),
+) -> None:
     """Unified diff of fields and body text between two versions (default: the last two)."""
     from storage.db import read_session
     from storage.history import unified_diff

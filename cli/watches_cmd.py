@@ -1,7 +1,8 @@
 """`xxgk watches` (each watch, its deliveries), `xxgk watches test NAME`, `xxgk events` (the outbox ledger)."""
+
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -9,7 +10,14 @@ from rich.table import Table
 from cli.context import EXIT_FAILED, ctx_obj, err_console, fail, make_console, print_jsonl
 
 out = make_console()
-NEVER: dict[str, Any] = {"last_delivery": None, "delivered": 0, "pending": 0, "failing": 0, "last_error": None, "events_waiting": 0}
+NEVER: dict[str, Any] = {
+    "last_delivery": None,
+    "delivered": 0,
+    "pending": 0,
+    "failing": 0,
+    "last_error": None,
+    "events_waiting": 0,
+}
 
 
 def watches(ctx: typer.Context, json_out: bool = typer.Option(False, "--json", help="JSON Lines.")) -> None:
@@ -29,8 +37,17 @@ def watches(ctx: typer.Context, json_out: bool = typer.Option(False, "--json", h
         if not app_ctx.missing_archive():
             with read_session(app_ctx.engine) as s:
                 state = watch_summary(s, w.name)
-        rows.append({"name": w.name, "query": w.query, "sources": w.sources, "events": w.events,
-                     "notify": [redact(u) for u in w.notify], "digest": w.digest, **state})
+        rows.append(
+            {
+                "name": w.name,
+                "query": w.query,
+                "sources": w.sources,
+                "events": w.events,
+                "notify": [redact(u) for u in w.notify],
+                "digest": w.digest,
+                **state,
+            }
+        )
     if json_out:
         return print_jsonl(rows)
     if not rows:
@@ -40,17 +57,29 @@ def watches(ctx: typer.Context, json_out: bool = typer.Option(False, "--json", h
     for col in ("name", "matches", "notify", "last delivery", "delivered", "pending", "failing"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        what = f"{', '.join(r['events'])} · {', '.join(r['sources'] or ['every source'])}" + (
-            f" · {r['query']}" if r["query"] else "") + ("" if r["digest"] == "off" else f" · digest {r['digest']}")
-        table.add_row(r["name"], what, "\n".join(r["notify"]), r["last_delivery"] or "never", str(r["delivered"]),
-                      str(r["pending"]), f"[red]{r['failing']}[/]" if r["failing"] else "0")
+        what = (
+            f"{', '.join(r['events'])} · {', '.join(r['sources'] or ['every source'])}"
+            + (f" · {r['query']}" if r["query"] else "")
+            + ("" if r["digest"] == "off" else f" · digest {r['digest']}")
+        )
+        table.add_row(
+            r["name"],
+            what,
+            "\n".join(r["notify"]),
+            r["last_delivery"] or "never",
+            str(r["delivered"]),
+            str(r["pending"]),
+            f"[red]{r['failing']}[/]" if r["failing"] else "0",
+        )
     out.print(table)
     for r in rows:
         if r["last_error"]:
             err_console.print(f"[yellow]{r['name']}[/]: last error: {r['last_error']}", highlight=False)
 
 
-def send_sample(ctx: typer.Context, name: str = typer.Argument(..., metavar="NAME", help="A configured watch.")) -> None:
+def send_sample(
+    ctx: typer.Context, name: str = typer.Argument(..., metavar="NAME", help="A configured watch.")
+) -> None:
     """Send a sample message to each of the watch's notify URLs now; exit 1 if one did not take it."""
     from schedules.notify import send_test
     from scraper.config import ConfigError
@@ -69,10 +98,12 @@ def send_sample(ctx: typer.Context, name: str = typer.Argument(..., metavar="NAM
         raise typer.Exit(EXIT_FAILED)
 
 
-def events(ctx: typer.Context,
-           watch: Optional[str] = typer.Option(None, "--watch", metavar="NAME", help="Only what this watch took."),
-           limit: int = typer.Option(1000, "--limit", min=1, help="At most N events, newest first."),
-           json_out: bool = typer.Option(False, "--json", help="JSON Lines.")) -> None:
+def events(
+    ctx: typer.Context,
+    watch: str | None = typer.Option(None, "--watch", metavar="NAME", help="Only what this watch took."),
+    limit: int = typer.Option(1000, "--limit", min=1, help="At most N events, newest first."),
+    json_out: bool = typer.Option(False, "--json", help="JSON Lines."),
+) -> None:
     """The outbox ledger: each event (new, changed, withdrawn, health) and its deliveries per watch."""
     from rich import box
 
@@ -94,10 +125,18 @@ def events(ctx: typer.Context,
     for col in ("id", "at", "source", "event", "索引号 / title", "deliveries"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        what = (f"{r['health'].get('from')} → {r['health'].get('to')}" if r["kind"] == "health"
-                else f"{r['index_no'] or r['url']}\n{r['title'] or ''}")
-        sent = ", ".join(f"{d['watch']} {d['status']}" + (f" ({d['tries']} tries)" if d["tries"] > 1 else "")
-                         for d in r["deliveries"]) or "—"
+        what = (
+            f"{r['health'].get('from')} → {r['health'].get('to')}"
+            if r["kind"] == "health"
+            else f"{r['index_no'] or r['url']}\n{r['title'] or ''}"
+        )
+        sent = (
+            ", ".join(
+                f"{d['watch']} {d['status']}" + (f" ({d['tries']} tries)" if d["tries"] > 1 else "")
+                for d in r["deliveries"]
+            )
+            or "—"
+        )
         kind = r["kind"] + (" (first archive)" if r["first_archive"] else "")
         table.add_row(str(r["event_id"]), r["created_at"], r["source"], kind, what, sent)
     out.print(table)

@@ -4,13 +4,13 @@
 `xxgk fleet --check ROLE` is the container healthcheck (a live ROLE on this host). `claim_sole`
 keeps the daemon the one scheduler of a database.
 """
+
 from __future__ import annotations
 
 import asyncio
 import os
 import socket
 from datetime import timedelta
-from typing import Optional
 
 from loguru import logger
 from sqlalchemy import text
@@ -26,7 +26,7 @@ from storage.models import DaemonBeat, utcnow
 BEAT_SECONDS = 2.0
 SWEEP_EVERY = 5
 BEAT_FRESH = timedelta(seconds=10)
-_SOLE_LOCK = 0x78786B64          # pg advisory lock key while a daemon claims the scheduler's place
+_SOLE_LOCK = 0x78786B64  # pg advisory lock key while a daemon claims the scheduler's place
 
 
 def write_beat(engine: Engine, holder: str, stopped: bool = False) -> None:
@@ -54,7 +54,7 @@ async def beat_forever(engine: Engine, holder: str) -> None:
         await asyncio.sleep(BEAT_SECONDS)
 
 
-def _live_query(role: Optional[str] = None, host: Optional[str] = None):
+def _live_query(role: str | None = None, host: str | None = None):
     """Processes that beat within BEAT_FRESH and have not stopped; `role` is 'daemon' or 'worker'."""
     q = select(DaemonBeat).where(DaemonBeat.heartbeat_at >= utcnow() - BEAT_FRESH, DaemonBeat.stopped_at.is_(None))
     if role:
@@ -64,12 +64,12 @@ def _live_query(role: Optional[str] = None, host: Optional[str] = None):
     return q.order_by(DaemonBeat.holder)
 
 
-def live(engine: Engine, role: Optional[str] = None, host: Optional[str] = None) -> list[DaemonBeat]:
+def live(engine: Engine, role: str | None = None, host: str | None = None) -> list[DaemonBeat]:
     with session(engine) as s:
         return list(s.exec(_live_query(role, host)))
 
 
-def claim_sole(engine: Engine, holder: str, role: str) -> Optional[DaemonBeat]:
+def claim_sole(engine: Engine, holder: str, role: str) -> DaemonBeat | None:
     """Start beating as the one live `role` of this database, unless another is alive: then that one
     is returned and nothing is written. A fresh beat of a process gone from this host (killed, or a
     restarted container) does not count. Check and claim are one serialised transaction."""

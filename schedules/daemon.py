@@ -12,13 +12,14 @@
   poll try again each period, a slot due meanwhile starts when the database is back; the log says
   so once when it goes away and once when it is back.
 """
+
 from __future__ import annotations
 
 import asyncio
 import random
 import signal
-from datetime import datetime, timedelta, timezone
-from typing import Callable, Optional
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -30,39 +31,38 @@ from sqlmodel import select
 
 from schedules.beats import beat_forever, claim_sole, live, write_beat
 from schedules.health import BLOCKED
+from schedules.ledger import last_slot, mark_stale_runs, missed_slots, record_slot
 from schedules.notify import deliver_forever
 from schedules.queue import CrawlQueue
-from schedules.ledger import last_slot, mark_stale_runs, missed_slots, record_slot
 from schedules.runner import EXIT_BUSY, SourceBusy, SourceRun, new_holder
 from scraper.config import Config, ConfigError, SourceConfig, parse_schedule
 from scraper.crawl import ensure_source
-from storage.archive import BlobStore
 from storage import retry
+from storage.archive import BlobStore
 from storage.db import session
 from storage.journal import recover
 from storage.models import CrawlRun, DaemonBeat, Source, TriggerRequest, utcnow
 from storage.stamps import as_utc
 
 POLL_SECONDS = 0.5
-ANNOUNCE = logger.bind(announce=True)    # lines shown at default verbosity (start, each run): see setup_logging
+ANNOUNCE = logger.bind(announce=True)  # lines shown at default verbosity (start, each run): see setup_logging
 
 
-def make_trigger(src: SourceConfig, tz: str, anchor: Optional[datetime] = None):
+def make_trigger(src: SourceConfig, tz: str, anchor: datetime | None = None):
     kind, value = parse_schedule(src.schedule, tz)
     if kind == "interval":
-        return IntervalTrigger(seconds=value, start_date=anchor or datetime.now(timezone.utc), timezone=tz)
+        return IntervalTrigger(seconds=value, start_date=anchor or datetime.now(UTC), timezone=tz)
     return value
 
 
-def daemon_alive(engine: Engine) -> Optional[DaemonBeat]:
+def daemon_alive(engine: Engine) -> DaemonBeat | None:
     return next(iter(live(engine, "daemon")), None)
 
 
 class Daemon:
-    def __init__(self, load: Callable[[], Config], engine: Engine, store: BlobStore,
-                 queue: Optional[CrawlQueue] = None):
+    def __init__(self, load: Callable[[], Config], engine: Engine, store: BlobStore, queue: CrawlQueue | None = None):
         self.load, self.engine, self.store = load, engine, store
-        self.queue = queue              # settings.engine = "queue": runs are enqueued for workers
+        self.queue = queue  # settings.engine = "queue": runs are enqueued for workers
         self.cfg = load()
         self.holder = new_holder("daemon")
         self.running: dict[str, SourceRun] = {}
@@ -75,8 +75,14 @@ class Daemon:
         other = claim_sole(self.engine, self.holder, "daemon")
         if other is not None:
             age = (utcnow() - as_utc(other.heartbeat_at)).total_seconds()
-            logger.error("another daemon schedules this database: {} (host {}, pid {}, last beat {:.0f}s ago); "
-                         "one daemon a database (more workers scale it out)", other.holder, other.host, other.pid, age)
+            logger.error(
+                "another daemon schedules this database: {} (host {}, pid {}, last beat {:.0f}s ago); "
+                "one daemon a database (more workers scale it out)",
+                other.holder,
+                other.host,
+                other.pid,
+                age,
+            )
             return EXIT_BUSY
         loop = asyncio.get_running_loop()
         self.stopping = asyncio.Event()
@@ -88,16 +94,20 @@ class Daemon:
         if closed:
             logger.warning("closed {} runs left running by a dead process (recorded as interrupted)", closed)
         recover(self.engine, self.store, self.cfg.data_dir / "journal")
-        self.scheduler = AsyncIOScheduler(timezone=self.cfg.settings.timezone, job_defaults={
-            "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+        self.scheduler = AsyncIOScheduler(
+            timezone=self.cfg.settings.timezone,
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
         self.scheduler.add_listener(self._submitted, EVENT_JOB_SUBMITTED)
         self.scheduler.start(paused=True)
         self._install(self.cfg)
         self._catch_up()
         self.scheduler.resume()
-        helpers = [asyncio.create_task(beat_forever(self.engine, self.holder)),
-                   asyncio.create_task(self._poll_triggers()),
-                   asyncio.create_task(deliver_forever(lambda: self.cfg, self.engine, self.holder))]
+        helpers = [
+            asyncio.create_task(beat_forever(self.engine, self.holder)),
+            asyncio.create_task(self._poll_triggers()),
+            asyncio.create_task(deliver_forever(lambda: self.cfg, self.engine, self.holder)),
+        ]
         self._announce_start()
         await self.stopping.wait()
         await self._shutdown(helpers)
@@ -105,12 +115,21 @@ class Daemon:
 
     def _announce_start(self) -> None:
         """The start line a user sees at default verbosity: sources, their next runs, the log file."""
-        nexts = [f"{job.id} at {job.next_run_time:%Y-%m-%d %H:%M %z}" for job in self.scheduler.get_jobs()
-                 if job.next_run_time]
+        nexts = [
+            f"{job.id} at {job.next_run_time:%Y-%m-%d %H:%M %z}"
+            for job in self.scheduler.get_jobs()
+            if job.next_run_time
+        ]
         log = self.cfg.data_dir / "logs" / "xxgk.log" if self.cfg.settings.log_file else None
-        ANNOUNCE.info("daemon {} running {} scheduled sources (of {}){}; next: {}; log: {}", self.holder,
-                      len(nexts), len(self.cfg.sources), " (enqueued for workers)" if self.queue else "",
-                      ", ".join(sorted(nexts)) or "none", log or "off (settings.log_file = false)")
+        ANNOUNCE.info(
+            "daemon {} running {} scheduled sources (of {}){}; next: {}; log: {}",
+            self.holder,
+            len(nexts),
+            len(self.cfg.sources),
+            " (enqueued for workers)" if self.queue else "",
+            ", ".join(sorted(nexts)) or "none",
+            log or "off (settings.log_file = false)",
+        )
 
     async def _shutdown(self, helpers: list[asyncio.Task]) -> None:
         logger.info("stopping: no new runs; in-flight documents get {}s", self.cfg.settings.grace_seconds)
@@ -164,15 +183,15 @@ class Daemon:
         self._slots[event.job_id] = list(event.scheduled_run_times)
 
     async def _due(self, name: str) -> None:
-        slots = self._slots.pop(name, None) or [datetime.now(timezone.utc)]
-        try:                 # a slot due while the database is away starts when it is back
+        slots = self._slots.pop(name, None) or [datetime.now(UTC)]
+        try:  # a slot due while the database is away starts when it is back
             await retry.call_async(self.engine, lambda: self.start(name, "schedule", slots=slots))
         except Exception as exc:  # noqa: BLE001 - the daemon outlives it; the next slot tries again
             retry.noted(exc, f"starting the scheduled run of {name}")
 
     def _catch_up(self) -> None:
         """Slots due while the daemon was down, from the ledger: run once (coalesced) or skip."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         up_until = self._previous_daemon_seen()
         for src in self.cfg.sources:
             if not src.schedule:
@@ -194,8 +213,14 @@ class Daemon:
                 self.start(src.name, "schedule", slots=slots, reason=f"catch-up: {why}")
 
     # -- runs ---------------------------------------------------------------------------------
-    def start(self, name: str, trigger: str, slots: Optional[list[datetime]] = None,
-              full: bool = False, reason: Optional[str] = None) -> str:
+    def start(
+        self,
+        name: str,
+        trigger: str,
+        slots: list[datetime] | None = None,
+        full: bool = False,
+        reason: str | None = None,
+    ) -> str:
         """Start a run of `name` unless it must be skipped; every decision leaves a ledger row."""
         try:
             src = self.cfg.source(name)
@@ -204,26 +229,44 @@ class Daemon:
         source_id = ensure_source(self.engine, src)
         slot = slots[-1] if slots else None
         for older in (slots or [])[:-1]:
-            record_slot(self.engine, source_id, "coalesced", older, f"coalesced into the run for {slot:%Y-%m-%d %H:%M:%S%z}")
+            record_slot(
+                self.engine, source_id, "coalesced", older, f"coalesced into the run for {slot:%Y-%m-%d %H:%M:%S%z}"
+            )
         skip = self._skip_reason(src, source_id, trigger)
         if skip:
             record_slot(self.engine, source_id, "skipped", slot, skip, trigger=trigger)
             logger.info("{}: {} run skipped: {}", name, trigger, skip)
             return f"skipped: {skip}"
         if self.queue is not None:
-            outcome = self.queue.enqueue(src, source_id, trigger=trigger, slot=slot, full=full, reason=reason,
-                                         jitter=src.jitter if trigger == "schedule" else 0)
+            outcome = self.queue.enqueue(
+                src,
+                source_id,
+                trigger=trigger,
+                slot=slot,
+                full=full,
+                reason=reason,
+                jitter=src.jitter if trigger == "schedule" else 0,
+            )
             ANNOUNCE.info("{}: {} run {}", name, trigger, outcome)
             return outcome
-        run = SourceRun(self.cfg, src, self.engine, self.store, holder=self.holder, trigger=trigger,
-                        full=full, scheduled_for=slot, reason=reason)
+        run = SourceRun(
+            self.cfg,
+            src,
+            self.engine,
+            self.store,
+            holder=self.holder,
+            trigger=trigger,
+            full=full,
+            scheduled_for=slot,
+            reason=reason,
+        )
         self.running[name] = run
         task = asyncio.create_task(self._execute(name, run, src.jitter if trigger == "schedule" else 0))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         return "started"
 
-    def _skip_reason(self, src: SourceConfig, source_id: int, trigger: str) -> Optional[str]:
+    def _skip_reason(self, src: SourceConfig, source_id: int, trigger: str) -> str | None:
         if self.stopping.is_set():
             return "daemon stopping"
         if not src.enabled:
@@ -239,11 +282,13 @@ class Daemon:
             src = s.get(Source, source_id)
             if src is None or src.health != BLOCKED:
                 return False
-            last = s.exec(select(CrawlRun.finished_at).where(
-                CrawlRun.source_id == source_id, CrawlRun.health == BLOCKED).order_by(CrawlRun.id.desc())).first()
+            last = s.exec(
+                select(CrawlRun.finished_at)
+                .where(CrawlRun.source_id == source_id, CrawlRun.health == BLOCKED)
+                .order_by(CrawlRun.id.desc())
+            ).first()
         last = as_utc(last)
-        return last is not None and datetime.now(timezone.utc) - last < timedelta(
-            seconds=self.cfg.settings.blocked_cooldown)
+        return last is not None and datetime.now(UTC) - last < timedelta(seconds=self.cfg.settings.blocked_cooldown)
 
     async def _execute(self, name: str, run: SourceRun, jitter: float) -> None:
         try:
@@ -251,14 +296,32 @@ class Daemon:
                 if jitter:
                     await asyncio.sleep(random.uniform(0, jitter))
                 summary = await run.run()
-            ANNOUNCE.info("{}: run {} ({}, {}) {}: {} new, {} changed, {} withdrawn, {} errors in {:.1f}s", name,
-                          summary.run_id, summary.mode, run.crawl_kw.get("trigger", "schedule"), summary.status,
-                          summary.new, summary.changed, summary.withdrawn, summary.errors, summary.seconds)
+            ANNOUNCE.info(
+                "{}: run {} ({}, {}) {}: {} new, {} changed, {} withdrawn, {} errors in {:.1f}s",
+                name,
+                summary.run_id,
+                summary.mode,
+                run.crawl_kw.get("trigger", "schedule"),
+                summary.status,
+                summary.new,
+                summary.changed,
+                summary.withdrawn,
+                summary.errors,
+                summary.seconds,
+            )
         except SourceBusy as busy:
             source_id, why = ensure_source(self.engine, run.src), f"overlap: {busy}"
-            await retry.call_async(self.engine, lambda: record_slot(
-                self.engine, source_id, "skipped", run.crawl_kw.get("scheduled_for"), why,
-                trigger=run.crawl_kw.get("trigger", "schedule")))
+            await retry.call_async(
+                self.engine,
+                lambda: record_slot(
+                    self.engine,
+                    source_id,
+                    "skipped",
+                    run.crawl_kw.get("scheduled_for"),
+                    why,
+                    trigger=run.crawl_kw.get("trigger", "schedule"),
+                ),
+            )
             logger.info("{}: skipped: {}", name, busy)
         except Exception as exc:  # noqa: BLE001 - the daemon outlives any one run
             retry.noted(exc, f"run of {name}")
@@ -273,17 +336,19 @@ class Daemon:
 
     def _take_triggers(self) -> None:
         with session(self.engine) as s:
-            pending = list(s.exec(select(TriggerRequest).where(TriggerRequest.taken_at.is_(None))
-                                  .order_by(TriggerRequest.id)))
+            pending = list(
+                s.exec(select(TriggerRequest).where(TriggerRequest.taken_at.is_(None)).order_by(TriggerRequest.id))
+            )
         for req in pending:
-            with self.engine.begin() as conn:   # claim it: exactly one daemon takes a request
-                claimed = conn.execute(update(TriggerRequest.__table__).where(
-                    TriggerRequest.__table__.c.id == req.id, TriggerRequest.__table__.c.taken_at.is_(None))
-                    .values(taken_at=utcnow())).rowcount
+            with self.engine.begin() as conn:  # claim it: exactly one daemon takes a request
+                claimed = conn.execute(
+                    update(TriggerRequest.__table__)
+                    .where(TriggerRequest.__table__.c.id == req.id, TriggerRequest.__table__.c.taken_at.is_(None))
+                    .values(taken_at=utcnow())
+                ).rowcount
             if not claimed:
                 continue
-            outcome = self.start(req.source_name, "trigger", full=req.full,
-                                 reason=f"xxgk trigger (request {req.id})")
+            outcome = self.start(req.source_name, "trigger", full=req.full, reason=f"xxgk trigger (request {req.id})")
             with session(self.engine) as s:
                 row = s.get(TriggerRequest, req.id)
                 row.outcome = outcome
@@ -291,12 +356,16 @@ class Daemon:
                 s.commit()
             logger.info("trigger {} for {}: {}", req.id, req.source_name, outcome)
 
-    def _previous_daemon_seen(self) -> Optional[datetime]:
+    def _previous_daemon_seen(self) -> datetime | None:
         """When a daemon last ran here: the anchor for sources that never had a slot."""
         with session(self.engine) as s:
-            return as_utc(s.exec(select(DaemonBeat.heartbeat_at).where(DaemonBeat.holder != self.holder,
-                                                                   DaemonBeat.holder.contains(":daemon:"))
-                                 .order_by(DaemonBeat.heartbeat_at.desc())).first())
+            return as_utc(
+                s.exec(
+                    select(DaemonBeat.heartbeat_at)
+                    .where(DaemonBeat.holder != self.holder, DaemonBeat.holder.contains(":daemon:"))
+                    .order_by(DaemonBeat.heartbeat_at.desc())
+                ).first()
+            )
 
 
 def request_trigger(engine: Engine, name: str, full: bool = False) -> int:

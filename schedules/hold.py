@@ -3,11 +3,12 @@
 While held, no crawl of those sources runs anywhere (and this waits for none): a busy source raises
 SourceBusy at once. `renew()` extends the leases; call it often (it renews at most every ttl/3).
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
 from sqlalchemy.engine import Engine
 

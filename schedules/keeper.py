@@ -5,11 +5,11 @@ It renews every ttl/3. When renewal fails (another process took the lease, or th
 reached) the lease counts as lost MARGIN before it would lapse: `lost()` then names why, and the crawl
 stops writing (its writes also check the lease inside their transactions) and ends interrupted.
 """
+
 from __future__ import annotations
 
 import threading
 import time
-from typing import Optional
 
 from sqlalchemy.engine import Engine
 
@@ -22,14 +22,14 @@ class LeaseKeeper:
     def __init__(self, engine: Engine, source_id: int, name: str, holder: str, ttl: float):
         self.engine, self.source_id, self.name, self.holder, self.ttl = engine, source_id, name, holder, ttl
         self.margin = min(ttl / 6, 5.0)
-        self.valid_until = time.monotonic() + ttl          # just acquired
-        self._lost: Optional[str] = None
-        self.outage = False              # lost because renewals failed (not taken by another process)
+        self.valid_until = time.monotonic() + ttl  # just acquired
+        self._lost: str | None = None
+        self.outage = False  # lost because renewals failed (not taken by another process)
         self._why = "the database could not be reached"
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"lease-{name}", daemon=True)
 
-    def start(self) -> "LeaseKeeper":
+    def start(self) -> LeaseKeeper:
         self._thread.start()
         return self
 
@@ -37,12 +37,14 @@ class LeaseKeeper:
         self._done.set()
         self._thread.join(timeout=5)
 
-    def lost(self) -> Optional[str]:
+    def lost(self) -> str | None:
         """None while the lease is safely ours; else why not (then it stays lost)."""
         if self._lost is None and time.monotonic() >= self.valid_until - self.margin:
             self.outage = True
-            self._lost = (f"lost the lease on {self.name}: not renewed for {self.ttl - self.margin:.0f} s "
-                          f"({self._why}); stopped before it could lapse")
+            self._lost = (
+                f"lost the lease on {self.name}: not renewed for {self.ttl - self.margin:.0f} s "
+                f"({self._why}); stopped before it could lapse"
+            )
         return self._lost
 
     def _run(self) -> None:

@@ -1,5 +1,6 @@
 """Prometheus metrics (names prefixed `xxgk_`): this process's counters, and gauges read from the
 database at each scrape (documents, runs, health, last success by source; queue depth; lease renewals)."""
+
 from __future__ import annotations
 
 from loguru import logger
@@ -13,7 +14,11 @@ from storage.db import read_session
 from storage.stamps import as_utc
 from storage.stats import fleet_gauges
 
-LEASE_RENEWALS = Counter("xxgk_lease_renewals", "Lease heartbeats, by result (renewed, lost, or failed: the database did not answer)", ["result"])
+LEASE_RENEWALS = Counter(
+    "xxgk_lease_renewals",
+    "Lease heartbeats, by result (renewed, lost, or failed: the database did not answer)",
+    ["result"],
+)
 
 
 class ArchiveCollector:
@@ -31,12 +36,14 @@ class ArchiveCollector:
         runs = GaugeMetricFamily("xxgk_runs", "Runs in the ledger, by source and status", labels=["source", "status"])
         for (name, status), n in g["runs"].items():
             runs.add_metric([name, status], n)
-        health = GaugeMetricFamily("xxgk_source_health", "1 for each source's current health",
-                                   labels=["source", "health"])
+        health = GaugeMetricFamily(
+            "xxgk_source_health", "1 for each source's current health", labels=["source", "health"]
+        )
         for name, value in g["health"].items():
             health.add_metric([name, value], 1)
-        last = GaugeMetricFamily("xxgk_last_success_timestamp_seconds", "End of each source's last ok run",
-                                 labels=["source"])
+        last = GaugeMetricFamily(
+            "xxgk_last_success_timestamp_seconds", "End of each source's last ok run", labels=["source"]
+        )
         for name, ts in g["last_success"].items():
             last.add_metric([name], as_utc(ts).timestamp())
         depth = GaugeMetricFamily("xxgk_queue_jobs", "Queued crawl jobs, by task and status", labels=["task", "status"])

@@ -12,6 +12,7 @@ queue worker after each job. Each pass:
    given up. Webhooks carry the key as `Idempotency-Key`; emails carry it as their Message-ID, so a
    message sent by a sender killed before it could record it is recognisably the same when sent again.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -25,7 +26,6 @@ from collections.abc import Iterable
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Optional
 
 from loguru import logger
 from sqlalchemy.engine import Engine
@@ -41,10 +41,10 @@ from storage.outbox import first_archive
 from storage.search import normalise, parse_query
 from storage.stamps import as_utc
 
-CLAIM_SECONDS = 30.0          # a sender killed mid-send holds its delivery this long, then anyone retries it
-NOTIFY_SECONDS = 2.0          # the daemon's delivery pass
-MAX_LISTED = 200              # documents named in one message; the rest are counted
-BODY_LINES = 4                # changed body lines quoted per document
+CLAIM_SECONDS = 30.0  # a sender killed mid-send holds its delivery this long, then anyone retries it
+NOTIFY_SECONDS = 2.0  # the daemon's delivery pass
+MAX_LISTED = 200  # documents named in one message; the rest are counted
+BODY_LINES = 4  # changed body lines quoted per document
 HEADERS = ("Idempotency-Key", "X-Xxgk-Key")
 
 
@@ -65,11 +65,13 @@ def _texts(s: Session, events: list[Event]) -> dict[int, str]:
     """event id -> the normalised title and body of its version, read in batches."""
     out: dict[int, str] = {}
     for i in range(0, len(events), 500):
-        chunk = [e for e in events[i:i + 500] if e.document_id is not None]
+        chunk = [e for e in events[i : i + 500] if e.document_id is not None]
         want = {(e.document_id, e.version): e.id for e in chunk}
-        rows = s.exec(select(DocumentVersion.document_id, DocumentVersion.version, DocumentVersion.record,
-                             DocumentVersion.body_text)
-                      .where(DocumentVersion.document_id.in_({e.document_id for e in chunk})))
+        rows = s.exec(
+            select(
+                DocumentVersion.document_id, DocumentVersion.version, DocumentVersion.record, DocumentVersion.body_text
+            ).where(DocumentVersion.document_id.in_({e.document_id for e in chunk}))
+        )
         for r in rows:
             if (r.document_id, r.version) in want:
                 out[want[r.document_id, r.version]] = normalise(f"{(r.record or {}).get('title') or ''}\n{r.body_text}")
@@ -78,8 +80,9 @@ def _texts(s: Session, events: list[Event]) -> dict[int, str]:
 
 def matching(s: Session, watch: WatchConfig, events: list[Event], names: dict[int, str]) -> set[int]:
     """The ids of the events the watch takes: its event kinds, its sources, all its search terms."""
-    hits = [e for e in events if e.kind in watch.events
-            and (watch.sources is None or names[e.source_id] in watch.sources)]
+    hits = [
+        e for e in events if e.kind in watch.events and (watch.sources is None or names[e.source_id] in watch.sources)
+    ]
     if not watch.query:
         return {e.id for e in hits}
     terms = parse_query(watch.query)
@@ -89,15 +92,25 @@ def matching(s: Session, watch: WatchConfig, events: list[Event], names: dict[in
 
 # -- rendering --------------------------------------------------------------------------------
 def _body_lines(s: Session, e: Event) -> list[str]:
-    vers = {v.version: v for v in s.exec(select(DocumentVersion).where(
-        DocumentVersion.document_id == e.document_id, DocumentVersion.version.in_((e.version - 1, e.version))))}
+    vers = {
+        v.version: v
+        for v in s.exec(
+            select(DocumentVersion).where(
+                DocumentVersion.document_id == e.document_id, DocumentVersion.version.in_((e.version - 1, e.version))
+            )
+        )
+    }
     if len(vers) < 2:
         return []
     old, new = (vers[e.version - 1].body_text or "").splitlines(), (vers[e.version].body_text or "").splitlines()
-    diff = [ln for ln in difflib.unified_diff(old, new, n=0, lineterm="")
-            if ln[:1] in "+-" and not ln.startswith(("+++", "---"))]
+    diff = [
+        ln
+        for ln in difflib.unified_diff(old, new, n=0, lineterm="")
+        if ln[:1] in "+-" and not ln.startswith(("+++", "---"))
+    ]
     return [f"    {ln[0]} {ln[1:][:200]}" for ln in diff[:BODY_LINES]] + (
-        [f"    … {len(diff) - BODY_LINES} more lines"] if len(diff) > BODY_LINES else [])
+        [f"    … {len(diff) - BODY_LINES} more lines"] if len(diff) > BODY_LINES else []
+    )
 
 
 def _changes(s: Session, e: Event) -> list[str]:
@@ -108,14 +121,17 @@ def _changes(s: Session, e: Event) -> list[str]:
         return []
     out = []
     if entry["fields_changed"]:
-        out.append("  fields: " + "; ".join(f"{c['field']}: {c['old']!r} → {c['new']!r}"
-                                            for c in entry["fields_changed"]))
+        out.append(
+            "  fields: " + "; ".join(f"{c['field']}: {c['old']!r} → {c['new']!r}" for c in entry["fields_changed"])
+        )
     if entry["body"]["changed"]:
         out.append(f"  body: +{entry['body']['lines_added']} −{entry['body']['lines_removed']} lines")
         out += _body_lines(s, e)
-    files = ([f"added {a['name']}" for a in entry["attachments_added"]]
-             + [f"removed {a['name']}" for a in entry["attachments_removed"]]
-             + [f"replaced {a['name']} (new sha256 {str(a['new_sha256'])[:12]})" for a in entry["attachments_replaced"]])
+    files = (
+        [f"added {a['name']}" for a in entry["attachments_added"]]
+        + [f"removed {a['name']}" for a in entry["attachments_removed"]]
+        + [f"replaced {a['name']} (new sha256 {str(a['new_sha256'])[:12]})" for a in entry["attachments_replaced"]]
+    )
     if files:
         out.append("  files: " + "; ".join(files))
     return out
@@ -127,18 +143,26 @@ def describe(s: Session, e: Event, source: str) -> list[str]:
     if e.kind == outbox.HEALTH:
         return [f"[health] {source}: {d.get('from')} → {d.get('to')}" + (f": {d['reason']}" if d.get("reason") else "")]
     head = f"[{e.kind}" + (f" v{e.version}" if e.kind == outbox.CHANGED else "") + "]"
-    lines = [f"{head} 索引号 {d.get('index_no') or '(none)'}",
-             f"  标题 {d.get('title') or ''}",
-             f"  发布机构 {d.get('publisher') or ''} · 发布日期 {d.get('publish_date') or ''}"
-             + (f" · 文号 {d['doc_no']}" if d.get("doc_no") else ""),
-             f"  {d.get('url') or ''}"]
+    lines = [
+        f"{head} 索引号 {d.get('index_no') or '(none)'}",
+        f"  标题 {d.get('title') or ''}",
+        f"  发布机构 {d.get('publisher') or ''} · 发布日期 {d.get('publish_date') or ''}"
+        + (f" · 文号 {d['doc_no']}" if d.get("doc_no") else ""),
+        f"  {d.get('url') or ''}",
+    ]
     if e.kind == outbox.CHANGED:
         lines += _changes(s, e)
     return lines
 
 
-def render(s: Session, watch: WatchConfig, events: list[Event], names: dict[int, str],
-           titles: dict[int, Optional[str]], digest: bool) -> tuple[str, str]:
+def render(
+    s: Session,
+    watch: WatchConfig,
+    events: list[Event],
+    names: dict[int, str],
+    titles: dict[int, str | None],
+    digest: bool,
+) -> tuple[str, str]:
     counts: dict[str, int] = {}
     for e in events:
         counts[e.kind] = counts.get(e.kind, 0) + 1
@@ -173,7 +197,7 @@ def digest_due(watch: WatchConfig, state, tz: str, now: datetime) -> bool:
     return nxt is not None and now >= nxt
 
 
-def plan_watch(s: Session, cfg: Config, watch: WatchConfig, now: Optional[datetime] = None) -> int:
+def plan_watch(s: Session, cfg: Config, watch: WatchConfig, now: datetime | None = None) -> int:
     """Plan the watch's new events into messages (in `s`, not committed). Returns the messages made."""
     now = now or utcnow()
     state = outbox.watch_state(s, watch.name)
@@ -189,15 +213,28 @@ def plan_watch(s: Session, cfg: Config, watch: WatchConfig, now: Optional[dateti
     names, titles = {r.id: r.name for r in rows}, {r.id: r.title for r in rows}
     hits = matching(s, watch, events, names)
     matched, unmatched = [e for e in events if e.id in hits], [e for e in events if e.id not in hits]
-    groups = [matched] if watch.digest != "off" else [
-        [e for e in matched if e.source_id == sid] for sid in sorted({e.source_id for e in matched})]
+    groups = (
+        [matched]
+        if watch.digest != "off"
+        else [[e for e in matched if e.source_id == sid] for sid in sorted({e.source_id for e in matched})]
+    )
     outbox.plan(s, watch.name, [], unmatched, None, [])
     for group in (g for g in groups if g):
         batch = uuid.uuid4().hex
         title, body = render(s, watch, group, names, titles, digest=watch.digest != "off")
-        messages = [Delivery(watch=watch.name, batch=batch, target=tid, key=f"xxgk-{watch.name}-{uuid.uuid4().hex}",
-                             title=title, body=body, events=len(group), next_try_at=now)
-                    for tid in targets(watch)]
+        messages = [
+            Delivery(
+                watch=watch.name,
+                batch=batch,
+                target=tid,
+                key=f"xxgk-{watch.name}-{uuid.uuid4().hex}",
+                title=title,
+                body=body,
+                events=len(group),
+                next_try_at=now,
+            )
+            for tid in targets(watch)
+        ]
         outbox.plan(s, watch.name, group, [], batch, messages)
     return sum(1 for g in groups if g)
 
@@ -210,6 +247,7 @@ _email_lock = threading.Lock()
 def _stable_message_id(msgid: str):
     """Apprise makes a fresh Message-ID per email; ours is the delivery's key, the same on every retry."""
     import apprise.plugins.email.base as email_base
+
     with _email_lock:
         made = email_base.make_msgid
         email_base.make_msgid = lambda *a, **k: msgid
@@ -219,7 +257,7 @@ def _stable_message_id(msgid: str):
             email_base.make_msgid = made
 
 
-def send(url: str, title: str, body: str, key: str) -> Optional[str]:
+def send(url: str, title: str, body: str, key: str) -> str | None:
     """Send one message through Apprise now. None when the service took it, else why not (one line)."""
     import apprise
     from apprise.plugins.email import NotifyEmail
@@ -232,8 +270,10 @@ def send(url: str, title: str, body: str, key: str) -> Optional[str]:
     box = apprise.Apprise()
     box.add(plugin)
     email = isinstance(plugin, NotifyEmail)
-    with apprise.LogCapture(level=logging.WARNING) as logs, \
-            (_stable_message_id(message_id(key)) if email else nullcontext()):
+    with (
+        apprise.LogCapture(level=logging.WARNING) as logs,
+        _stable_message_id(message_id(key)) if email else nullcontext(),
+    ):
         ok = box.notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT)
     if ok:
         return None
@@ -251,7 +291,7 @@ class Report:
 
 def _retry_in(cfg: Config, tries: int) -> float:
     st = cfg.settings
-    return min(st.notify_backoff * 2 ** tries, st.notify_backoff_max) * random.uniform(0.8, 1.2)
+    return min(st.notify_backoff * 2**tries, st.notify_backoff_max) * random.uniform(0.8, 1.2)
 
 
 def _txn(engine: Engine, fn):
@@ -260,6 +300,7 @@ def _txn(engine: Engine, fn):
             out = fn(s)
             s.commit()
             return out
+
     return retry.call(engine, run)
 
 
@@ -269,7 +310,7 @@ def register_watches(cfg: Config, engine: Engine) -> None:
         try:
             _txn(engine, lambda s, w=watch: outbox.watch_state(s, w.name))
         except IntegrityError:
-            pass                            # another process noted it just now
+            pass  # another process noted it just now
 
 
 def _needs_planning(s: Session, cfg: Config, watch: WatchConfig, now: datetime) -> bool:
@@ -285,10 +326,11 @@ def _read(engine: Engine, fn):
     def run():
         with read_session(engine) as s:
             return fn(s)
+
     return retry.call(engine, run)
 
 
-def plan_all(cfg: Config, engine: Engine, watches: Optional[Iterable[WatchConfig]] = None) -> int:
+def plan_all(cfg: Config, engine: Engine, watches: Iterable[WatchConfig] | None = None) -> int:
     """Plan each watch that has something to plan (looked at first in a read: the daemon's pass every
     few seconds takes no write lock when there is nothing new)."""
     planned, now = 0, utcnow()
@@ -302,7 +344,7 @@ def plan_all(cfg: Config, engine: Engine, watches: Optional[Iterable[WatchConfig
     return planned
 
 
-def deliver(cfg: Config, engine: Engine, holder: str, watches: Optional[list[WatchConfig]] = None) -> Report:
+def deliver(cfg: Config, engine: Engine, holder: str, watches: list[WatchConfig] | None = None) -> Report:
     """One pass: plan what is new, then send every delivery that is due. Blocking (Apprise is)."""
     watches = list(cfg.watches if watches is None else watches)
     report = Report()
@@ -313,10 +355,13 @@ def deliver(cfg: Config, engine: Engine, holder: str, watches: Optional[list[Wat
     rows = _read(engine, lambda s: outbox.due(s, watches=list(by_name)))
     for row in rows:
         if not _txn(engine, lambda s, i=row.id: outbox.claim(s, i, holder, CLAIM_SECONDS)):
-            continue                        # another sender has it
+            continue  # another sender has it
         url = targets(by_name[row.watch]).get(row.target)
-        error = send(url, row.title, row.body, row.key) if url else (
-            f"the notify URL of this message is no longer in watch {row.watch!r}")
+        error = (
+            send(url, row.title, row.body, row.key)
+            if url
+            else (f"the notify URL of this message is no longer in watch {row.watch!r}")
+        )
         if error is None:
             _txn(engine, lambda s, i=row.id: outbox.delivered(s, i, holder))
             report.sent += 1
@@ -326,8 +371,14 @@ def deliver(cfg: Config, engine: Engine, holder: str, watches: Optional[list[Wat
             _txn(engine, lambda s, i=row.id, e=error, w=wait: outbox.failed(s, i, holder, e, w))
             report.failed += 1
             report.errors.append(error)
-            logger.warning("watch {}: {} not delivered (try {}), again in {:.0f}s: {}", row.watch, row.key,
-                           row.tries + 1, wait, error)
+            logger.warning(
+                "watch {}: {} not delivered (try {}), again in {:.0f}s: {}",
+                row.watch,
+                row.key,
+                row.tries + 1,
+                wait,
+                error,
+            )
     return report
 
 
@@ -335,7 +386,7 @@ async def deliver_async(cfg: Config, engine: Engine, holder: str) -> Report:
     return await asyncio.to_thread(deliver, cfg, engine, holder)
 
 
-def deliver_or_log(cfg: Config, engine: Engine, holder: str) -> Optional[Report]:
+def deliver_or_log(cfg: Config, engine: Engine, holder: str) -> Report | None:
     """A pass after a crawl (foreground, queue worker): a failure is logged, never the crawl's failure."""
     if not cfg.watches:
         return None
@@ -346,7 +397,7 @@ def deliver_or_log(cfg: Config, engine: Engine, holder: str) -> Optional[Report]
         return None
 
 
-async def deliver_quietly(cfg: Config, engine: Engine, holder: str) -> Optional[Report]:
+async def deliver_quietly(cfg: Config, engine: Engine, holder: str) -> Report | None:
     return await asyncio.to_thread(deliver_or_log, cfg, engine, holder)
 
 
@@ -362,12 +413,14 @@ async def deliver_forever(config, engine: Engine, holder: str, period: float = N
         await asyncio.sleep(period)
 
 
-def send_test(watch: WatchConfig) -> list[tuple[str, Optional[str]]]:
+def send_test(watch: WatchConfig) -> list[tuple[str, str | None]]:
     """`xxgk watches test NAME`: a sample message to each notify URL now; (URL, error or None) each."""
     key = f"xxgk-{watch.name}-test-{uuid.uuid4().hex}"
     title = f"xxgk {watch.name}: test message"
-    body = (f"watch {watch.name}: a test message from xxgk-archive.\n"
-            f"events: {', '.join(watch.events)}; sources: {', '.join(watch.sources or ['every source'])}; "
-            f"search: {watch.query or '(every document)'}; digest: {watch.digest}\n\n"
-            "[new] 索引号 000000000/2025-00001\n  标题 (a sample document)\n  发布机构 xxgk · 发布日期 2025-01-01\n")
+    body = (
+        f"watch {watch.name}: a test message from xxgk-archive.\n"
+        f"events: {', '.join(watch.events)}; sources: {', '.join(watch.sources or ['every source'])}; "
+        f"search: {watch.query or '(every document)'}; digest: {watch.digest}\n\n"
+        "[new] 索引号 000000000/2025-00001\n  标题 (a sample document)\n  发布机构 xxgk · 发布日期 2025-01-01\n"
+    )
     return [(redact(u), send(u, title, body, key)) for u in watch.notify]

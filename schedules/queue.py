@@ -11,11 +11,11 @@ The daemon (still the one scheduler) and `xxgk trigger` enqueue; `xxgk worker`s 
 - procrastinate's tables live beside ours; its schema is applied once, under an advisory lock, the
   first time a queue is opened on a database (PostgreSQL only).
 """
+
 from __future__ import annotations
 
 import random
 from datetime import datetime
-from typing import Optional
 from urllib.parse import urlsplit
 
 from loguru import logger
@@ -29,9 +29,9 @@ from storage.models import CrawlRun, utcnow
 QUEUE = "xxgk"
 CRAWL = "xxgk.crawl"
 REPARSE = "xxgk.reparse"
-POLL_SECONDS = 0.5                  # workers look for jobs this often (and at once on NOTIFY)
+POLL_SECONDS = 0.5  # workers look for jobs this often (and at once on NOTIFY)
 QUEUED = "queued"
-_SCHEMA_LOCK = 0x78786B67           # pg advisory lock key ("xxkg") while the schema is applied
+_SCHEMA_LOCK = 0x78786B67  # pg advisory lock key ("xxkg") while the schema is applied
 
 
 class QueueError(Exception):
@@ -65,14 +65,16 @@ def _procrastinate():
 def ensure_schema(engine: Engine) -> None:
     """Apply procrastinate's schema to this database unless it is there already (idempotent, race-free)."""
     if engine.dialect.name != "postgresql":
-        raise QueueError(f"the crawl queue (engine = 'queue', xxgk worker) needs PostgreSQL; the database is "
-                         f"{engine.dialect.name} "
-                         f"({make_url(engine.url).render_as_string(hide_password=True)})")
+        raise QueueError(
+            f"the crawl queue (engine = 'queue', xxgk worker) needs PostgreSQL; the database is "
+            f"{engine.dialect.name} "
+            f"({make_url(engine.url).render_as_string(hide_password=True)})"
+        )
     schema_sql = _procrastinate().schema.SchemaManager.get_schema()
     with engine.begin() as conn:
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK})")
         if conn.exec_driver_sql("SELECT to_regclass('procrastinate_jobs')").scalar() is None:
-            conn.connection.driver_connection.execute(schema_sql)     # no parameters: '%' stays literal
+            conn.connection.driver_connection.execute(schema_sql)  # no parameters: '%' stays literal
             logger.info("applied procrastinate's queue schema")
 
 
@@ -82,22 +84,37 @@ def make_app(engine: Engine, pool_size: int = 2):
     return p.App(connector=p.PsycopgConnector(conninfo=conninfo(engine), min_size=1, max_size=max(2, pool_size)))
 
 
-def record_queued(engine: Engine, source_id: int, *, trigger: str, slot: Optional[datetime], full: bool,
-                  reason: Optional[str], holder: str) -> int:
+def record_queued(
+    engine: Engine,
+    source_id: int,
+    *,
+    trigger: str,
+    slot: datetime | None,
+    full: bool,
+    reason: str | None,
+    holder: str,
+) -> int:
     """The enqueue side of the ledger: a 'queued' row the worker later turns into the run (its
     holder then names the worker; the reason keeps who queued it and when)."""
     now = utcnow()
     queued = f"queued by {holder} at {now:%Y-%m-%d %H:%M:%S}Z"
     with session(engine) as s:
-        row = CrawlRun(source_id=source_id, trigger=trigger, status=QUEUED, scheduled_for=slot, started_at=now,
-                       mode="full" if full else "incremental", reason=add_reason(reason, queued),
-                       holder=holder)
+        row = CrawlRun(
+            source_id=source_id,
+            trigger=trigger,
+            status=QUEUED,
+            scheduled_for=slot,
+            started_at=now,
+            mode="full" if full else "incremental",
+            reason=add_reason(reason, queued),
+            holder=holder,
+        )
         s.add(row)
         s.commit()
         return row.id
 
 
-def close_row(engine: Engine, run_id: int, status: str, reason: str, only_if: Optional[str] = None) -> None:
+def close_row(engine: Engine, run_id: int, status: str, reason: str, only_if: str | None = None) -> None:
     """A queued row that will not run: coalesced into a waiting job, skipped or failed (with why)."""
     with session(engine) as s:
         row = s.get(CrawlRun, run_id)
@@ -109,12 +126,13 @@ def close_row(engine: Engine, run_id: int, status: str, reason: str, only_if: Op
         s.commit()
 
 
-def note_takeover(engine: Engine, queueing_lock: Optional[str], note: str) -> None:
+def note_takeover(engine: Engine, queueing_lock: str | None, note: str) -> None:
     """Say in the ledger row of the job waiting under `queueing_lock` that it takes over a dead one."""
     with engine.connect() as conn:
         run_id = conn.exec_driver_sql(
             "SELECT args->>'run_id' FROM procrastinate_jobs WHERE queueing_lock = %(lock)s AND status = 'todo'",
-            {"lock": queueing_lock}).scalar()
+            {"lock": queueing_lock},
+        ).scalar()
     if run_id:
         with session(engine) as s:
             row = s.get(CrawlRun, int(run_id))
@@ -133,7 +151,7 @@ class CrawlQueue:
         self.app = app
         self._owned = app is None
 
-    def open(self) -> "CrawlQueue":
+    def open(self) -> CrawlQueue:
         ensure_schema(self.engine)
         if self.app is None:
             self.app = make_app(self.engine).open()
@@ -145,15 +163,16 @@ class CrawlQueue:
             self.app = None
 
     def _prepare(self, src: SourceConfig, source_id: int, trigger: str, slot, full: bool, reason, jitter: float):
-        run_id = record_queued(self.engine, source_id, trigger=trigger, slot=slot, full=full, reason=reason,
-                               holder=self.holder)
+        run_id = record_queued(
+            self.engine, source_id, trigger=trigger, slot=slot, full=full, reason=reason, holder=self.holder
+        )
         name = src.name
         opts: dict[str, object] = {"queue": QUEUE, "lock": host_lock(src), "queueing_lock": lock_key(name)}
         if jitter:
             opts["schedule_in"] = {"seconds": random.uniform(0, jitter)}
         return run_id, self.app.configure_task(CRAWL, **opts), {"source": name, "full": full, "run_id": run_id}
 
-    def _outcome(self, name: str, run_id: int, job_id: Optional[int], exc: Optional[Exception]) -> str:
+    def _outcome(self, name: str, run_id: int, job_id: int | None, exc: Exception | None) -> str:
         if exc is None:
             logger.info("{}: queued as job {} (ledger run {})", name, job_id, run_id)
             return f"queued as job {job_id}"
@@ -165,8 +184,17 @@ class CrawlQueue:
         logger.error("{}: could not enqueue: {}", name, exc)
         return f"skipped: could not enqueue: {exc}"
 
-    def enqueue(self, src: SourceConfig, source_id: int, *, trigger: str, slot: Optional[datetime] = None,
-                full: bool = False, reason: Optional[str] = None, jitter: float = 0) -> str:
+    def enqueue(
+        self,
+        src: SourceConfig,
+        source_id: int,
+        *,
+        trigger: str,
+        slot: datetime | None = None,
+        full: bool = False,
+        reason: str | None = None,
+        jitter: float = 0,
+    ) -> str:
         run_id, deferrer, args = self._prepare(src, source_id, trigger, slot, full, reason, jitter)
         try:
             job_id, exc = deferrer.defer(**args), None
@@ -174,8 +202,16 @@ class CrawlQueue:
             job_id, exc = None, err
         return self._outcome(src.name, run_id, job_id, exc)
 
-    async def enqueue_async(self, src: SourceConfig, source_id: int, *, trigger: str,
-                            slot: Optional[datetime] = None, full: bool = False, reason: Optional[str] = None) -> str:
+    async def enqueue_async(
+        self,
+        src: SourceConfig,
+        source_id: int,
+        *,
+        trigger: str,
+        slot: datetime | None = None,
+        full: bool = False,
+        reason: str | None = None,
+    ) -> str:
         run_id, deferrer, args = self._prepare(src, source_id, trigger, slot, full, reason, 0)
         try:
             job_id, exc = await deferrer.defer_async(**args), None
@@ -183,12 +219,11 @@ class CrawlQueue:
             job_id, exc = None, err
         return self._outcome(src.name, run_id, job_id, exc)
 
-    def enqueue_reparse(self, source: str) -> Optional[int]:
+    def enqueue_reparse(self, source: str) -> int | None:
         """Queue a re-parse of one source's archive (no network: no host lock; the source's lease keeps
         it apart from the source's crawls); None when one is already waiting."""
         try:
-            return self.app.configure_task(REPARSE, queue=QUEUE,
-                                           queueing_lock=f"reparse:{source}").defer(source=source)
+            return self.app.configure_task(REPARSE, queue=QUEUE, queueing_lock=f"reparse:{source}").defer(source=source)
         except _procrastinate().exceptions.AlreadyEnqueued:
             return None
 
@@ -200,6 +235,7 @@ def queue_counts(engine: Engine) -> dict[str, dict[str, int]]:
         if conn.exec_driver_sql("SELECT to_regclass('procrastinate_jobs')").scalar() is None:
             return out
         for task, status, n in conn.exec_driver_sql(
-                "SELECT task_name, status::text, count(*) FROM procrastinate_jobs GROUP BY 1, 2"):
+            "SELECT task_name, status::text, count(*) FROM procrastinate_jobs GROUP BY 1, 2"
+        ):
             out.setdefault(task, {})[status] = n
     return out

@@ -5,6 +5,7 @@ thread, schedules/keeper.py) keeps it while the crawl lives, and a crawl that ca
 before it lapses; health is assessed from the run and the runs before it. Every database step rides
 out an outage (storage/retry.py).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -12,26 +13,25 @@ import os
 import socket
 import uuid
 from datetime import datetime
-from typing import Optional
 
 from loguru import logger
 from sqlalchemy.engine import Engine
 
 from schedules.health import OK, assess
 from schedules.keeper import LeaseKeeper
-from schedules.notify import register_watches
 from schedules.ledger import mark_stale_runs, previous_runs
+from schedules.notify import register_watches
 from scraper.config import Config, SourceConfig
 from scraper.crawl import Crawl, RunSummary, ensure_source
 from scraper.extract.stage import files_beside
+from storage import outbox, retry
 from storage.archive import BlobStore
 from storage.db import session
 from storage.journal import recover
-from storage import outbox, retry
 from storage.leases import acquire, holder_of, release
 from storage.models import CrawlRun, Source
 
-EXIT_BUSY = 3      # the CLI has its own copy (cli/context.py), so that it starts without this module
+EXIT_BUSY = 3  # the CLI has its own copy (cli/context.py), so that it starts without this module
 
 
 def new_holder(role: str = "crawl") -> str:
@@ -40,7 +40,7 @@ def new_holder(role: str = "crawl") -> str:
 
 
 class SourceBusy(Exception):
-    def __init__(self, source: str, holder: str, until: Optional[datetime]):
+    def __init__(self, source: str, holder: str, until: datetime | None):
         when = f" (lease until {until:%Y-%m-%d %H:%M:%S}Z)" if until else ""
         super().__init__(f"source {source!r} is being crawled by {holder}{when}")
         self.source, self.holder = source, holder
@@ -49,11 +49,10 @@ class SourceBusy(Exception):
 class SourceRun:
     """Acquire the lease, crawl, heartbeat, assess health, release. `stop()` ends it gracefully."""
 
-    def __init__(self, cfg: Config, src: SourceConfig, engine: Engine, store: BlobStore, *,
-                 holder: str, **crawl_kw):
+    def __init__(self, cfg: Config, src: SourceConfig, engine: Engine, store: BlobStore, *, holder: str, **crawl_kw):
         self.cfg, self.src, self.engine, self.store = cfg, src, engine, store
         self.holder, self.crawl_kw = holder, crawl_kw
-        self.crawl: Optional[Crawl] = None
+        self.crawl: Crawl | None = None
         self.stopped = False
 
     def stop(self) -> None:
@@ -62,7 +61,7 @@ class SourceRun:
             self.crawl.stop()
 
     async def run(self, wait: bool = False) -> RunSummary:
-        st = self.cfg.settings      # issue 17: the text of archived files is read beside the run (own processes)
+        st = self.cfg.settings  # issue 17: the text of archived files is read beside the run (own processes)
         async with files_beside(self.engine, self.store, st.extract_files, st.extract_workers, lambda: self.stopped):
             return await self._run(wait)
 
@@ -81,8 +80,9 @@ class SourceRun:
         try:
             await retry.call_async(db, lambda: mark_stale_runs(db, source_id))
             await retry.call_async(db, lambda: recover(db, self.store, self.cfg.data_dir / "journal"))
-            self.crawl = Crawl(self.cfg, self.src, db, self.store, holder=self.holder, lease_lost=keeper.lost,
-                               **self.crawl_kw)
+            self.crawl = Crawl(
+                self.cfg, self.src, db, self.store, holder=self.holder, lease_lost=keeper.lost, **self.crawl_kw
+            )
             if self.stopped:
                 self.crawl.stop()
             summary = await self.crawl.run()
@@ -90,7 +90,7 @@ class SourceRun:
             watch.cancel()
             keeper.stop()
             retry.quietly(db, lambda: release(db, source_id, self.holder), "releasing the lease")
-        if not self.crawl.lost:       # else the source is another crawler's now
+        if not self.crawl.lost:  # else the source is another crawler's now
             await retry.call_async(db, lambda: self._health(source_id, summary))
         return summary
 
@@ -109,8 +109,9 @@ class SourceRun:
             run.health = state
             src = s.get(Source, source_id)
             if state != src.health and not (src.health == "UNKNOWN" and state == OK):
-                outbox.record(s, outbox.HEALTH, source_id=source_id,
-                              detail={"from": src.health, "to": state, "reason": reason})
+                outbox.record(
+                    s, outbox.HEALTH, source_id=source_id, detail={"from": src.health, "to": state, "reason": reason}
+                )
             src.health, src.health_reason = state, reason
             s.add_all([run, src])
             s.commit()

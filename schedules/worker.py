@@ -11,6 +11,7 @@ reaches the database and the archive.
 - A database outage: crawls wait for it (storage/retry.py); one that died of it anyway (an outage
   longer than db_outage_seconds) is retried once the database is back (procrastinate retry).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -18,22 +19,32 @@ import json
 import logging
 import signal
 import time
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from loguru import logger
 from sqlalchemy.engine import Engine
 
 from schedules.beats import beat_forever, write_beat
-from schedules.queue import (CRAWL, POLL_SECONDS, QUEUE, QUEUED, REPARSE, CrawlQueue, close_row, ensure_schema,
-                             make_app, note_takeover)
 from schedules.hold import hold_sources
 from schedules.notify import deliver_quietly
+from schedules.queue import (
+    CRAWL,
+    POLL_SECONDS,
+    QUEUE,
+    QUEUED,
+    REPARSE,
+    CrawlQueue,
+    close_row,
+    ensure_schema,
+    make_app,
+    note_takeover,
+)
 from schedules.runner import SourceBusy, SourceRun, new_holder
 from scraper.config import Config, ConfigError
 from scraper.crawl import ensure_source
 from scraper.reparse import reparse_archive, source_ids
-from storage.archive import BlobStore, LocalBlobStore
 from storage import retry
+from storage.archive import BlobStore, LocalBlobStore
 from storage.db import session
 from storage.models import CrawlRun
 
@@ -64,11 +75,11 @@ class Worker:
         self.load, self.engine, self.store, self.concurrency = load, engine, store, concurrency
         self.cfg = load()
         self.holder = new_holder("worker")
-        self.running: dict[int, SourceRun] = {}        # job id -> its run
+        self.running: dict[int, SourceRun] = {}  # job id -> its run
         self.stopping = False
         lease = self.cfg.settings.lease_seconds
-        self.beat = min(10.0, max(0.5, lease / 6))     # procrastinate heartbeat
-        self.stall = max(lease, 4 * self.beat)         # a worker silent this long is dead: its jobs go back
+        self.beat = min(10.0, max(0.5, lease / 6))  # procrastinate heartbeat
+        self.stall = max(lease, 4 * self.beat)  # a worker silent this long is dead: its jobs go back
 
     # -- life cycle ---------------------------------------------------------------------------
     async def run(self) -> int:
@@ -76,26 +87,44 @@ class Worker:
         ensure_schema(self.engine)
         self.app = make_app(self.engine, pool_size=self.concurrency + 4)
         from procrastinate import RetryStrategy
-        self.app.task(name=CRAWL, queue=QUEUE, pass_context=True, retry=RetryStrategy(
-            max_attempts=JOB_RETRIES, wait=5, retry_exceptions={DatabaseLost}))(self._crawl)
+
+        self.app.task(
+            name=CRAWL,
+            queue=QUEUE,
+            pass_context=True,
+            retry=RetryStrategy(max_attempts=JOB_RETRIES, wait=5, retry_exceptions={DatabaseLost}),
+        )(self._crawl)
         self.app.task(name=REPARSE, queue=QUEUE, pass_context=True)(self._reparse)
         async with self.app.open_async():
             self.queue = CrawlQueue(self.engine, self.holder, app=self.app)
-            main = asyncio.create_task(self.app.run_worker_async(
-                queues=[QUEUE], concurrency=self.concurrency, name=self.holder, install_signal_handlers=False,
-                fetch_job_polling_interval=POLL_SECONDS, abort_job_polling_interval=1.0,
-                shutdown_graceful_timeout=self.cfg.settings.grace_seconds + 2, delete_jobs="successful",
-                update_heartbeat_interval=self.beat, stalled_worker_timeout=self.stall))
+            main = asyncio.create_task(
+                self.app.run_worker_async(
+                    queues=[QUEUE],
+                    concurrency=self.concurrency,
+                    name=self.holder,
+                    install_signal_handlers=False,
+                    fetch_job_polling_interval=POLL_SECONDS,
+                    abort_job_polling_interval=1.0,
+                    shutdown_graceful_timeout=self.cfg.settings.grace_seconds + 2,
+                    delete_jobs="successful",
+                    update_heartbeat_interval=self.beat,
+                    stalled_worker_timeout=self.stall,
+                )
+            )
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, self.stop, main)
             loop.add_signal_handler(signal.SIGHUP, logger.info, "SIGHUP: nothing to reload; every job reads the config")
             helpers = [asyncio.create_task(beat_forever(self.engine, self.holder)), asyncio.create_task(self._reap())]
-            logger.info("worker {} taking up to {} jobs at a time from queue {!r}", self.holder,
-                        self.concurrency, QUEUE)
+            logger.info(
+                "worker {} taking up to {} jobs at a time from queue {!r}", self.holder, self.concurrency, QUEUE
+            )
             if isinstance(self.store, LocalBlobStore):
-                logger.warning("the archive is the local folder {}: workers on other machines need this folder "
-                               "shared (one mount), or an s3:// archive_url", self.store.root)
+                logger.warning(
+                    "the archive is the local folder {}: workers on other machines need this folder "
+                    "shared (one mount), or an s3:// archive_url",
+                    self.store.root,
+                )
             try:
                 await main
             except asyncio.CancelledError:
@@ -115,7 +144,7 @@ class Worker:
         logger.info("stopping: no new jobs; running crawls get {}s", self.cfg.settings.grace_seconds)
         for run in self.running.values():
             run.stop()
-        main.cancel()      # procrastinate then waits for the running jobs (shutdown_graceful_timeout)
+        main.cancel()  # procrastinate then waits for the running jobs (shutdown_graceful_timeout)
 
     async def _reap(self) -> None:
         """Jobs left 'doing' by a worker that stopped beating go back to the queue."""
@@ -130,18 +159,20 @@ class Worker:
 
     async def _retry(self, job) -> None:
         from procrastinate import exceptions, jobs
+
         manager = self.app.job_manager
         what = f"job {job.id} ({job.task_name} {job.task_kwargs.get('source')})"
         try:
             await manager.retry_job(job)
             logger.warning("{} was left running by a worker that died; queued again", what)
-        except exceptions.UniqueViolation:   # another job for this source is already waiting: it resumes
+        except exceptions.UniqueViolation:  # another job for this source is already waiting: it resumes
             await manager.finish_job(job, status=jobs.Status.FAILED, delete_job=False)
             note_takeover(self.engine, job.queueing_lock, f"takes over job {job.id}: its worker died")
-            logger.warning("{} was left running by a worker that died; the job already queued for the "
-                           "source takes over", what)
+            logger.warning(
+                "{} was left running by a worker that died; the job already queued for the source takes over", what
+            )
         except exceptions.ConnectorException:
-            pass                               # another worker's reaper got there first
+            pass  # another worker's reaper got there first
 
     def _config(self) -> Config:
         """Each job reads the config afresh (a worker needs no restart for new sources); a bad file
@@ -153,13 +184,14 @@ class Worker:
         return self.cfg
 
     # -- tasks --------------------------------------------------------------------------------
-    async def _crawl(self, context, source: str, full: bool = False, run_id: Optional[int] = None) -> dict:
+    async def _crawl(self, context, source: str, full: bool = False, run_id: int | None = None) -> dict:
         job = context.job
         cfg = self._config()
 
-        def queued_row() -> Optional[CrawlRun]:
+        def queued_row() -> CrawlRun | None:
             with session(self.engine) as s:
                 return s.get(CrawlRun, run_id) if run_id else None
+
         row = await retry.call_async(self.engine, queued_row)
         try:
             src = cfg.source(source)
@@ -169,9 +201,18 @@ class Worker:
             raise
         adopt = row.id if row is not None and row.status == QUEUED else None
         reason = row.reason if adopt else f"job {job.id} again (attempt {job.attempts + 1}): its worker died"
-        run = SourceRun(cfg, src, self.engine, self.store, holder=f"{self.holder}:job{job.id}.{job.attempts}",
-                        trigger=row.trigger if row else "queue", full=full, run_id=adopt, reason=reason,
-                        scheduled_for=row.scheduled_for if adopt else None)
+        run = SourceRun(
+            cfg,
+            src,
+            self.engine,
+            self.store,
+            holder=f"{self.holder}:job{job.id}.{job.attempts}",
+            trigger=row.trigger if row else "queue",
+            full=full,
+            run_id=adopt,
+            reason=reason,
+            scheduled_for=row.scheduled_for if adopt else None,
+        )
         if self.stopping:
             run.stop()
         self.running[job.id] = run
@@ -186,16 +227,22 @@ class Worker:
             if retry.transient(exc) or isinstance(exc, DatabaseLost):
                 await self._database_back(job.id, exc)
                 raise DatabaseLost(str(exc)) from exc
-            if adopt:            # never left 'queued' for ever: the ledger says the job failed, and why
-                close_row(self.engine, adopt, "failed", f"worker {self.holder}: {type(exc).__name__}: {exc}",
-                          only_if=QUEUED)
+            if adopt:  # never left 'queued' for ever: the ledger says the job failed, and why
+                close_row(
+                    self.engine, adopt, "failed", f"worker {self.holder}: {type(exc).__name__}: {exc}", only_if=QUEUED
+                )
             raise
         finally:
             self.running.pop(job.id, None)
             if self.stopping and (summary is None or summary.status == "interrupted"):
                 why = f"continues run {summary.run_id}" if summary else "continues a crawl"
-                await self.queue.enqueue_async(src, ensure_source(self.engine, src), trigger=run.crawl_kw["trigger"],
-                                               full=full, reason=f"{why} interrupted when worker {self.holder} stopped")
+                await self.queue.enqueue_async(
+                    src,
+                    ensure_source(self.engine, src),
+                    trigger=run.crawl_kw["trigger"],
+                    full=full,
+                    reason=f"{why} interrupted when worker {self.holder} stopped",
+                )
 
     async def _database_back(self, job_id: int, exc: BaseException) -> None:
         """Wait until the database is back (procrastinate must record the retry there)."""
@@ -206,14 +253,16 @@ class Worker:
     async def _reparse(self, context, source: str) -> dict:
         """Under the source's lease (held as `xxgk reparse` holds it): never beside a crawl of it."""
         cfg = self._config()
-        return await asyncio.to_thread(reparse_source, self.engine, self.store, source,
-                                       cfg.settings.lease_seconds, lambda: self.stopping)
+        return await asyncio.to_thread(
+            reparse_source, self.engine, self.store, source, cfg.settings.lease_seconds, lambda: self.stopping
+        )
 
 
-def reparse_source(engine: Engine, store: BlobStore, source: str, ttl: float,
-                   stopping: Callable[[], bool] = lambda: False) -> dict:
+def reparse_source(
+    engine: Engine, store: BlobStore, source: str, ttl: float, stopping: Callable[[], bool] = lambda: False
+) -> dict:
     """scraper.reparse over one source's archive, waiting while another process holds the source."""
-    ids = source_ids(engine, source)         # KeyError: not in the archive
+    ids = source_ids(engine, source)  # KeyError: not in the archive
     while True:
         try:
             with hold_sources(engine, {ids[0]: source}, "reparse", ttl) as keep:

@@ -7,12 +7,13 @@ nothing is ever written under that name, so a hostile name cannot touch the file
 A file that cannot be fetched now keeps the copy archived before, if any, so a passing failure does
 not make a new version; one linked by several documents in a run is fetched once.
 """
+
 from __future__ import annotations
 
 import asyncio
 import posixpath
 import re
-from typing import Awaitable, Callable, Optional
+from collections.abc import Awaitable, Callable
 from urllib.parse import unquote_to_bytes
 
 from loguru import logger
@@ -25,13 +26,18 @@ from scraper.parse.tree import collapse
 
 _DISPOSITION_RE = re.compile(r"""filename\*\s*=\s*(?:[\w-]+'[^']*')?([^;]+)|filename\s*=\s*("[^"]*"|[^;]+)""", re.I)
 
-File = tuple[str, int] | None                      # (sha256, size) of an archived file
-Archive = Callable[[FetchResult, Optional[str]], Awaitable[tuple[str, int]]]   # (response, error) -> (sha256, size)
+File = tuple[str, int] | None  # (sha256, size) of an archived file
+Archive = Callable[[FetchResult, str | None], Awaitable[tuple[str, int]]]  # (response, error) -> (sha256, size)
 
 
 class FileFetcher:
-    def __init__(self, fetch: Callable[..., Awaitable[FetchResult]], archive: Archive,
-                 archived: Callable[[str], Awaitable[File]], max_bytes: int):
+    def __init__(
+        self,
+        fetch: Callable[..., Awaitable[FetchResult]],
+        archive: Archive,
+        archived: Callable[[str], Awaitable[File]],
+        max_bytes: int,
+    ):
         self.fetch, self.archive, self.archived, self.max_bytes = fetch, archive, archived, max_bytes
         self.downloaded = 0
         self.failed: list[str] = []
@@ -80,7 +86,7 @@ def _is_error_page(res: FetchResult) -> bool:
     return any(word in text for word in ("404", "页面不存在", "文件不存在", "找不到"))
 
 
-def served_name(disposition: Optional[str]) -> Optional[str]:
+def served_name(disposition: str | None) -> str | None:
     """The file name a `Content-Disposition` header gives (`filename*=UTF-8''…` first, percent-escapes and
     UTF-8/GBK bytes sent as Latin-1 undone), or None when it gives none a person chose."""
     found: dict[str, str] = {}
@@ -106,4 +112,3 @@ def _decoded(raw: bytes) -> str:
         except UnicodeDecodeError:
             continue
     return raw.decode("latin-1")
-

@@ -1,8 +1,8 @@
 """Anti-bot answers (field guide §4): recognised, archived as evidence, never parsed as documents."""
+
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 from scraper.decode import decode_html
 
@@ -11,11 +11,12 @@ _CAPTCHA = re.compile("验证码|滑动验证|安全验证|人机验证|请完�
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.S | re.I)
 _TAGS = re.compile(r"<[^>]+>")
 _SCRIPTS = re.compile(r"<(script|style)[^>]*>.*?</\1>", re.S | re.I)
-_WAF = re.compile("GeoBL|Web应用防火墙|网站防火墙|您的访问被拦截|云堤|安全狗|访问被拒绝|Access Denied|"
-                  "Forbidden|非法请求", re.I)
+_WAF = re.compile(
+    "GeoBL|Web应用防火墙|网站防火墙|您的访问被拦截|云堤|安全狗|访问被拒绝|Access Denied|Forbidden|非法请求", re.I
+)
 
 
-def block_reason(status: int, body: bytes, content_type: Optional[str] = None) -> Optional[str]:
+def block_reason(status: int, body: bytes, content_type: str | None = None) -> str | None:
     """Why this response is an anti-bot wall, or None when it looks like a real answer."""
     head = body[:20000]
     if status in (412, 521) or (status in (200, 202) and _RUISHU.search(head) and len(body) < 50000):
@@ -39,7 +40,7 @@ def _is_captcha(text: str) -> bool:
     return len(visible.split()) < 60 and len("".join(visible.split())) < 600 and bool(_CAPTCHA.search(visible))
 
 
-def wall_of(res) -> Optional[str]:
+def wall_of(res) -> str | None:
     """block_reason of a FetchResult, reusing what the fetcher's wall check found (once per page)."""
     if res.wall_checked:
         return res.wall

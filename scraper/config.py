@@ -3,23 +3,26 @@
 Resolution: --config PATH, else env XXGK_CONFIG, else ./xxgk.toml, else the bundled catalog.
 Relative paths (data_dir, sqlite and file:// URLs) are read relative to the config file's folder.
 """
+
 from __future__ import annotations
 
 import os
 import re
 import tomllib
-from datetime import datetime
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Literal
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 CATALOG = Path(__file__).with_name("catalog.toml")
-DEFAULT_USER_AGENT = ("xxgk-archive/0.1 (+https://github.com/xxgk-archive/xxgk-archive; "
-                      "archiving public government information disclosures)")
+DEFAULT_USER_AGENT = (
+    "xxgk-archive/0.1 (+https://github.com/xxgk-archive/xxgk-archive; "
+    "archiving public government information disclosures)"
+)
 ENGINES = ("local", "queue")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _HOST = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
@@ -42,9 +45,12 @@ def parse_schedule(text: str, timezone: str = "Asia/Shanghai"):
         return "interval", seconds
     fields = text.split()
     if len(fields) != 5:
-        raise ValueError(f"schedule {text!r} is neither a 5-field cron ('0 */6 * * *') "
-                         "nor an interval ('every 30m', 'every 6h', 'every 10s')")
+        raise ValueError(
+            f"schedule {text!r} is neither a 5-field cron ('0 */6 * * *') "
+            "nor an interval ('every 30m', 'every 6h', 'every 10s')"
+        )
     from apscheduler.triggers.cron import CronTrigger
+
     try:
         trigger = CronTrigger.from_crontab(text, timezone=ZoneInfo(timezone))
     except ValueError as exc:
@@ -60,26 +66,26 @@ class _Strict(BaseModel):
 
 class Settings(_Strict):
     data_dir: str = "data"
-    database_url: Optional[str] = None
-    archive_url: Optional[str] = None
+    database_url: str | None = None
+    archive_url: str | None = None
     user_agent: str = DEFAULT_USER_AGENT
     timezone: str = "Asia/Shanghai"
     max_body_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     timeout: float = Field(default=30.0, gt=0)
     retries: int = Field(default=3, ge=0, le=10)
-    backoff: float = Field(default=0.5, ge=0)             # first retry after ~backoff s, doubling, jittered
+    backoff: float = Field(default=0.5, ge=0)  # first retry after ~backoff s, doubling, jittered
     max_parallel_sources: int = Field(default=4, ge=1, le=256)
-    lease_seconds: float = Field(default=60.0, ge=1)      # a crashed crawler's lease lapses after this
+    lease_seconds: float = Field(default=60.0, ge=1)  # a crashed crawler's lease lapses after this
     db_outage_seconds: float = Field(default=120.0, ge=0, le=86400)  # writes ride out a database outage this long
-    grace_seconds: float = Field(default=10.0, ge=0)      # in-flight documents may finish within this on stop
+    grace_seconds: float = Field(default=10.0, ge=0)  # in-flight documents may finish within this on stop
     blocked_cooldown: float = Field(default=3600.0, ge=0)  # scheduled slots skipped after a BLOCKED run
-    log_file: bool = True                                  # rotating log under data_dir/logs
-    max_attachment_bytes: int = Field(default=100 * 1024 * 1024, gt=0)   # attachments over this are not kept
-    extract_files: bool = True                             # read the text of archived files beside each run
-    extract_workers: int = Field(default=1, ge=1, le=64)   # processes reading them
+    log_file: bool = True  # rotating log under data_dir/logs
+    max_attachment_bytes: int = Field(default=100 * 1024 * 1024, gt=0)  # attachments over this are not kept
+    extract_files: bool = True  # read the text of archived files beside each run
+    extract_workers: int = Field(default=1, ge=1, le=64)  # processes reading them
     engine: Literal[ENGINES] = "local"  # type: ignore[valid-type]  # "queue": crawls go to `xxgk worker`s
-    notify_backoff: float = Field(default=30.0, gt=0)    # a failed notification again after ~this, doubling
-    notify_backoff_max: float = Field(default=3600.0, gt=0)   # … up to this; never given up
+    notify_backoff: float = Field(default=30.0, gt=0)  # a failed notification again after ~this, doubling
+    notify_backoff_max: float = Field(default=3600.0, gt=0)  # … up to this; never given up
 
     @field_validator("timezone")
     @classmethod
@@ -94,18 +100,20 @@ class Settings(_Strict):
 class Selectors(_Strict):
     """The generic family's CSS selectors: `item` finds the list rows; `link`, `date` and `title` are
     looked up inside a row; `next` is the next-page link on the page."""
+
     item: str
-    link: Optional[str] = None
-    date: Optional[str] = None
-    title: Optional[str] = None
-    next: Optional[str] = None
+    link: str | None = None
+    date: str | None = None
+    title: str | None = None
+    next: str | None = None
 
     @field_validator("item", "link", "date", "title", "next")
     @classmethod
-    def _css(cls, v: Optional[str]) -> Optional[str]:
+    def _css(cls, v: str | None) -> str | None:
         if v is None:
             return v
         from selectolax.lexbor import LexborHTMLParser
+
         try:
             LexborHTMLParser("<p></p>").css(v)
         except Exception:  # noqa: BLE001 - lexbor raises its own error type for bad selectors
@@ -126,24 +134,25 @@ class _Named(_Strict):
 
 class SourceConfig(_Named):
     name: str
-    title: Optional[str] = None
+    title: str | None = None
     start_urls: list[str] = Field(min_length=1)
-    family: Optional[str] = None                 # a registered portal family (scraper.portals)
-    selectors: Optional[Selectors] = None        # the generic family: CSS selectors of the list
-    hosts: list[str] = []                         # other hosts its documents or attachments live on
-    attachments: bool = True                      # download the files documents link (pdf, doc, ofd …)
-    schedule: Optional[str] = None
-    rate: float = Field(default=1.0, ge=0)       # requests/s per host; 0 = unlimited
+    family: str | None = None  # a registered portal family (scraper.portals)
+    selectors: Selectors | None = None  # the generic family: CSS selectors of the list
+    hosts: list[str] = []  # other hosts its documents or attachments live on
+    attachments: bool = True  # download the files documents link (pdf, doc, ofd …)
+    schedule: str | None = None
+    rate: float = Field(default=1.0, ge=0)  # requests/s per host; 0 = unlimited
     concurrency: int = Field(default=2, ge=1, le=64)
     obey_robots: bool = True
     enabled: bool = True
-    on_missed: Literal["run", "skip"] = "run"    # a slot due while the daemon was down: run once, or skip
-    jitter: float = Field(default=0, ge=0)       # seconds of random delay added to each scheduled start
+    on_missed: Literal["run", "skip"] = "run"  # a slot due while the daemon was down: run once, or skip
+    jitter: float = Field(default=0, ge=0)  # seconds of random delay added to each scheduled start
 
     @field_validator("family")
     @classmethod
-    def _family(cls, v: Optional[str]) -> Optional[str]:
-        from scraper.portals import FAMILIES         # the adapters register themselves there
+    def _family(cls, v: str | None) -> str | None:
+        from scraper.portals import FAMILIES  # the adapters register themselves there
+
         if v is not None and v not in FAMILIES:
             raise ValueError(f"unknown portal family {v!r} (known: {', '.join(FAMILIES)})")
         return v
@@ -169,8 +178,9 @@ class SourceConfig(_Named):
     @model_validator(mode="after")
     def _selectors_need_generic(self):
         if self.selectors is not None and self.family not in (None, "generic"):
-            raise ValueError(f"selectors are for the generic family, not {self.family!r} "
-                             "(drop them, or set family = \"generic\")")
+            raise ValueError(
+                f'selectors are for the generic family, not {self.family!r} (drop them, or set family = "generic")'
+            )
         return self
 
 
@@ -179,17 +189,19 @@ WATCH_EVENTS = ("new", "changed", "withdrawn", "health")
 
 class WatchConfig(_Named):
     """Tell people when documents appear, change or vanish (schedules/notify.py delivers)."""
+
     name: str
-    query: Optional[str] = None                   # search terms (AND), as `xxgk search`; None: every document
-    sources: Optional[list[str]] = None           # None: every source
+    query: str | None = None  # search terms (AND), as `xxgk search`; None: every document
+    sources: list[str] | None = None  # None: every source
     events: list[str] = ["new", "changed", "withdrawn"]
-    notify: list[str] = Field(min_length=1)       # Apprise URLs: json://, form://, mailto://, wecombot:// …
-    digest: str = "off"                            # "off": a message per run; a cron: one digest per slot
+    notify: list[str] = Field(min_length=1)  # Apprise URLs: json://, form://, mailto://, wecombot:// …
+    digest: str = "off"  # "off": a message per run; a cron: one digest per slot
 
     @field_validator("query")
     @classmethod
-    def _query(cls, v: Optional[str]) -> Optional[str]:
+    def _query(cls, v: str | None) -> str | None:
         from storage.search import SearchError, parse_query
+
         if v is not None:
             try:
                 parse_query(v)
@@ -202,8 +214,11 @@ class WatchConfig(_Named):
     def _events(cls, v: list[str]) -> list[str]:
         bad = [e for e in v if e not in WATCH_EVENTS]
         if bad or not v:
-            raise ValueError(f"unknown event {bad[0]!r} (known: {', '.join(WATCH_EVENTS)})" if bad
-                             else f"name at least one event ({', '.join(WATCH_EVENTS)})")
+            raise ValueError(
+                f"unknown event {bad[0]!r} (known: {', '.join(WATCH_EVENTS)})"
+                if bad
+                else f"name at least one event ({', '.join(WATCH_EVENTS)})"
+            )
         return v
 
     @field_validator("notify")
@@ -211,13 +226,16 @@ class WatchConfig(_Named):
     def _notify(cls, urls: list[str]) -> list[str]:
         for i, url in enumerate(urls):
             if not apprise_parses(url):
-                raise ValueError(f"Apprise cannot parse {redact(url)!r} (item {i}; URL forms: "
-                                 "https://github.com/caronc/apprise/wiki)")
+                raise ValueError(
+                    f"Apprise cannot parse {redact(url)!r} (item {i}; URL forms: "
+                    "https://github.com/caronc/apprise/wiki)"
+                )
         return urls
 
 
 def apprise_parses(url: str) -> bool:
     import apprise
+
     return apprise.Apprise.instantiate(url, suppress_exceptions=True) is not None
 
 
@@ -253,13 +271,15 @@ class _File(_Strict):
             names.add(w.name)
             for src in w.sources or []:
                 if src not in seen:
-                    raise ValueError(f"watches[{i}].sources: unknown source {src!r} "
-                                     f"(configured: {', '.join(sorted(seen)) or 'none'})")
+                    raise ValueError(
+                        f"watches[{i}].sources: unknown source {src!r} "
+                        f"(configured: {', '.join(sorted(seen)) or 'none'})"
+                    )
             if w.digest != "off":
                 try:
                     parse_schedule(w.digest, self.settings.timezone)
                 except ValueError as exc:
-                    raise ValueError(f"watches[{i}].digest: \"off\" or a cron: {exc}") from None
+                    raise ValueError(f'watches[{i}].digest: "off" or a cron: {exc}') from None
         return self
 
 
@@ -267,7 +287,7 @@ class _File(_Strict):
 class Config:
     settings: Settings
     sources: list[SourceConfig]
-    path: Optional[Path]            # None for the bundled catalog
+    path: Path | None  # None for the bundled catalog
     base_dir: Path
     watches: tuple[WatchConfig, ...] = ()
 
@@ -284,7 +304,7 @@ class Config:
         if not url:
             return f"sqlite:///{self.data_dir / 'xxgk.db'}"
         if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-            rel = url[len("sqlite:///"):]
+            rel = url[len("sqlite:///") :]
             if rel and rel != ":memory:":
                 return f"sqlite:///{_resolve(rel, self.base_dir)}"
         return url
@@ -295,7 +315,7 @@ class Config:
         if not url:
             return f"file://{self.data_dir / 'archive'}"
         if url.startswith("file://") and not url.startswith("file:///"):
-            return f"file://{_resolve(url[len('file://'):], self.base_dir)}"
+            return f"file://{_resolve(url[len('file://') :], self.base_dir)}"
         return url
 
     def source(self, name: str) -> SourceConfig:
@@ -326,7 +346,7 @@ def _format(err: ValidationError, where: str) -> str:
     return "\n".join(lines)
 
 
-def parse_config(text: str, where: str, base_dir: Path, path: Optional[Path]) -> Config:
+def parse_config(text: str, where: str, base_dir: Path, path: Path | None) -> Config:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -343,12 +363,14 @@ def parse_config(text: str, where: str, base_dir: Path, path: Optional[Path]) ->
         settings = settings.model_copy(update={"engine": engine})
     cfg = Config(settings, list(parsed.sources), path, base_dir, tuple(parsed.watches))
     if cfg.settings.engine == "queue" and not cfg.database_url.startswith("postgresql"):
-        raise ConfigError(f"{where}: settings.engine: 'queue' needs a PostgreSQL database_url "
-                          f"(postgresql+psycopg://…), not {cfg.database_url.split('://')[0]}://…")
+        raise ConfigError(
+            f"{where}: settings.engine: 'queue' needs a PostgreSQL database_url "
+            f"(postgresql+psycopg://…), not {cfg.database_url.split('://')[0]}://…"
+        )
     return cfg
 
 
-def load_config(path: Optional[str | Path] = None) -> Config:
+def load_config(path: str | Path | None = None) -> Config:
     explicit = path or os.environ.get("XXGK_CONFIG")
     if explicit:
         p = Path(explicit).expanduser()

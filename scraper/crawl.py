@@ -17,11 +17,13 @@ fetching and parsing never wait on the database or the disk. A database outage p
 back (storage/retry.py). Under a lease, each batch first checks in its transaction that the lease is
 still ours: a crawl that lost it writes nothing more and ends `interrupted`.
 """
+
 from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from loguru import logger
@@ -31,7 +33,7 @@ from scraper import metrics
 from scraper.attachments import FileFetcher
 from scraper.blocking import block_reason, wall_of
 from scraper.config import Config, SourceConfig
-from scraper.fetch import FetchError, FetchPolicy, FetchResult, Fetcher
+from scraper.fetch import Fetcher, FetchError, FetchPolicy, FetchResult
 from scraper.lister import Lister
 from scraper.pipeline import DocumentPipeline
 from scraper.portals import ListItem, portal_class
@@ -49,40 +51,63 @@ Progress = Callable[..., None]
 
 
 class Crawl:
-    def __init__(self, cfg: Config, src: SourceConfig, engine: Engine, store: BlobStore, *,
-                 full: bool = False, max_pages: Optional[int] = None, trigger: str = "manual",
-                 progress: Optional[Progress] = None,
-                 scheduled_for=None, reason: Optional[str] = None, holder: Optional[str] = None,
-                 run_id: Optional[int] = None, lease_lost: Callable[[], Optional[str]] = lambda: None):
+    def __init__(
+        self,
+        cfg: Config,
+        src: SourceConfig,
+        engine: Engine,
+        store: BlobStore,
+        *,
+        full: bool = False,
+        max_pages: int | None = None,
+        trigger: str = "manual",
+        progress: Progress | None = None,
+        scheduled_for=None,
+        reason: str | None = None,
+        holder: str | None = None,
+        run_id: int | None = None,
+        lease_lost: Callable[[], str | None] = lambda: None,
+    ):
         self.cfg, self.src, self.engine, self.store = cfg, src, engine, store
         self.full, self.max_pages, self.holder = full, max_pages, holder
         self.stopping = False
-        self.lost: Optional[str] = None           # why this crawl lost its lease (it then writes nothing)
-        self.database_lost = False                # stopped by a database outage longer than db_outage_seconds
-        self.lease_lost = lease_lost              # the heartbeat's verdict (schedules/runner.py)
-        self.db_up = asyncio.Event()              # cleared while the database is away: fetching waits
+        self.lost: str | None = None  # why this crawl lost its lease (it then writes nothing)
+        self.database_lost = False  # stopped by a database outage longer than db_outage_seconds
+        self.lease_lost = lease_lost  # the heartbeat's verdict (schedules/runner.py)
+        self.db_up = asyncio.Event()  # cleared while the database is away: fetching waits
         self.db_up.set()
         self.progress = progress or (lambda *a, **k: None)
-        self.abort: Optional[str] = None
+        self.abort: str | None = None
         self.source_id = ensure_source(engine, src)
-        self.ledger = RunLedger(self.source_id, src.name, full=full, trigger=trigger, adopt=run_id,
-                                fields={"scheduled_for": scheduled_for, "reason": reason, "holder": holder})
+        self.ledger = RunLedger(
+            self.source_id,
+            src.name,
+            full=full,
+            trigger=trigger,
+            adopt=run_id,
+            fields={"scheduled_for": scheduled_for, "reason": reason, "holder": holder},
+        )
         # configured, implied by selectors, or remembered from an earlier detection
         self.family = src.family or ("generic" if src.selectors else None) or source_family(engine, self.source_id)
         hosts = {urlsplit(u).hostname for u in src.start_urls} | set(src.hosts)
         if self.family:
             hosts |= {h for u in src.start_urls for h in portal_class(self.family).hosts(u)}
         self.policy = FetchPolicy.from_settings(
-            cfg.settings, obey_robots=src.obey_robots, rate=src.rate, concurrency=src.concurrency,
-            allowed_hosts=frozenset(hosts), wall_check=lambda res: block_reason(res.status, res.body, res.content_type))
+            cfg.settings,
+            obey_robots=src.obey_robots,
+            rate=src.rate,
+            concurrency=src.concurrency,
+            allowed_hosts=frozenset(hosts),
+            wall_check=lambda res: block_reason(res.status, res.body, res.content_type),
+        )
         self.lister = Lister(self)
         self.pipeline = DocumentPipeline(self)
 
     @property
-    def run_id(self) -> Optional[int]:
+    def run_id(self) -> int | None:
         return self.ledger.run_id
 
-    def stop(self, abort: Optional[str] = None) -> None:
+    def stop(self, abort: str | None = None) -> None:
         """Stop gracefully: no more listing, queued documents dropped, in-flight ones finish.
         With `abort` (a reason) the run counts as failed rather than interrupted."""
         self.stopping = True
@@ -118,15 +143,22 @@ class Crawl:
             if not held(s.connection(), self.source_id, self.holder):
                 raise LeaseLost(f"lost the lease on {self.src.name} (another process holds it, or it lapsed)")
 
-        def paused(down: bool) -> None:        # fetching waits while the database is away
+        def paused(down: bool) -> None:  # fetching waits while the database is away
             loop.call_soon_threadsafe(self.db_up.clear if down else self.db_up.set)
 
-        def before_commit() -> None:           # the batch's blobs and journal lines, durable first
+        def before_commit() -> None:  # the batch's blobs and journal lines, durable first
             sync = getattr(self.store, "sync", None)
             if sync:
                 sync()
-        return GroupWriter(self.engine, before_commit=before_commit, fence=fence, paused=paused,
-                           abort=lambda: self.lost or self.lease_lost(), name=self.src.name)
+
+        return GroupWriter(
+            self.engine,
+            before_commit=before_commit,
+            fence=fence,
+            paused=paused,
+            abort=lambda: self.lost or self.lease_lost(),
+            name=self.src.name,
+        )
 
     # -- the run ------------------------------------------------------------------------------
     async def run(self) -> RunSummary:
@@ -139,16 +171,17 @@ class Crawl:
 
     async def _run(self) -> RunSummary:
         run, retries = await self.db(self.ledger.start)
-        self.summary = RunSummary(run_id=run.id, source=self.src.name, mode=run.mode, family=self.family,
-                                  resumed=self.ledger.resumed)
+        self.summary = RunSummary(
+            run_id=run.id, source=self.src.name, mode=run.mode, family=self.family, resumed=self.ledger.resumed
+        )
         started = time.monotonic()
         try:
             journal = JournaledStore(self.store, self.cfg.data_dir / "journal" / f"run-{run.id}.journal")
-        except OSError as exc:        # nothing fetched yet: the run fails, saying why
+        except OSError as exc:  # nothing fetched yet: the run fails, saying why
             await self._finish("failed", started, f"cannot write the run journal: {exc}")
             return self.summary
         self.store = journal
-        fatal: Optional[str] = None
+        fatal: str | None = None
         try:
             await self._crawl(retries)
         except asyncio.CancelledError:
@@ -156,7 +189,7 @@ class Crawl:
             await self._close_journal(journal)
             raise
         except Abandoned:
-            pass                      # the lease is lost: self.lost says why
+            pass  # the lease is lost: self.lost says why
         except Exception as exc:  # noqa: BLE001 - a run never dies silently: record, then report
             if retry.transient(exc):
                 logger.error("crawl of {} stopped: {}", self.src.name, exc)
@@ -171,17 +204,20 @@ class Crawl:
     async def _crawl(self, retries: list) -> None:
         """The retry list first, then the lister feeding the pipeline's workers; then the end-of-run passes."""
         async with Fetcher(self.policy, on_robots=self._archive_robots) as self.fetcher:
-            self.files = FileFetcher(self.fetch, self._archive_file, self._archived_file,
-                                     self.cfg.settings.max_attachment_bytes)
+            self.files = FileFetcher(
+                self.fetch, self._archive_file, self._archived_file, self.cfg.settings.max_attachment_bytes
+            )
             queue: asyncio.Queue = asyncio.Queue(maxsize=200)
-            workers = [asyncio.create_task(self.pipeline.worker(queue))
-                       for _ in range(max(2, self.src.concurrency * 2))]
+            workers = [
+                asyncio.create_task(self.pipeline.worker(queue)) for _ in range(max(2, self.src.concurrency * 2))
+            ]
             try:
                 for row in retries:
                     self.pipeline.retry_urls.add(row.url)
                     self.lister.listed_urls.add(row.url)
-                    await queue.put((ListItem(row.url, row.list_title, row.list_date, row.list_meta or {}),
-                                     row.recheck))
+                    await queue.put(
+                        (ListItem(row.url, row.list_title, row.list_date, row.list_meta or {}), row.recheck)
+                    )
                 await self.lister.walk(queue)
                 await queue.join()
                 await self.pipeline.retry_failed(queue)
@@ -195,7 +231,7 @@ class Crawl:
             self.summary.attachment_errors = len(self.files.failed)
             self.summary.problems.extend(self.files.failed)
 
-    def _status(self, fatal: Optional[str]) -> str:
+    def _status(self, fatal: str | None) -> str:
         sm, list_problems = self.summary, self.lister.problems
         sm.errors = len(self.pipeline.failed)
         if self.lost:
@@ -210,7 +246,7 @@ class Crawl:
             return "failed"
         return "partial" if (sm.errors or list_problems) else "ok"
 
-    async def _finish(self, status: str, started: float, error: Optional[str]) -> None:
+    async def _finish(self, status: str, started: float, error: str | None) -> None:
         """Record the run's end, and its failed documents on the retry list. When even that cannot
         reach the database, the run stays 'running' until whoever finds it next (the next crawl, a
         daemon's or worker's sweep) closes it as interrupted: its lease is gone by then."""
@@ -224,12 +260,29 @@ class Crawl:
         try:
             await self.db(lambda s: self.ledger.end(s, sm, failed, lost=bool(self.lost)), fenced=False)
         except Exception as exc:  # noqa: BLE001 - said, and mended by whoever finds the run next
-            logger.error("run {} of {}: could not record its end ({}: {}); it is closed as interrupted by "
-                         "whoever finds it next", sm.run_id, sm.source, type(exc).__name__, exc)
-        logger.info("run {} {} {}: {} listed, {} fetched, {} new, {} changed, {} unchanged, "
-                    "{} withdrawn, {} errors, {} requests in {:.1f}s", sm.run_id, sm.source, sm.status,
-                    sm.listed, sm.fetched, sm.new, sm.changed, sm.unchanged, sm.withdrawn, sm.errors,
-                    sm.requests, sm.seconds)
+            logger.error(
+                "run {} of {}: could not record its end ({}: {}); it is closed as interrupted by whoever finds it next",
+                sm.run_id,
+                sm.source,
+                type(exc).__name__,
+                exc,
+            )
+        logger.info(
+            "run {} {} {}: {} listed, {} fetched, {} new, {} changed, {} unchanged, "
+            "{} withdrawn, {} errors, {} requests in {:.1f}s",
+            sm.run_id,
+            sm.source,
+            sm.status,
+            sm.listed,
+            sm.fetched,
+            sm.new,
+            sm.changed,
+            sm.unchanged,
+            sm.withdrawn,
+            sm.errors,
+            sm.requests,
+            sm.seconds,
+        )
 
     async def _close_journal(self, journal: JournaledStore) -> None:
         """Every blob of this run has its rows, unless a batch failed to commit: then the blobs the
@@ -268,7 +321,7 @@ class Crawl:
     async def _archive_robots(self, res: FetchResult) -> None:
         await self.db(lambda s: self.archive(res, "robots", s))
 
-    async def _archive_file(self, res: FetchResult, error: Optional[str]) -> tuple[str, int]:
+    async def _archive_file(self, res: FetchResult, error: str | None) -> tuple[str, int]:
         self.stage(res)
         cap = await self.db(lambda s: self.archive(res, "attachment", s, error))
         return cap.sha256, cap.size
@@ -276,16 +329,27 @@ class Crawl:
     async def _archived_file(self, url: str):
         return await self.db(lambda s: latest_file(s, url), fenced=False)
 
-    def archive(self, res: FetchResult, kind: str, s, error: Optional[str] = None):
+    def archive(self, res: FetchResult, kind: str, s, error: str | None = None):
         """Blob first (durable before the batch commits), then the capture row, in the caller's transaction."""
         cap = archive_response(
-            s, self.store, url=res.url, status=res.status, body=res.body, headers=res.headers,
-            method=res.method, request_headers=res.request_headers, request_body=res.request_body,
-            fetched_at=res.fetched_at, run_id=self.run_id, source_id=self.source_id, kind=kind, error=error)
+            s,
+            self.store,
+            url=res.url,
+            status=res.status,
+            body=res.body,
+            headers=res.headers,
+            method=res.method,
+            request_headers=res.request_headers,
+            request_body=res.request_body,
+            fetched_at=res.fetched_at,
+            run_id=self.run_id,
+            source_id=self.source_id,
+            kind=kind,
+            error=error,
+        )
         metrics.observe(self.src.name, res.status, len(res.body), res.seconds)
         return cap
 
 
-async def crawl_source(cfg: Config, src: SourceConfig, engine: Engine, store: BlobStore,
-                       **kw) -> RunSummary:
+async def crawl_source(cfg: Config, src: SourceConfig, engine: Engine, store: BlobStore, **kw) -> RunSummary:
     return await Crawl(cfg, src, engine, store, **kw).run()

@@ -15,8 +15,13 @@ import charset_normalizer
 _GB_ALIASES = {"gb2312", "gbk", "gb_2312-80", "gb_2312", "x-gbk", "cp936", "ms936", "csgb2312", "windows-936", "euc-cn"}
 # Tomcat-style default that servers send for pages in any encoding: trusted last.
 _WEAK = {"latin-1", "iso8859-1", "cp1252", "ascii"}
-_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 _DETECT_CANDIDATES = ["utf_8", "gb18030", "big5"]
 _META_SCAN = 4096
 _MAX_BAD_RATIO = 100  # a declared encoding is still used with up to 1 bad byte per 100
@@ -24,11 +29,17 @@ _CHARSET_RE = re.compile(rb"""charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)""", re.I
 _META_RE = re.compile(rb"<meta\b[^>]*>", re.I)
 
 # (magic prefix, description) for bodies that are clearly not HTML.
-_MAGIC = ((b"%PDF-", "a PDF"), (b"PK\x03\x04", "a ZIP archive (docx/xlsx/ofd/zip)"),
-          (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an OLE2 document (doc/xls/wps)"),
-          (b"\x89PNG\r\n\x1a\n", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"),
-          (b"GIF87a", "a GIF image"), (b"GIF89a", "a GIF image"), (b"\x1f\x8b", "gzip-compressed data"),
-          (b"Rar!\x1a\x07", "a RAR archive"))
+_MAGIC = (
+    (b"%PDF-", "a PDF"),
+    (b"PK\x03\x04", "a ZIP archive (docx/xlsx/ofd/zip)"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an OLE2 document (doc/xls/wps)"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"\x1f\x8b", "gzip-compressed data"),
+    (b"Rar!\x1a\x07", "a RAR archive"),
+)
 
 
 def sniff_binary(body: bytes) -> str | None:

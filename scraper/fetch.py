@@ -9,16 +9,17 @@ own. Each host has a retry budget per run (RETRY_BUDGET retries plus one per fir
 spent, failures are final at once and wait for the end-of-run passes and the source's retry list,
 so a walled or broken portal costs a bounded number of requests.
 """
+
 from __future__ import annotations
 
 import asyncio
 import random
 import socket
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Awaitable, Callable, Optional
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -29,7 +30,7 @@ RETRY_STATUSES = {429, 500, 502, 503, 504}
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 MAX_REDIRECTS = 5
 MAX_RETRY_AFTER = 120.0
-RETRY_BUDGET = 10           # retries per host per run, plus one for every first request to that host
+RETRY_BUDGET = 10  # retries per host per run, plus one for every first request to that host
 
 
 class FetchError(Exception):
@@ -62,26 +63,26 @@ class TooLarge(BadAnswer):
 
 @dataclass
 class FetchResult:
-    url: str                              # final URL after redirects
+    url: str  # final URL after redirects
     requested_url: str
     method: str
     status: int
     headers: list[tuple[str, str]]
     body: bytes
     request_headers: list[tuple[str, str]] = field(default_factory=list)
-    request_body: Optional[bytes] = None
-    fetched_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    request_body: bytes | None = None
+    fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     attempts: int = 1
-    seconds: float = 0.0                  # the last attempt, request sent to body read
-    wall: Optional[str] = None            # the anti-bot wall it is, as the fetcher's wall_check found
-    wall_checked: bool = False            # (then nobody needs to look again)
+    seconds: float = 0.0  # the last attempt, request sent to body read
+    wall: str | None = None  # the anti-bot wall it is, as the fetcher's wall_check found
+    wall_checked: bool = False  # (then nobody needs to look again)
 
-    def header(self, name: str) -> Optional[str]:
+    def header(self, name: str) -> str | None:
         name = name.lower()
         return next((v for k, v in self.headers if k.lower() == name), None)
 
     @property
-    def content_type(self) -> Optional[str]:
+    def content_type(self) -> str | None:
         return self.header("content-type")
 
 
@@ -115,32 +116,38 @@ class FetchPolicy:
     timeout: float = 30.0
     max_body_bytes: int = 20 * 1024 * 1024
     retries: int = 3
-    backoff: float = 0.5                  # first retry waits ~backoff s, doubling, with jitter
+    backoff: float = 0.5  # first retry waits ~backoff s, doubling, with jitter
     obey_robots: bool = True
     rate: float = 1.0
     concurrency: int = 2
-    allowed_hosts: Optional[frozenset[str]] = None   # None: any host
-    wall_check: Optional[Callable[["FetchResult"], Optional[str]]] = None   # anti-bot answer? retried
+    allowed_hosts: frozenset[str] | None = None  # None: any host
+    wall_check: Callable[[FetchResult], str | None] | None = None  # anti-bot answer? retried
 
     @classmethod
-    def from_settings(cls, st, **kw) -> "FetchPolicy":
+    def from_settings(cls, st, **kw) -> FetchPolicy:
         """The policy the config's [settings] give (user agent, timeout, size cap, retries, backoff);
         `kw` sets the rest (a source's rate, concurrency, hosts …)."""
-        return cls(user_agent=st.user_agent, timeout=st.timeout, max_body_bytes=st.max_body_bytes,
-                   retries=st.retries, backoff=st.backoff, **kw)
+        return cls(
+            user_agent=st.user_agent,
+            timeout=st.timeout,
+            max_body_bytes=st.max_body_bytes,
+            retries=st.retries,
+            backoff=st.backoff,
+            **kw,
+        )
 
 
 RobotsHook = Callable[[FetchResult], Awaitable[None]]
 
 
 class Fetcher:
-    def __init__(self, policy: FetchPolicy, on_robots: Optional[RobotsHook] = None):
+    def __init__(self, policy: FetchPolicy, on_robots: RobotsHook | None = None):
         self.policy = policy
         self.on_robots = on_robots
         self.requests = 0
-        self._firsts: dict[str, int] = {}      # host -> first tries (not retries) this run
-        self._retried: dict[str, int] = {}     # host -> retries this run
-        self._spent: set[str] = set()          # hosts whose retry budget ran out (said once)
+        self._firsts: dict[str, int] = {}  # host -> first tries (not retries) this run
+        self._retried: dict[str, int] = {}  # host -> retries this run
+        self._spent: set[str] = set()  # hosts whose retry budget ran out (said once)
         self._gates: dict[str, HostGate] = {}
         self._robots: dict[str, Protego | bool | str] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
@@ -149,11 +156,12 @@ class Fetcher:
             headers={"User-Agent": policy.user_agent, "Accept-Language": "zh-CN,zh;q=0.9"},
             timeout=httpx.Timeout(t, connect=min(10.0, t)),
             follow_redirects=False,
-            limits=httpx.Limits(max_connections=max(4, policy.concurrency * 4),
-                                max_keepalive_connections=max(4, policy.concurrency * 2)),
+            limits=httpx.Limits(
+                max_connections=max(4, policy.concurrency * 4), max_keepalive_connections=max(4, policy.concurrency * 2)
+            ),
         )
 
-    async def __aenter__(self) -> "Fetcher":
+    async def __aenter__(self) -> Fetcher:
         return self
 
     async def __aexit__(self, *exc) -> None:
@@ -201,8 +209,14 @@ class Fetcher:
         return rules
 
     # -- fetching -----------------------------------------------------------------------------
-    async def fetch(self, url: str, method: str = "GET", data: Optional[dict | bytes] = None,
-                    headers: Optional[dict] = None, max_bytes: Optional[int] = None) -> FetchResult:
+    async def fetch(
+        self,
+        url: str,
+        method: str = "GET",
+        data: dict | bytes | None = None,
+        headers: dict | None = None,
+        max_bytes: int | None = None,
+    ) -> FetchResult:
         """`max_bytes` overrides the policy's response-size cap (attachments have their own)."""
         self._check_host(url, url)
         rules = await self._robots_of(url) if self.policy.obey_robots else True
@@ -212,8 +226,9 @@ class Fetcher:
             raise RobotsDisallowed(url, "robots.txt forbids this URL")
         return await self._request(method, url, data, headers, max_bytes)
 
-    async def _request(self, method: str, url: str, data, headers, max_bytes: Optional[int] = None,
-                       any_host: bool = False) -> FetchResult:
+    async def _request(
+        self, method: str, url: str, data, headers, max_bytes: int | None = None, any_host: bool = False
+    ) -> FetchResult:
         current, hops = url, 0
         while True:
             if not any_host:
@@ -248,7 +263,7 @@ class Fetcher:
                 res = await self._once(method, url, data, headers, max_bytes)
             except BadAnswer:
                 raise
-            except (httpx.TransportError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, httpx.TransportError) as exc:
                 reason = network_reason(exc)
                 if not await self.again(url, attempt, reason):
                     raise FetchError(url, f"{reason} (network error after {attempt} attempts)") from None
@@ -259,11 +274,12 @@ class Fetcher:
             if res.status in RETRY_STATUSES or walled:
                 wait = _retry_after(res.header("retry-after"))
                 if (wait is None or wait <= MAX_RETRY_AFTER) and await self.again(
-                        url, attempt, walled or f"HTTP {res.status}", wait):
+                    url, attempt, walled or f"HTTP {res.status}", wait
+                ):
                     continue
             return res
 
-    async def again(self, url: str, attempt: int, why: str, retry_after: Optional[float] = None) -> bool:
+    async def again(self, url: str, attempt: int, why: str, retry_after: float | None = None) -> bool:
         """The retry policy: may `url`, tried `attempt` times so far and ending in `why`, be asked
         again? If so, waits first (Retry-After, else exponential backoff with jitter) and says True."""
         if attempt > self.policy.retries:
@@ -273,14 +289,18 @@ class Fetcher:
         if used >= RETRY_BUDGET + self._firsts.get(host, 0):
             if host not in self._spent:
                 self._spent.add(host)
-                logger.warning("{}: retry budget spent ({} retries this run); failures there are final "
-                               "until the end-of-run passes", host, used)
+                logger.warning(
+                    "{}: retry budget spent ({} retries this run); failures there are final "
+                    "until the end-of-run passes",
+                    host,
+                    used,
+                )
             return False
         self._retried[host] = used + 1
         await self._sleep(attempt, retry_after, url, why)
         return True
 
-    async def _sleep(self, attempt: int, retry_after: Optional[float], url: str, why: str) -> None:
+    async def _sleep(self, attempt: int, retry_after: float | None, url: str, why: str) -> None:
         base = self.policy.backoff * (2 ** (attempt - 1))
         delay = retry_after if retry_after is not None else base + random.uniform(0, base)
         logger.debug("retry {} of {} in {:.2f}s after {}", attempt, url, delay, why)
@@ -310,10 +330,15 @@ class Fetcher:
                 finally:
                     await resp.aclose()
         return FetchResult(
-            url=url, requested_url=url, method=method, status=resp.status_code,
-            headers=list(resp.headers.multi_items()), body=b"".join(chunks),
+            url=url,
+            requested_url=url,
+            method=method,
+            status=resp.status_code,
+            headers=list(resp.headers.multi_items()),
+            body=b"".join(chunks),
             request_headers=list(req.headers.multi_items()),
-            request_body=req.content if method != "GET" else None, seconds=time.perf_counter() - started,
+            request_body=req.content if method != "GET" else None,
+            seconds=time.perf_counter() - started,
         )
 
 
@@ -339,7 +364,7 @@ _NETWORK_WORDS = (
 )
 
 
-def _retry_after(value: Optional[str]) -> Optional[float]:
+def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
@@ -349,4 +374,4 @@ def _retry_after(value: Optional[str]) -> Optional[float]:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

@@ -2,12 +2,13 @@
 to fetch. Incremental runs stop paging after STOP_AFTER items in a row that are known and listed as
 before (their last_seen moves); a full run walks everything, then queues the URLs no list shows any
 more for a recheck (404/410 there marks them gone)."""
+
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
 from functools import partial
-from typing import TYPE_CHECKING, Optional, cast
+from typing import TYPE_CHECKING, cast
 from urllib.parse import urlsplit
 
 from loguru import logger
@@ -25,10 +26,10 @@ STOP_AFTER = 10
 
 
 class Lister:
-    def __init__(self, crawl: "Crawl"):
+    def __init__(self, crawl: Crawl):
         self.crawl = crawl
         self.listed_urls: set[str] = set()
-        self.problems = 0                    # list pages that failed
+        self.problems = 0  # list pages that failed
 
     async def walk(self, queue: asyncio.Queue) -> None:
         """Every column of the source; then (full runs whose lists all read) the URLs no list showed."""
@@ -79,7 +80,7 @@ class Lister:
         touch_url(s, item.url, item.title, item.date)
         return True
 
-    async def _portal(self, column: str) -> Optional[Portal]:
+    async def _portal(self, column: str) -> Portal | None:
         c = self.crawl
         options = {"selectors": c.src.selectors.model_dump(exclude_none=True)} if c.src.selectors else {}
         if c.family:
@@ -91,8 +92,12 @@ class Lister:
             return None
         found = detect(column, decode_html(res.body, res.content_type)[0])
         if found is None:
-            self.problem(column, f"cannot tell the portal family of this column page (looked for {signatures()}); "
-                         "set family (and for a plain list, family = \"generic\" with selectors)", layout=True)
+            self.problem(
+                column,
+                f"cannot tell the portal family of this column page (looked for {signatures()}); "
+                'set family (and for a plain list, family = "generic" with selectors)',
+                layout=True,
+            )
             return None
         logger.info("{}: detected family {} {}", column, found.family, found.params)
         c.summary.family = found.family

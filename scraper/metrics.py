@@ -1,12 +1,18 @@
 """Prometheus counters of this process's crawling (exposed by `--metrics-port` and `xxgk serve`)."""
+
 from __future__ import annotations
 
 from prometheus_client import Counter, Histogram
 
-HTTP_REQUESTS = Counter("xxgk_http_requests", "Responses archived, by source and status class (2xx ...)",
-                        ["source", "status_class"])
-FETCH_SECONDS = Histogram("xxgk_fetch_seconds", "Time to fetch one response (one attempt)", ["source"],
-                          buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+HTTP_REQUESTS = Counter(
+    "xxgk_http_requests", "Responses archived, by source and status class (2xx ...)", ["source", "status_class"]
+)
+FETCH_SECONDS = Histogram(
+    "xxgk_fetch_seconds",
+    "Time to fetch one response (one attempt)",
+    ["source"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
 ARCHIVED_BYTES = Counter("xxgk_archived_bytes", "Bytes of responses archived (before dedupe)", ["source"])
 
 

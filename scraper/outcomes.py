@@ -1,4 +1,5 @@
 """What became of one listed document, as types (the crawl counts them; nothing parses strings)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -7,6 +8,7 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True)
 class Stored:
     """Parsed and recorded: `counter` is the run counter it adds to (new, changed or unchanged)."""
+
     counter: str
     warnings: list[str] = field(default_factory=list)
     has_metadata: bool = True
@@ -15,12 +17,14 @@ class Stored:
 @dataclass(frozen=True)
 class Gone:
     """404/410 on a recheck: `withdrawn` when that was the document's last live URL."""
+
     withdrawn: bool
 
 
 @dataclass(frozen=True)
 class Failed:
     """Not stored this time; the end-of-run passes try it again, then the retry list keeps it."""
+
     reason: str
 
 

@@ -4,6 +4,7 @@ links -> archive and record (one unit of the run's group commit).
 Each outcome is a type (scraper/outcomes.py). Failed documents are remembered; the end-of-run passes
 try them again, and what still fails goes on the source's retry list (scraper/run_ledger.py).
 An anti-bot streak of BLOCKED_STREAK ends the run (politeness)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -26,16 +27,16 @@ from storage.retry import Abandoned
 if TYPE_CHECKING:
     from scraper.crawl import Crawl
 
-RETRY_PASSES = 2          # failed documents are tried again at the end of the run, this many times
-BLOCKED_STREAK = 10       # this many anti-bot answers in a row end the run (politeness)
+RETRY_PASSES = 2  # failed documents are tried again at the end of the run, this many times
+BLOCKED_STREAK = 10  # this many anti-bot answers in a row end the run (politeness)
 GONE = {404, 410}
 
 
 class DocumentPipeline:
-    def __init__(self, crawl: "Crawl"):
+    def __init__(self, crawl: Crawl):
         self.crawl = crawl
         self.failed: Failures = {}
-        self.retry_urls: set[str] = set()         # URLs on the source's retry list
+        self.retry_urls: set[str] = set()  # URLs on the source's retry list
         self.blocked_streak = 0
 
     async def worker(self, queue: asyncio.Queue) -> None:
@@ -45,7 +46,7 @@ class DocumentPipeline:
                 if not self.crawl.stopping:
                     await self._document(item, recheck)
             except Abandoned:
-                pass                   # the lease is lost: the next run fetches what this one did not store
+                pass  # the lease is lost: the next run fetches what this one did not store
             except Exception as exc:  # noqa: BLE001 - one bad document never stops the crawl
                 logger.exception("unexpected error on {}", item.url)
                 self._error(item, recheck, Failed(f"unexpected {type(exc).__name__}: {exc}"))
@@ -76,8 +77,11 @@ class DocumentPipeline:
         while True:
             attempt += 1
             outcome = await self._attempt(item, recheck)
-            if not isinstance(outcome, BadPage) or c.stopping or not await c.fetcher.again(
-                    item.url, attempt, outcome.reason):
+            if (
+                not isinstance(outcome, BadPage)
+                or c.stopping
+                or not await c.fetcher.again(item.url, attempt, outcome.reason)
+            ):
                 break
         if isinstance(outcome, Blocked):
             sm.blocked += 1
@@ -121,6 +125,7 @@ class DocumentPipeline:
             if item.url in self.retry_urls and not isinstance(outcome, Failed):
                 retry_list.done(s, c.source_id, item.url)
             return outcome
+
         return await c.db(store)
 
     def _store(self, s, cap, page: Parsed | Failed | None, item: ListItem, recheck: bool, files) -> Outcome:
@@ -142,9 +147,17 @@ class DocumentPipeline:
         for attempt in (1, 2):
             try:
                 outcome, _doc, parsed = record_page(
-                    s, c.store, cap, page, c.source_id, url=item.url,
-                    list_title=None if recheck else item.title, list_date=None if recheck else item.date,
-                    list_meta=None if recheck else item.meta, files=files)
+                    s,
+                    c.store,
+                    cap,
+                    page,
+                    c.source_id,
+                    url=item.url,
+                    list_title=None if recheck else item.title,
+                    list_date=None if recheck else item.date,
+                    list_meta=None if recheck else item.meta,
+                    files=files,
+                )
                 return outcome, parsed
             except IntegrityError:
                 if attempt == 2:
@@ -168,7 +181,7 @@ def read(res: FetchResult, recheck: bool) -> Parsed | Failed | None:
     if blocked:
         return Blocked(f"blocked: {blocked}")
     if res.status != 200:
-        return FetchFailed(f"HTTP {res.status}")     # the fetcher already retried 5xx/429
+        return FetchFailed(f"HTTP {res.status}")  # the fetcher already retried 5xx/429
     try:
         return parse_page(res.body, res.url, res.content_type)
     except ParseError as exc:

@@ -1,31 +1,37 @@
 """Probe a column URL before configuring it: fetch the page, name its family and list parameters, and
 walk the first list page to show what a crawl would find (`xxgk sources detect URL`)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 from urllib.parse import urlsplit
 
 from scraper.blocking import block_reason
 from scraper.decode import decode_html
-from scraper.fetch import FetchError, FetchPolicy, Fetcher
+from scraper.fetch import Fetcher, FetchError, FetchPolicy
 from scraper.portals import ListItem, ListProblem, detect, signatures
 
 
 @dataclass
 class Probe:
     url: str
-    status: Optional[int] = None
-    family: Optional[str] = None
+    status: int | None = None
+    family: str | None = None
     params: dict = field(default_factory=dict)
     items: list[ListItem] = field(default_factory=list)
-    total: Optional[int] = None
-    problem: Optional[str] = None        # why nothing could be told (fetch error, block, no signature)
+    total: int | None = None
+    problem: str | None = None  # why nothing could be told (fetch error, block, no signature)
 
     def as_dict(self) -> dict:
-        return {"url": self.url, "status": self.status, "family": self.family, "params": self.params,
-                "total": self.total, "problem": self.problem,
-                "items": [{"url": i.url, "title": i.title, "date": i.date, "meta": i.meta} for i in self.items]}
+        return {
+            "url": self.url,
+            "status": self.status,
+            "family": self.family,
+            "params": self.params,
+            "total": self.total,
+            "problem": self.problem,
+            "items": [{"url": i.url, "title": i.title, "date": i.date, "meta": i.meta} for i in self.items],
+        }
 
 
 async def probe(url: str, policy: FetchPolicy, items: int = 5) -> Probe:

@@ -9,11 +9,11 @@ nothing) reaches the same record and content hash as the crawl did:
   they are the files archived as that capture was crawled (by its run, else the last before it), and
   a version re-parsed keeps the files it was recorded with: never another capture's.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import Optional
 
 from loguru import logger
 from sqlmodel import Session, select
@@ -29,9 +29,9 @@ from storage.captures import capture_body, header, latest_file
 from storage.documents import Parsed, StaleParse, apply_parse, listing_of, record_reparse
 from storage.models import Attachment, Capture, Document, DocumentVersion
 
-_NOT_CONTENT = ("encoding", "warnings")      # as ParsedArticle.content_hash: how it was read, not what it says
+_NOT_CONTENT = ("encoding", "warnings")  # as ParsedArticle.content_hash: how it was read, not what it says
 _DATES = ("publish_date", "written_date")
-Files = dict[str, Optional[tuple[str, int]]]  # attachment URL -> (sha256, size) of its archived file
+Files = dict[str, tuple[str, int] | None]  # attachment URL -> (sha256, size) of its archived file
 
 
 def parse_capture(store: BlobStore, cap: Capture) -> Parsed:
@@ -39,13 +39,12 @@ def parse_capture(store: BlobStore, cap: Capture) -> Parsed:
     return parse_page(capture_body(store, cap), cap.url, header(cap, "content-type"))
 
 
-def parse_page(body: bytes, url: str, content_type: Optional[str]) -> Parsed:
+def parse_page(body: bytes, url: str, content_type: str | None) -> Parsed:
     """Parse a page's raw bytes, as fetched or as archived: pure (raises ParseError on a bad page)."""
     art = parse_article(body, url, content_type)
     record = art.to_dict()
     body = record.pop("body_text", "")
-    return Parsed(record=record, body_text=body, content_hash=art.content_hash(),
-                  parser_version=PARSER_VERSION)
+    return Parsed(record=record, body_text=body, content_hash=art.content_hash(), parser_version=PARSER_VERSION)
 
 
 def content_hash(record: dict, body_text: str) -> str:
@@ -56,7 +55,7 @@ def content_hash(record: dict, body_text: str) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _list_value(key: str, raw) -> Optional[str]:
+def _list_value(key: str, raw) -> str | None:
     text = collapse(str(raw or ""))
     if key == "index_no":
         return normalise(text)
@@ -65,7 +64,7 @@ def _list_value(key: str, raw) -> Optional[str]:
     return text or None
 
 
-def merge_listing(record: dict, list_title: Optional[str], meta: Optional[dict]) -> list[str]:
+def merge_listing(record: dict, list_title: str | None, meta: dict | None) -> list[str]:
     """Fill the contract fields the page left empty from the list; returns the fields filled."""
     filled, warnings = [], record.setdefault("warnings", [])
     for key, raw in (meta or {}).items():
@@ -98,22 +97,29 @@ def add_files(s: Session, record: dict, files: Files) -> None:
                 att["name"] = _served_name(s, att["url"], known[0]) or att["name"]
 
 
-def _served_name(s: Session, url: str, sha256: str) -> Optional[str]:
-    cap = s.exec(select(Capture).where(Capture.url == url, Capture.sha256 == sha256, Capture.kind == "attachment")
-                 .order_by(Capture.id.desc())).first()
+def _served_name(s: Session, url: str, sha256: str) -> str | None:
+    cap = s.exec(
+        select(Capture)
+        .where(Capture.url == url, Capture.sha256 == sha256, Capture.kind == "attachment")
+        .order_by(Capture.id.desc())
+    ).first()
     return served_name(header(cap, "content-disposition")) if cap is not None else None
 
 
 def files_as_crawled(s: Session, cap: Capture, urls: list[str]) -> Files:
     """The files archived for `urls` when `cap` was crawled: by its run, else the last ones before it."""
-    return {u: (cap.run_id is not None and latest_file(s, u, run_id=cap.run_id))
-            or latest_file(s, u, until=cap.fetched_at) for u in urls}
+    return {
+        u: (cap.run_id is not None and latest_file(s, u, run_id=cap.run_id)) or latest_file(s, u, until=cap.fetched_at)
+        for u in urls
+    }
 
 
 def version_files(s: Session, ver: DocumentVersion, urls: list[str]) -> Files:
     """The files `ver` was recorded with (its own attachment rows); links it did not have, as crawled."""
-    own = {a.url: (a.sha256, a.size) if a.sha256 else None
-           for a in s.exec(select(Attachment).where(Attachment.version_id == ver.id))}
+    own = {
+        a.url: (a.sha256, a.size) if a.sha256 else None
+        for a in s.exec(select(Attachment).where(Attachment.version_id == ver.id))
+    }
     cap = s.get(Capture, ver.capture_id)
     return {**files_as_crawled(s, cap, [u for u in urls if u not in own]), **own}
 
@@ -127,9 +133,16 @@ def _links(parsed: Parsed) -> list[str]:
     return [a["url"] for a in parsed.record.get("attachments") or []]
 
 
-def complete(s: Session, parsed: Parsed, cap: Capture, url: Optional[str] = None, *,
-             list_title: Optional[str] = None, list_meta: Optional[dict] = None,
-             files: Optional[Files] = None) -> Parsed:
+def complete(
+    s: Session,
+    parsed: Parsed,
+    cap: Capture,
+    url: str | None = None,
+    *,
+    list_title: str | None = None,
+    list_meta: dict | None = None,
+    files: Files | None = None,
+) -> Parsed:
     """`parsed` (from `cap`, listed at `url`) joined with its list values and attachment files; what
     was not given is read from the archive (the list values recorded for `url`, the files as crawled)."""
     url = url or cap.url
@@ -141,35 +154,64 @@ def complete(s: Session, parsed: Parsed, cap: Capture, url: Optional[str] = None
     record = json.loads(json.dumps(parsed.record, ensure_ascii=False))
     merge_listing(record, list_title, list_meta)
     add_files(s, record, files)
-    return Parsed(record=record, body_text=parsed.body_text, content_hash=content_hash(record, parsed.body_text),
-                  parser_version=parsed.parser_version)
+    return Parsed(
+        record=record,
+        body_text=parsed.body_text,
+        content_hash=content_hash(record, parsed.body_text),
+        parser_version=parsed.parser_version,
+    )
 
 
-def process_capture(s: Session, store: BlobStore, cap: Capture, source_id: int,
-                    url: Optional[str] = None, list_title: Optional[str] = None,
-                    list_date: Optional[str] = None, list_meta: Optional[dict] = None,
-                    files: Optional[Files] = None) -> tuple[str, Document, Parsed]:
+def process_capture(
+    s: Session,
+    store: BlobStore,
+    cap: Capture,
+    source_id: int,
+    url: str | None = None,
+    list_title: str | None = None,
+    list_date: str | None = None,
+    list_meta: dict | None = None,
+    files: Files | None = None,
+) -> tuple[str, Document, Parsed]:
     """Parse an archived capture and record it (reparse's path; the crawl parses what it fetched)."""
-    return record_page(s, store, cap, parse_capture(store, cap), source_id, url, list_title, list_date,
-                       list_meta, files)
+    return record_page(
+        s, store, cap, parse_capture(store, cap), source_id, url, list_title, list_date, list_meta, files
+    )
 
 
-def record_page(s: Session, store: BlobStore, cap: Capture, page: Parsed, source_id: int,
-                url: Optional[str] = None, list_title: Optional[str] = None,
-                list_date: Optional[str] = None, list_meta: Optional[dict] = None,
-                files: Optional[Files] = None) -> tuple[str, Document, Parsed]:
+def record_page(
+    s: Session,
+    store: BlobStore,
+    cap: Capture,
+    page: Parsed,
+    source_id: int,
+    url: str | None = None,
+    list_title: str | None = None,
+    list_date: str | None = None,
+    list_meta: dict | None = None,
+    files: Files | None = None,
+) -> tuple[str, Document, Parsed]:
     """Record `page` (parsed from `cap`'s bytes) as what `url` (the URL the list gave; the capture's
     may be the end of a redirect) served. When the document's current version came from an older
     parser, that version is parsed again here first (storage asks, it never calls the parser)."""
     url = url or cap.url
     parsed = complete(s, page, cap, url, list_title=list_title, list_meta=list_meta, files=files)
-    reparsed: dict[int, Optional[Parsed]] = {}
+    reparsed: dict[int, Parsed | None] = {}
     while True:
         try:
             with s.begin_nested():
-                outcome, doc = apply_parse(s, source_id=source_id, url=url, capture_id=cap.id, parsed=parsed,
-                                           list_title=list_title, list_date=list_date, list_meta=list_meta,
-                                           seen_at=cap.fetched_at, reparsed=reparsed)
+                outcome, doc = apply_parse(
+                    s,
+                    source_id=source_id,
+                    url=url,
+                    capture_id=cap.id,
+                    parsed=parsed,
+                    list_title=list_title,
+                    list_date=list_date,
+                    list_meta=list_meta,
+                    seen_at=cap.fetched_at,
+                    reparsed=reparsed,
+                )
             return outcome, doc, parsed
         except StaleParse as stale:
             reparsed[stale.version.id] = _reparse_quietly(s, store, stale.version)
@@ -190,7 +232,7 @@ def reparse_version(s: Session, store: BlobStore, ver: DocumentVersion) -> str:
     return record_reparse(s, s.get(Document, ver.document_id), ver, parse_version(s, store, ver))
 
 
-def _reparse_quietly(s: Session, store: BlobStore, ver: DocumentVersion) -> Optional[Parsed]:
+def _reparse_quietly(s: Session, store: BlobStore, ver: DocumentVersion) -> Parsed | None:
     try:
         return parse_version(s, store, ver)
     except (ParseError, ArchiveError) as exc:

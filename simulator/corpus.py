@@ -13,8 +13,22 @@ import random
 from dataclasses import dataclass, field
 
 from . import text
-from .site import (ATTACH_EXTS, DAY1_FIRST, DAY1_LAST, DAY2_DATES, DAY_STAMP, ENCODINGS, KAIHUA, SEED_BODY,
-                   SEED_INDEX_NO, SEED_TITLE, SYNONYMS, WRITTEN_DATE_LABELS, Organ, Profile)
+from .site import (
+    ATTACH_EXTS,
+    DAY1_FIRST,
+    DAY1_LAST,
+    DAY2_DATES,
+    DAY_STAMP,
+    ENCODINGS,
+    KAIHUA,
+    SEED_BODY,
+    SEED_INDEX_NO,
+    SEED_TITLE,
+    SYNONYMS,
+    WRITTEN_DATE_LABELS,
+    Organ,
+    Profile,
+)
 
 
 @dataclass(frozen=True)
@@ -123,8 +137,9 @@ class Corpus:
         rng = _rng(self.seed, "corpus", 1)
         prof = self.profile
         span = (DAY1_LAST - DAY1_FIRST).days
-        dates = sorted(DAY1_FIRST + dt.timedelta(days=rng.randint(0, span))
-                       for _ in range(self.n - 1 if prof.seed_doc else self.n))
+        dates = sorted(
+            DAY1_FIRST + dt.timedelta(days=rng.randint(0, span)) for _ in range(self.n - 1 if prof.seed_doc else self.n)
+        )
         seed_date = dt.date(2025, 3, 5)
         seed_pos = -1
         if prof.seed_doc:
@@ -146,7 +161,8 @@ class Corpus:
         listed = [c.id for c, w in zip(prof.columns, prof.weights) if w]
         if len(listed) > 1:  # one document listed in two columns
             two = _rng(self.seed, "two-col", 0).choice(
-                [d for d in docs.values() if d.title != SEED_TITLE and d.value("索引号")])
+                [d for d in docs.values() if d.title != SEED_TITLE and d.value("索引号")]
+            )
             other = [c for c in listed if c != two.columns[0]]
             two.columns = (two.columns[0], _rng(self.seed, "two-col", 1).choice(other))
             self.two_column_id = two.id
@@ -165,14 +181,43 @@ class Corpus:
         self.hostile_id = doc.id
 
     def _seed_doc(self, doc_id: int) -> Doc:
-        rows = [("索引号", "索引号", SEED_INDEX_NO), ("公开方式", "公开方式", "主动公开"),
-                ("文号", "文号", ""), ("公开日期", "公开日期", "2025-03-05"),
-                ("发布单位", "发布单位", "县府办"), ("有效性", "有效性", "")]
-        style = {"layout": "td", "table_class": "xxgk_table", "pad": "none", "colon": "：",
-                 "record": 0, "indent": [], "nbsp_raw": False, "files": "body", "hidden_copy": False, "inline": False}
-        return Doc(doc_id, (self.profile.columns[0].id,), dt.date(2025, 3, 5), "16:21", self.profile.organs[0],
-                   SEED_TITLE, rows,
-                   list(SEED_BODY), [], style, "utf-8", "法治政府建设", 1, None, "2025-03-05 16:21:09")
+        rows = [
+            ("索引号", "索引号", SEED_INDEX_NO),
+            ("公开方式", "公开方式", "主动公开"),
+            ("文号", "文号", ""),
+            ("公开日期", "公开日期", "2025-03-05"),
+            ("发布单位", "发布单位", "县府办"),
+            ("有效性", "有效性", ""),
+        ]
+        style = {
+            "layout": "td",
+            "table_class": "xxgk_table",
+            "pad": "none",
+            "colon": "：",
+            "record": 0,
+            "indent": [],
+            "nbsp_raw": False,
+            "files": "body",
+            "hidden_copy": False,
+            "inline": False,
+        }
+        return Doc(
+            doc_id,
+            (self.profile.columns[0].id,),
+            dt.date(2025, 3, 5),
+            "16:21",
+            self.profile.organs[0],
+            SEED_TITLE,
+            rows,
+            list(SEED_BODY),
+            [],
+            style,
+            "utf-8",
+            "法治政府建设",
+            1,
+            None,
+            "2025-03-05 16:21:09",
+        )
 
     def _make_doc(self, doc_id: int, date: dt.date, columns: tuple, day: int) -> Doc:
         r = _rng(self.seed, "doc", doc_id)
@@ -204,8 +249,23 @@ class Corpus:
         }
         hh, mm, ss = r.randint(8, 18), r.randint(0, 59), r.randint(0, 59)
         rows = self._variants(doc_id, rows, style)
-        return Doc(doc_id, columns, date, f"{hh:02d}:{mm:02d}", organ, title, rows, body, attachments, style,
-                   enc, topic, day, None, f"{date.isoformat()} {hh:02d}:{mm:02d}:{ss:02d}")
+        return Doc(
+            doc_id,
+            columns,
+            date,
+            f"{hh:02d}:{mm:02d}",
+            organ,
+            title,
+            rows,
+            body,
+            attachments,
+            style,
+            enc,
+            topic,
+            day,
+            None,
+            f"{date.isoformat()} {hh:02d}:{mm:02d}:{ss:02d}",
+        )
 
     def _variants(self, doc_id: int, rows: list, style: dict) -> list:
         """Shapes seen on real portals (their own random stream, so the rest of the corpus stays put):
@@ -236,14 +296,22 @@ class Corpus:
         index_no = f"{organ.uscc}/{year}-{self._serial(r, organ, year)}"
         doc_no = f"{organ.doc_prefix}〔{year}〕{r.randint(1, 160)}号" if r.random() < 0.5 else ""
         validity = r.choice(("有效", "有效", "", "失效")) if doc_no else r.choice(("", "有效"))
-        pairs = [("索引号", index_no), ("公开方式", "主动公开" if r.random() < 0.95 else "依申请公开"),
-                 ("文号", doc_no), ("公开日期", _fmt_date(date, chinese)),
-                 ("发布单位", organ.short), ("有效性", validity)]
+        pairs = [
+            ("索引号", index_no),
+            ("公开方式", "主动公开" if r.random() < 0.95 else "依申请公开"),
+            ("文号", doc_no),
+            ("公开日期", _fmt_date(date, chinese)),
+            ("发布单位", organ.short),
+            ("有效性", validity),
+        ]
         if r.random() < 0.3:  # the richer table
             written = date - dt.timedelta(days=r.randint(0, 12))
-            pairs += [("成文日期", _fmt_date(written, chinese) if r.random() < 0.9 else ""),
-                      ("主题分类", text.TOPICS[topic][0]), ("体裁分类", genre),
-                      ("组配分类", r.choice(text.ASSEMBLY))]
+            pairs += [
+                ("成文日期", _fmt_date(written, chinese) if r.random() < 0.9 else ""),
+                ("主题分类", text.TOPICS[topic][0]),
+                ("体裁分类", genre),
+                ("组配分类", r.choice(text.ASSEMBLY)),
+            ]
         u = r.random()
         if u < 0.015:
             pairs = pairs[1:]  # no 索引号 row at all
@@ -291,8 +359,13 @@ class Corpus:
         for k in r.sample(pool, min(len(pool), max(1, round(self.n * 0.02)))):
             doc = docs[k]
             first = dataclasses.replace(doc.attachments[0], revision=2)
-            docs[k] = dataclasses.replace(doc, attachments=[first, *doc.attachments[1:]], edited_on_day=2,
-                                          maketime=maketime, attachment_replaced=True)
+            docs[k] = dataclasses.replace(
+                doc,
+                attachments=[first, *doc.attachments[1:]],
+                edited_on_day=2,
+                maketime=maketime,
+                attachment_replaced=True,
+            )
 
     def _edit(self, doc: Doc, body_only: bool, maketime: str) -> Doc:
         """Body-only edits alter or append a paragraph (invisible in lists); the others change the

@@ -10,8 +10,8 @@ import random
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from .response import Response, html_response
 from .wire_faults import WIRE_FAULTS
@@ -20,6 +20,7 @@ from .wire_faults import WIRE_FAULTS
 @dataclass
 class Context:
     """What a fault handler sees: the request, and knobs for the normal response."""
+
     seed: int
     method: str
     target: str  # path with query
@@ -47,7 +48,7 @@ class Rule:
             return False
         with lock:
             n = self.counts[ctx.target] = self.counts.get(ctx.target, 0) + 1
-        times = self.params.get("times")       # fire only on the first `times` matches of a target
+        times = self.params.get("times")  # fire only on the first `times` matches of a target
         if times is not None and n > times:
             return False
         hit = self.rate >= 1.0 or random.Random(f"{ctx.seed}:{self.index}:{ctx.target}:{n}").random() < self.rate
@@ -95,6 +96,7 @@ def _truncate(ctx: Context, **_) -> None:
     def cut(resp: Response) -> Response:
         resp.action = "truncate"
         return resp
+
     ctx.transforms.append(cut)
 
 
@@ -105,6 +107,7 @@ def _delay(ctx: Context, seconds: float = 1.0, **_) -> None:
 def _option(name: str):
     def handler(ctx: Context, **_) -> None:
         ctx.options[name] = True
+
     return handler
 
 
@@ -123,20 +126,26 @@ def _challenge(ctx: Context, **_) -> Response:
 
 
 def _wall(ctx: Context, **_) -> Response:
-    return html_response(403, "<html><head><title>403 Forbidden</title></head><body><h1>访问被拒绝</h1>"
-                              "<p>您的访问被拦截 (reason: GeoBL)。如有疑问请联系网站管理员。</p></body></html>")
+    return html_response(
+        403,
+        "<html><head><title>403 Forbidden</title></head><body><h1>访问被拒绝</h1>"
+        "<p>您的访问被拦截 (reason: GeoBL)。如有疑问请联系网站管理员。</p></body></html>",
+    )
 
 
 def _captcha(ctx: Context, **_) -> Response:
-    return html_response(200, "<html><head><title>安全验证</title></head><body><form action='/verify'>"
-                              "<p>访问过于频繁，请输入验证码后继续访问</p><img src='/captcha.jpg'>"
-                              "<input name='code'><button>提交</button></form></body></html>")
+    return html_response(
+        200,
+        "<html><head><title>安全验证</title></head><body><form action='/verify'>"
+        "<p>访问过于频繁，请输入验证码后继续访问</p><img src='/captcha.jpg'>"
+        "<input name='code'><button>提交</button></form></body></html>",
+    )
 
 
 FAULTS: dict[str, Callable[..., Response | None]] = {
-    "empty": _option("empty"),                 # columns list nothing (totalRecord 0)
-    "layout": _option("layout"),               # columns redesigned: no jpage unit, no datastore
-    "ignore-startrecord": _option("ignore_startrecord"),   # dataproxy honours only page=N
+    "empty": _option("empty"),  # columns list nothing (totalRecord 0)
+    "layout": _option("layout"),  # columns redesigned: no jpage unit, no datastore
+    "ignore-startrecord": _option("ignore_startrecord"),  # dataproxy honours only page=N
     "challenge": _challenge,
     "wall": _wall,
     "captcha": _captcha,
@@ -180,6 +189,6 @@ class FaultSet:
                 resp = FAULTS[rule.fault](ctx, **rule.params)
                 if resp is not None:
                     return resp
-        if self.state.get("pushed"):                 # items pushed on top stay pushed
+        if self.state.get("pushed"):  # items pushed on top stay pushed
             ctx.options["shift"] = self.state["pushed"]
         return None

@@ -14,8 +14,8 @@ import zipfile
 from html import escape
 
 from .corpus import Attachment, Doc, attachment_line
-from .site import COLUMNS, SITE_DOMAIN, SITE_ID_CODE, SITE_NAME, WEBID, Column
 from .listing import crlf, site_metas
+from .site import COLUMNS, SITE_DOMAIN, SITE_ID_CODE, SITE_NAME, WEBID, Column
 
 TS, VC = "\x00TS\x00", "\x00VC\x00"
 NBSP = "\xa0"
@@ -36,7 +36,11 @@ def pad_label(label: str, doc: Doc) -> str:
         return ""
     nbsp = NBSP if doc.style["nbsp_raw"] else "&nbsp;"
     if len(label) <= 3 and pad != "none":
-        sep = {"space": " ", "nbsp": nbsp * (4 if len(label) == 2 else 1), "ideo": IDEO * (2 if len(label) == 2 else 1)}[pad]
+        sep = {
+            "space": " ",
+            "nbsp": nbsp * (4 if len(label) == 2 else 1),
+            "ideo": IDEO * (2 if len(label) == 2 else 1),
+        }[pad]
         label = sep.join(label)
     return label + colon
 
@@ -50,7 +54,7 @@ def meta_table(doc: Doc, rows=None) -> str:
     rows = []
     for i in range(0, len(pairs), 2):
         cells = ""
-        for label, value in pairs[i:i + 2]:
+        for label, value in pairs[i : i + 2]:
             lab = f"<th>{label}</th>" if th else f'<td class="t" align="right">{label}</td>'
             cells += f"{lab}<td>{value}</td>"
         rows.append(f"\t<tr>{cells}</tr>\n")
@@ -93,11 +97,15 @@ def files_block(doc: Doc) -> str:
     if not doc.attachments or where == "body":
         return ""
     if where == "script":
-        apps = ", ".join(f"{{name:{json.dumps(a.name, ensure_ascii=False)}, url:{json.dumps(a.path)}}}"
-                         for a in doc.attachments)
+        apps = ", ".join(
+            f"{{name:{json.dumps(a.name, ensure_ascii=False)}, url:{json.dumps(a.path)}}}" for a in doc.attachments
+        )
         return f'<div id="fjlist"></div><script type="text/javascript">var apps = [{apps}];</script>'
-    items = "".join(f'<li><a target="_blank"{f" download={chr(34)}{escape(a.download)}{chr(34)}" if a.download else ""}'
-                    f' href="{escape(a.path)}">{escape(a.text)}</a></li>' for a in doc.attachments)
+    items = "".join(
+        f'<li><a target="_blank"{f" download={chr(34)}{escape(a.download)}{chr(34)}" if a.download else ""}'
+        f' href="{escape(a.path)}">{escape(a.text)}</a></li>'
+        for a in doc.attachments
+    )
     return f'<div class="xxgk-art-fj"><span>相关附件：</span><ul>{items}</ul></div>'
 
 
@@ -124,7 +132,9 @@ def body_html(doc: Doc, href=None, with_files: bool = True) -> str:
             indent = IDEO * 2 if i % 2 else "&nbsp;&nbsp;"
         if kind == "table":
             trs = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>" for cells in block[1])
-            out.append(f'<table border="1" cellspacing="0" cellpadding="0" style="width:100%;border-collapse:collapse;"><tbody>{trs}</tbody></table>')
+            out.append(
+                f'<table border="1" cellspacing="0" cellpadding="0" style="width:100%;border-collapse:collapse;"><tbody>{trs}</tbody></table>'
+            )
         elif kind == "h":
             out.append(f'<p style="text-indent:2em"><strong>{escape(block[1])}</strong></p>')
         elif kind == "att":
@@ -193,13 +203,15 @@ def article_page(doc: Doc, col: Column, no_metadata: bool = False, columns: tupl
       <span class="bt-date">{d.isoformat()} {doc.time}</span>
       <span class="bt-source">来源：<!--<$[信息来源]>begin-->{escape(doc.organ.full)}<!--<$[信息来源]>end--></span>
       <span class="bt-count">浏览次数：<span id="artcount">{VC}</span></span>
-      {'' if no_metadata else _inline_line(doc)}
+      {"" if no_metadata else _inline_line(doc)}
 </div>
 <div class="bt-content zoom clearfix">
   """)
-    content = ('<!--<$[信息内容]>begin--><!--ZJEG_RSS.content.begin--><meta name="ContentStart">'
-               f'<div id="zoom">\n{body_html(doc, with_files=files_in_body(doc))}\n<p><br/></p></div>'
-               '<meta name="ContentEnd"><!--ZJEG_RSS.content.end--><!--<$[信息内容]>end-->')
+    content = (
+        '<!--<$[信息内容]>begin--><!--ZJEG_RSS.content.begin--><meta name="ContentStart">'
+        f'<div id="zoom">\n{body_html(doc, with_files=files_in_body(doc))}\n<p><br/></p></div>'
+        '<meta name="ContentEnd"><!--ZJEG_RSS.content.end--><!--<$[信息内容]>end-->'
+    )
     share = f"http%3A%2F%2F{SITE_DOMAIN}{path.replace('/', '%2F')}"
     tail = crlf(f"""
 </div>
@@ -244,11 +256,14 @@ def robots_txt(mode: str) -> tuple[int, str]:
 
 
 ATTACH_TYPES = {
-    "pdf": "application/pdf", "doc": "application/msword", "wps": "application/kswps",
+    "pdf": "application/pdf",
+    "doc": "application/msword",
+    "wps": "application/kswps",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "xls": "application/vnd.ms-excel",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "ofd": "application/ofd", "zip": "application/zip",
+    "ofd": "application/ofd",
+    "zip": "application/zip",
 }
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 
 from .corpus import Corpus
-from .faults import FaultSet
 from .families import FAMILIES
+from .faults import FaultSet
 from .response import RequestRecord
 from .server import Handler, Server
 
@@ -17,9 +17,18 @@ class PortalSimulator:
     """`family` picks the CMS (see simulator.families.FAMILIES); `columns` (URL paths, optional) puts
     the columns where a real portal has them, e.g. ["/col/col1229565788/index.html"]."""
 
-    def __init__(self, seed: int = 0, docs: int = 120, day: int = 1, host: str = "127.0.0.1", port: int = 0,
-                 robots: str = "allow", name: str = "kaihua", family: str = "hanweb-jpage",
-                 columns: list[str] | None = None):
+    def __init__(
+        self,
+        seed: int = 0,
+        docs: int = 120,
+        day: int = 1,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        robots: str = "allow",
+        name: str = "kaihua",
+        family: str = "hanweb-jpage",
+        columns: list[str] | None = None,
+    ):
         if family not in FAMILIES:
             raise ValueError(f"unknown family {family!r}; simulated: {', '.join(FAMILIES)}")
         self.seed, self.name, self.family, self.host, self.port = seed, name, family, host, port
@@ -33,13 +42,17 @@ class PortalSimulator:
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
-    def start(self) -> "PortalSimulator":
+    def start(self) -> PortalSimulator:
         if self._server is None:
             handler = type("BoundHandler", (Handler,), {"sim": self, "server_version": self.site.server})
             self._server = Server((self.host, self.port), handler)
             self.port = self._server.server_address[1]
-            self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                                            name=f"simulator-{self.port}", daemon=True)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.1},
+                name=f"simulator-{self.port}",
+                daemon=True,
+            )
             self._thread.start()
         return self
 
@@ -51,7 +64,7 @@ class PortalSimulator:
             self._thread.join(timeout=5)
             self._server = self._thread = None
 
-    def __enter__(self) -> "PortalSimulator":
+    def __enter__(self) -> PortalSimulator:
         return self.start()
 
     def __exit__(self, *exc) -> None:

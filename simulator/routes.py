@@ -6,16 +6,20 @@ import re
 
 from . import listing, pages
 from .families.base import FamilySite, not_found
-from .site import DAY_STAMP, KAIHUA, Column
 from .faults import Context
 from .response import Response, html_response
+from .site import DAY_STAMP, KAIHUA, Column
 from .truth import contract_values
 
 _ART = re.compile(r"^/art/(\d{4})/(\d{1,2})/(\d{1,2})/art_(\d+)_(\d+)\.html$")
 _COL = re.compile(r"^/col/col(\d+)/index\.html$")
 _TS, _VC = pages.TS.encode(), pages.VC.encode()
-CONTENT_TYPE = {"utf-8": "text/html; charset=UTF-8", "gbk-header": "text/html; charset=GBK",
-                "gbk-meta": "text/html", "gbk-none": "text/html"}
+CONTENT_TYPE = {
+    "utf-8": "text/html; charset=UTF-8",
+    "gbk-header": "text/html; charset=GBK",
+    "gbk-meta": "text/html",
+    "gbk-none": "text/html",
+}
 
 
 class Site(FamilySite):
@@ -77,8 +81,10 @@ class Site(FamilySite):
         def render() -> bytes:
             maketime = f"{DAY_STAMP[self.key()]} 09:25:38"
             docs = [] if empty else self.column_docs(col.id)
-            return listing.column_page(col, docs, maketime, redesigned=layout,
-                                       columns=tuple(self.columns.values())).encode("utf-8")
+            return listing.column_page(
+                col, docs, maketime, redesigned=layout, columns=tuple(self.columns.values())
+            ).encode("utf-8")
+
         body = self.cached(("col", col.id, empty, layout), render)
         return Response(200, {"Content-Type": "text/html; charset=UTF-8"}, body)
 
@@ -88,10 +94,10 @@ class Site(FamilySite):
         docs = self.column_docs(col.id) if col is not None and unit is col else None
         if docs is not None and options.get("empty"):
             docs = []
-        if options.get("ignore_startrecord"):            # the Yancheng quirk: only page= is honoured
+        if options.get("ignore_startrecord"):  # the Yancheng quirk: only page= is honoured
             params = {k: v for k, v in params.items() if k not in ("startrecord", "endrecord")}
         if docs and options.get("shift"):
-            docs = docs[: options["shift"]] + docs       # as if that many items were pushed on top
+            docs = docs[: options["shift"]] + docs  # as if that many items were pushed on top
         if options.get("duplicate") and listing.to_int(params.get("startrecord"), 1) > 1:
             start = listing.to_int(params.get("startrecord"), 1)
             params = {**params, "startrecord": str(max(1, start - options["duplicate"]))}
@@ -108,6 +114,7 @@ class Site(FamilySite):
             data = text.encode("utf-8" if doc.encoding == "utf-8" else "gbk")
             head, rest = data.split(_TS)
             return (head, *rest.split(_VC))
+
         parts = self.cached(("art", column_id, doc_id, no_metadata), render)
         # volatile bytes: a millisecond timestamp and a visit counter that grows per request
         body = b"".join((parts[0], self.stamp().encode(), parts[1], self.visits(doc).encode(), parts[2]))

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 from .faults import Context
 from .response import Headers, RequestRecord, Response
 
-_FILLER = (b"<p>" + "开化县政府信息公开填充内容。".encode("utf-8") * 20 + b"</p>\n") * 64
+_FILLER = (b"<p>" + "开化县政府信息公开填充内容。".encode() * 20 + b"</p>\n") * 64
 
 
 def merged_params(query: str, body: bytes, content_type: str) -> dict:
@@ -29,7 +29,7 @@ def merged_params(query: str, body: bytes, content_type: str) -> dict:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server_version = "JCMS/4.2"   # the portal's own Server header (PortalSimulator sets it per family)
+    server_version = "JCMS/4.2"  # the portal's own Server header (PortalSimulator sets it per family)
     sim = None  # the PortalSimulator, set on a subclass per server
 
     def log_message(self, format, *args):  # quiet
@@ -58,8 +58,9 @@ class Handler(BaseHTTPRequestHandler):
             resp = sim.site.route(ctx, params)
         for transform in ctx.transforms:
             resp = transform(resp)
-        sim.requests.append(RequestRecord(self.command, path, query, headers, body, resp.status, started,
-                                          tuple(ctx.fired)))
+        sim.requests.append(
+            RequestRecord(self.command, path, query, headers, body, resp.status, started, tuple(ctx.fired))
+        )
         self._send(resp)
 
     def _send(self, resp: Response):
@@ -71,8 +72,11 @@ class Handler(BaseHTTPRequestHandler):
             return
         size = resp.stream_size if resp.stream_size is not None else len(resp.body)
         reason = HTTPStatus(resp.status).phrase if resp.status in HTTPStatus._value2member_map_ else ""
-        lines = [f"HTTP/1.1 {resp.status} {reason}", f"Server: {self.server_version}",
-                 f"Date: {formatdate(usegmt=True)}"]
+        lines = [
+            f"HTTP/1.1 {resp.status} {reason}",
+            f"Server: {self.server_version}",
+            f"Date: {formatdate(usegmt=True)}",
+        ]
         lines.append("Transfer-Encoding: chunked" if resp.action == "endless" else f"Content-Length: {size}")
         lines += [f"{k}: {v}" for k, v in resp.headers.items()]
         if resp.action == "truncate" or self.close_connection:
@@ -91,7 +95,7 @@ class Handler(BaseHTTPRequestHandler):
             step, pause = resp.drip
             for i in range(0, len(resp.body), step):
                 time.sleep(pause)
-                self.wfile.write(resp.body[i:i + step])
+                self.wfile.write(resp.body[i : i + step])
         elif resp.action == "endless":
             self.wfile.write(head)
             self._endless()

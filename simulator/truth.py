@@ -31,9 +31,17 @@ def file_truth(name: str, url: str, filename: str, revision: int) -> dict:
     return {"name": name, "url": url, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
 
 
-def expected(doc: Doc, base_url: str, *, paths: list[str] | None = None, files: list[dict] | None = None,
-             rows=None, from_page: dict | None = None, from_list: dict | None = None,
-             body_lines: list[str] | None = None) -> dict:
+def expected(
+    doc: Doc,
+    base_url: str,
+    *,
+    paths: list[str] | None = None,
+    files: list[dict] | None = None,
+    rows=None,
+    from_page: dict | None = None,
+    from_list: dict | None = None,
+    body_lines: list[str] | None = None,
+) -> dict:
     """`rows` as the page's metadata table shows them (default: the Kaihua table); `from_page` values the
     page gives elsewhere (<meta>), then `from_list` values only the list carries, each filling what is
     still missing; `files` the attachments as linked."""

@@ -33,9 +33,11 @@ def cookie_wall(ctx, **_):
 
 def drip(ctx, chunk: int = 512, seconds: float = 0.02, **_) -> None:
     """Send the normal body slowly: `chunk` bytes every `seconds`."""
+
     def slow(resp: Response) -> Response:
         resp.action, resp.drip = "drip", (int(chunk), float(seconds))
         return resp
+
     ctx.transforms.append(slow)
 
 
@@ -46,7 +48,7 @@ def endless(ctx, **_) -> Response:
 
 @lru_cache(maxsize=2)
 def _bomb(size: int) -> bytes:
-    comp = zlib.compressobj(9, zlib.DEFLATED, 31)           # gzip container
+    comp = zlib.compressobj(9, zlib.DEFLATED, 31)  # gzip container
     block = b"\0" * (1 << 20)
     parts = [comp.compress(block) for _ in range(size >> 20)]
     return b"".join(parts) + comp.flush()
@@ -54,15 +56,16 @@ def _bomb(size: int) -> bytes:
 
 def gzip_bomb(ctx, size: int = 1 << 30, **_) -> Response:
     """A ~1 MB gzip body that inflates to `size` bytes (1 GiB by default)."""
-    return Response(200, {"Content-Type": "text/html; charset=UTF-8", "Content-Encoding": "gzip"},
-                    _bomb(int(size)))
+    return Response(200, {"Content-Type": "text/html; charset=UTF-8", "Content-Encoding": "gzip"}, _bomb(int(size)))
 
 
 def wrong_type(ctx, content_type: str = "application/octet-stream", **_) -> None:
     """The real page, labelled with the wrong Content-Type (and no charset)."""
+
     def relabel(resp: Response) -> Response:
         resp.headers["Content-Type"] = content_type
         return resp
+
     ctx.transforms.append(relabel)
 
 
@@ -72,22 +75,26 @@ _CLOSE_P = re.compile(rb"</p>", re.I)
 def malformed_html(ctx, **_) -> None:
     """Broken but recoverable markup, as real CMS output often is: no </p>, stray closing tags,
     unquoted attributes, no </body></html>. An HTML5 parser reads the same content from it."""
+
     def mangle(resp: Response) -> Response:
         body = _CLOSE_P.sub(b"", resp.body)
         body = body.replace(b"<body", b"</span></font><body", 1).replace(b'class="bt-', b"class=bt-")
         body = body.replace(b"</body>", b"").replace(b"</html>", b"")
         resp.body = body
         return resp
+
     ctx.transforms.append(mangle)
 
 
 def xml_entities(ctx, **_) -> None:
     """A dataproxy answer carrying an XXE and a billion-laughs DOCTYPE (never to be expanded)."""
-    doctype = ('<!DOCTYPE datastore [<!ENTITY xxe SYSTEM "file:///etc/passwd">'
-               '<!ENTITY l0 "lol"><!ENTITY l1 "&l0;&l0;&l0;&l0;&l0;&l0;&l0;&l0;&l0;&l0;">'
-               '<!ENTITY l2 "&l1;&l1;&l1;&l1;&l1;&l1;&l1;&l1;&l1;&l1;">'
-               '<!ENTITY l3 "&l2;&l2;&l2;&l2;&l2;&l2;&l2;&l2;&l2;&l2;">'
-               '<!ENTITY l9 "&l3;&l3;&l3;&l3;&l3;&l3;&l3;&l3;&l3;&l3;">]>').encode()
+    doctype = (
+        b'<!DOCTYPE datastore [<!ENTITY xxe SYSTEM "file:///etc/passwd">'
+        b'<!ENTITY l0 "lol"><!ENTITY l1 "&l0;&l0;&l0;&l0;&l0;&l0;&l0;&l0;&l0;&l0;">'
+        b'<!ENTITY l2 "&l1;&l1;&l1;&l1;&l1;&l1;&l1;&l1;&l1;&l1;">'
+        b'<!ENTITY l3 "&l2;&l2;&l2;&l2;&l2;&l2;&l2;&l2;&l2;&l2;">'
+        b'<!ENTITY l9 "&l3;&l3;&l3;&l3;&l3;&l3;&l3;&l3;&l3;&l3;">]>'
+    )
 
     def inject(resp: Response) -> Response:
         body = resp.body
@@ -95,6 +102,7 @@ def xml_entities(ctx, **_) -> None:
         body = (head + sep + doctype + rest) if sep else doctype + body
         resp.body = body.replace(b"<recordset>", b"<note>&xxe;&l9;</note><recordset>", 1)
         return resp
+
     ctx.transforms.append(inject)
 
 
@@ -110,9 +118,16 @@ def duplicate(ctx, k: int = 2, **_) -> None:
 
 def hostile_names(ctx, **_) -> None:
     """Attachment links with names that must never touch the filesystem."""
+
     def rename(resp: Response) -> Response:
-        names = [b"../../../../etc/passwd.pdf", b"/etc/shadow.doc", b"a\x00b.pdf", b"\xe6\x96\x87" * 340 + b".pdf",
-                 b"..\\..\\windows\\system32.xls", b"CON.pdf"]
+        names = [
+            b"../../../../etc/passwd.pdf",
+            b"/etc/shadow.doc",
+            b"a\x00b.pdf",
+            b"\xe6\x96\x87" * 340 + b".pdf",
+            b"..\\..\\windows\\system32.xls",
+            b"CON.pdf",
+        ]
         i = [0]
 
         def swap(m):
@@ -120,29 +135,35 @@ def hostile_names(ctx, **_) -> None:
             i[0] += 1
             tag = re.sub(rb'\sdownload="[^"]*"', b"", m.group(0))[:-1]
             return tag + b' download="' + name.replace(b"\x00", b"&#0;") + b'">'
+
         def swap_js(m):  # `{name:"…", url:"/module/download/downfile.jsp…"}` in a script array
             name = names[i[0] % len(names)]
             i[0] += 1
             return b"{name:" + json.dumps(name.decode()).encode() + m.group(1)
-        resp.body = re.sub(rb'<a [^>]*/module/download/downfile\.jsp[^>]*>', swap, resp.body)
+
+        resp.body = re.sub(rb"<a [^>]*/module/download/downfile\.jsp[^>]*>", swap, resp.body)
         resp.body = re.sub(rb'\{name:"(?:[^"\\]|\\.)*"(, url:"/module/download/downfile\.jsp)', swap_js, resp.body)
         return resp
+
     ctx.transforms.append(rename)
 
 
 def nameless_files(ctx, **_) -> None:
     """File links that name nothing (an icon, no download=): only the file's own response says its name
     (`Content-Disposition`), as on real pages where an icon links the file."""
+
     def strip(m):
         tag = re.sub(rb'\sdownload="[^"]*"', b"", m.group(1))
         return tag + b'<img src="/images/fj_icon.gif"></a>'
-    _edit(ctx, lambda b: re.sub(rb'(<a [^>]*/module/download/downfile\.jsp[^>]*>)[^<]*</a>', strip, b))
+
+    _edit(ctx, lambda b: re.sub(rb"(<a [^>]*/module/download/downfile\.jsp[^>]*>)[^<]*</a>", strip, b))
 
 
 def _edit(ctx, fn) -> None:
     def apply(resp: Response) -> Response:
         resp.body = fn(resp.body)
         return resp
+
     ctx.transforms.append(apply)
 
 
@@ -158,7 +179,7 @@ def bad_bytes(ctx, **_) -> None:
 
 def sql_index(ctx, **_) -> None:
     """The page's 索引号 replaced by SQL metacharacters."""
-    evil = "1'; DROP TABLE documents; --/2025-00001\" OR 1=1".encode()
+    evil = b"1'; DROP TABLE documents; --/2025-00001\" OR 1=1"
     _edit(ctx, lambda b: re.sub(rb"[0-9A-Z]{9,18}/\d{4}-\d{5}", evil, b, count=1))
 
 
@@ -173,13 +194,26 @@ def hostile_title(ctx, **_) -> None:
         b = re.sub(rb'(<meta name="ArticleTitle" content=")', lambda m: m.group(1) + esc, b, count=1)
         b = b.replace("<!--<$[标题名称(html)]>begin-->".encode(), "<!--<$[标题名称(html)]>begin-->".encode() + esc, 1)
         return b.replace(b"</body>", b'<script>document.documentElement.dataset.xss="raw"</script></body>', 1)
+
     _edit(ctx, edit)
 
 
 WIRE_FAULTS = {
-    "deep-html": deep_html, "bad-bytes": bad_bytes, "sql-index": sql_index,
-    "redirect-loop": redirect_loop, "redirect-offsite": redirect_offsite, "cookie-wall": cookie_wall,
-    "drip": drip, "endless": endless, "gzip-bomb": gzip_bomb, "wrong-type": wrong_type,
-    "malformed-html": malformed_html, "xml-entities": xml_entities, "shift": shift,
-    "duplicate": duplicate, "hostile-names": hostile_names, "nameless-files": nameless_files, "hostile-title": hostile_title,
+    "deep-html": deep_html,
+    "bad-bytes": bad_bytes,
+    "sql-index": sql_index,
+    "redirect-loop": redirect_loop,
+    "redirect-offsite": redirect_offsite,
+    "cookie-wall": cookie_wall,
+    "drip": drip,
+    "endless": endless,
+    "gzip-bomb": gzip_bomb,
+    "wrong-type": wrong_type,
+    "malformed-html": malformed_html,
+    "xml-entities": xml_entities,
+    "shift": shift,
+    "duplicate": duplicate,
+    "hostile-names": hostile_names,
+    "nameless-files": nameless_files,
+    "hostile-title": hostile_title,
 }

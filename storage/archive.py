@@ -5,15 +5,17 @@ rewritten: identical bytes are stored once. The local folder is the default; oth
 implement the same five methods. A group commit (storage/group_commit.py) writes many blobs with
 `put_pending` and makes them durable together with `sync`, before their rows commit.
 """
+
 from __future__ import annotations
 
 import hashlib
 import os
 import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Protocol
 from urllib.parse import urlparse
 
 import zstandard
@@ -92,9 +94,9 @@ class LocalBlobStore:
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
-        self._pending: dict[str, tuple[Path, Path, int]] = {}    # sha256 -> (temp file, name, stored size)
-        self._folders: set[Path] = set()                           # folders known to exist
-        self._lock = threading.Lock()           # put_pending (event loop) and sync (writer thread)
+        self._pending: dict[str, tuple[Path, Path, int]] = {}  # sha256 -> (temp file, name, stored size)
+        self._folders: set[Path] = set()  # folders known to exist
+        self._lock = threading.Lock()  # put_pending (event loop) and sync (writer thread)
 
     def path(self, sha256: str) -> Path:
         _check_name(sha256)
@@ -151,7 +153,7 @@ class LocalBlobStore:
         with os.fdopen(fd, "wb") as fh:
             fh.write(packed)
         with self._lock:
-            if digest in self._pending:              # the same bytes, staged meanwhile by the other thread
+            if digest in self._pending:  # the same bytes, staged meanwhile by the other thread
                 Path(tmp).unlink(missing_ok=True)
             else:
                 self._pending[digest] = (Path(tmp), target, len(packed))
@@ -198,7 +200,7 @@ def _fsync_file(path: Path) -> None:
 
 
 def _fsync_dir(path: Path) -> None:
-    _fsync_file(path)         # a folder opens read-only like a file; fsync makes its entries durable
+    _fsync_file(path)  # a folder opens read-only like a file; fsync makes its entries durable
 
 
 def open_archive(url: str, base_dir: Path | None = None) -> BlobStore:
@@ -215,6 +217,8 @@ def open_archive(url: str, base_dir: Path | None = None) -> BlobStore:
         if not parsed.netloc:
             raise ArchiveError(f"archive_url {url!r} names no bucket (use s3://BUCKET/PREFIX)")
         from storage.archive_s3 import S3BlobStore
+
         return S3BlobStore(parsed.netloc, parsed.path)
-    raise ArchiveError(f"unsupported archive_url scheme {parsed.scheme!r} in {url!r} "
-                       "(use file://PATH or s3://BUCKET/PREFIX)")
+    raise ArchiveError(
+        f"unsupported archive_url scheme {parsed.scheme!r} in {url!r} (use file://PATH or s3://BUCKET/PREFIX)"
+    )

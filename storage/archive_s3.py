@@ -5,11 +5,12 @@ written once (a conditional `If-None-Match: *` PUT never replaces an existing ob
 read is checked against its name. Endpoint and credentials come from the standard AWS environment
 (AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION).
 """
+
 from __future__ import annotations
 
 import os
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from loguru import logger
 
@@ -35,18 +36,24 @@ class S3BlobStore:
         except ImportError:
             raise ArchiveError("an s3:// archive needs boto3: pip install 'xxgk-archive[s3]'") from None
         self.bucket, self.prefix = bucket, prefix.strip("/")
-        self.conditional = True         # If-None-Match: * on PUT (off if the server lacks it)
-        self.client = client or boto3.client("s3", region_name=os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
-                                             config=BotoConfig(retries={"max_attempts": 5, "mode": "standard"}))
+        self.conditional = True  # If-None-Match: * on PUT (off if the server lacks it)
+        self.client = client or boto3.client(
+            "s3",
+            region_name=os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+            config=BotoConfig(retries={"max_attempts": 5, "mode": "standard"}),
+        )
         self._errors = self.client.exceptions.ClientError
         try:
             self.client.head_bucket(Bucket=bucket)
         except self._errors as exc:
-            raise ArchiveError(f"S3 bucket {bucket!r} is not there or not ours at "
-                               f"{self.client.meta.endpoint_url} ({_code(exc) or exc}); create it first") from None
+            raise ArchiveError(
+                f"S3 bucket {bucket!r} is not there or not ours at "
+                f"{self.client.meta.endpoint_url} ({_code(exc) or exc}); create it first"
+            ) from None
         except Exception as exc:  # noqa: BLE001 - connection refused, bad endpoint, no credentials …
-            raise ArchiveError(f"S3 endpoint {self.client.meta.endpoint_url} unreachable for bucket "
-                               f"{bucket!r}: {exc}") from None
+            raise ArchiveError(
+                f"S3 endpoint {self.client.meta.endpoint_url} unreachable for bucket {bucket!r}: {exc}"
+            ) from None
 
     def key(self, sha256: str) -> str:
         _check_name(sha256)
@@ -77,7 +84,7 @@ class S3BlobStore:
         if head is not None:
             return PutResult(digest, len(data), head["ContentLength"], True)
         packed = pack(data)
-        try:   # write-once even when two writers race: the second PUT is refused, never overwrites
+        try:  # write-once even when two writers race: the second PUT is refused, never overwrites
             self._put(key, packed, digest)
         except self._errors as exc:
             if _code(exc) in _EXISTS:
@@ -88,15 +95,24 @@ class S3BlobStore:
     def _put(self, key: str, packed: bytes, digest: str) -> None:
         extra = {"IfNoneMatch": "*"} if self.conditional else {}
         try:
-            self.client.put_object(Bucket=self.bucket, Key=key, Body=packed, ContentType="application/zstd",
-                                   Metadata={"sha256": digest}, **extra)
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=packed,
+                ContentType="application/zstd",
+                Metadata={"sha256": digest},
+                **extra,
+            )
         except self._errors as exc:
             if not (self.conditional and _code(exc) in _UNSUPPORTED):
                 raise
             # A server without conditional writes: the HEAD above is the only guard (identical bytes
             # under a content-addressed name, so a racing writer can only write the same blob).
-            logger.warning("S3 endpoint {} refuses conditional PUTs ({}); relying on HEAD before PUT",
-                           self.client.meta.endpoint_url, _code(exc))
+            logger.warning(
+                "S3 endpoint {} refuses conditional PUTs ({}); relying on HEAD before PUT",
+                self.client.meta.endpoint_url,
+                _code(exc),
+            )
             self.conditional = False
             self._put(key, packed, digest)
 
@@ -112,10 +128,10 @@ class S3BlobStore:
 
     def iter_hashes(self) -> Iterator[str]:
         pages = self.client.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=f"{self.prefix}/" if self.prefix else "")
+            Bucket=self.bucket, Prefix=f"{self.prefix}/" if self.prefix else ""
+        )
         for page in pages:
             for obj in page.get("Contents", []):
                 m = _KEY.search(obj["Key"])
                 if m:
                     yield m.group(1)
-

@@ -5,6 +5,7 @@ Everything else reads these names at call time (`contract.CONTRACT_FIELDS`, neve
 so adding a field is: one line in ContractRecord, its labels in scraper/parse/labels.py (FIELD_LABELS),
 and a PARSER_VERSION bump (tests/test_parser_fingerprint.py fails until then).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
@@ -13,16 +14,17 @@ from dataclasses import dataclass, fields
 @dataclass
 class ContractRecord:
     """The fields a parser fills (None when the page does not say); dates YYYY-MM-DD."""
-    index_no: str | None = None        # 索引号, normalised: the document's identity
+
+    index_no: str | None = None  # 索引号, normalised: the document's identity
     title: str | None = None
-    doc_no: str | None = None          # 文号
+    doc_no: str | None = None  # 文号
     publisher: str | None = None
     publish_date: str | None = None
-    written_date: str | None = None    # 成文日期
-    disclosure: str | None = None      # 公开方式
-    validity: str | None = None        # 有效性
-    topic: str | None = None           # 主题分类
-    genre: str | None = None           # 体裁分类
+    written_date: str | None = None  # 成文日期
+    disclosure: str | None = None  # 公开方式
+    validity: str | None = None  # 有效性
+    topic: str | None = None  # 主题分类
+    genre: str | None = None  # 体裁分类
 
 
 def field_names(record: type = ContractRecord) -> tuple[str, ...]:
@@ -33,8 +35,20 @@ CONTRACT_FIELDS: tuple[str, ...] = field_names()
 DATE_FIELDS = ("publish_date", "written_date")
 
 # After the contract fields, what a document object carries (body_text: `show` and export, not `ls`).
-DOCUMENT_TAIL = ("fields", "body_text", "url", "urls", "source", "attachments", "version", "versions",
-                 "first_seen", "last_seen", "changed_at", "withdrawn_at")
+DOCUMENT_TAIL = (
+    "fields",
+    "body_text",
+    "url",
+    "urls",
+    "source",
+    "attachments",
+    "version",
+    "versions",
+    "first_seen",
+    "last_seen",
+    "changed_at",
+    "withdrawn_at",
+)
 
 
 def document_keys() -> tuple[str, ...]:

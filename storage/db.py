@@ -3,11 +3,12 @@
 The schema is owned by alembic: `open_database` upgrades to head before anything else runs (alembic is
 imported only when the database's revision, read in one query, is not the newest migration's).
 """
+
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
@@ -20,8 +21,8 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-BUSY_MS = 10000                 # SQLite: a writer waits this long for the lock before "database is locked"
-CONNECT_TIMEOUT = 10            # PostgreSQL: seconds to reach the server
+BUSY_MS = 10000  # SQLite: a writer waits this long for the lock before "database is locked"
+CONNECT_TIMEOUT = 10  # PostgreSQL: seconds to reach the server
 
 
 class DatabaseError(Exception):
@@ -31,11 +32,11 @@ class DatabaseError(Exception):
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")   # WAL + NORMAL: durable across process crashes
+    cur.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across process crashes
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute(f"PRAGMA busy_timeout={BUSY_MS}")  # then storage/retry.py tries again, up to its patience
     cur.close()
-    dbapi_conn.isolation_level = None          # SQLAlchemy emits BEGIN itself (see _sqlite_begin)
+    dbapi_conn.isolation_level = None  # SQLAlchemy emits BEGIN itself (see _sqlite_begin)
 
 
 def _sqlite_begin(conn) -> None:
@@ -66,7 +67,7 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
-_MIGRATE_LOCK = 0x78786B6D      # pg advisory lock key: one migrating process at a time
+_MIGRATE_LOCK = 0x78786B6D  # pg advisory lock key: one migrating process at a time
 
 
 def head_revision() -> str:
@@ -78,7 +79,7 @@ def head_revision() -> str:
     return found.group(1)
 
 
-def current_revision(engine: Engine) -> Optional[str]:
+def current_revision(engine: Engine) -> str | None:
     """The database's alembic revision, or None for a new (or pre-alembic) database: one query."""
     with engine.connect() as conn:
         try:
@@ -95,7 +96,7 @@ def migrate(engine: Engine) -> None:
 
     cfg = alembic_config(engine)
     with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":   # processes starting together on a fresh database
+        if conn.dialect.name == "postgresql":  # processes starting together on a fresh database
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATE_LOCK})")
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
@@ -107,7 +108,7 @@ def open_database(url: str, outage_seconds: float = DEFAULT_PATIENCE) -> Engine:
     try:
         engine = make_engine(url)
         set_patience(engine, outage_seconds)
-        retry.call(engine, lambda: migrate(engine))      # a database restarting, or SQLite locked meanwhile
+        retry.call(engine, lambda: migrate(engine))  # a database restarting, or SQLite locked meanwhile
     except Exception as exc:  # noqa: BLE001 - re-raised with the URL named
         safe = make_url(url).render_as_string(hide_password=True) if "://" in url else url
         raise DatabaseError(f"cannot open database {safe}: {exc}") from exc
@@ -130,8 +131,9 @@ def open_readonly(url: str) -> Engine:
             path = Path(parsed.database or "")
             if not path.is_file():
                 raise FileNotFoundError(f"no database file {path}")
-            engine = create_engine(f"sqlite:///file:{path.resolve()}?mode=ro&uri=true",
-                                   connect_args={"check_same_thread": False})
+            engine = create_engine(
+                f"sqlite:///file:{path.resolve()}?mode=ro&uri=true", connect_args={"check_same_thread": False}
+            )
             event.listen(engine, "connect", _sqlite_readonly_pragmas)
         else:
             options = (parsed.query.get("options") or "") + " -c default_transaction_read_only=on"
@@ -140,8 +142,9 @@ def open_readonly(url: str) -> Engine:
             conn.exec_driver_sql("SELECT 1 FROM documents LIMIT 1")
     except Exception as exc:  # noqa: BLE001 - re-raised with the URL named
         cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise DatabaseError(f"cannot open database {parsed.render_as_string(hide_password=True)} "
-                            f"read-only: {cause}") from exc
+        raise DatabaseError(
+            f"cannot open database {parsed.render_as_string(hide_password=True)} read-only: {cause}"
+        ) from exc
     return engine
 
 

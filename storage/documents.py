@@ -9,11 +9,11 @@
 - A newer parser reading the same capture re-parses that version in place (the previous parse kept
   in document_reparses): never a new version, never an edit by the publisher.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import update
 from sqlmodel import Session, select
@@ -29,13 +29,14 @@ DENORMALISED = ("title", "doc_no", "publisher", "publish_date")
 @dataclass
 class Parsed:
     """What the parser produced for one capture, as plain data (storage knows no parser)."""
-    record: dict              # contract fields + fields + attachments + related + warnings
+
+    record: dict  # contract fields + fields + attachments + related + warnings
     body_text: str
     content_hash: str
     parser_version: str
 
     @property
-    def index_no(self) -> Optional[str]:
+    def index_no(self) -> str | None:
         return self.record.get("index_no") or None
 
 
@@ -48,7 +49,7 @@ class StaleParse(Exception):
         self.version = version
 
 
-def doc_key(index_no: Optional[str], url: str) -> str:
+def doc_key(index_no: str | None, url: str) -> str:
     return index_no if index_no else f"url:{url}"
 
 
@@ -57,15 +58,25 @@ def _add_flag(doc: Document, flag: str) -> None:
         doc.flags = [*(doc.flags or []), flag]
 
 
-def current_version(s: Session, doc: Document) -> Optional[DocumentVersion]:
-    return s.exec(select(DocumentVersion).where(DocumentVersion.document_id == doc.id,
-                                                DocumentVersion.version == doc.version)).first()
+def current_version(s: Session, doc: Document) -> DocumentVersion | None:
+    return s.exec(
+        select(DocumentVersion).where(DocumentVersion.document_id == doc.id, DocumentVersion.version == doc.version)
+    ).first()
 
 
-def apply_parse(s: Session, *, source_id: int, url: str, capture_id: int, parsed: Parsed,
-                list_title: Optional[str] = None, list_date: Optional[str] = None,
-                list_meta: Optional[dict] = None, seen_at: Optional[datetime] = None,
-                reparsed: Optional[dict[int, Optional[Parsed]]] = None) -> tuple[str, Document]:
+def apply_parse(
+    s: Session,
+    *,
+    source_id: int,
+    url: str,
+    capture_id: int,
+    parsed: Parsed,
+    list_title: str | None = None,
+    list_date: str | None = None,
+    list_meta: dict | None = None,
+    seen_at: datetime | None = None,
+    reparsed: dict[int, Parsed | None] | None = None,
+) -> tuple[str, Document]:
     """Record that `url` served `parsed` (from capture `capture_id`). Returns (outcome, document).
 
     This is THE place where "new document / changed version / withdrawn no more" is decided, inside
@@ -90,15 +101,24 @@ def apply_parse(s: Session, *, source_id: int, url: str, capture_id: int, parsed
         _add_flag(by_url, "url_moved_out")
         _add_flag(doc, "url_moved_in")
     elif by_url is not None and doc is None and not parsed.index_no:
-        doc = by_url                      # the page lost its 索引号 (a template change): same document
+        doc = by_url  # the page lost its 索引号 (a template change): same document
         _add_flag(doc, "index_no_missing_on_page")
     elif by_url is not None and doc is None:
         _add_flag(by_url, "index_no_changed")
 
     outcome = UNCHANGED
     if doc is None:
-        doc = Document(doc_key=key, index_no=parsed.index_no, source_id=source_id, url=url,
-                       version=0, first_seen=now, last_seen=now, changed_at=now, flags=[])
+        doc = Document(
+            doc_key=key,
+            index_no=parsed.index_no,
+            source_id=source_id,
+            url=url,
+            version=0,
+            first_seen=now,
+            last_seen=now,
+            changed_at=now,
+            flags=[],
+        )
         if not parsed.index_no:
             _add_flag(doc, "no_index_no")
         s.add(doc)
@@ -116,21 +136,24 @@ def apply_parse(s: Session, *, source_id: int, url: str, capture_id: int, parsed
     alias.content_hash = parsed.content_hash
 
     cur = current_version(s, doc) if doc.version else None
-    if (cur is not None and reparsed is not None and cur.content_hash != parsed.content_hash
-            and cur.parser_version != parsed.parser_version):
+    if (
+        cur is not None
+        and reparsed is not None
+        and cur.content_hash != parsed.content_hash
+        and cur.parser_version != parsed.parser_version
+    ):
         if cur.id not in reparsed:
             raise StaleParse(cur)
         if reparsed[cur.id] is not None:
             record_reparse(s, doc, cur, reparsed[cur.id], now)
     # The decision, in the write transaction: a new document, a changed version, or the same content.
     # (The alerts helper adds `record_event(...)` here: same transaction, so no event without its row.)
-    if cur is None or (cur.content_hash != parsed.content_hash
-                       and previous_at_url != parsed.content_hash):
+    if cur is None or (cur.content_hash != parsed.content_hash and previous_at_url != parsed.content_hash):
         _new_version(s, doc, capture_id, parsed, now)
         outcome = NEW if outcome == NEW or cur is None else CHANGED
         outbox.record(s, outcome, doc)
     doc.last_seen = now
-    if doc.withdrawn_at is not None:        # it came back after being withdrawn (mark_gone decides that)
+    if doc.withdrawn_at is not None:  # it came back after being withdrawn (mark_gone decides that)
         doc.withdrawn_at = None
         _add_flag(doc, "reappeared")
     s.add(doc)
@@ -142,19 +165,28 @@ def _new_version(s: Session, doc: Document, capture_id: int, parsed: Parsed, now
     doc.changed_at = now
     for name in DENORMALISED:
         setattr(doc, name, parsed.record.get(name))
-    ver = DocumentVersion(document_id=doc.id, version=doc.version, capture_id=capture_id,
-                          content_hash=parsed.content_hash, parser_version=parsed.parser_version,
-                          record=parsed.record, body_text=parsed.body_text, seen_at=now)
+    ver = DocumentVersion(
+        document_id=doc.id,
+        version=doc.version,
+        capture_id=capture_id,
+        content_hash=parsed.content_hash,
+        parser_version=parsed.parser_version,
+        record=parsed.record,
+        body_text=parsed.body_text,
+        seen_at=now,
+    )
     s.add(ver)
     s.flush()
     for att in parsed.record.get("attachments") or []:
-        s.add(Attachment(version_id=ver.id, name=att["name"], url=att["url"],
-                         sha256=att.get("sha256"), size=att.get("size")))
+        s.add(
+            Attachment(
+                version_id=ver.id, name=att["name"], url=att["url"], sha256=att.get("sha256"), size=att.get("size")
+            )
+        )
     search.index_document(s.connection(), doc.id, parsed.record.get("title"), parsed.body_text)
 
 
-def record_reparse(s: Session, doc: Document, ver: DocumentVersion, parsed: Parsed,
-                   now: Optional[datetime] = None) -> str:
+def record_reparse(s: Session, doc: Document, ver: DocumentVersion, parsed: Parsed, now: datetime | None = None) -> str:
     """A newer parser read `ver`'s capture again: the same version, never a new one.
 
     Returns UNCHANGED when the parse is identical (the parser version is noted), else REPARSED:
@@ -163,18 +195,28 @@ def record_reparse(s: Session, doc: Document, ver: DocumentVersion, parsed: Pars
         ver.parser_version = parsed.parser_version
         s.add(ver)
         return UNCHANGED
-    s.add(DocumentReparse(version_id=ver.id, parser_version=parsed.parser_version,
-                          previous_parser_version=ver.parser_version, previous_content_hash=ver.content_hash,
-                          previous_record=ver.record, previous_body_text=ver.body_text,
-                          reparsed_at=now or utcnow()))
+    s.add(
+        DocumentReparse(
+            version_id=ver.id,
+            parser_version=parsed.parser_version,
+            previous_parser_version=ver.parser_version,
+            previous_content_hash=ver.content_hash,
+            previous_record=ver.record,
+            previous_body_text=ver.body_text,
+            reparsed_at=now or utcnow(),
+        )
+    )
     old_hash = ver.content_hash
     ver.record, ver.body_text = parsed.record, parsed.body_text
     ver.content_hash, ver.parser_version = parsed.content_hash, parsed.parser_version
     s.add(ver)
     _sync_attachments(s, ver, parsed.record.get("attachments") or [])
     # What each URL served last is now known by the new parse's hash (no spurious version next crawl).
-    s.execute(update(DocumentUrl).where(DocumentUrl.document_id == doc.id, DocumentUrl.content_hash == old_hash)
-              .values(content_hash=parsed.content_hash))
+    s.execute(
+        update(DocumentUrl)
+        .where(DocumentUrl.document_id == doc.id, DocumentUrl.content_hash == old_hash)
+        .values(content_hash=parsed.content_hash)
+    )
     if ver.version == doc.version:
         for name in DENORMALISED:
             setattr(doc, name, parsed.record.get(name))
@@ -189,15 +231,16 @@ def _sync_attachments(s: Session, ver: DocumentVersion, links: list[dict]) -> No
     """Attachment rows follow the record; rows kept by URL keep what was downloaded (sha256, size)."""
     rows = {a.url: a for a in s.exec(select(Attachment).where(Attachment.version_id == ver.id))}
     for link in links:
-        row = rows.pop(link["url"], None) or Attachment(version_id=ver.id, url=link["url"], name=link["name"],
-                                                        sha256=link.get("sha256"), size=link.get("size"))
+        row = rows.pop(link["url"], None) or Attachment(
+            version_id=ver.id, url=link["url"], name=link["name"], sha256=link.get("sha256"), size=link.get("size")
+        )
         row.name = link["name"]
         s.add(row)
     for gone in rows.values():
         s.delete(gone)
 
 
-def touch_url(s: Session, url: str, list_title: Optional[str], list_date: Optional[str]) -> None:
+def touch_url(s: Session, url: str, list_title: str | None, list_date: str | None) -> None:
     """A list showed `url` again, unchanged: refresh last_seen without fetching it."""
     alias = s.exec(select(DocumentUrl).where(DocumentUrl.url == url)).first()
     if alias is None:
@@ -211,21 +254,20 @@ def touch_url(s: Session, url: str, list_title: Optional[str], list_date: Option
     s.add(alias)
 
 
-def known_listing(s: Session, url: str) -> Optional[tuple[Optional[str], Optional[str], dict]]:
+def known_listing(s: Session, url: str) -> tuple[str | None, str | None, dict] | None:
     """(list_title, list_date, list metadata) the list showed for `url` last time, or None if never seen."""
     alias = s.exec(select(DocumentUrl).where(DocumentUrl.url == url, DocumentUrl.gone_at.is_(None))).first()
     return (alias.list_title, alias.list_date, alias.list_meta or {}) if alias else None
 
 
-def listing_of(s: Session, url: str) -> tuple[Optional[str], Optional[dict]]:
+def listing_of(s: Session, url: str) -> tuple[str | None, dict | None]:
     """(list_title, list metadata) last recorded for `url` (a reparse has no list of its own)."""
     alias = s.exec(select(DocumentUrl).where(DocumentUrl.url == url)).first()
     return (alias.list_title, alias.list_meta) if alias else (None, None)
 
 
 def live_urls(s: Session, source_id: int) -> list[str]:
-    rows = s.exec(select(DocumentUrl.url).where(DocumentUrl.source_id == source_id,
-                                                DocumentUrl.gone_at.is_(None)))
+    rows = s.exec(select(DocumentUrl.url).where(DocumentUrl.source_id == source_id, DocumentUrl.gone_at.is_(None)))
     return list(rows)
 
 
@@ -239,8 +281,9 @@ def mark_gone(s: Session, url: str) -> bool:
     alias.gone_at = now
     s.add(alias)
     s.flush()
-    live = s.exec(select(DocumentUrl).where(DocumentUrl.document_id == alias.document_id,
-                                            DocumentUrl.gone_at.is_(None))).first()
+    live = s.exec(
+        select(DocumentUrl).where(DocumentUrl.document_id == alias.document_id, DocumentUrl.gone_at.is_(None))
+    ).first()
     doc = s.get(Document, alias.document_id)
     if live is None and doc is not None and doc.withdrawn_at is None:
         doc.withdrawn_at = now

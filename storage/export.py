@@ -4,25 +4,28 @@ Rows are read in id order by keyset pages of BATCH documents (their versions, UR
 loaded per page, the session emptied after each), so memory stays flat however large the archive. JSON Lines rows also carry `files_text`: the newest
 extracted text of each attachment (issue 17), status and error included.
 """
+
 from __future__ import annotations
 
 import csv
 import json
-from typing import Iterator, TextIO
+from collections.abc import Iterator
+from typing import TextIO
 
 from sqlmodel import Session, select
 
-from storage.contract import document_keys
 from storage import file_texts
+from storage.contract import document_keys
 from storage.models import Document
 from storage.queries import DocFilter, documents_json, filter_documents, source_names
 
 BATCH = 500
-NESTED = ("fields", "urls", "attachments")       # JSON text inside a CSV cell
+NESTED = ("fields", "urls", "attachments")  # JSON text inside a CSV cell
 
 
-def iter_documents(s: Session, f: DocFilter = DocFilter(), batch: int = BATCH,
-                   files_text: bool = False) -> Iterator[dict]:
+def iter_documents(
+    s: Session, f: DocFilter = DocFilter(), batch: int = BATCH, files_text: bool = False
+) -> Iterator[dict]:
     """Every matching document's JSON (current version, with body), in id order; with `files_text`, the
     text of its files too."""
     names = source_names(s)
@@ -49,11 +52,27 @@ def add_files_text(s: Session, rows: list[dict]) -> None:
 
 
 def file_text_json(att: dict, ft) -> dict:
-    out = {"name": att["name"], "sha256": att["sha256"], "extractor": None, "extractor_version": None,
-           "status": None, "pages": None, "page_labels": None, "error": None, "text": None}
+    out = {
+        "name": att["name"],
+        "sha256": att["sha256"],
+        "extractor": None,
+        "extractor_version": None,
+        "status": None,
+        "pages": None,
+        "page_labels": None,
+        "error": None,
+        "text": None,
+    }
     if ft is not None:
-        out.update(extractor=ft.extractor, extractor_version=ft.extractor_version, status=ft.status, pages=ft.pages,
-                   page_labels=ft.labels, error=ft.error, text=ft.text)
+        out.update(
+            extractor=ft.extractor,
+            extractor_version=ft.extractor_version,
+            status=ft.status,
+            pages=ft.pages,
+            page_labels=ft.labels,
+            error=ft.error,
+            text=ft.text,
+        )
     return out
 
 

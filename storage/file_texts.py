@@ -1,8 +1,7 @@
 """The text read out of archived files (issue 17): stored once per (sha256, extractor version), the
 newest row of a file searched; which files still need reading; where a query matches inside a file."""
-from __future__ import annotations
 
-from typing import Optional
+from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -13,18 +12,36 @@ from storage.models import Attachment, FileText
 PAGE_BREAK = "\f"
 
 
-def save(s: Session, sha256: str, *, extractor: str, extractor_version: str, library: Optional[str], status: str,
-         pages: list[str], labels: Optional[list[str]], error: Optional[str], seconds: float) -> FileText:
+def save(
+    s: Session,
+    sha256: str,
+    *,
+    extractor: str,
+    extractor_version: str,
+    library: str | None,
+    status: str,
+    pages: list[str],
+    labels: list[str] | None,
+    error: str | None,
+    seconds: float,
+) -> FileText:
     """Record one extraction (a row per extractor version: an older one is kept) and make it the searched text."""
     pages = [storable(p) for p in pages]
     error = storable(error) if error else error
     text = PAGE_BREAK.join(pages)
-    row = s.scalars(select(FileText).where(FileText.sha256 == sha256,
-                                           FileText.extractor_version == extractor_version)).first()
+    row = s.scalars(
+        select(FileText).where(FileText.sha256 == sha256, FileText.extractor_version == extractor_version)
+    ).first()
     if row is None:
         row = FileText(sha256=sha256, extractor_version=extractor_version, extractor=extractor, status=status)
     row.extractor, row.library, row.status, row.error = extractor, library, status, error
-    row.pages, row.chars, row.labels, row.text, row.seconds = len(pages) or None, len(text), labels, text, round(seconds, 3)
+    row.pages, row.chars, row.labels, row.text, row.seconds = (
+        len(pages) or None,
+        len(text),
+        labels,
+        text,
+        round(seconds, 3),
+    )
     s.add(row)
     s.flush()
     search.index_file(s.connection(), row.id, sha256, text)
@@ -40,22 +57,26 @@ def newest(s: Session, shas: list[str]) -> dict[str, FileText]:
     """The newest extraction of each of these files (those never read are absent)."""
     if not shas:
         return {}
-    latest = (select(func.max(FileText.id)).where(FileText.sha256.in_(shas)).group_by(FileText.sha256))
+    latest = select(func.max(FileText.id)).where(FileText.sha256.in_(shas)).group_by(FileText.sha256)
     return {ft.sha256: ft for ft in s.scalars(select(FileText).where(FileText.id.in_(latest)))}
 
 
-def unread(s: Session, limit: Optional[int] = None) -> list[tuple[str, str]]:
+def unread(s: Session, limit: int | None = None) -> list[tuple[str, str]]:
     """(sha256, a name it was linked under) of archived attachment files no extractor has read yet."""
-    q = (select(Attachment.sha256, func.min(Attachment.name)).where(Attachment.sha256.is_not(None))
-         .where(~select(FileText.id).where(FileText.sha256 == Attachment.sha256).exists())
-         .group_by(Attachment.sha256).order_by(func.min(Attachment.id)))
+    q = (
+        select(Attachment.sha256, func.min(Attachment.name))
+        .where(Attachment.sha256.is_not(None))
+        .where(~select(FileText.id).where(FileText.sha256 == Attachment.sha256).exists())
+        .group_by(Attachment.sha256)
+        .order_by(func.min(Attachment.id))
+    )
     return [tuple(r) for r in s.execute(q.limit(limit) if limit else q)]
 
 
 def read_by(s: Session) -> list[tuple[str, str, str]]:
     """(sha256, name, extractor_version) of every read file, by its newest extraction (for re-reading)."""
     latest = select(func.max(FileText.id)).group_by(FileText.sha256)
-    names = (select(func.min(Attachment.name)).where(Attachment.sha256 == FileText.sha256).scalar_subquery())
+    names = select(func.min(Attachment.name)).where(Attachment.sha256 == FileText.sha256).scalar_subquery()
     q = select(FileText.sha256, names, FileText.extractor_version).where(FileText.id.in_(latest)).order_by(FileText.id)
     return [(sha, name or "", ver) for sha, name, ver in s.execute(q)]
 
@@ -70,7 +91,7 @@ def page_label(ft: FileText, page: int) -> str:
     return labels[page - 1] if 0 < page <= len(labels) else f"page {page}"
 
 
-def where_matched(ft: FileText, terms: list[str]) -> Optional[tuple[int, search.Snippet]]:
+def where_matched(ft: FileText, terms: list[str]) -> tuple[int, search.Snippet] | None:
     """(page from 1, snippet of that page) of the first match, when the file contains every term."""
     norm = search.normalise(ft.text)
     found = [norm.find(t) for t in terms]

@@ -10,13 +10,15 @@ submitting (the crawl does) have them made durable before the transaction even b
 database's write lock is held for SQL only. Fenced units (a crawl's writes under a lease)
 first run `fence(session)` in the same transaction: it raises when the lease is no longer ours.
 """
+
 from __future__ import annotations
 
 import asyncio
 import queue
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -24,7 +26,7 @@ from sqlmodel import Session
 from storage import retry
 from storage.db import session
 
-MAX_BATCH = 16      # units per transaction: a short hold of SQLite's write lock (lease renewals wait on it)
+MAX_BATCH = 16  # units per transaction: a short hold of SQLite's write lock (lease renewals wait on it)
 
 
 @dataclass
@@ -35,14 +37,20 @@ class _Unit:
 
 
 class GroupWriter:
-    def __init__(self, engine: Engine, *, before_commit: Callable[[], None] = lambda: None,
-                 fence: Callable[[Session], None] = lambda s: None,
-                 abort: Callable[[], Optional[str]] = lambda: None,
-                 paused: Callable[[bool], None] = lambda down: None, name: str = "writer"):
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        before_commit: Callable[[], None] = lambda: None,
+        fence: Callable[[Session], None] = lambda s: None,
+        abort: Callable[[], str | None] = lambda: None,
+        paused: Callable[[bool], None] = lambda down: None,
+        name: str = "writer",
+    ):
         self.engine, self.before_commit, self.fence, self.abort = engine, before_commit, fence, abort
         self.paused = paused
         self.batches = self.units = 0
-        self.failed_batches = 0          # batches that did not commit (their blobs may be without rows)
+        self.failed_batches = 0  # batches that did not commit (their blobs may be without rows)
         self._loop = asyncio.get_running_loop()
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name=f"group-commit-{name}", daemon=True)
@@ -83,7 +91,7 @@ class GroupWriter:
     def _commit(self, units: list[_Unit], fenced: bool) -> None:
         def transaction() -> list[tuple[bool, Any]]:
             out = []
-            self.before_commit()           # blobs staged before their units came: durable, outside the lock
+            self.before_commit()  # blobs staged before their units came: durable, outside the lock
             with session(self.engine) as s:
                 if fenced:
                     self.fence(s)
@@ -93,14 +101,16 @@ class GroupWriter:
                             out.append((True, unit.fn(s)))
                     except Exception as exc:  # noqa: BLE001 - handed to that unit's caller
                         if retry.transient(exc):
-                            raise             # the whole batch is tried again
+                            raise  # the whole batch is tried again
                         out.append((False, exc))
                 self.before_commit()
                 s.commit()
             return out
+
         try:
-            results = retry.call(self.engine, transaction, abort=self.abort if fenced else lambda: None,
-                                 paused=self.paused)
+            results = retry.call(
+                self.engine, transaction, abort=self.abort if fenced else lambda: None, paused=self.paused
+            )
         except Exception as exc:  # noqa: BLE001 - every unit of the batch fails with it
             results = [(False, exc)] * len(units)
             self.failed_batches += 1

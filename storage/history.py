@@ -1,19 +1,20 @@
 """A document's versions over time: the timeline (`xxgk history`) and text diffs (`xxgk diff`)."""
+
 from __future__ import annotations
 
 import difflib
-from typing import Optional
 
 from sqlmodel import Session, select
 
-from storage.models import Attachment, Capture, Document, DocumentReparse, DocumentVersion
 from storage import contract
+from storage.models import Attachment, Capture, Document, DocumentReparse, DocumentVersion
 from storage.stamps import iso_ts
 
 
 def versions(s: Session, doc: Document) -> list[DocumentVersion]:
-    return list(s.exec(select(DocumentVersion).where(DocumentVersion.document_id == doc.id)
-                       .order_by(DocumentVersion.version)))
+    return list(
+        s.exec(select(DocumentVersion).where(DocumentVersion.document_id == doc.id).order_by(DocumentVersion.version))
+    )
 
 
 def _attachments(s: Session, ver: DocumentVersion) -> dict[tuple[str, str], dict]:
@@ -24,21 +25,36 @@ def _attachments(s: Session, ver: DocumentVersion) -> dict[tuple[str, str], dict
 
 def attachment_changes(old: dict, new: dict) -> dict[str, list[dict]]:
     """Files added, removed, and replaced (same name and URL, other bytes: old and new sha256 and size)."""
-    replaced = [{"name": n["name"], "url": n["url"], "old_sha256": old[k]["sha256"], "new_sha256": n["sha256"],
-                 "old_size": old[k]["size"], "new_size": n["size"]}
-                for k, n in new.items() if k in old and (old[k]["sha256"], old[k]["size"]) != (n["sha256"], n["size"])]
-    return {"attachments_added": [a for k, a in new.items() if k not in old],
-            "attachments_removed": [a for k, a in old.items() if k not in new],
-            "attachments_replaced": replaced}
+    replaced = [
+        {
+            "name": n["name"],
+            "url": n["url"],
+            "old_sha256": old[k]["sha256"],
+            "new_sha256": n["sha256"],
+            "old_size": old[k]["size"],
+            "new_size": n["size"],
+        }
+        for k, n in new.items()
+        if k in old and (old[k]["sha256"], old[k]["size"]) != (n["sha256"], n["size"])
+    ]
+    return {
+        "attachments_added": [a for k, a in new.items() if k not in old],
+        "attachments_removed": [a for k, a in old.items() if k not in new],
+        "attachments_replaced": replaced,
+    }
 
 
 def field_changes(old: dict, new: dict) -> list[dict]:
     """Contract fields, then metadata labels (`fields.<label>`), whose value differs."""
-    out = [{"field": k, "old": old.get(k), "new": new.get(k)}
-           for k in contract.CONTRACT_FIELDS if old.get(k) != new.get(k)]
+    out = [
+        {"field": k, "old": old.get(k), "new": new.get(k)} for k in contract.CONTRACT_FIELDS if old.get(k) != new.get(k)
+    ]
     of, nf = old.get("fields") or {}, new.get("fields") or {}
-    out += [{"field": f"fields.{k}", "old": of.get(k), "new": nf.get(k)}
-            for k in list(of) + [k for k in nf if k not in of] if of.get(k) != nf.get(k)]
+    out += [
+        {"field": f"fields.{k}", "old": of.get(k), "new": nf.get(k)}
+        for k in list(of) + [k for k in nf if k not in of]
+        if of.get(k) != nf.get(k)
+    ]
     return out
 
 
@@ -48,21 +64,27 @@ def body_change(old: str, new: str) -> dict:
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         removed += (i2 - i1) if tag in ("replace", "delete") else 0
         added += (j2 - j1) if tag in ("replace", "insert") else 0
-    return {"changed": old != new, "lines_added": added, "lines_removed": removed,
-            "chars_before": len(old), "chars_after": len(new)}
+    return {
+        "changed": old != new,
+        "lines_added": added,
+        "lines_removed": removed,
+        "chars_before": len(old),
+        "chars_after": len(new),
+    }
 
 
 def timeline(s: Session, doc: Document) -> list[dict]:
     """One entry per version, oldest first: when it was seen, from which capture, what changed."""
     vers = versions(s, doc)
     out: list[dict] = []
-    prev: Optional[DocumentVersion] = None
+    prev: DocumentVersion | None = None
     prev_atts: dict[tuple[str, str], dict] = {}
     for i, ver in enumerate(vers):
         cap = s.get(Capture, ver.capture_id)
         atts = _attachments(s, ver)
-        reparses = s.exec(select(DocumentReparse).where(DocumentReparse.version_id == ver.id)
-                          .order_by(DocumentReparse.id)).all()
+        reparses = s.exec(
+            select(DocumentReparse).where(DocumentReparse.version_id == ver.id).order_by(DocumentReparse.id)
+        ).all()
         until = vers[i + 1].seen_at if i + 1 < len(vers) else doc.last_seen
         entry = {
             "version": ver.version,
@@ -74,8 +96,10 @@ def timeline(s: Session, doc: Document) -> list[dict]:
             "sha256": cap.sha256 if cap else None,
             "content_hash": ver.content_hash,
             "parser_version": ver.parser_version,
-            "reparses": [{"at": iso_ts(r.reparsed_at), "from_parser": r.previous_parser_version,
-                          "to_parser": r.parser_version} for r in reparses],
+            "reparses": [
+                {"at": iso_ts(r.reparsed_at), "from_parser": r.previous_parser_version, "to_parser": r.parser_version}
+                for r in reparses
+            ],
             "fields_changed": [],
             "body": None,
             "attachments_added": [],
@@ -91,7 +115,7 @@ def timeline(s: Session, doc: Document) -> list[dict]:
     return out
 
 
-def _file(sha256: Optional[str], size: Optional[int]) -> str:
+def _file(sha256: str | None, size: int | None) -> str:
     return f"sha256 {sha256} ({size:,} B)" if sha256 else "(not archived)"
 
 
@@ -111,13 +135,21 @@ def render(s: Session, ver: DocumentVersion) -> list[str]:
     rec = ver.record or {}
     lines = [f"{k}: {rec.get(k) if rec.get(k) is not None else ''}" for k in contract.CONTRACT_FIELDS]
     lines += [f"fields.{k}: {v}" for k, v in (rec.get("fields") or {}).items()]
-    lines += [f"attachment: {a['name']} <{a['url']}> {_file(a['sha256'], a['size'])}"
-              for a in _attachments(s, ver).values()]
+    lines += [
+        f"attachment: {a['name']} <{a['url']}> {_file(a['sha256'], a['size'])}" for a in _attachments(s, ver).values()
+    ]
     return lines + [""] + (ver.body_text or "").splitlines()
 
 
-def unified_diff(s: Session, doc: Document, v1: DocumentVersion, v2: DocumentVersion,
-                 context: int = 3) -> list[str]:
+def unified_diff(s: Session, doc: Document, v1: DocumentVersion, v2: DocumentVersion, context: int = 3) -> list[str]:
     name = doc.index_no or doc.url
-    return list(difflib.unified_diff(render(s, v1), render(s, v2), fromfile=f"{name} v{v1.version}",
-                                     tofile=f"{name} v{v2.version}", n=context, lineterm=""))
+    return list(
+        difflib.unified_diff(
+            render(s, v1),
+            render(s, v2),
+            fromfile=f"{name} v{v1.version}",
+            tofile=f"{name} v{v2.version}",
+            n=context,
+            lineterm="",
+        )
+    )

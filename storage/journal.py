@@ -3,11 +3,12 @@
 
 One journal file per run (`run-<id>.journal`, one sha256 a line); removed when the run ends.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from loguru import logger
 from sqlalchemy.engine import Engine
@@ -61,8 +62,9 @@ class JournaledStore:
 
 def recover(engine: Engine, store: BlobStore, folder: Path) -> int:
     """Adopt the blobs noted by runs that are no longer running (their process died). Returns count."""
-    adopted = sum(adopt(engine, store, path) for path in
-                  (sorted(folder.glob("run-*.journal")) if folder.is_dir() else []))
+    adopted = sum(
+        adopt(engine, store, path) for path in (sorted(folder.glob("run-*.journal")) if folder.is_dir() else [])
+    )
     if adopted:
         logger.warning("adopted {} archived blobs left without rows by an interrupted run", adopted)
     return adopted
@@ -78,7 +80,7 @@ def adopt(engine: Engine, store: BlobStore, path: Path) -> int:
             return 0
         try:
             noted = set(path.read_text().split())
-        except FileNotFoundError:         # its run just ended, or another process mended it first
+        except FileNotFoundError:  # its run just ended, or another process mended it first
             return 0
         for sha in noted:
             if len(sha) != 64 or s.get(Blob, sha) is not None or not store.exists(sha):
@@ -88,8 +90,11 @@ def adopt(engine: Engine, store: BlobStore, path: Path) -> int:
             except ArchiveError as exc:
                 logger.warning("journal of run {}: blob {} unreadable, left for verify: {}", run_id, sha, exc)
                 continue
-            _insert_ignore(s, Blob.__table__, {"sha256": sha, "size": len(data),
-                                               "stored_size": store.stored_size(sha), "created_at": utcnow()})
+            _insert_ignore(
+                s,
+                Blob.__table__,
+                {"sha256": sha, "size": len(data), "stored_size": store.stored_size(sha), "created_at": utcnow()},
+            )
             adopted += 1
         s.commit()
     path.unlink(missing_ok=True)

@@ -5,12 +5,12 @@ ours, or held by a process of this host that is gone (a killed crawl is resumed 
 holder's heartbeat extends it while it has not lapsed; a crashed holder's lease elsewhere lapses.
 Holder names start with "host:pid:".
 """
+
 from __future__ import annotations
 
 import os
 import socket
 from datetime import datetime, timedelta
-from typing import Optional
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -28,7 +28,7 @@ class LeaseLost(Abandoned):
 
 def pid_running(pid: int) -> bool:
     try:
-        os.kill(pid, 0)              # PermissionError: alive, another user's
+        os.kill(pid, 0)  # PermissionError: alive, another user's
     except ProcessLookupError:
         return False
     except PermissionError:
@@ -43,7 +43,7 @@ def gone_from_here(holder: str) -> bool:
     return host == socket.gethostname() and pid.isdigit() and not pid_running(int(pid))
 
 
-def acquire(engine: Engine, source_id: int, holder: str, ttl: float) -> Optional[str]:
+def acquire(engine: Engine, source_id: int, holder: str, ttl: float) -> str | None:
     """Take the lease. Returns None on success, else the current holder's name."""
     busy = _acquire(engine, source_id, holder, ttl)
     if busy is not None and gone_from_here(busy):
@@ -51,10 +51,9 @@ def acquire(engine: Engine, source_id: int, holder: str, ttl: float) -> Optional
     return busy
 
 
-def _acquire(engine: Engine, source_id: int, holder: str, ttl: float, dead: Optional[str] = None) -> Optional[str]:
+def _acquire(engine: Engine, source_id: int, holder: str, ttl: float, dead: str | None = None) -> str | None:
     now = utcnow()
-    values = {"source_id": source_id, "holder": holder, "acquired_at": now,
-              "expires_at": now + timedelta(seconds=ttl)}
+    values = {"source_id": source_id, "holder": holder, "acquired_at": now, "expires_at": now + timedelta(seconds=ttl)}
     with engine.begin() as conn:
         ins = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(T).values(**values)
         stmt = ins.on_conflict_do_update(
@@ -72,15 +71,22 @@ def renew(engine: Engine, source_id: int, holder: str, ttl: float) -> bool:
     """Extend our lease; False when it is no longer ours or has lapsed (it is never revived)."""
     now = utcnow()
     with engine.begin() as conn:
-        res = conn.execute(update(T).where(T.c.source_id == source_id, T.c.holder == holder, T.c.expires_at >= now)
-                           .values(expires_at=now + timedelta(seconds=ttl)))
+        res = conn.execute(
+            update(T)
+            .where(T.c.source_id == source_id, T.c.holder == holder, T.c.expires_at >= now)
+            .values(expires_at=now + timedelta(seconds=ttl))
+        )
         return res.rowcount == 1
 
 
 def held(conn, source_id: int, holder: str) -> bool:
     """Inside a writer's transaction: is the lease still ours and live? (the fence of every crawl write)"""
-    return conn.execute(select(T.c.holder).where(T.c.source_id == source_id, T.c.holder == holder,
-                                                 T.c.expires_at >= utcnow())).first() is not None
+    return (
+        conn.execute(
+            select(T.c.holder).where(T.c.source_id == source_id, T.c.holder == holder, T.c.expires_at >= utcnow())
+        ).first()
+        is not None
+    )
 
 
 def release(engine: Engine, source_id: int, holder: str) -> None:
@@ -93,8 +99,9 @@ def live_holders(engine: Engine) -> set[str]:
         return {r.holder for r in conn.execute(select(T.c.holder).where(T.c.expires_at >= utcnow()))}
 
 
-def holder_of(engine: Engine, source_id: int) -> Optional[tuple[str, datetime]]:
+def holder_of(engine: Engine, source_id: int) -> tuple[str, datetime] | None:
     with engine.connect() as conn:
-        row = conn.execute(select(T.c.holder, T.c.expires_at).where(
-            T.c.source_id == source_id, T.c.expires_at >= utcnow())).first()
+        row = conn.execute(
+            select(T.c.holder, T.c.expires_at).where(T.c.source_id == source_id, T.c.expires_at >= utcnow())
+        ).first()
         return (row.holder, row.expires_at) if row else None

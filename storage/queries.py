@@ -1,10 +1,11 @@
 """Reading the archive back: document listings and the stable document JSON of the contract."""
+
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
-from typing import Iterator, Optional
+from datetime import UTC, datetime
 
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, select
@@ -15,14 +16,17 @@ from storage.models import Attachment, Blob, Capture, CrawlRun, Document, Docume
 from storage.stamps import iso_ts
 
 
-
-def find_document(s: Session, ident: str) -> Optional[Document]:
+def find_document(s: Session, ident: str) -> Document | None:
     """By 索引号 (as printed: full-width and spaces tolerated), by doc key, or by any of its URLs."""
     ident = ident.strip()
     doc = s.exec(select(Document).where(Document.doc_key == ident)).first()
     if doc is None:
-        folded = "".join(chr(ord(c) - 0xFEE0) if "\uff01" <= c <= "\uff5e" else c
-                         for c in ident).replace(" ", "").replace("\u3000", "").upper()
+        folded = (
+            "".join(chr(ord(c) - 0xFEE0) if "\uff01" <= c <= "\uff5e" else c for c in ident)
+            .replace(" ", "")
+            .replace("\u3000", "")
+            .upper()
+        )
         doc = s.exec(select(Document).where(Document.doc_key == folded)).first()
     if doc is None:
         alias = s.exec(select(DocumentUrl).where(DocumentUrl.url == ident)).first()
@@ -33,45 +37,77 @@ def find_document(s: Session, ident: str) -> Optional[Document]:
     return doc
 
 
-def get_version(s: Session, doc: Document, version: Optional[int] = None) -> Optional[DocumentVersion]:
-    return s.exec(select(DocumentVersion).where(DocumentVersion.document_id == doc.id,
-                                                DocumentVersion.version == (version or doc.version))).first()
+def get_version(s: Session, doc: Document, version: int | None = None) -> DocumentVersion | None:
+    return s.exec(
+        select(DocumentVersion).where(
+            DocumentVersion.document_id == doc.id, DocumentVersion.version == (version or doc.version)
+        )
+    ).first()
 
 
-def document_json(s: Session, doc: Document, version: Optional[int] = None,
-                  body: bool = True, sources: Optional[dict[int, str]] = None) -> dict:
+def document_json(
+    s: Session,
+    doc: Document,
+    version: int | None = None,
+    body: bool = True,
+    sources: dict[int, str] | None = None,
+) -> dict:
     """The contract's document object (keys stable, null when absent, ISO dates)."""
     ver = get_version(s, doc, version)
-    urls = s.exec(select(DocumentUrl.url).where(DocumentUrl.document_id == doc.id)
-                  .order_by(DocumentUrl.first_seen, DocumentUrl.id)).all()
+    urls = s.exec(
+        select(DocumentUrl.url)
+        .where(DocumentUrl.document_id == doc.id)
+        .order_by(DocumentUrl.first_seen, DocumentUrl.id)
+    ).all()
     atts = version_attachments(s, ver) if ver else []
     source = (sources or {}).get(doc.source_id) or s.get(Source, doc.source_id).name
     return build_document_json(doc, ver, list(urls), list(atts), source, body)
 
 
-def documents_json(s: Session, docs: list[Document], body: bool = True,
-                   sources: Optional[dict[int, str]] = None) -> list[dict]:
+def documents_json(
+    s: Session, docs: list[Document], body: bool = True, sources: dict[int, str] | None = None
+) -> list[dict]:
     """document_json of many documents (current versions) in four queries, in the order given."""
     ids = [d.id for d in docs]
-    vers = {v.document_id: v for v in s.exec(
-        select(DocumentVersion).join(Document, and_(Document.id == DocumentVersion.document_id,
-                                                    Document.version == DocumentVersion.version))
-        .where(DocumentVersion.document_id.in_(ids)))}
+    vers = {
+        v.document_id: v
+        for v in s.exec(
+            select(DocumentVersion)
+            .join(
+                Document, and_(Document.id == DocumentVersion.document_id, Document.version == DocumentVersion.version)
+            )
+            .where(DocumentVersion.document_id.in_(ids))
+        )
+    }
     urls: dict[int, list[str]] = defaultdict(list)
-    for doc_id, url in s.exec(select(DocumentUrl.document_id, DocumentUrl.url).where(DocumentUrl.document_id.in_(ids))
-                              .order_by(DocumentUrl.first_seen, DocumentUrl.id)):
+    for doc_id, url in s.exec(
+        select(DocumentUrl.document_id, DocumentUrl.url)
+        .where(DocumentUrl.document_id.in_(ids))
+        .order_by(DocumentUrl.first_seen, DocumentUrl.id)
+    ):
         urls[doc_id].append(url)
     atts: dict[int, list[Attachment]] = defaultdict(list)
-    for att in s.exec(select(Attachment).where(Attachment.version_id.in_([v.id for v in vers.values()]))
-                      .order_by(Attachment.id)):
+    for att in s.exec(
+        select(Attachment).where(Attachment.version_id.in_([v.id for v in vers.values()])).order_by(Attachment.id)
+    ):
         atts[att.version_id].append(att)
     names = sources or source_names(s)
-    return [build_document_json(d, vers.get(d.id), urls[d.id], atts[vers[d.id].id] if d.id in vers else [],
-                                names[d.source_id], body) for d in docs]
+    return [
+        build_document_json(
+            d, vers.get(d.id), urls[d.id], atts[vers[d.id].id] if d.id in vers else [], names[d.source_id], body
+        )
+        for d in docs
+    ]
 
 
-def build_document_json(doc: Document, ver: Optional[DocumentVersion], urls: list[str],
-                        atts: list[Attachment], source: str, body: bool = True) -> dict:
+def build_document_json(
+    doc: Document,
+    ver: DocumentVersion | None,
+    urls: list[str],
+    atts: list[Attachment],
+    source: str,
+    body: bool = True,
+) -> dict:
     """The document object from rows already loaded (exports load them a batch at a time)."""
     rec = ver.record if ver else {}
     out = {k: rec.get(k) for k in contract.CONTRACT_FIELDS}
@@ -79,18 +115,20 @@ def build_document_json(doc: Document, ver: Optional[DocumentVersion], urls: lis
     out["fields"] = rec.get("fields") or {}
     if body:
         out["body_text"] = ver.body_text if ver else None
-    out.update({
-        "url": doc.url,
-        "urls": urls,
-        "source": source,
-        "attachments": [{"name": a.name, "url": a.url, "sha256": a.sha256, "size": a.size} for a in atts],
-        "version": ver.version if ver else doc.version,
-        "versions": doc.version,
-        "first_seen": iso_ts(doc.first_seen),
-        "last_seen": iso_ts(doc.last_seen),
-        "changed_at": iso_ts(doc.changed_at),
-        "withdrawn_at": iso_ts(doc.withdrawn_at),
-    })
+    out.update(
+        {
+            "url": doc.url,
+            "urls": urls,
+            "source": source,
+            "attachments": [{"name": a.name, "url": a.url, "sha256": a.sha256, "size": a.size} for a in atts],
+            "version": ver.version if ver else doc.version,
+            "versions": doc.version,
+            "first_seen": iso_ts(doc.first_seen),
+            "last_seen": iso_ts(doc.last_seen),
+            "changed_at": iso_ts(doc.changed_at),
+            "withdrawn_at": iso_ts(doc.withdrawn_at),
+        }
+    )
     return out
 
 
@@ -98,11 +136,12 @@ def build_document_json(doc: Document, ver: Optional[DocumentVersion], urls: lis
 class DocFilter:
     """Which documents: `since`/`until` compare ISO dates (YYYY-MM-DD) on publish_date, both inclusive;
     `changed_since` (aware datetime) keeps documents first seen, changed or withdrawn at or after it."""
-    source: Optional[str] = None
-    since: Optional[str] = None
-    until: Optional[str] = None
-    publisher: Optional[str] = None
-    changed_since: Optional[datetime] = None
+
+    source: str | None = None
+    since: str | None = None
+    until: str | None = None
+    publisher: str | None = None
+    changed_since: datetime | None = None
 
 
 def filter_documents(q, f: DocFilter = DocFilter()):
@@ -116,7 +155,7 @@ def filter_documents(q, f: DocFilter = DocFilter()):
     if f.publisher:
         q = q.where(Document.publisher.contains(f.publisher))
     if f.changed_since:
-        at = f.changed_since.astimezone(timezone.utc)
+        at = f.changed_since.astimezone(UTC)
         q = q.where(or_(Document.first_seen >= at, Document.changed_at >= at, Document.withdrawn_at >= at))
     return q
 
@@ -125,18 +164,25 @@ def count_documents(s: Session, f: DocFilter = DocFilter()) -> int:
     return int(s.exec(filter_documents(select(func.count(Document.id)), f)).one())
 
 
-def list_documents(s: Session, f: DocFilter = DocFilter(), limit: Optional[int] = None,
-                   after: Optional[Document] = None) -> Iterator[Document]:
+def list_documents(
+    s: Session, f: DocFilter = DocFilter(), limit: int | None = None, after: Document | None = None
+) -> Iterator[Document]:
     """Newest first by publish date (undated last); `after`: the listing continues after this document
     (keyset paging)."""
     q = filter_documents(select(Document), replace(f, source=None))
-    if f.source:    # `+ 0`: walk the publish_date index in order, not sort every document of the source
+    if f.source:  # `+ 0`: walk the publish_date index in order, not sort every document of the source
         q = q.where(Document.source_id + 0 == select(Source.id).where(Source.name == f.source).scalar_subquery())
     if after is not None:
         undated_after = and_(Document.publish_date.is_(None), Document.id < after.id)
-        q = q.where(undated_after if after.publish_date is None else or_(
-            Document.publish_date < after.publish_date, Document.publish_date.is_(None),
-            and_(Document.publish_date == after.publish_date, Document.id < after.id)))
+        q = q.where(
+            undated_after
+            if after.publish_date is None
+            else or_(
+                Document.publish_date < after.publish_date,
+                Document.publish_date.is_(None),
+                and_(Document.publish_date == after.publish_date, Document.id < after.id),
+            )
+        )
     q = q.order_by(Document.publish_date.desc().nulls_last(), Document.id.desc())
     if limit:
         q = q.limit(limit)
@@ -145,8 +191,14 @@ def list_documents(s: Session, f: DocFilter = DocFilter(), limit: Optional[int] 
 
 def running_sources(s: Session) -> list[tuple[str, str]]:
     """(holder, source name) of every run in progress."""
-    return list(s.exec(select(CrawlRun.holder, Source.name).join(Source, Source.id == CrawlRun.source_id)
-                       .where(CrawlRun.status == "running").order_by(Source.name)))
+    return list(
+        s.exec(
+            select(CrawlRun.holder, Source.name)
+            .join(Source, Source.id == CrawlRun.source_id)
+            .where(CrawlRun.status == "running")
+            .order_by(Source.name)
+        )
+    )
 
 
 def source_names(s: Session) -> dict[int, str]:
@@ -158,7 +210,7 @@ def version_attachments(s: Session, ver: DocumentVersion) -> list[Attachment]:
     return list(s.exec(select(Attachment).where(Attachment.version_id == ver.id).order_by(Attachment.id)))
 
 
-def pick_attachment(atts: list[Attachment], which: Optional[str]) -> Attachment:
+def pick_attachment(atts: list[Attachment], which: str | None) -> Attachment:
     """Attachment number `which` (from 1) or the one named `which`; with None, the only one.
     LookupError names the choices."""
     if not atts:
@@ -181,11 +233,11 @@ def blob_known(s: Session, sha256: str) -> bool:
     return s.get(Blob, sha256) is not None
 
 
-def attachment_named(s: Session, sha256: str) -> Optional[Attachment]:
+def attachment_named(s: Session, sha256: str) -> Attachment | None:
     """An archived attachment with these bytes (for a download), or None."""
     return s.exec(select(Attachment).where(Attachment.sha256 == sha256)).first()
 
 
-def version_capture(s: Session, ver: DocumentVersion) -> Optional[Capture]:
+def version_capture(s: Session, ver: DocumentVersion) -> Capture | None:
     """The archived response a version was parsed from."""
     return s.get(Capture, ver.capture_id)

@@ -8,6 +8,7 @@ the server starting up or shutting down, serialization failures, deadlocks, SQLi
 locked"); anything else is raised at once. The process says so once per state change: a warning when
 the database goes away, an info line when it is back.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -16,7 +17,8 @@ import sqlite3
 import threading
 import time
 import weakref
-from typing import Callable, Optional, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from loguru import logger
 from sqlalchemy.engine import Engine
@@ -25,11 +27,24 @@ from sqlalchemy.exc import DBAPIError
 T = TypeVar("T")
 DEFAULT_PATIENCE = 120.0
 FIRST_DELAY, MAX_DELAY = 0.1, 2.0
-_PATIENCE: "weakref.WeakKeyDictionary[Engine, float]" = weakref.WeakKeyDictionary()
-_TRANSIENT_TEXT = ("database is locked", "database is busy", "shutting down", "starting up", "connection refused",
-                   "connection reset", "server closed the connection", "terminating connection",
-                   "connection is closed", "connection timeout", "could not connect", "consuming input failed",
-                   "deadlock detected", "could not serialize access", "the connection is lost")
+_PATIENCE: weakref.WeakKeyDictionary[Engine, float] = weakref.WeakKeyDictionary()
+_TRANSIENT_TEXT = (
+    "database is locked",
+    "database is busy",
+    "shutting down",
+    "starting up",
+    "connection refused",
+    "connection reset",
+    "server closed the connection",
+    "terminating connection",
+    "connection is closed",
+    "connection timeout",
+    "could not connect",
+    "consuming input failed",
+    "deadlock detected",
+    "could not serialize access",
+    "the connection is lost",
+)
 
 
 class Abandoned(Exception):
@@ -72,8 +87,8 @@ class _Outage:
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.since: Optional[float] = None
-        self.last: Optional[str] = None       # the last outage, for health: "unreachable 8.2 s (…)"
+        self.since: float | None = None
+        self.last: str | None = None  # the last outage, for health: "unreachable 8.2 s (…)"
 
     def down(self, exc: BaseException) -> None:
         with self.lock:
@@ -111,8 +126,12 @@ class _Attempts:
         return max(0.0, min(pause, self.deadline - time.monotonic()))
 
 
-def call(engine: Engine, fn: Callable[[], T], abort: Callable[[], Optional[str]] = lambda: None,
-         paused: Callable[[bool], None] = lambda _down: None) -> T:
+def call(
+    engine: Engine,
+    fn: Callable[[], T],
+    abort: Callable[[], str | None] = lambda: None,
+    paused: Callable[[bool], None] = lambda _down: None,
+) -> T:
     """fn() (one whole transaction), tried again on transient errors; `abort()` names a reason to stop;
     `paused(True)` is said while waiting for the database, `paused(False)` when done (either way)."""
     tries = _Attempts(engine)
@@ -134,8 +153,12 @@ def call(engine: Engine, fn: Callable[[], T], abort: Callable[[], Optional[str]]
             paused(False)
 
 
-async def call_async(engine: Engine, fn: Callable[[], T], abort: Callable[[], Optional[str]] = lambda: None,
-                     waiting: Optional[asyncio.Event] = None) -> T:
+async def call_async(
+    engine: Engine,
+    fn: Callable[[], T],
+    abort: Callable[[], str | None] = lambda: None,
+    waiting: asyncio.Event | None = None,
+) -> T:
     """`call` for an event loop: the pauses are asyncio sleeps; `waiting` is cleared while the database
     is away (a crawl's fetchers wait on it: nothing is fetched that cannot be stored)."""
     tries = _Attempts(engine)
@@ -149,7 +172,7 @@ async def call_async(engine: Engine, fn: Callable[[], T], abort: Callable[[], Op
                 pause = tries.delay(exc)
             except Exception:
                 if waiting is not None:
-                    waiting.set()      # given up: the fetchers are not kept waiting for ever
+                    waiting.set()  # given up: the fetchers are not kept waiting for ever
                 raise
             if waiting is not None:
                 waiting.clear()
@@ -161,7 +184,7 @@ async def call_async(engine: Engine, fn: Callable[[], T], abort: Callable[[], Op
         return result
 
 
-def quietly(engine: Engine, fn: Callable[[], T], what: str) -> Optional[T]:
+def quietly(engine: Engine, fn: Callable[[], T], what: str) -> T | None:
     """For periodic work (heartbeats, polls, sweeps): one try; a transient error is noted (once per
     outage), anything else logged with its traceback; the next period tries again."""
     try:
@@ -187,7 +210,7 @@ def noted(exc: BaseException, what: str) -> None:
         logger.opt(exception=exc).error("{} failed", what)
 
 
-def state() -> Optional[str]:
+def state() -> str | None:
     """For health: the outage now, else the last one ridden out, else None."""
     since = outage.since
     if since is not None:

@@ -17,10 +17,10 @@ offsets in the original). Each term needs two or more characters.
   database whose LC_CTYPE is C (pg_trgm then sees no trigrams in CJK text), makes the index scan
   everything: slower, the same answer.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 from loguru import logger
 from sqlalchemy import insert, select, text, update
@@ -39,12 +39,12 @@ class SearchError(ValueError):
     """A query the index cannot answer (too short, empty)."""
 
 
-def normalise(value: Optional[str]) -> str:
+def normalise(value: str | None) -> str:
     folded = (value or "").translate(_FOLD)
     lower = folded.lower()
     if len(lower) == len(folded):
         return lower
-    return "".join(c.lower() if len(c.lower()) == 1 else c for c in folded)   # keep offsets (e.g. 'İ')
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in folded)  # keep offsets (e.g. 'İ')
 
 
 def bigram_tokens(value: str) -> str:
@@ -95,8 +95,10 @@ def create_index(conn: Connection) -> None:
         for name, col in zip(PG_INDEXES, ("title", "body")):
             conn.exec_driver_sql(f'CREATE INDEX {name} ON search_text USING gin ({col} "{schema}".gin_trgm_ops)')
         if not pg_trgm_sees_cjk(conn, schema):
-            logger.warning("this database's LC_CTYPE makes pg_trgm ignore Chinese characters: searches "
-                           "will scan (correct, slower); use a UTF-8 locale (e.g. C.UTF-8) for an indexed search")
+            logger.warning(
+                "this database's LC_CTYPE makes pg_trgm ignore Chinese characters: searches "
+                "will scan (correct, slower); use a UTF-8 locale (e.g. C.UTF-8) for an indexed search"
+            )
 
 
 def drop_index(conn: Connection) -> None:
@@ -108,7 +110,7 @@ def drop_index(conn: Connection) -> None:
             conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
 
 
-def _pg_trgm_schema(conn: Connection) -> Optional[str]:
+def _pg_trgm_schema(conn: Connection) -> str | None:
     """The schema holding pg_trgm, installing it (in public when there is one) if it is missing."""
     find = "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'"
     schema = conn.exec_driver_sql(find).scalar()
@@ -116,8 +118,9 @@ def _pg_trgm_schema(conn: Connection) -> Optional[str]:
         has_public = conn.exec_driver_sql("SELECT 1 FROM pg_namespace WHERE nspname = 'public'").scalar()
         try:
             with conn.begin_nested():
-                conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm"
-                                     + (" WITH SCHEMA public" if has_public else ""))
+                conn.exec_driver_sql(
+                    "CREATE EXTENSION IF NOT EXISTS pg_trgm" + (" WITH SCHEMA public" if has_public else "")
+                )
         except Exception as exc:  # noqa: BLE001 - no privilege, not installed, or a concurrent create
             logger.info("cannot create extension pg_trgm: {}", exc)
         schema = conn.exec_driver_sql(find).scalar()
@@ -128,7 +131,7 @@ def pg_trgm_sees_cjk(conn: Connection, schema: str) -> bool:
     return bool(conn.exec_driver_sql(f"SELECT \"{schema}\".show_trgm('政府建设')").scalar())
 
 
-def index_document(conn: Connection, document_id: int, title: Optional[str], body: Optional[str]) -> None:
+def index_document(conn: Connection, document_id: int, title: str | None, body: str | None) -> None:
     """Make `document_id` searchable by this title and body (its current version)."""
     title, body = normalise(title), normalise(body)
     old = conn.execute(select(ST.c.title, ST.c.body).where(ST.c.document_id == document_id)).first()
@@ -147,11 +150,11 @@ def index_document(conn: Connection, document_id: int, title: Optional[str], bod
 
 def _fts_write(conn: Connection, rowid: int, title: str, body: str, delete: bool = False) -> None:
     # External-content and contentless FTS5 tables delete by replaying the old values.
-    for table, t, b in (("search_trigram", title, body),
-                        ("search_bigram", bigram_tokens(title), bigram_tokens(body))):
+    for table, t, b in (("search_trigram", title, body), ("search_bigram", bigram_tokens(title), bigram_tokens(body))):
         if delete:
-            conn.exec_driver_sql(f"INSERT INTO {table}({table}, rowid, title, body) VALUES ('delete', ?, ?, ?)",
-                                 (rowid, t, b))
+            conn.exec_driver_sql(
+                f"INSERT INTO {table}({table}, rowid, title, body) VALUES ('delete', ?, ?, ?)", (rowid, t, b)
+            )
         else:
             conn.exec_driver_sql(f"INSERT INTO {table}(rowid, title, body) VALUES (?, ?, ?)", (rowid, t, b))
 
@@ -160,10 +163,13 @@ def rebuild(conn: Connection, batch: int = 500) -> int:
     """Index every document's current version (after a migration), a batch at a time. Returns the count."""
     last, n = 0, 0
     while True:
-        rows = conn.execute(text(
-            "SELECT d.id, d.title, v.body_text FROM documents d JOIN document_versions v "
-            "ON v.document_id = d.id AND v.version = d.version WHERE d.id > :last ORDER BY d.id LIMIT :n"),
-            {"last": last, "n": batch}).all()
+        rows = conn.execute(
+            text(
+                "SELECT d.id, d.title, v.body_text FROM documents d JOIN document_versions v "
+                "ON v.document_id = d.id AND v.version = d.version WHERE d.id > :last ORDER BY d.id LIMIT :n"
+            ),
+            {"last": last, "n": batch},
+        ).all()
         if not rows:
             return n
         for doc_id, title, body in rows:
@@ -188,7 +194,9 @@ def create_file_index(conn: Connection) -> None:
     elif conn.dialect.name == "postgresql":
         schema = _pg_trgm_schema(conn)
         if schema is not None:
-            conn.exec_driver_sql(f'CREATE INDEX {PG_FILE_INDEX} ON search_files USING gin (body "{schema}".gin_trgm_ops)')
+            conn.exec_driver_sql(
+                f'CREATE INDEX {PG_FILE_INDEX} ON search_files USING gin (body "{schema}".gin_trgm_ops)'
+            )
 
 
 def drop_file_index(conn: Connection) -> None:
@@ -225,8 +233,12 @@ def _fts_file_write(conn: Connection, rowid: int, body: str, delete: bool = Fals
 
 def rebuild_files(conn: Connection) -> int:
     """Index the newest text of every extracted file (after a copy to another database). Returns the count."""
-    rows = conn.execute(text("SELECT ft.id, ft.sha256 FROM file_texts ft WHERE ft.id = "
-                             "(SELECT max(x.id) FROM file_texts x WHERE x.sha256 = ft.sha256) ORDER BY ft.id")).all()
+    rows = conn.execute(
+        text(
+            "SELECT ft.id, ft.sha256 FROM file_texts ft WHERE ft.id = "
+            "(SELECT max(x.id) FROM file_texts x WHERE x.sha256 = ft.sha256) ORDER BY ft.id"
+        )
+    ).all()
     for ft_id, sha in rows:
         body = conn.execute(text("SELECT text FROM file_texts WHERE id = :i"), {"i": ft_id}).scalar()
         index_file(conn, ft_id, sha, body or "")
@@ -236,10 +248,10 @@ def rebuild_files(conn: Connection) -> int:
 # -- querying -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Filters:
-    source: Optional[str] = None
-    since: Optional[str] = None        # publish_date >= YYYY-MM-DD
-    until: Optional[str] = None        # publish_date <= YYYY-MM-DD
-    publisher: Optional[str] = None    # publisher contains
+    source: str | None = None
+    since: str | None = None  # publish_date >= YYYY-MM-DD
+    until: str | None = None  # publish_date <= YYYY-MM-DD
+    publisher: str | None = None  # publisher contains
 
 
 def _like(value: str) -> str:
@@ -271,9 +283,10 @@ def _fts_phrase(value: str) -> str:
 def _fts_match(terms: list[str], params: dict, trigram: str, bigram: str, name: str) -> tuple[str, str]:
     """(the FTS5 table that ranks, the MATCH condition): terms of 3+ characters go to the trigram index,
     2-character ones to the bigram index; the first index used ranks, the other narrows by rowid."""
-    groups = [(table, " AND ".join(_fts_phrase(tok(t)) for t in terms if test(t)))
-              for table, test, tok in ((trigram, lambda t: len(t) >= 3, str),
-                                       (bigram, lambda t: len(t) < 3, bigram_tokens))]
+    groups = [
+        (table, " AND ".join(_fts_phrase(tok(t)) for t in terms if test(t)))
+        for table, test, tok in ((trigram, lambda t: len(t) >= 3, str), (bigram, lambda t: len(t) < 3, bigram_tokens))
+    ]
     (table, params[name]), *rest = [(tb, m) for tb, m in groups if m]
     cond = f"{table} MATCH :{name}"
     for other, match in rest:
@@ -296,15 +309,19 @@ def _match_sql(conn: Connection, terms: list[str], params: dict, filters: Filter
         params.update({f"pat{i}": _like(term), f"q{i}": term, f"qlen{i}": len(term)})
         hit = f"st.title LIKE :pat{i} ESCAPE '\\'"
         conds.append(f"({hit} OR st.body LIKE :pat{i} ESCAPE '\\')")
-        scores.append(f"(CASE WHEN {hit} THEN {TITLE_WEIGHT} ELSE 0 END + "
-                      f"CAST(length(st.body) - length(replace(st.body, :q{i}, '')) AS FLOAT) / :qlen{i} * 1000.0 "
-                      "/ (length(st.body) + 500))")
+        scores.append(
+            f"(CASE WHEN {hit} THEN {TITLE_WEIGHT} ELSE 0 END + "
+            f"CAST(length(st.body) - length(replace(st.body, :q{i}, '')) AS FLOAT) / :qlen{i} * 1000.0 "
+            "/ (length(st.body) + 500))"
+        )
     source = f"search_text st JOIN documents d ON d.id = st.document_id{join}" if where else "search_text st"
     return source, " AND ".join(conds) + where, "st.document_id", " + ".join(scores)
 
 
-_TO_DOCUMENT = (" JOIN attachments a ON a.sha256 = sf.sha256 JOIN document_versions v ON v.id = a.version_id"
-                " JOIN documents d ON d.id = v.document_id AND d.version = v.version")
+_TO_DOCUMENT = (
+    " JOIN attachments a ON a.sha256 = sf.sha256 JOIN document_versions v ON v.id = a.version_id"
+    " JOIN documents d ON d.id = v.document_id AND d.version = v.version"
+)
 
 
 def _file_match_sql(conn: Connection, terms: list[str], params: dict, filters: Filters) -> tuple[str, str, str, str]:
@@ -318,8 +335,10 @@ def _file_match_sql(conn: Connection, terms: list[str], params: dict, filters: F
     for i, term in enumerate(terms):
         params.update({f"fpat{i}": _like(term), f"fq{i}": term, f"fqlen{i}": len(term)})
         conds.append(f"sf.body LIKE :fpat{i} ESCAPE '\\'")
-        scores.append(f"CAST(length(sf.body) - length(replace(sf.body, :fq{i}, '')) AS FLOAT) / :fqlen{i} * 1000.0 "
-                      "/ (length(sf.body) + 500)")
+        scores.append(
+            f"CAST(length(sf.body) - length(replace(sf.body, :fq{i}, '')) AS FLOAT) / :fqlen{i} * 1000.0 "
+            "/ (length(sf.body) + 500)"
+        )
     return f"search_files sf{_TO_DOCUMENT}{join}", " AND ".join(conds) + where, "d.id", " + ".join(scores)
 
 
@@ -336,12 +355,20 @@ def _hits_sql(conn: Connection, terms: list[str], params: dict, filters: Filters
     if scope == "pages":
         return parts[0]
     # MATERIALIZED: SQLite must not flatten bm25() into the aggregate ("unable to use function bm25")
-    return (f"SELECT doc_id, max(score) AS score FROM (WITH hits AS MATERIALIZED ({' UNION ALL '.join(parts)}) "
-            "SELECT * FROM hits) h GROUP BY doc_id")
+    return (
+        f"SELECT doc_id, max(score) AS score FROM (WITH hits AS MATERIALIZED ({' UNION ALL '.join(parts)}) "
+        "SELECT * FROM hits) h GROUP BY doc_id"
+    )
 
 
-def find(conn: Connection, query: str, filters: Filters = Filters(),
-         limit: Optional[int] = 20, offset: int = 0, scope: str = "pages") -> list[tuple[int, float]]:
+def find(
+    conn: Connection,
+    query: str,
+    filters: Filters = Filters(),
+    limit: int | None = 20,
+    offset: int = 0,
+    scope: str = "pages",
+) -> list[tuple[int, float]]:
     """(document id, score) of the documents containing every term of `query` (in their title and
     body, their files, or either: `scope`), best first (higher is better), skipping the first `offset`."""
     params: dict = {}
@@ -354,8 +381,9 @@ def find(conn: Connection, query: str, filters: Filters = Filters(),
 
 def _count(conn: Connection, terms: list[str], filters: Filters, scope: str = "pages") -> int:
     params: dict = {}
-    return conn.execute(text(f"SELECT count(*) FROM ({_hits_sql(conn, terms, params, filters, scope)}) n"),
-                        params).scalar()
+    return conn.execute(
+        text(f"SELECT count(*) FROM ({_hits_sql(conn, terms, params, filters, scope)}) n"), params
+    ).scalar()
 
 
 def count(conn: Connection, query: str, filters: Filters = Filters(), scope: str = "pages") -> int:
@@ -371,8 +399,9 @@ def backend(conn: Connection) -> str:
     """How this database answers searches (for `xxgk stats`)."""
     if conn.dialect.name == "sqlite":
         return "sqlite fts5 (trigram + bigram)"
-    schema = conn.exec_driver_sql("SELECT extnamespace::regnamespace::text FROM pg_extension "
-                                  "WHERE extname = 'pg_trgm'").scalar()
+    schema = conn.exec_driver_sql(
+        "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'"
+    ).scalar()
     if schema is None:
         return "postgresql scan (pg_trgm missing)"
     return "postgresql pg_trgm" if pg_trgm_sees_cjk(conn, schema) else "postgresql scan (LC_CTYPE ignores CJK)"
@@ -382,10 +411,10 @@ def backend(conn: Connection) -> str:
 @dataclass(frozen=True)
 class Snippet:
     text: str
-    spans: list[tuple[int, int]]     # [start, end) of each match in text
+    spans: list[tuple[int, int]]  # [start, end) of each match in text
 
 
-def spans_of(haystack_norm: str, terms: list[str], start: int = 0, end: Optional[int] = None) -> list[tuple[int, int]]:
+def spans_of(haystack_norm: str, terms: list[str], start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """[start, end) of every occurrence of any term, in order, overlapping ones merged."""
     end = len(haystack_norm) if end is None else end
     found = []

@@ -1,9 +1,9 @@
 """`xxgk stats`: what the archive holds, counted in the database (aggregates only: cheap at any size)."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Optional
 
 from sqlalchemy import func, text
 from sqlmodel import Session, select
@@ -16,12 +16,13 @@ def _scalar(s: Session, q) -> int:
     return int(s.exec(q).one() or 0)
 
 
-def _grouped(s: Session, sql: str, source_id: Optional[int]) -> dict[str, int]:
+def _grouped(s: Session, sql: str, source_id: int | None) -> dict[str, int]:
     return {(k if k is not None else "(none)"): int(n) for k, n in s.exec(text(sql), params={"sid": source_id})}
 
 
-def archive_stats(s: Session, source_id: Optional[int] = None) -> dict:
+def archive_stats(s: Session, source_id: int | None = None) -> dict:
     """The whole archive, or one source's part of it (its documents, captures and the blobs they name)."""
+
     def docs(q):
         return q.where(Document.source_id == source_id) if source_id is not None else q
 
@@ -38,35 +39,57 @@ def archive_stats(s: Session, source_id: Optional[int] = None) -> dict:
     stored = _scalar(s, select(func.coalesce(func.sum(blobs.c.stored_size), 0)))
     fetched = _scalar(s, caps(select(func.coalesce(func.sum(Capture.size), 0))))
     by_source = {}
-    for name, n, withdrawn, versions in s.exec(text(
+    for name, n, withdrawn, versions in s.exec(
+        text(
             "SELECT s.name, count(d.id), count(d.withdrawn_at), coalesce(sum(d.version), 0) "
             "FROM sources s LEFT JOIN documents d ON d.source_id = s.id "
-            + ("WHERE s.id = :sid " if source_id is not None else "") + "GROUP BY s.name ORDER BY s.name"),
-            params={"sid": source_id}):
+            + ("WHERE s.id = :sid " if source_id is not None else "")
+            + "GROUP BY s.name ORDER BY s.name"
+        ),
+        params={"sid": source_id},
+    ):
         by_source[name] = {"documents": int(n), "withdrawn": int(withdrawn), "versions": int(versions)}
-    versions = select(func.count()).select_from(DocumentVersion).join(Document,
-                                                                      Document.id == DocumentVersion.document_id)
+    versions = (
+        select(func.count()).select_from(DocumentVersion).join(Document, Document.id == DocumentVersion.document_id)
+    )
     return {
         "documents": n_docs,
-        "withdrawn": _scalar(s, docs(select(func.count()).select_from(Document).where(Document.withdrawn_at.is_not(None)))),
+        "withdrawn": _scalar(
+            s, docs(select(func.count()).select_from(Document).where(Document.withdrawn_at.is_not(None)))
+        ),
         "versions": _scalar(s, docs(versions)),
         "documents_changed": _scalar(s, docs(select(func.count()).select_from(Document).where(Document.version > 1))),
-        "reparses": _scalar(s, docs(select(func.count()).select_from(DocumentReparse).join(
-            DocumentVersion, DocumentVersion.id == DocumentReparse.version_id).join(
-            Document, Document.id == DocumentVersion.document_id))),
-        "without_index_no": _scalar(s, docs(select(func.count()).select_from(Document).where(Document.index_no.is_(None)))),
+        "reparses": _scalar(
+            s,
+            docs(
+                select(func.count())
+                .select_from(DocumentReparse)
+                .join(DocumentVersion, DocumentVersion.id == DocumentReparse.version_id)
+                .join(Document, Document.id == DocumentVersion.document_id)
+            ),
+        ),
+        "without_index_no": _scalar(
+            s, docs(select(func.count()).select_from(Document).where(Document.index_no.is_(None)))
+        ),
         "sources": len(by_source),
         "by_source": by_source,
-        "by_publisher": _grouped(s, f"SELECT publisher, count(*) FROM documents {where} GROUP BY publisher "
-                                    "ORDER BY count(*) DESC, publisher", source_id),
-        "by_year": _grouped(s, f"SELECT substr(publish_date, 1, 4) AS y, count(*) FROM documents {where} "
-                               "GROUP BY substr(publish_date, 1, 4) ORDER BY y DESC", source_id),
+        "by_publisher": _grouped(
+            s,
+            f"SELECT publisher, count(*) FROM documents {where} GROUP BY publisher ORDER BY count(*) DESC, publisher",
+            source_id,
+        ),
+        "by_year": _grouped(
+            s,
+            f"SELECT substr(publish_date, 1, 4) AS y, count(*) FROM documents {where} "
+            "GROUP BY substr(publish_date, 1, 4) ORDER BY y DESC",
+            source_id,
+        ),
         "captures": _scalar(s, caps(select(func.count()).select_from(Capture))),
         "archive": {
             "blobs": _scalar(s, select(func.count()).select_from(blobs)),
-            "fetched_bytes": fetched,                   # every capture's body, duplicates counted
-            "raw_bytes": raw,                           # distinct bodies (identical bytes stored once)
-            "stored_bytes": stored,                     # on disk, zstd-compressed
+            "fetched_bytes": fetched,  # every capture's body, duplicates counted
+            "raw_bytes": raw,  # distinct bodies (identical bytes stored once)
+            "stored_bytes": stored,  # on disk, zstd-compressed
             "dedupe_saved_bytes": fetched - raw,
             "compression_saved_bytes": raw - stored,
             "stored_vs_fetched": round(stored / fetched, 4) if fetched else None,
@@ -76,13 +99,19 @@ def archive_stats(s: Session, source_id: Optional[int] = None) -> dict:
     }
 
 
-def _database_bytes(s: Session) -> Optional[int]:
+def _database_bytes(s: Session) -> int | None:
     """The SQLite file (+ WAL), or the PostgreSQL tables and indexes of the current schema."""
     bind = s.get_bind()
     if bind.dialect.name == "postgresql":
-        return int(s.execute(text("SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
-                                  "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                                  "WHERE n.nspname = current_schema() AND c.relkind = 'r'")).scalar())
+        return int(
+            s.execute(
+                text(
+                    "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = current_schema() AND c.relkind = 'r'"
+                )
+            ).scalar()
+        )
     name = bind.url.database
     if not name or name == ":memory:":
         return None
@@ -91,11 +120,15 @@ def _database_bytes(s: Session) -> Optional[int]:
 
 def new_per_day(s: Session, days: int = 30) -> dict[str, dict[str, int]]:
     """Documents first seen on each of the last `days` days (UTC), by source name and YYYY-MM-DD."""
-    since = datetime.now(timezone.utc) - timedelta(days=days)
+    since = datetime.now(UTC) - timedelta(days=days)
     day = func.date(Document.first_seen)
     out: dict[str, dict[str, int]] = {}
-    for name, d, n in s.exec(select(Source.name, day, func.count()).join(Source, Source.id == Document.source_id)
-                             .where(Document.first_seen >= since).group_by(Source.name, day)):
+    for name, d, n in s.exec(
+        select(Source.name, day, func.count())
+        .join(Source, Source.id == Document.source_id)
+        .where(Document.first_seen >= since)
+        .group_by(Source.name, day)
+    ):
         out.setdefault(name, {})[str(d)] = int(n)
     return out
 
@@ -105,10 +138,16 @@ def fleet_gauges(s: Session) -> dict:
     source and status, each source's last successful run."""
     sources = {sid: (name, health) for sid, name, health in s.exec(select(Source.id, Source.name, Source.health))}
     docs = dict(s.exec(select(Document.source_id, func.count()).group_by(Document.source_id)).all())
-    runs = s.exec(select(CrawlRun.source_id, CrawlRun.status, func.count())
-                  .group_by(CrawlRun.source_id, CrawlRun.status)).all()
-    last_ok = dict(s.exec(select(CrawlRun.source_id, func.max(CrawlRun.finished_at))
-                          .where(CrawlRun.status == "ok").group_by(CrawlRun.source_id)).all())
+    runs = s.exec(
+        select(CrawlRun.source_id, CrawlRun.status, func.count()).group_by(CrawlRun.source_id, CrawlRun.status)
+    ).all()
+    last_ok = dict(
+        s.exec(
+            select(CrawlRun.source_id, func.max(CrawlRun.finished_at))
+            .where(CrawlRun.status == "ok")
+            .group_by(CrawlRun.source_id)
+        ).all()
+    )
     return {
         "documents": {name: int(docs.get(sid, 0)) for sid, (name, _) in sources.items()},
         "health": {name: health for name, health in sources.values()},

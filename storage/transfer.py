@@ -8,19 +8,22 @@ every blob into another store (folder -> S3, or back). Read-only on the source s
 - Blobs are read back through the source store (so each is checked against its sha256) and put
   through the target's write-once path: a blob already there is left alone, never overwritten.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Optional
 
 from loguru import logger
 from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from storage import models      # also registers the tables on SQLModel.metadata
-from storage import search
+from storage import (
+    models,  # also registers the tables on SQLModel.metadata
+    search,
+)
 from storage.archive import ArchiveError, BlobStore
 from storage.db import read_session
 
@@ -37,12 +40,12 @@ class TransferError(Exception):
 
 @dataclass
 class TransferReport:
-    tables: dict[str, int] = field(default_factory=dict)     # rows copied per table
-    searchable: int = 0                                      # documents in the target's search index
+    tables: dict[str, int] = field(default_factory=dict)  # rows copied per table
+    searchable: int = 0  # documents in the target's search index
     blobs_copied: int = 0
-    blobs_present: int = 0                                   # already in the target store: left alone
+    blobs_present: int = 0  # already in the target store: left alone
     bytes_copied: int = 0
-    problems: list[str] = field(default_factory=list)        # blobs the source could not give back
+    problems: list[str] = field(default_factory=list)  # blobs the source could not give back
 
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -57,18 +60,22 @@ def count_rows(engine: Engine) -> dict[str, int]:
         return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in tables()}
 
 
-def copy_database(source: Engine, target: Engine, step: Optional[Step] = None) -> TransferReport:
+def copy_database(source: Engine, target: Engine, step: Step | None = None) -> TransferReport:
     """Copy every archive row from `source` to the migrated, empty `target`."""
     step = step or (lambda n: None)
     held = {name: n for name, n in count_rows(target).items() if n}
     if held:
-        raise TransferError("the target database already holds an archive ("
-                            + ", ".join(f"{n} {name}" for name, n in held.items())
-                            + "); copy into a new, empty database")
+        raise TransferError(
+            "the target database already holds an archive ("
+            + ", ".join(f"{n} {name}" for name, n in held.items())
+            + "); copy into a new, empty database"
+        )
     report = TransferReport()
     snapshot = {"isolation_level": "REPEATABLE READ"} if source.dialect.name == "postgresql" else {}
-    with source.connect().execution_options(xxgk_readonly=True, stream_results=True, yield_per=BATCH,
-                                            **snapshot) as src, target.begin() as dst:
+    with (
+        source.connect().execution_options(xxgk_readonly=True, stream_results=True, yield_per=BATCH, **snapshot) as src,
+        target.begin() as dst,
+    ):
         for table in tables():
             copied = 0
             for chunk in src.execute(select(table).order_by(*table.primary_key.columns)).partitions(BATCH):
@@ -84,8 +91,12 @@ def copy_database(source: Engine, target: Engine, step: Optional[Step] = None) -
     wrong = {n: (report.tables[n], counts[n]) for n in report.tables if counts[n] != report.tables[n]}
     if wrong:
         raise TransferError(f"row counts differ after the copy (copied, now in target): {wrong}")
-    logger.info("copied {} rows in {} tables; {} documents searchable", sum(report.tables.values()),
-                len(report.tables), report.searchable)
+    logger.info(
+        "copied {} rows in {} tables; {} documents searchable",
+        sum(report.tables.values()),
+        len(report.tables),
+        report.searchable,
+    )
     return report
 
 
@@ -97,11 +108,12 @@ def _advance_sequences(conn) -> None:
         pk = list(table.primary_key.columns)
         if len(pk) != 1 or not pk[0].autoincrement or pk[0].type.python_type is not int:
             continue
-        seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, :c)"),
-                           {"t": table.name, "c": pk[0].name}).scalar()
+        seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": table.name, "c": pk[0].name}).scalar()
         if seq:
-            conn.execute(text(f"SELECT setval(:s, COALESCE((SELECT max({pk[0].name}) FROM {table.name}), 0) + 1, "
-                              "false)"), {"s": seq})
+            conn.execute(
+                text(f"SELECT setval(:s, COALESCE((SELECT max({pk[0].name}) FROM {table.name}), 0) + 1, false)"),
+                {"s": seq},
+            )
 
 
 def blob_names(engine: Engine) -> tuple[int, Iterator[str]]:
@@ -111,13 +123,16 @@ def blob_names(engine: Engine) -> tuple[int, Iterator[str]]:
 
     def names() -> Iterator[str]:
         with read_session(engine) as s:
-            yield from s.execute(select(models.Blob.sha256).order_by(models.Blob.sha256)
-                                 .execution_options(yield_per=5000)).scalars()
+            yield from s.execute(
+                select(models.Blob.sha256).order_by(models.Blob.sha256).execution_options(yield_per=5000)
+            ).scalars()
+
     return n, names()
 
 
-def copy_archive(source: BlobStore, target: BlobStore, hashes: Iterable[str], step: Optional[Step] = None,
-                 threads: int = 8) -> TransferReport:
+def copy_archive(
+    source: BlobStore, target: BlobStore, hashes: Iterable[str], step: Step | None = None, threads: int = 8
+) -> TransferReport:
     """Put every blob named in `hashes` into `target`, verified on the way. A blob the source cannot
     give back whole is named in `problems` and the copy goes on."""
     step = step or (lambda n: None)
@@ -127,13 +142,13 @@ def copy_archive(source: BlobStore, target: BlobStore, hashes: Iterable[str], st
         if target.exists(sha256):
             return "present", 0
         try:
-            put = target.put(source.get(sha256))     # get: checked against its name
+            put = target.put(source.get(sha256))  # get: checked against its name
         except ArchiveError as exc:
             return f"problem: {exc}", 0
         return ("present" if put.existed else "copied"), put.stored_size
 
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        for window in _windows(hashes, threads * 64):        # bounded memory at any archive size
+        for window in _windows(hashes, threads * 64):  # bounded memory at any archive size
             for outcome, size in pool.map(one, window):
                 if outcome == "copied":
                     report.blobs_copied += 1
@@ -143,8 +158,13 @@ def copy_archive(source: BlobStore, target: BlobStore, hashes: Iterable[str], st
                 else:
                     report.problems.append(outcome.removeprefix("problem: "))
                 step(1)
-    logger.info("archive copy: {} blobs copied ({} bytes stored), {} already there, {} problems",
-                report.blobs_copied, report.bytes_copied, report.blobs_present, len(report.problems))
+    logger.info(
+        "archive copy: {} blobs copied ({} bytes stored), {} already there, {} problems",
+        report.blobs_copied,
+        report.bytes_copied,
+        report.blobs_present,
+        len(report.problems),
+    )
     return report
 
 

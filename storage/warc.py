@@ -7,14 +7,16 @@ record says so: Content-Encoding and Transfer-Encoding are removed and Content-L
 real length; the original values stay as `X-Archive-Orig-<Name>` headers (the convention replay
 tools such as pywb use). Every record is gzipped on its own; captures are read a batch at a time.
 """
+
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from importlib.metadata import PackageNotFoundError, version
-from typing import BinaryIO, Callable, Iterator, Optional
+from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from loguru import logger
@@ -28,7 +30,7 @@ from storage.archive import ArchiveError, BlobStore
 from storage.models import Capture, Source
 
 BATCH = 500
-DECODED = ("content-encoding", "transfer-encoding")   # undone before archiving
+DECODED = ("content-encoding", "transfer-encoding")  # undone before archiving
 ORIG = "X-Archive-Orig-"
 
 
@@ -37,7 +39,7 @@ class WarcSummary:
     captures: int = 0
     records: int = 0
     payload_bytes: int = 0
-    skipped: list[str] = field(default_factory=list)   # captures whose blob could not be read
+    skipped: list[str] = field(default_factory=list)  # captures whose blob could not be read
 
 
 def response_headers(headers: list, body_len: int) -> list[tuple[str, str]]:
@@ -54,7 +56,7 @@ def response_headers(headers: list, body_len: int) -> list[tuple[str, str]]:
 
 
 def _warc_date(ts: datetime) -> str:
-    ts = ts.astimezone(timezone.utc) if ts.tzinfo else ts
+    ts = ts.astimezone(UTC) if ts.tzinfo else ts
     return datetime_to_iso_date(ts.replace(tzinfo=None), use_micros=True)
 
 
@@ -65,28 +67,35 @@ def _software() -> str:
         return "xxgk-archive"
 
 
-def _captures(s: Session, source: Optional[str], since: Optional[str], until: Optional[str] = None):
+def _captures(s: Session, source: str | None, since: str | None, until: str | None = None):
     """Captures of `source` fetched on the UTC days `since`..`until` (YYYY-MM-DD, both inclusive)."""
     q = select(Capture)
     if source:
         q = q.join(Source, Source.id == Capture.source_id).where(Source.name == source)
     if since:
-        q = q.where(Capture.fetched_at >= datetime.fromisoformat(since).replace(tzinfo=timezone.utc))
+        q = q.where(Capture.fetched_at >= datetime.fromisoformat(since).replace(tzinfo=UTC))
     if until:
-        q = q.where(Capture.fetched_at < datetime.fromisoformat(until).replace(tzinfo=timezone.utc) + timedelta(days=1))
+        q = q.where(Capture.fetched_at < datetime.fromisoformat(until).replace(tzinfo=UTC) + timedelta(days=1))
     return q
 
 
-def count_captures(s: Session, *, source: Optional[str] = None, since: Optional[str] = None,
-                   until: Optional[str] = None) -> int:
+def count_captures(s: Session, *, source: str | None = None, since: str | None = None, until: str | None = None) -> int:
     return int(s.exec(_captures(s, source, since, until).with_only_columns(func.count(Capture.id))).one())
 
 
-def iter_captures(s: Session, *, source: Optional[str] = None, since: Optional[str] = None,
-                  until: Optional[str] = None, batch: int = BATCH) -> Iterator[Capture]:
+def iter_captures(
+    s: Session,
+    *,
+    source: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    batch: int = BATCH,
+) -> Iterator[Capture]:
     last = 0
     while True:
-        caps = list(s.exec(_captures(s, source, since, until).where(Capture.id > last).order_by(Capture.id).limit(batch)))
+        caps = list(
+            s.exec(_captures(s, source, since, until).where(Capture.id > last).order_by(Capture.id).limit(batch))
+        )
         if not caps:
             return
         yield from caps
@@ -94,17 +103,31 @@ def iter_captures(s: Session, *, source: Optional[str] = None, since: Optional[s
         s.expunge_all()
 
 
-def write_warc(s: Session, store: BlobStore, out: BinaryIO, *, source: Optional[str] = None,
-               since: Optional[str] = None, until: Optional[str] = None, gzip: bool = True, filename: Optional[str] = None,
-               progress: Optional[Callable[[int], None]] = None) -> WarcSummary:
+def write_warc(
+    s: Session,
+    store: BlobStore,
+    out: BinaryIO,
+    *,
+    source: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    gzip: bool = True,
+    filename: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> WarcSummary:
     writer = WARCWriter(out, gzip=gzip, warc_version="1.1")
-    writer.write_record(writer.create_warcinfo_record(filename or "", {
-        "software": _software(),
-        "format": "WARC File Format 1.1",
-        "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
-        "description": "xxgk-archive captures; response payloads are entity bodies after transfer decoding "
-                       "(Content-Encoding/Transfer-Encoding removed, originals as X-Archive-Orig-*)",
-    }))
+    writer.write_record(
+        writer.create_warcinfo_record(
+            filename or "",
+            {
+                "software": _software(),
+                "format": "WARC File Format 1.1",
+                "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+                "description": "xxgk-archive captures; response payloads are entity bodies after transfer decoding "
+                "(Content-Encoding/Transfer-Encoding removed, originals as X-Archive-Orig-*)",
+            },
+        )
+    )
     sm = WarcSummary(records=1)
     step = progress or (lambda n: None)
     for cap in iter_captures(s, source=source, since=since, until=until):
@@ -128,8 +151,14 @@ def _records(writer: WARCWriter, cap: Capture, body: bytes):
     date = _warc_date(cap.fetched_at)
     reason = HTTPStatus(cap.status).phrase if cap.status in HTTPStatus._value2member_map_ else "Unknown"
     http = StatusAndHeaders(f"{cap.status} {reason}", response_headers(cap.headers, len(body)), protocol="HTTP/1.1")
-    resp = writer.create_warc_record(cap.url, "response", payload=io.BytesIO(body), length=len(body),
-                                     http_headers=http, warc_headers_dict={"WARC-Date": date})
+    resp = writer.create_warc_record(
+        cap.url,
+        "response",
+        payload=io.BytesIO(body),
+        length=len(body),
+        http_headers=http,
+        warc_headers_dict={"WARC-Date": date},
+    )
     parts = urlsplit(cap.url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     req_body = cap.request_body or b""
@@ -137,6 +166,12 @@ def _records(writer: WARCWriter, cap: Capture, body: bytes):
     if not any(k.lower() == "host" for k, _ in req_headers):
         req_headers.insert(0, ("Host", parts.netloc))
     req_http = StatusAndHeaders(f"{cap.method} {target} HTTP/1.1", req_headers, is_http_request=True)
-    req = writer.create_warc_record(cap.url, "request", payload=io.BytesIO(req_body), length=len(req_body),
-                                    http_headers=req_http, warc_headers_dict={"WARC-Date": date})
+    req = writer.create_warc_record(
+        cap.url,
+        "request",
+        payload=io.BytesIO(req_body),
+        length=len(req_body),
+        http_headers=req_http,
+        warc_headers_dict={"WARC-Date": date},
+    )
     return resp, req

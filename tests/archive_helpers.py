@@ -1,4 +1,5 @@
 """A crawled simulator archive for the archive commands' tests (search, export, verify, reparse ...)."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,9 @@ def crawled_cli(tmp_path: Path, portal, days: int = 2, database_url: str | None 
     """Crawl `portal` day 1 (and day 2: adds, edits, deletes) into a fresh archive; the CLI on it."""
     cfg = write_config(tmp_path, portal)
     if database_url:
-        cfg.write_text(cfg.read_text().replace('data_dir = "data"',
-                                               f'data_dir = "data"\ndatabase_url = "{database_url}"'))
+        cfg.write_text(
+            cfg.read_text().replace('data_dir = "data"', f'data_dir = "data"\ndatabase_url = "{database_url}"')
+        )
     cli = Cli(cfg)
     portal.set_day(1)
     cli("crawl", "kaihua")

@@ -1,30 +1,39 @@
 """Shared fixtures: a started portal simulator, the real CLI on a config pointing at it, the databases
 (SQLite and PostgreSQL: `--db sqlite|postgresql|both` or env XXGK_TEST_DB, default both) and a local
 S3-compatible server (moto) for the archive."""
+
 from __future__ import annotations
 
 import os
 import uuid
 
+import helpers
 import pytest
 import sqlalchemy
-
-import helpers
 from helpers import Cli, write_config
+
 from simulator import PortalSimulator
 
 DB_KINDS = ("sqlite", "postgresql")
 
 
 def pytest_addoption(parser):
-    parser.addoption("--db", choices=(*DB_KINDS, "both"), default=os.environ.get("XXGK_TEST_DB") or "both",
-                     help="database(s) the tests touching one run on (env XXGK_TEST_DB; default both)")
+    parser.addoption(
+        "--db",
+        choices=(*DB_KINDS, "both"),
+        default=os.environ.get("XXGK_TEST_DB") or "both",
+        help="database(s) the tests touching one run on (env XXGK_TEST_DB; default both)",
+    )
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "e2e: crawls a simulator, starts processes or needs a server (not in `make check`)")
-    config.addinivalue_line("markers", "one_db: the database is incidental here (fetch-level fault matrices): "
-                                       "run on the first chosen database only")
+    config.addinivalue_line(
+        "markers", "e2e: crawls a simulator, starts processes or needs a server (not in `make check`)"
+    )
+    config.addinivalue_line(
+        "markers",
+        "one_db: the database is incidental here (fetch-level fault matrices): run on the first chosen database only",
+    )
 
 
 def pytest_generate_tests(metafunc):
@@ -41,7 +50,7 @@ def pytest_generate_tests(metafunc):
 def db_url(request, tmp_path):
     """The test's database; `helpers.write_config` writes it into the config it makes."""
     if request.param == "sqlite":
-        url, helpers.DATABASE_URL = f"sqlite:///{tmp_path}/data/xxgk.db", None   # the embedded default
+        url, helpers.DATABASE_URL = f"sqlite:///{tmp_path}/data/xxgk.db", None  # the embedded default
     else:
         url = helpers.DATABASE_URL = request.getfixturevalue("pg_url")
     yield url
@@ -100,7 +109,8 @@ def s3_server():
     import logging
 
     from moto.server import ThreadedMotoServer
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)      # not a line per request in failure output
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request in failure output
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -112,8 +122,13 @@ def s3_server():
 def s3_url(s3_server, monkeypatch):
     """A fresh bucket on the local S3 server, the AWS environment pointing at it: `s3://bucket/prefix`."""
     import boto3
-    for key, value in {"AWS_ENDPOINT_URL": s3_server, "AWS_ACCESS_KEY_ID": "test",
-                       "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+
+    for key, value in {
+        "AWS_ENDPOINT_URL": s3_server,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
     bucket = f"xxgk-{uuid.uuid4().hex[:10]}"
@@ -121,8 +136,8 @@ def s3_url(s3_server, monkeypatch):
     return f"s3://{bucket}/archive"
 
 
-E2E_FIXTURES = {"portal", "cli", "crawled", "s3_server", "s3_url", "pg_url", "browser"}   # browser: Chromium
-E2E_NAMES = ("PortalSimulator", "subprocess", "crawled_cli")     # a module that starts simulators or processes
+E2E_FIXTURES = {"portal", "cli", "crawled", "s3_server", "s3_url", "pg_url", "browser"}  # browser: Chromium
+E2E_NAMES = ("PortalSimulator", "subprocess", "crawled_cli")  # a module that starts simulators or processes
 
 
 def pytest_collection_modifyitems(items):
@@ -130,7 +145,9 @@ def pytest_collection_modifyitems(items):
     is the quick tier of `make check`): known by their fixtures or their module's imports, or marked by hand."""
     for item in items:
         module = getattr(item, "module", None)
-        if (E2E_FIXTURES & set(getattr(item, "fixturenames", ()))
-                or any(hasattr(module, name) for name in E2E_NAMES)
-                or "postgresql" in item.name):           # a PostgreSQL run of a test, or a PostgreSQL-only test
+        if (
+            E2E_FIXTURES & set(getattr(item, "fixturenames", ()))
+            or any(hasattr(module, name) for name in E2E_NAMES)
+            or "postgresql" in item.name
+        ):  # a PostgreSQL run of a test, or a PostgreSQL-only test
             item.add_marker(pytest.mark.e2e)

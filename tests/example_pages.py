@@ -1,5 +1,6 @@
 """The corpus of real pages (tests/examples/<family>/<name>.html + <name>.json, juriscraper style) and the
 field-by-field comparison both tests/test_examples.py and benchmarks/fidelity.py use."""
+
 from __future__ import annotations
 
 import json
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from samples import EXAMPLES
+
 from scraper.parse import ParsedArticle, parse_article
 from storage.contract import CONTRACT_FIELDS as CONTRACT
 
@@ -43,9 +45,12 @@ def families_without_pages() -> set[str]:
 
 def actual(art: ParsedArticle) -> dict:
     lines = art.body_text.splitlines()
-    return {**{f: getattr(art, f) for f in CONTRACT},
-            "attachments": [{"name": a.name, "url": a.url} for a in art.attachments],
-            "body_first_line": lines[0] if lines else None, "body_last_line": lines[-1] if lines else None}
+    return {
+        **{f: getattr(art, f) for f in CONTRACT},
+        "attachments": [{"name": a.name, "url": a.url} for a in art.attachments],
+        "body_first_line": lines[0] if lines else None,
+        "body_last_line": lines[-1] if lines else None,
+    }
 
 
 def compare(example: Example) -> list[tuple[str, object, object]]:

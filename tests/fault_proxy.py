@@ -5,12 +5,12 @@ then accepts again: a server restart or failover, without touching the server. `
 seconds, nth)` does it when a client sends `pattern` (SQL text, e.g. b"UPDATE leases") the nth time;
 that message never reaches the server.
 """
+
 from __future__ import annotations
 
 import socket
 import threading
 import time
-from typing import Optional
 
 
 class FaultProxy:
@@ -19,8 +19,8 @@ class FaultProxy:
         self.lock = threading.Lock()
         self.conns: set[socket.socket] = set()
         self.down_until = 0.0
-        self.trigger: Optional[tuple[bytes, float, int]] = None
-        self.outages: list[tuple[float, float]] = []          # (start, end) in time.time()
+        self.trigger: tuple[bytes, float, int] | None = None
+        self.outages: list[tuple[float, float]] = []  # (start, end) in time.time()
         self.listener = self._listen(0)
         self.port = self.listener.getsockname()[1]
         self.closed = False
@@ -37,7 +37,7 @@ class FaultProxy:
         with self.lock:
             self.down_until = time.monotonic() + seconds
             self.outages.append((time.time(), time.time() + seconds))
-            _kill(self.listener)                  # new connections: refused
+            _kill(self.listener)  # new connections: refused
             for c in self.conns:
                 _kill(c)
             self.conns.clear()
@@ -75,7 +75,7 @@ class FaultProxy:
             except OSError:
                 continue
             with self.lock:
-                if time.monotonic() < self.down_until:      # an outage began meanwhile
+                if time.monotonic() < self.down_until:  # an outage began meanwhile
                     _kill(client)
                     _kill(upstream)
                     continue

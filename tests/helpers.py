@@ -1,4 +1,5 @@
 """Test helpers: a config pointing at a simulator, and the real CLI in-process."""
+
 from __future__ import annotations
 
 import json
@@ -7,10 +8,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator, Optional
 from urllib.parse import urlsplit
 
 from alembic import command
@@ -39,7 +40,7 @@ def schema_at(url: str, revision: str) -> Iterator[Connection]:
         yield conn
 
 
-DATABASE_URL: Optional[str] = None     # set per test by the `db_url` fixture (None: the embedded SQLite)
+DATABASE_URL: str | None = None  # set per test by the `db_url` fixture (None: the embedded SQLite)
 
 
 def db_of(config_dir: Path) -> str:
@@ -47,14 +48,22 @@ def db_of(config_dir: Path) -> str:
     return DATABASE_URL or f"sqlite:///{config_dir}/data/xxgk.db"
 
 
-def write_config(tmp_path: Path, sim, settings: Optional[dict] = None, **source) -> Path:
+def write_config(tmp_path: Path, sim, settings: dict | None = None, **source) -> Path:
     """A config with one source `kaihua` on simulator `sim`, on the test's database."""
     opts = {"rate": 0, "concurrency": 4, "family": "hanweb-jpage", **source}
     extra = {"database_url": DATABASE_URL, **(settings or {})}
-    lines = ['[settings]', 'data_dir = "data"', 'retries = 2', 'timeout = 5', 'backoff = 0.05',
-             *(f"{k} = {json.dumps(v)}" for k, v in extra.items() if v is not None), '',
-             '[[sources]]', 'name = "kaihua"',
-             "start_urls = [" + ", ".join(json.dumps(u) for u in sim.column_urls) + "]"]
+    lines = [
+        "[settings]",
+        'data_dir = "data"',
+        "retries = 2",
+        "timeout = 5",
+        "backoff = 0.05",
+        *(f"{k} = {json.dumps(v)}" for k, v in extra.items() if v is not None),
+        "",
+        "[[sources]]",
+        'name = "kaihua"',
+        "start_urls = [" + ", ".join(json.dumps(u) for u in sim.column_urls) + "]",
+    ]
     for key, value in opts.items():
         if value is not None:
             lines.append(f"{key} = {json.dumps(value)}")
@@ -108,7 +117,7 @@ def check_exact(cli, expected: list[dict]) -> dict[str, dict]:
         for field in CONTRACT:
             assert doc[field] == exp[field], f"{key}: {field}: {doc[field]!r} != {exp[field]!r}"
         assert sorted(doc["urls"]) == sorted(exp["urls"]), key
-        assert doc["attachments"] == exp["attachments"], key          # name, url, sha256 and size
+        assert doc["attachments"] == exp["attachments"], key  # name, url, sha256 and size
         got[key] = doc
     live = [r for r in rows.values() if r["withdrawn_at"] is None]
     assert len(live) == len(want), "documents crawled that the portal does not have"
@@ -140,11 +149,12 @@ class Proc:
         self.config, self.log, self.verb, self.ready = config, log, verb, ready
         self.proc = None
 
-    def start(self) -> "Proc":
+    def start(self) -> Proc:
         self.fh = open(self.log, "ab")
         seen = len(self.output()) if self.log.exists() else 0
-        self.proc = subprocess.Popen([XXGK, "--config", str(self.config), "-v", *self.verb],
-                                     stdout=self.fh, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [XXGK, "--config", str(self.config), "-v", *self.verb], stdout=self.fh, stderr=subprocess.STDOUT
+        )
         wait_for(lambda: self.ready in self.output()[seen:] or self.proc.poll() is not None)
         assert self.proc.poll() is None, self.output()
         return self

@@ -1,4 +1,5 @@
 """Real receivers for the watch tests: a webhook (HTTP server) and an SMTP server (aiosmtpd), on 127.0.0.1."""
+
 from __future__ import annotations
 
 import json
@@ -49,11 +50,17 @@ class Webhook:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with hook.lock:
                     mode = hook.modes.pop(0) if hook.modes else "ok"
-                    hook.requests.append({"key": self.headers.get("Idempotency-Key"), "mode": mode,
-                                          "json": json.loads(body or b"{}"), "at": time.monotonic()})
+                    hook.requests.append(
+                        {
+                            "key": self.headers.get("Idempotency-Key"),
+                            "mode": mode,
+                            "json": json.loads(body or b"{}"),
+                            "at": time.monotonic(),
+                        }
+                    )
                 if mode == "hang":
                     time.sleep(hook.hang_seconds)
-                    return                      # no answer: the connection just closes
+                    return  # no answer: the connection just closes
                 self.send_response(500 if mode == "500" else 200)
                 self.send_header("Content-Length", "2")
                 self.end_headers()

@@ -10,6 +10,7 @@ every document. After bumping PARSER_VERSION (scraper/parse/__init__.py), record
 It refuses while PARSER_VERSION is the recorded one and a recorded page's output changed (pages new to
 the corpus are added without a bump: nothing changed for bytes already parsed).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,6 +19,7 @@ import json
 from pathlib import Path
 
 from example_pages import examples
+
 from scraper.parse import PARSER_VERSION, parse_article
 
 RECORD = Path(__file__).resolve().parent / "parser_fingerprint.json"
@@ -47,10 +49,15 @@ def refresh() -> str:
     rec, now = recorded(), fingerprints()
     diff = changed(rec["pages"], now)
     if diff and rec["parser_version"] == PARSER_VERSION:
-        raise SystemExit(f"refused: the output changed for {len(diff)} page(s) ({', '.join(diff[:5])}) but "
-                         f"PARSER_VERSION is still {PARSER_VERSION!r}: bump it in scraper/parse/__init__.py first")
-    RECORD.write_text(json.dumps({"parser_version": PARSER_VERSION, "pages": now}, ensure_ascii=False, indent=1,
-                                 sort_keys=True) + "\n", "utf-8")
+        raise SystemExit(
+            f"refused: the output changed for {len(diff)} page(s) ({', '.join(diff[:5])}) but "
+            f"PARSER_VERSION is still {PARSER_VERSION!r}: bump it in scraper/parse/__init__.py first"
+        )
+    RECORD.write_text(
+        json.dumps({"parser_version": PARSER_VERSION, "pages": now}, ensure_ascii=False, indent=1, sort_keys=True)
+        + "\n",
+        "utf-8",
+    )
     return f"recorded {len(now)} pages at PARSER_VERSION {PARSER_VERSION} ({len(diff)} changed)"
 
 

@@ -1,4 +1,5 @@
 """Where the saved real portal pages are: tests/examples/<family>/ (articles) and …/<family>/columns/ (list pages)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,5 +17,8 @@ def sample(name: str) -> Path:
 
 def saved_pages() -> set[str]:
     """Names of every saved page (html/json, not the expected-output JSON beside an article page)."""
-    return {p.name for p in EXAMPLES.rglob("*") if p.suffix in (".html", ".json")
-            and not (p.suffix == ".json" and p.with_suffix(".html").exists())}
+    return {
+        p.name
+        for p in EXAMPLES.rglob("*")
+        if p.suffix in (".html", ".json") and not (p.suffix == ".json" and p.with_suffix(".html").exists())
+    }

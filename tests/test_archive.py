@@ -1,5 +1,6 @@
 """The content-addressed archive on both backends (a local folder; S3 over HTTP on a local moto
 server): sha256 names, zstd, write-once, identical bytes once, every read checked against its name."""
+
 import hashlib
 from urllib.parse import urlparse
 
@@ -76,7 +77,7 @@ def test_a_stored_blob_is_never_overwritten(store):
     data = b"<html>original</html>" * 40
     put = store.put(data)
     overwrite_raw(store, put.sha256, b"damaged")
-    again = store.put(data)                      # write-once: the damage is reported, never papered over
+    again = store.put(data)  # write-once: the damage is reported, never papered over
     assert again.existed
     with pytest.raises(ArchiveError, match="corrupt|truncated"):
         store.get(put.sha256)
@@ -122,17 +123,31 @@ def test_s3_server_without_conditional_puts_still_works(s3_url):
     (The server's refusal is stubbed at the HTTP-client level; moto supports conditional PUTs.)"""
     import boto3
     from botocore.stub import ANY, Stubber
+
     client = boto3.client("s3")
     bucket = urlparse(s3_url).netloc
     with Stubber(client) as stub:
         stub.add_response("head_bucket", {}, {"Bucket": bucket})
         store = S3BlobStore(bucket, "p", client=client)
         stub.add_client_error("head_object", "404", http_status_code=404)
-        stub.add_client_error("put_object", "NotImplemented", http_status_code=501,
-                              expected_params={"Bucket": bucket, "Key": ANY, "Body": ANY, "IfNoneMatch": "*",
-                                               "ContentType": "application/zstd", "Metadata": ANY})
-        stub.add_response("put_object", {}, {"Bucket": bucket, "Key": ANY, "Body": ANY,
-                                             "ContentType": "application/zstd", "Metadata": ANY})
+        stub.add_client_error(
+            "put_object",
+            "NotImplemented",
+            http_status_code=501,
+            expected_params={
+                "Bucket": bucket,
+                "Key": ANY,
+                "Body": ANY,
+                "IfNoneMatch": "*",
+                "ContentType": "application/zstd",
+                "Metadata": ANY,
+            },
+        )
+        stub.add_response(
+            "put_object",
+            {},
+            {"Bucket": bucket, "Key": ANY, "Body": ANY, "ContentType": "application/zstd", "Metadata": ANY},
+        )
         put = store.put(b"data")
         stub.assert_no_pending_responses()
     assert not put.existed and store.conditional is False

@@ -1,6 +1,7 @@
 """Attachments: downloaded under their own size cap, archived content-addressed, listed on the document
 version with name, URL, sha256 and size (`xxgk show`); a replaced file makes a new version; a passing
 failure keeps the archived copy; hostile names stay text and never touch the filesystem."""
+
 from __future__ import annotations
 
 import hashlib
@@ -9,16 +10,16 @@ import re
 
 import httpx
 import pytest
+from helpers import Cli, db_of, path_regex, write_config
 from sqlmodel import select
 
-from helpers import Cli, db_of, path_regex, write_config
 from simulator import PortalSimulator
 from storage.archive import open_archive
 from storage.db import open_database, read_session
 from storage.models import Capture
 from storage.queries import document_json, list_documents
 
-pytestmark = pytest.mark.usefixtures("db_url")   # every test here runs on each database
+pytestmark = pytest.mark.usefixtures("db_url")  # every test here runs on each database
 
 
 @pytest.fixture
@@ -77,7 +78,7 @@ def test_hostile_names_are_only_text(tmp_path, sim):
     hostile = [(d, a) for d in sim.expected_documents() for a in d["attachments"] if a["name"].startswith("../")]
     assert hostile
     for doc, att in hostile:
-        assert att in show(cli, doc)["attachments"]              # stored verbatim, with its hash
+        assert att in show(cli, doc)["attachments"]  # stored verbatim, with its hash
         assert att["name"] in cli("show", key(doc)).stdout
     stored = [p for p in (tmp_path / "data").rglob("*") if p.is_file()]
     assert all("escape" not in str(p) and ".." not in p.name for p in stored)
@@ -100,7 +101,7 @@ def test_a_replaced_file_makes_a_new_version(tmp_path, sim):
         assert now["title"] == before["title"] and now["body_text"] == before["body_text"]
         assert now["attachments"][0]["url"] == before["attachments"][0]["url"]
         assert now["attachments"][0]["sha256"] != before["attachments"][0]["sha256"]
-        assert store.get(before["attachments"][0]["sha256"])          # the old file is kept
+        assert store.get(before["attachments"][0]["sha256"])  # the old file is kept
 
 
 def test_size_cap_and_passing_failures_make_no_new_versions(tmp_path, sim):
@@ -116,10 +117,10 @@ def test_size_cap_and_passing_failures_make_no_new_versions(tmp_path, sim):
     again = cli.jsonl("crawl", "kaihua", "--full")[0]
     assert again["changed"] == 0 and again["new"] == 0
 
-    sim.inject(r"/module/download/", "status", code=503)                # files unavailable for a while
+    sim.inject(r"/module/download/", "status", code=503)  # files unavailable for a while
     failing = cli.jsonl("crawl", "kaihua", "--full")[0]
     assert failing["changed"] == 0 and failing["attachment_errors"] == len({a["url"] for a in expected})
-    assert files_by_url(tmp_path) == stored                            # the archived copies are kept
+    assert files_by_url(tmp_path) == stored  # the archived copies are kept
     assert {c.error for c in captures(tmp_path, "attachment") if c.status == 503} == {"HTTP 503"}
 
 
@@ -128,8 +129,9 @@ def test_attachments_can_be_left_alone(tmp_path, sim):
     assert cli.jsonl("crawl", "kaihua")[0]["attachments"] == 0
     assert captures(tmp_path, "attachment") == []
     doc = next(d for d in sim.expected_documents() if d["attachments"])
-    assert [(a["name"], a["url"], a["sha256"]) for a in show(cli, doc)["attachments"]] == \
-        [(a["name"], a["url"], None) for a in doc["attachments"]]
+    assert [(a["name"], a["url"], a["sha256"]) for a in show(cli, doc)["attachments"]] == [
+        (a["name"], a["url"], None) for a in doc["attachments"]
+    ]
 
 
 @pytest.mark.parametrize("where", ["block", "script"])
@@ -144,8 +146,9 @@ def test_files_listed_outside_the_body_are_archived(tmp_path, sim, where):
     cli.jsonl("crawl", "kaihua")
     for doc in placed:
         shown = show(cli, doc)
-        assert [(a["name"], a["url"], a["sha256"], a["size"]) for a in shown["attachments"]] == \
-               [(a["name"], a["url"], a["sha256"], a["size"]) for a in doc["attachments"]]
+        assert [(a["name"], a["url"], a["sha256"], a["size"]) for a in shown["attachments"]] == [
+            (a["name"], a["url"], a["sha256"], a["size"]) for a in doc["attachments"]
+        ]
         assert all(re.fullmatch(r"[0-9a-f]{64}", a["sha256"]) for a in shown["attachments"])
 
 
@@ -153,14 +156,18 @@ def test_a_file_linked_by_an_icon_takes_the_name_its_server_sends(tmp_path, sim)
     """An icon links the file (no text, no download=): the page names it only by its storage id, so the
     archived file takes the name from its own response's `Content-Disposition`, with its sha256."""
     styles = {d.title: d.style["files"] for d in sim.corpus.docs(1).values()}
-    doc = next(d for d in sim.expected_documents() if d["attachments"] and styles[d["title"]] != "script"
-               and not d["attachments"][0]["name"].startswith(".."))
+    doc = next(
+        d
+        for d in sim.expected_documents()
+        if d["attachments"] and styles[d["title"]] != "script" and not d["attachments"][0]["name"].startswith("..")
+    )
     sim.inject(path_regex(doc["urls"][0]), "nameless-files")
     page = httpx.get(doc["urls"][0]).text
-    texts = re.findall(r'<a [^>]*downfile\.jsp[^>]*>(.*?)</a>', page)
-    assert texts and all(t.startswith("<img") for t in texts) and " download=" not in page   # the page names no file
+    texts = re.findall(r"<a [^>]*downfile\.jsp[^>]*>(.*?)</a>", page)
+    assert texts and all(t.startswith("<img") for t in texts) and " download=" not in page  # the page names no file
     cli = configured(tmp_path, sim)
     cli.jsonl("crawl", "kaihua")
     shown = show(cli, doc)["attachments"]
-    assert [(a["name"], a["url"], a["sha256"], a["size"]) for a in shown] == \
-           [(a["name"], a["url"], a["sha256"], a["size"]) for a in doc["attachments"]]
+    assert [(a["name"], a["url"], a["sha256"], a["size"]) for a in shown] == [
+        (a["name"], a["url"], a["sha256"], a["size"]) for a in doc["attachments"]
+    ]

@@ -1,6 +1,7 @@
 """The bundled catalog of real sources, checked offline: each entry's column URLs are served by the simulator
 of its family at the same path (so the URL has the shape the family has), detection names the family
 there, and the adapter, given only that URL and the entry's options, lists every document of it."""
+
 from __future__ import annotations
 
 import asyncio
@@ -14,9 +15,10 @@ from typer.testing import CliRunner
 from cli.main import app
 from scraper.config import CATALOG, parse_config
 from scraper.decode import decode_html
-from scraper.fetch import FetchPolicy, Fetcher
+from scraper.fetch import Fetcher, FetchPolicy
 from scraper.portals import ListItem, detect, portal_class
 from simulator import PortalSimulator
+
 
 def catalog():
     return parse_config(CATALOG.read_text("utf-8"), "bundled catalog", Path("."), None).sources
@@ -26,8 +28,15 @@ def test_catalog_covers_the_families():
     sources = catalog()
     names = [s.name for s in sources]
     assert names[0] == "kaihua" and len(sources) >= 11 and len(set(names)) == len(names)
-    assert {s.family for s in sources} == {"hanweb-jpage", "hanweb-xxgk", "hanweb-jpaas", "trs-static", "govcn",
-                                           "gkmlpt", "generic"}
+    assert {s.family for s in sources} == {
+        "hanweb-jpage",
+        "hanweb-xxgk",
+        "hanweb-jpaas",
+        "trs-static",
+        "govcn",
+        "gkmlpt",
+        "generic",
+    }
     assert all(s.schedule and s.family for s in sources)
     hosts = {urlsplit(u).hostname for s in sources for u in s.start_urls}
     assert {"www.ndrc.gov.cn", "sousuo.www.gov.cn", "www.gd.gov.cn", "fzggw.zj.gov.cn"} <= hosts

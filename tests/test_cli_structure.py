@@ -1,5 +1,6 @@
 """The CLI's shape: commands are module-level functions (importable, testable alone) and the CLI holds no
 SQL (tests/test_cli_startup.py: what starting it imports)."""
+
 from __future__ import annotations
 
 import re
@@ -39,7 +40,7 @@ def test_a_command_runs_on_an_app_of_its_own():
     alone.callback()(context)
     alone.command()(show)
     result = CliRunner().invoke(alone, ["show", "X"])
-    assert result.exit_code == 2 and "bad config" in result.output     # it ran, and read the context it was given
+    assert result.exit_code == 2 and "bad config" in result.output  # it ran, and read the context it was given
 
 
 def test_the_cli_holds_no_sql():

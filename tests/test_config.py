@@ -1,11 +1,12 @@
 """Config validation: every bad input is a ConfigError naming the file and the key."""
+
 from pathlib import Path
 
 import pytest
 
 from scraper.config import ConfigError, load_config, parse_config, parse_schedule
 
-GOOD = '''
+GOOD = """
 [settings]
 data_dir = "d"
 timezone = "Asia/Shanghai"
@@ -14,7 +15,7 @@ timezone = "Asia/Shanghai"
 name = "kaihua"
 start_urls = ["http://www.kaihua.gov.cn/col/col1229402456/index.html"]
 schedule = "0 */6 * * *"
-'''
+"""
 
 
 def parse(text):
@@ -43,32 +44,51 @@ def test_relative_sqlite_and_file_urls_follow_the_config_file():
     assert cfg.archive_url == "file:///cfg/data/a"
 
 
-@pytest.mark.parametrize("text, message", [
-    ('[settings]\nfoo = 1\n', "x.toml: settings.foo: unknown key"),
-    ('[[sources]]\nname = "a"\nstart_urls = ["http://h/"]\nbogus = 2\n', "sources[0].bogus: unknown key"),
-    ('[[sources]]\nname = "a"\nstart_urls = ["ftp://h/x"]\n', "bad URL 'ftp://h/x'"),
-    ('[[sources]]\nname = "a"\nstart_urls = ["not a url"]\n', "bad URL"),
-    ('[[sources]]\nname = "a"\nstart_urls = []\n', "sources[0].start_urls"),
-    ('[[sources]]\nname = "a"\nstart_urls = ["http://h/"]\nschedule = "61 * * * *"\n', "sources[0].schedule: bad cron"),
-    ('[[sources]]\nname = "a"\nstart_urls = ["http://h/"]\nschedule = "sometimes"\n', "neither a 5-field cron"),
-    ('[[sources]]\nname = "a"\nstart_urls = ["http://h/"]\n[[sources]]\nname = "a"\nstart_urls = ["http://h/"]\n',
-     "duplicate source name 'a'"),
-    ('[[sources]]\nname = "Bad Name"\nstart_urls = ["http://h/"]\n', "must be a slug"),
-    ('[[sources]]\nname = "a"\nstart_urls = ["http://h/"]\nfamily = "wordpress"\n', "sources[0].family"),
-    ('[[sources]]\nname = "a"\nstart_urls = ["http://h/"]\nrate = -1\n', "sources[0].rate"),
-    ('[settings]\ntimezone = "Mars/Olympus"\n', "unknown timezone"),
-    ('[settings]\nmax_attachment_bytes = 0\n', "settings.max_attachment_bytes"),
-    ('[[sources]]\nname = "a"\nstart_urls = ["http://h/"]\nfamily = "trs-static"\nselectors = {item = "li"}\n',
-     "sources[0]: selectors are for the generic family, not 'trs-static'"),
-    ('[[sources]]\nname = "a"\nstart_urls = ["http://h/"]\nselectors = {item = "ul >> li["}\n',
-     "sources[0].selectors.item: not a valid CSS selector: 'ul >> li['"),
-    ('[[sources]]\nname = "a"\nstart_urls = ["http://h/"]\nselectors = {link = "a"}\n', "sources[0].selectors.item"),
-    ('[[sources]]\nname = "a"\nstart_urls = ["http://h/"]\nselectors = {item = "li", nxt = "a"}\n',
-     "sources[0].selectors.nxt: unknown key"),
-    ('[[sources]]\nname = "a"\nstart_urls = ["http://h/"]\nhosts = ["https://www.gov.cn/"]\n',
-     "sources[0].hosts: bad host 'https://www.gov.cn/'"),
-    ('this is = = not toml', "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("[settings]\nfoo = 1\n", "x.toml: settings.foo: unknown key"),
+        ('[[sources]]\nname = "a"\nstart_urls = ["http://h/"]\nbogus = 2\n', "sources[0].bogus: unknown key"),
+        ('[[sources]]\nname = "a"\nstart_urls = ["ftp://h/x"]\n', "bad URL 'ftp://h/x'"),
+        ('[[sources]]\nname = "a"\nstart_urls = ["not a url"]\n', "bad URL"),
+        ('[[sources]]\nname = "a"\nstart_urls = []\n', "sources[0].start_urls"),
+        (
+            '[[sources]]\nname = "a"\nstart_urls = ["http://h/"]\nschedule = "61 * * * *"\n',
+            "sources[0].schedule: bad cron",
+        ),
+        ('[[sources]]\nname = "a"\nstart_urls = ["http://h/"]\nschedule = "sometimes"\n', "neither a 5-field cron"),
+        (
+            '[[sources]]\nname = "a"\nstart_urls = ["http://h/"]\n[[sources]]\nname = "a"\nstart_urls = ["http://h/"]\n',
+            "duplicate source name 'a'",
+        ),
+        ('[[sources]]\nname = "Bad Name"\nstart_urls = ["http://h/"]\n', "must be a slug"),
+        ('[[sources]]\nname = "a"\nstart_urls = ["http://h/"]\nfamily = "wordpress"\n', "sources[0].family"),
+        ('[[sources]]\nname = "a"\nstart_urls = ["http://h/"]\nrate = -1\n', "sources[0].rate"),
+        ('[settings]\ntimezone = "Mars/Olympus"\n', "unknown timezone"),
+        ("[settings]\nmax_attachment_bytes = 0\n", "settings.max_attachment_bytes"),
+        (
+            '[[sources]]\nname = "a"\nstart_urls = ["http://h/"]\nfamily = "trs-static"\nselectors = {item = "li"}\n',
+            "sources[0]: selectors are for the generic family, not 'trs-static'",
+        ),
+        (
+            '[[sources]]\nname = "a"\nstart_urls = ["http://h/"]\nselectors = {item = "ul >> li["}\n',
+            "sources[0].selectors.item: not a valid CSS selector: 'ul >> li['",
+        ),
+        (
+            '[[sources]]\nname = "a"\nstart_urls = ["http://h/"]\nselectors = {link = "a"}\n',
+            "sources[0].selectors.item",
+        ),
+        (
+            '[[sources]]\nname = "a"\nstart_urls = ["http://h/"]\nselectors = {item = "li", nxt = "a"}\n',
+            "sources[0].selectors.nxt: unknown key",
+        ),
+        (
+            '[[sources]]\nname = "a"\nstart_urls = ["http://h/"]\nhosts = ["https://www.gov.cn/"]\n',
+            "sources[0].hosts: bad host 'https://www.gov.cn/'",
+        ),
+        ("this is = = not toml", "not valid TOML"),
+    ],
+)
 def test_bad_config_is_a_clear_error(text, message):
     with pytest.raises(ConfigError) as exc:
         parse(text)
@@ -101,15 +121,17 @@ def test_schedules():
 
 
 def test_family_options():
-    cfg = parse('[[sources]]\nname = "a"\nstart_urls = ["http://h/list.htm"]\nfamily = "generic"\n'
-                'selectors = {item = "ul.news > li", date = "span.date", next = "a.next"}\n'
-                'hosts = ["Files.Example.gov.cn"]\nattachments = false\n')
+    cfg = parse(
+        '[[sources]]\nname = "a"\nstart_urls = ["http://h/list.htm"]\nfamily = "generic"\n'
+        'selectors = {item = "ul.news > li", date = "span.date", next = "a.next"}\n'
+        'hosts = ["Files.Example.gov.cn"]\nattachments = false\n'
+    )
     src = cfg.sources[0]
     assert src.selectors.item == "ul.news > li" and src.selectors.link is None and src.selectors.next == "a.next"
     assert src.hosts == ["files.example.gov.cn"] and src.attachments is False
     assert cfg.settings.max_attachment_bytes == 100 * 1024 * 1024
     plain = parse('[[sources]]\nname = "a"\nstart_urls = ["http://h/"]\nselectors = {item = "li"}\n').sources[0]
-    assert plain.family is None and plain.selectors.item == "li"       # selectors imply nothing else
+    assert plain.family is None and plain.selectors.item == "li"  # selectors imply nothing else
 
 
 def test_engine_is_validated_and_queue_needs_postgresql(monkeypatch):

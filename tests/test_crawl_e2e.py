@@ -4,14 +4,15 @@ Day 1, then day 2 (adds, edits, deletes): every document exactly once with every
 exact; the two-column document with two URLs; edited documents at version 2, others at 1; deleted
 ones withdrawn. Day 3 (no changes): only a handful of requests.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 
+from helpers import Cli, check_exact, full_doc, write_config
 from sqlmodel import select
 
-from helpers import Cli, check_exact, full_doc, write_config
 from storage.db import open_database, read_session
 from storage.models import Capture, DocumentVersion
 
@@ -91,6 +92,7 @@ def test_crawl_into_an_s3_archive(tmp_path, db_url, s3_url):
     """The archive on S3-compatible storage (a local moto server over HTTP): same crawl, same bytes."""
     from simulator import PortalSimulator
     from storage.archive import open_archive
+
     with PortalSimulator(seed=3, docs=30) as portal:
         cli = Cli(write_config(tmp_path, portal, settings={"archive_url": s3_url}))
         summary = cli.jsonl("crawl", "kaihua")[0]
@@ -106,7 +108,7 @@ def test_crawl_into_an_s3_archive(tmp_path, db_url, s3_url):
     assert not (tmp_path / "data" / "archive").exists(), "nothing archived locally"
     report = json.loads(cli("verify", "--json").stdout)
     assert report["ok"] and report["blobs_checked"] == len(shas)
-    victim = hashlib.sha256(raw).hexdigest()            # damage one object behind the archive's back
+    victim = hashlib.sha256(raw).hexdigest()  # damage one object behind the archive's back
     store.client.put_object(Bucket=store.bucket, Key=store.key(victim), Body=b"not zstd")
     store.client.delete_object(Bucket=store.bucket, Key=store.key(sorted(shas - {victim})[0]))
     faults = json.loads(cli("verify", "--json", code=1).stdout)["faults"]

@@ -1,4 +1,5 @@
 """Bad input gets a clear error and the crawl goes on (issue: the spine, 'Done when')."""
+
 from __future__ import annotations
 
 import json
@@ -7,10 +8,9 @@ import socket
 from urllib.parse import urlsplit
 
 import pytest
-
 from helpers import Cli, path_regex, write_config
 
-pytestmark = pytest.mark.usefixtures("db_url")   # every test here runs on each database
+pytestmark = pytest.mark.usefixtures("db_url")  # every test here runs on each database
 
 SEED = "113308245972094984/2025-01529"
 
@@ -28,7 +28,7 @@ def test_malformed_dataproxy_xml_is_named_and_the_rest_is_crawled(cli, portal):
     summary = cli.jsonl("crawl", "kaihua")[0]
     assert summary["status"] == "partial"
     assert "malformed dataproxy XML" in problems(summary)
-    assert archived_count(cli) > 45        # the embedded groups and later windows still came in
+    assert archived_count(cli) > 45  # the embedded groups and later windows still came in
 
 
 def test_non_html_body_is_a_clear_document_error(cli, portal):
@@ -89,12 +89,15 @@ def test_server_errors_are_retried(cli, portal):
     assert summary["requests"] > summary["fetched"]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["crawl"], "name one or more sources"),
-    (["crawl", "nosuch"], "unknown source 'nosuch'"),
-    (["ls", "--since", "yesterday"], "YYYY-MM-DD"),
-    (["show", "000000000/2000-00000"], "no document|no archive yet"),     # never crawled: no archive on SQLite
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["crawl"], "name one or more sources"),
+        (["crawl", "nosuch"], "unknown source 'nosuch'"),
+        (["ls", "--since", "yesterday"], "YYYY-MM-DD"),
+        (["show", "000000000/2000-00000"], "no document|no archive yet"),  # never crawled: no archive on SQLite
+    ],
+)
 def test_bad_cli_arguments(cli, args, message):
     r = cli(*args, code=None)
     assert r.exit_code in (1, 2) and re.search(message, r.output)

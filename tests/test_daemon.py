@@ -1,4 +1,5 @@
 """A real `xxgk daemon` process against the simulator, with second-level schedules."""
+
 from __future__ import annotations
 
 import signal
@@ -7,10 +8,9 @@ import time
 from pathlib import Path
 
 import pytest
-
 from helpers import XXGK, Cli, Proc, parse_ts, wait_for, write_config
 
-pytestmark = pytest.mark.usefixtures("db_url")   # every test here runs on each database
+pytestmark = pytest.mark.usefixtures("db_url")  # every test here runs on each database
 
 
 class Daemon(Proc):
@@ -25,6 +25,7 @@ def runs(cli, name="kaihua") -> list[dict]:
 @pytest.fixture
 def small_portal():
     from simulator import PortalSimulator
+
     with PortalSimulator(seed=3, docs=30) as sim:
         yield sim
 
@@ -46,7 +47,7 @@ def test_scheduled_runs_happen_on_time(tmp_path, small_portal):
     ran = [r for r in runs(cli) if r["trigger"] == "schedule" and r["status"] in ("ok", "partial")]
     for r in ran:
         lag = (parse_ts(r["started_at"]) - parse_ts(r["scheduled_for"])).total_seconds()
-        assert -0.1 <= lag < 2.0, r          # started within 2 s of its slot (a loaded 2-core box)
+        assert -0.1 <= lag < 2.0, r  # started within 2 s of its slot (a loaded 2-core box)
     slots = [parse_ts(r["scheduled_for"]) for r in runs(cli) if r["scheduled_for"]]
     gaps = {round((b - a).total_seconds()) for a, b in zip(slots, slots[1:])}
     assert gaps == {2}, slots
@@ -60,15 +61,14 @@ def test_a_slot_missed_while_stopped(tmp_path, small_portal, on_missed):
     wait_for(lambda: any(r["status"] == "ok" for r in runs(cli)), timeout=15)
     assert d.stop() == 0
     before = len(runs(cli))
-    time.sleep(5)                                     # two or three slots pass with no daemon
+    time.sleep(5)  # two or three slots pass with no daemon
     d.start()
     try:
         time.sleep(1.5)
     finally:
         assert d.stop() == 0, d.output()
     new = runs(cli)[before:]
-    missed = [r for r in new if r["scheduled_for"] and "missed" in (r["reason"] or "")
-              or r["status"] == "coalesced"]
+    missed = [r for r in new if r["scheduled_for"] and "missed" in (r["reason"] or "") or r["status"] == "coalesced"]
     assert missed, new
     if on_missed == "run":
         catch_up = [r for r in new if (r["reason"] or "").startswith("catch-up")]
@@ -86,7 +86,7 @@ def test_trigger_starts_a_run_within_2s(tmp_path, small_portal):
     assert "no daemon is running" in r.output
     d.start()
     try:
-        wait_for(lambda: any(x["trigger"] == "trigger" for x in runs(cli)), timeout=5)   # the queued one
+        wait_for(lambda: any(x["trigger"] == "trigger" for x in runs(cli)), timeout=5)  # the queued one
         t0 = time.time()
         r = cli("trigger", "kaihua")
         assert "starts it within 2 s" in r.output
@@ -98,7 +98,7 @@ def test_trigger_starts_a_run_within_2s(tmp_path, small_portal):
 
 
 def test_sigterm_mid_crawl_exits_0_and_a_later_run_completes(tmp_path, portal):
-    cli, d = setup(tmp_path, portal, rate=20, concurrency=2)     # 120 docs at 20/s: ~7 s
+    cli, d = setup(tmp_path, portal, rate=20, concurrency=2)  # 120 docs at 20/s: ~7 s
     d.start()
     cli("trigger", "kaihua")
     wait_for(lambda: cli.jsonl("ls", "--limit", "1"), timeout=10)
@@ -124,8 +124,8 @@ def test_sigkill_mid_crawl_then_the_next_run_resumes(tmp_path, portal):
     wait_for(lambda: cli.jsonl("ls", "--limit", "1"), timeout=10)
     time.sleep(0.5)
     d.stop(signal.SIGKILL)
-    assert runs(cli)[-1]["status"] == "running"               # what a kill leaves behind
-    summary = cli.jsonl("crawl", "kaihua")[0]                 # at once: the dead holder was of this host
+    assert runs(cli)[-1]["status"] == "running"  # what a kill leaves behind
+    summary = cli.jsonl("crawl", "kaihua")[0]  # at once: the dead holder was of this host
     assert summary["status"] == "ok" and summary["resumed"]
     ledger = runs(cli)
     assert ledger[-2]["status"] == "interrupted" and "process is gone" in ledger[-2]["reason"]
@@ -135,8 +135,11 @@ def test_sigkill_mid_crawl_then_the_next_run_resumes(tmp_path, portal):
 
 
 def crawler(cli, *extra):
-    return subprocess.Popen([XXGK, "--config", str(cli.config), "crawl", "kaihua", "--json", *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [XXGK, "--config", str(cli.config), "crawl", "kaihua", "--json", *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def assert_no_overlap(cli) -> list[dict]:
@@ -188,10 +191,9 @@ def test_one_daemon_a_database(tmp_path, small_portal):
     is killed (its beat still fresh), a new one takes over at once."""
     cli, first = setup(tmp_path, small_portal)
     first.start()
-    second = subprocess.run([XXGK, "--config", str(cli.config), "daemon"], capture_output=True, text=True,
-                            timeout=60)
+    second = subprocess.run([XXGK, "--config", str(cli.config), "daemon"], capture_output=True, text=True, timeout=60)
     assert second.returncode == 3, second.stderr
     assert "another daemon schedules this database" in second.stderr and str(first.proc.pid) in second.stderr
     first.stop(signal.SIGKILL)
-    third = Daemon(cli.config, tmp_path / "third.log").start()      # a dead process's fresh beat: no bar
+    third = Daemon(cli.config, tmp_path / "third.log").start()  # a dead process's fresh beat: no bar
     assert third.stop() == 0, third.output()

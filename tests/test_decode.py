@@ -15,7 +15,10 @@ def page(decl: str = "", text: str = TEXT) -> str:
 
 
 def test_utf8_meta():
-    assert decode_html(page('<meta charset="utf-8">').encode("utf-8"), None) == (page('<meta charset="utf-8">'), "utf-8")
+    assert decode_html(page('<meta charset="utf-8">').encode("utf-8"), None) == (
+        page('<meta charset="utf-8">'),
+        "utf-8",
+    )
 
 
 def test_bom_wins_over_declarations():

@@ -1,29 +1,34 @@
 """Detection names the right family for every saved column page and every simulated family, says what it
 looked for when it cannot, and `xxgk sources detect URL` prints it (or exits 1 naming the signatures)."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
-
 from helpers import Cli, write_config
 from samples import sample
+
 from scraper.portals import FAMILIES, detect, order, signatures
 from simulator import PortalSimulator
 from simulator.families import FAMILIES as SIMULATED
 
 SAVED_COLUMNS = {
-    "hanweb-jcms_js-fzggw_column_datastore-jpage.html": ("http://fzggw.jiangsu.gov.cn/col/col284/index.html",
-                                                         "hanweb-jpage"),
-    "hanweb-jpaas_zj-fzggw_column-shell_unitbuild.html": ("https://fzggw.zj.gov.cn/col/col1229565788/index.html",
-                                                          "hanweb-jpaas"),
+    "hanweb-jcms_js-fzggw_column_datastore-jpage.html": (
+        "http://fzggw.jiangsu.gov.cn/col/col284/index.html",
+        "hanweb-jpage",
+    ),
+    "hanweb-jpaas_zj-fzggw_column-shell_unitbuild.html": (
+        "https://fzggw.zj.gov.cn/col/col1229565788/index.html",
+        "hanweb-jpaas",
+    ),
     "trs-wcm_ndrc_column-list_createPageHTML.html": ("https://www.ndrc.gov.cn/xxgk/zcfb/tz/index.html", "trs-static"),
 }
 
 
 def test_every_family_has_an_adapter_and_a_simulator():
     assert set(FAMILIES) == set(SIMULATED)
-    assert [c.family for c in order()][-1] == "generic"       # the plain-list guess comes after every signature
+    assert [c.family for c in order()][-1] == "generic"  # the plain-list guess comes after every signature
 
 
 @pytest.mark.parametrize("name", sorted(SAVED_COLUMNS))
@@ -43,6 +48,7 @@ def sims():
 @pytest.mark.parametrize("family", sorted(SIMULATED))
 def test_simulated_families(sims, family, tmp_path):
     import httpx
+
     sim = sims[family]
     for url in sim.column_urls:
         page = httpx.get(url, timeout=10).text
@@ -53,8 +59,15 @@ def test_an_unknown_page_names_what_was_looked_for():
     page = "<html><body><h1>欢迎</h1><p>没有列表</p><a href='/x'>x</a></body></html>"
     assert detect("http://example.gov.cn/", page) is None
     text = signatures()
-    for needle in ("dataproxy.jsp", "module/xxgk/", "jpaas-publish-server", "createPageHTML", "_CONFIG",
-                   "policyDocumentLibrary", "a title link and a date"):
+    for needle in (
+        "dataproxy.jsp",
+        "module/xxgk/",
+        "jpaas-publish-server",
+        "createPageHTML",
+        "_CONFIG",
+        "policyDocumentLibrary",
+        "a title link and a date",
+    ):
         assert needle in text, needle
 
 
@@ -78,4 +91,4 @@ def test_cli_sources_detect_says_what_it_looked_for(sims, tmp_path):
     result = cli("sources", "detect", sim.base_url + "/col/col1/nope.html", "--json", code=1)
     assert "HTTP 404" in json.loads(result.stdout)["problem"]
     assert cli("sources", "detect", "ftp://x/", code=2).exit_code == 2
-    assert [r["name"] for r in cli.jsonl("sources")] == ["kaihua"]      # the listing is still the default
+    assert [r["name"] for r in cli.jsonl("sources")] == ["kaihua"]  # the listing is still the default

@@ -1,9 +1,10 @@
 """The dedupe rules on a real SQLite database: identity by 索引号, URL aliases, versions, withdrawals."""
+
 import pytest
 from sqlmodel import select
 
-from storage.captures import archive_response
 from storage.archive import LocalBlobStore
+from storage.captures import archive_response
 from storage.db import BUSY_MS, open_database, session
 from storage.documents import CHANGED, NEW, UNCHANGED, Parsed, apply_parse, mark_gone
 from storage.models import Document, DocumentUrl, DocumentVersion, Source
@@ -23,17 +24,23 @@ def db(db_url, tmp_path):
 
 
 def parsed(index_no=INDEX, title="开化县2024年法治政府建设年度报告", body="正文", h=None):
-    rec = {"index_no": index_no, "title": title, "publisher": "县府办", "publish_date": "2025-03-05",
-           "fields": {"索引号": index_no or ""}, "attachments": []}
-    return Parsed(record=rec, body_text=body, content_hash=h or f"{index_no}|{title}|{body}",
-                  parser_version="1")
+    rec = {
+        "index_no": index_no,
+        "title": title,
+        "publisher": "县府办",
+        "publish_date": "2025-03-05",
+        "fields": {"索引号": index_no or ""},
+        "attachments": [],
+    }
+    return Parsed(record=rec, body_text=body, content_hash=h or f"{index_no}|{title}|{body}", parser_version="1")
 
 
 def put(db, url, p, **kw):
     engine, store = db
     with session(engine) as s:
-        cap = archive_response(s, store, url=url, status=200, body=f"{url}{p.content_hash}".encode(),
-                               headers=[], source_id=1)
+        cap = archive_response(
+            s, store, url=url, status=200, body=f"{url}{p.content_hash}".encode(), headers=[], source_id=1
+        )
         outcome, doc = apply_parse(s, source_id=1, url=url, capture_id=cap.id, parsed=p, **kw)
         s.commit()
         return outcome, doc.id
@@ -67,7 +74,7 @@ def test_content_change_makes_a_version_and_keeps_the_old(db):
 
 def test_two_urls_serving_different_content_do_not_flip_flop(db):
     put(db, "http://h/a.html", parsed(body="甲"))
-    put(db, "http://h/b.html", parsed(body="乙"))     # a stale copy elsewhere: one more version
+    put(db, "http://h/b.html", parsed(body="乙"))  # a stale copy elsewhere: one more version
     for _ in range(3):
         assert put(db, "http://h/a.html", parsed(body="甲"))[0] == UNCHANGED
         assert put(db, "http://h/b.html", parsed(body="乙"))[0] == UNCHANGED
@@ -99,7 +106,7 @@ def test_sqlite_pragmas(tmp_path):
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == BUSY_MS
-    open_database(f"sqlite:///{tmp_path}/p.db")          # migrating again is a no-op
+    open_database(f"sqlite:///{tmp_path}/p.db")  # migrating again is a no-op
 
 
 def test_withdrawal_needs_every_url_gone_and_reappearing_clears_it(db):

@@ -1,9 +1,10 @@
 """Every real page in tests/examples parses exactly to the JSON written beside it by reading the page."""
+
 from __future__ import annotations
 
 import pytest
-
 from example_pages import FIELDS, compare, examples, families_without_pages
+
 from scraper.portals import FAMILIES
 
 EXAMPLES = examples()
@@ -21,5 +22,6 @@ def test_every_family_has_a_real_page_or_says_why_not():
 def test_example(example):
     assert set(example.expected) == {"url", *FIELDS}, f"{example.name}.json: keys must be url + {FIELDS}"
     wrong = compare(example)
-    assert not wrong, "\n".join(f"{example.family}/{example.name}: {field}: expected {exp!r}, got {got!r}"
-                                for field, exp, got in wrong)
+    assert not wrong, "\n".join(
+        f"{example.family}/{example.name}: {field}: expected {exp!r}, got {got!r}" for field, exp, got in wrong
+    )

@@ -1,5 +1,6 @@
 """`xxgk export` on a crawled simulator archive (SQLite and PostgreSQL): JSONL and CSV with the
 contract's keys, WARC 1.1 accepted by warcio's own checker and indexer and replaying the archived bytes."""
+
 from __future__ import annotations
 
 import csv
@@ -11,14 +12,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from archive_helpers import engine_of, store_of
+from helpers import Cli, write_config
 from sqlmodel import select
 from warcio.archiveiterator import ArchiveIterator
 
-from archive_helpers import engine_of, store_of
-from helpers import Cli, write_config
 from storage.captures import archive_response
-from storage.db import read_session, session
 from storage.contract import document_keys
+from storage.db import read_session, session
 from storage.export import NESTED
 from storage.models import Capture, Source
 
@@ -75,8 +76,12 @@ def test_warc_passes_warcio_check_and_index_and_replays_the_archive(archive, tmp
     check = subprocess.run([WARCIO, "check", "-v", str(target)], capture_output=True, text=True, timeout=120)
     assert check.returncode == 0, check.stdout + check.stderr
     assert "digest pass" in check.stdout and "fail" not in check.stdout.lower()
-    index = subprocess.run([WARCIO, "index", "-f", "warc-type,warc-target-uri,http:status", str(target)],
-                           capture_output=True, text=True, timeout=120)
+    index = subprocess.run(
+        [WARCIO, "index", "-f", "warc-type,warc-target-uri,http:status", str(target)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     entries = [json.loads(line) for line in index.stdout.splitlines()]
     engine, store = engine_of(cli), store_of(cli)
     with read_session(engine) as s:
@@ -95,14 +100,17 @@ def test_warc_passes_warcio_check_and_index_and_replays_the_archive(archive, tmp
             if kind == "response":
                 body = rec.content_stream().read()
                 url = rec.rec_headers.get_header("WARC-Target-URI")
-                assert any(store.get(c.sha256) == body and int(rec.http_headers.get_statuscode()) == c.status
-                           for c in by_url[url]), url
+                assert any(
+                    store.get(c.sha256) == body and int(rec.http_headers.get_statuscode()) == c.status
+                    for c in by_url[url]
+                ), url
                 assert rec.http_headers.get_header("Content-Length") == str(len(body))
                 responses[rec.rec_headers.get_header("WARC-Record-ID")] = url
                 assert rec.rec_headers.get_header("WARC-Date").endswith("Z")
             elif kind == "request":
-                assert responses[rec.rec_headers.get_header("WARC-Concurrent-To")] == \
-                    rec.rec_headers.get_header("WARC-Target-URI")
+                assert responses[rec.rec_headers.get_header("WARC-Concurrent-To")] == rec.rec_headers.get_header(
+                    "WARC-Target-URI"
+                )
                 if rec.http_headers.protocol == "POST":
                     posts += 1
                     body = rec.content_stream().read()
@@ -125,15 +133,26 @@ def test_warc_filters_and_plain_output(archive, tmp_path):
 def test_warc_response_headers_describe_the_decoded_body(tmp_path, portal):
     """A gzip, chunked response is archived decoded: its record drops those encodings and says so."""
     cli = Cli(write_config(tmp_path, portal))
-    engine, store = engine_of(cli), store_of(cli)     # opening the database creates it
-    body = "<html>政府信息公开</html>".encode("utf-8")
+    engine, store = engine_of(cli), store_of(cli)  # opening the database creates it
+    body = "<html>政府信息公开</html>".encode()
     with session(engine) as s:
         s.add(Source(name="kaihua"))
         s.flush()
-        archive_response(s, store, url="http://h.example/a?x=1", status=200, body=body, source_id=1,
-                         headers=[("content-type", "text/html; charset=utf-8"), ("content-encoding", "gzip"),
-                                  ("transfer-encoding", "chunked"), ("content-length", "17")],
-                         request_headers=[("host", "h.example"), ("user-agent", "xxgk")])
+        archive_response(
+            s,
+            store,
+            url="http://h.example/a?x=1",
+            status=200,
+            body=body,
+            source_id=1,
+            headers=[
+                ("content-type", "text/html; charset=utf-8"),
+                ("content-encoding", "gzip"),
+                ("transfer-encoding", "chunked"),
+                ("content-length", "17"),
+            ],
+            request_headers=[("host", "h.example"), ("user-agent", "xxgk")],
+        )
         s.commit()
     target = tmp_path / "one.warc.gz"
     cli("export", "--format", "warc", "-o", str(target))

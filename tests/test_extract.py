@@ -1,10 +1,11 @@
 """Text extraction (scraper/extract) of real files made here: each format reads to its text, a bad or
 hostile file to a clear per-file error, never an exception."""
+
 from __future__ import annotations
 
+import file_samples as fs
 import pytest
 
-import file_samples as fs
 from scraper.extract import EMPTY, ERROR, OK, PARTIAL, SCANNED, UNSUPPORTED, Limits, extract
 
 PAGES = ["第一页：关于二〇二五年法治政府建设情况的报告", "第二页：预算执行 财政资金 喆 堃 珺"]
@@ -33,13 +34,17 @@ def test_scanned_and_damaged_pdfs_are_reported_as_such():
 
 
 def test_docx_paragraphs_and_tables():
-    got = extract(fs.docx(["关于印发《实施方案》的通知", "各乡镇人民政府："], [["项目", "金额"], ["道路改造", "120万元"]]), "")
+    got = extract(
+        fs.docx(["关于印发《实施方案》的通知", "各乡镇人民政府："], [["项目", "金额"], ["道路改造", "120万元"]]), ""
+    )
     assert got.extractor == "docx" and got.status == OK
     assert got.text == "关于印发《实施方案》的通知\n各乡镇人民政府：\n项目\t金额\n道路改造\t120万元"
 
 
 def test_xlsx_cell_text_one_page_a_sheet():
-    got = extract(fs.xlsx({"预算表": [["科目", "金额"], ["教育支出", 1200.5], [None, "合计"]], "说明": [["单位：万元"]]}))
+    got = extract(
+        fs.xlsx({"预算表": [["科目", "金额"], ["教育支出", 1200.5], [None, "合计"]], "说明": [["单位：万元"]]})
+    )
     assert got.extractor == "xlsx" and got.status == OK
     assert got.pages == ["科目\t金额\n教育支出\t1200.5\n\t合计", "单位：万元"]
     assert got.labels == ["sheet 预算表", "sheet 说明"]
@@ -53,15 +58,25 @@ def test_ofd_text_objects_in_page_order_joined_on_a_baseline():
 
 
 def test_txt_in_gbk_and_utf8():
-    assert extract("政府信息公开 喆 堃".encode("gbk", "ignore") + "珺".encode("gb18030"), "a.txt").pages == ["政府信息公开 喆 堃珺"]
-    assert extract("公开目录\r\n第二行".encode("utf-8"), "a.txt").pages == ["公开目录\n第二行"]
+    assert extract("政府信息公开 喆 堃".encode("gbk", "ignore") + "珺".encode("gb18030"), "a.txt").pages == [
+        "政府信息公开 喆 堃珺"
+    ]
+    assert extract("公开目录\r\n第二行".encode(), "a.txt").pages == ["公开目录\n第二行"]
     assert extract(b"", "a.txt").status == EMPTY
 
 
 def test_zip_one_level_deep_members_named():
     inner = fs.zip_of({"deeper.txt": "不应读取".encode()})
-    got = extract(fs.zip_of({"说明.txt": "压缩包里的说明".encode(), "附件.pdf": fs.pdf(["压缩包内的文件第一页", "第二页"]),
-                             "inner.zip": inner}), "files.zip")
+    got = extract(
+        fs.zip_of(
+            {
+                "说明.txt": "压缩包里的说明".encode(),
+                "附件.pdf": fs.pdf(["压缩包内的文件第一页", "第二页"]),
+                "inner.zip": inner,
+            }
+        ),
+        "files.zip",
+    )
     assert got.extractor == "zip" and got.status == OK
     assert got.pages == ["压缩包里的说明", "压缩包内的文件第一页", "第二页"]
     assert got.labels == ["说明.txt", "附件.pdf p1", "附件.pdf p2"]
@@ -71,7 +86,7 @@ def test_zip_one_level_deep_members_named():
 def test_zip_bomb_is_refused_before_unpacking():
     got = extract(fs.zip_bomb(0.3), "bomb.zip")
     assert got.status == ERROR and got.error.startswith("zip bomb guard:")
-    ratio = extract(fs.zip_of({"word/document.xml": b"\0" * 20_000_000}), "bomb.docx")    # ~1000:1, a docx
+    ratio = extract(fs.zip_of({"word/document.xml": b"\0" * 20_000_000}), "bomb.docx")  # ~1000:1, a docx
     assert ratio.extractor == "docx" and ratio.status == ERROR and "zip bomb guard" in ratio.error
 
 

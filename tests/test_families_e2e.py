@@ -5,19 +5,19 @@ day 2 (adds, edits, replaced files, deletions; a full crawl) and day 3 (no chang
 
 The documents are read back as `xxgk show --json` prints them (storage.queries.document_json), in one
 session: the CLI itself is exercised by test_crawl_e2e."""
+
 from __future__ import annotations
 
 import pytest
+from helpers import CONTRACT, Cli, db_of, write_config
+from test_crawl_e2e import check_day2
 
-from helpers import Cli, db_of, write_config
 from simulator import PortalSimulator
 from simulator.families import FAMILIES as SIMULATED
 from storage.db import open_database, read_session
 from storage.queries import document_json, list_documents
-from helpers import CONTRACT
-from test_crawl_e2e import check_day2
 
-pytestmark = pytest.mark.usefixtures("db_url")   # every test here runs on each database
+pytestmark = pytest.mark.usefixtures("db_url")  # every test here runs on each database
 
 
 def check_exact(cli, expected: list[dict]) -> dict[str, dict]:
@@ -38,7 +38,8 @@ def check_exact(cli, expected: list[dict]) -> dict[str, dict]:
     assert len([d for d in docs if d["withdrawn_at"] is None]) == len(expected), "documents the portal does not have"
     return got
 
-FAMILIES = sorted(set(SIMULATED) - {"hanweb-jpage"})     # hanweb-jpage: tests/test_crawl_e2e.py
+
+FAMILIES = sorted(set(SIMULATED) - {"hanweb-jpage"})  # hanweb-jpage: tests/test_crawl_e2e.py
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -50,7 +51,7 @@ def test_family_crawls_exactly(tmp_path, family):
         docs = check_exact(cli, sim.expected_documents(1))
         assert any(d["attachments"] for d in docs.values())
         assert first["attachments"] == len({a["url"] for d in docs.values() for a in d["attachments"]})
-        assert cli.jsonl("sources")[0]["family"] == family            # remembered for later runs
+        assert cli.jsonl("sources")[0]["family"] == family  # remembered for later runs
 
         sim.set_day(2)
         summary = cli.jsonl("crawl", "kaihua", "--full")[0]
@@ -64,12 +65,14 @@ def test_family_crawls_exactly(tmp_path, family):
         sim.reset_requests()
         summary = cli.jsonl("crawl", "kaihua")[0]
         assert summary["status"] == "ok" and summary["new"] == summary["changed"] == summary["fetched"] == 0
-        assert not [r.path for r in sim.requests if r.path in {u[len(sim.base_url):] for e in expected
-                                                                 for u in e["urls"]}], "an unchanged document was fetched"
+        assert not [
+            r.path for r in sim.requests if r.path in {u[len(sim.base_url) :] for e in expected for u in e["urls"]}
+        ], "an unchanged document was fetched"
 
 
-@pytest.mark.parametrize("family,lists", [("hanweb-xxgk", r"^/col/"), ("hanweb-jpaas", r"/build/unit"),
-                                          ("trs-static", r"/index")])
+@pytest.mark.parametrize(
+    "family,lists", [("hanweb-xxgk", r"^/col/"), ("hanweb-jpaas", r"/build/unit"), ("trs-static", r"/index")]
+)
 def test_a_redesigned_list_is_a_layout_change(tmp_path, family, lists):
     with PortalSimulator(seed=11, docs=20, family=family) as sim:
         cli = Cli(write_config(tmp_path, sim, family=family))

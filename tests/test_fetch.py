@@ -1,4 +1,5 @@
 """The Fetcher over real HTTP against the simulator: retries, Retry-After, caps, robots, politeness."""
+
 from __future__ import annotations
 
 import asyncio
@@ -6,7 +7,7 @@ import time
 
 import pytest
 
-from scraper.fetch import FetchError, FetchPolicy, Fetcher, RobotsDisallowed, RobotsUnreachable, TooLarge
+from scraper.fetch import Fetcher, FetchError, FetchPolicy, RobotsDisallowed, RobotsUnreachable, TooLarge
 
 UA = "xxgk-test/1.0 (+mailto:archive@example.org)"
 
@@ -21,13 +22,14 @@ def fetch(url, **kw):
         async with Fetcher(policy(**kw.pop("policy", {}))) as f:
             res = await f.fetch(url, **kw)
             return res, f.requests
+
     return asyncio.run(go())
 
 
 def test_honest_user_agent_and_raw_bytes(portal):
     res, n = fetch(portal.column_urls[0])
     assert res.status == 200 and b"<datastore>" in res.body
-    assert n == 2                                   # robots.txt, then the page
+    assert n == 2  # robots.txt, then the page
     sent = portal.requests[-1]
     assert sent.headers["user-agent"] == UA
 
@@ -43,7 +45,7 @@ def test_429_retry_after_is_honoured(portal):
 def test_retries_are_bounded(portal):
     portal.inject(r"/col/", "status", code=503)
     res, n = fetch(portal.column_urls[0])
-    assert res.status == 503 and res.attempts == 3      # 1 + retries, then the caller sees the 503
+    assert res.status == 503 and res.attempts == 3  # 1 + retries, then the caller sees the 503
     assert len([r for r in portal.requests if r.path.startswith("/col/")]) == 3
 
 
@@ -73,9 +75,9 @@ def test_robots(portal):
         fetch(art)
     res, _ = fetch(art, policy={"obey_robots": False})
     assert res.status == 200
-    portal.robots = "404"                                # no robots.txt: everything allowed (RFC 9309)
+    portal.robots = "404"  # no robots.txt: everything allowed (RFC 9309)
     assert fetch(art)[0].status == 200
-    portal.robots = "403"                                # 4xx: allowed too
+    portal.robots = "403"  # 4xx: allowed too
     assert fetch(art)[0].status == 200
 
 
@@ -92,7 +94,8 @@ def test_rate_limit_spaces_requests(portal):
             t0 = time.monotonic()
             await asyncio.gather(*(f.fetch(portal.column_urls[0]) for _ in range(6)))
             return time.monotonic() - t0
-    assert asyncio.run(go()) >= 0.45                     # 6 starts at 10/s: at least 5 intervals
+
+    assert asyncio.run(go()) >= 0.45  # 6 starts at 10/s: at least 5 intervals
 
 
 def test_robots_txt_redirects_are_followed_and_failures_say_why(portal):

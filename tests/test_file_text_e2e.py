@@ -3,26 +3,27 @@ a crawl archives them and reads their text beside the run; search finds a phrase
 (naming the file and page), `files text` prints it, exports carry it, the API shows it; damaged, encrypted
 and hostile files are per-file errors that never fail the crawl; `reparse --files` reads again what an
 older extractor read, keeping the older text."""
+
 from __future__ import annotations
 
 import json
 
+import file_samples as fs
 import httpx
 import pytest
-from sqlalchemy import text
-
-import file_samples as fs
 from helpers import Cli, Proc, db_of, write_config
+from sqlalchemy import text
+from web_helpers import free_port
+
 from simulator import PortalSimulator
 from storage.db import open_database
-from web_helpers import free_port
 
 pytestmark = pytest.mark.usefixtures("db_url")
 
-PHRASE = "黔东南苗岭梯田保护规划"          # only in the PDF's second page
-PAIR = "彝绣"                             # a two-character word only in the .docx
-SHEET = "冬小麦良种补贴"                    # only in the .xlsx
-OFD_LINE = "电子公文版式文件正文"             # only in the OFD
+PHRASE = "黔东南苗岭梯田保护规划"  # only in the PDF's second page
+PAIR = "彝绣"  # a two-character word only in the .docx
+SHEET = "冬小麦良种补贴"  # only in the .xlsx
+OFD_LINE = "电子公文版式文件正文"  # only in the OFD
 
 
 def files_for(sim: PortalSimulator) -> dict[str, tuple[str, bytes, str]]:
@@ -33,7 +34,7 @@ def files_for(sim: PortalSimulator) -> dict[str, tuple[str, bytes, str]]:
         "xlsx": (fs.xlsx({"补贴": [["项目", "标准"], [SHEET, "每亩十元"]]}), SHEET),
         "ofd": (fs.ofd([["第一页", OFD_LINE]]), OFD_LINE),
         "doc": (fs.word97("旧版公文格式的正文"), "旧版公文格式"),
-        "zip": (fs.zip_of({"说明.txt": "压缩包说明文字\x00结尾".encode()}), "压缩包说明文字"),   # a NUL: PostgreSQL
+        "zip": (fs.zip_of({"说明.txt": "压缩包说明文字\x00结尾".encode()}), "压缩包说明文字"),  # a NUL: PostgreSQL
         "damaged": (fs.damaged_pdf(fs.pdf(["不会读到的内容"])), None),
         "encrypted": (fs.pdf(["加了口令的文件"], password="secret"), None),
         "bomb": (fs.zip_bomb(0.3), None),
@@ -58,7 +59,7 @@ def crawled(tmp_path):
 
 def test_crawl_reads_files_and_search_finds_what_only_a_file_holds(crawled):
     cli, served, run = crawled
-    assert run["status"] == "ok"                     # damaged, encrypted and bomb files fail alone
+    assert run["status"] == "ok"  # damaged, encrypted and bomb files fail alone
     hits = cli.jsonl("search", PHRASE)
     assert [h["index_no"] for h in hits] == [served["pdf"][0]]
     match = hits[0]["files_matched"][0]
@@ -68,16 +69,16 @@ def test_crawl_reads_files_and_search_finds_what_only_a_file_holds(crawled):
     assert match["snippet"][a:b] == PHRASE
     assert cli.jsonl("search", PHRASE, "--in", "pages") == []
     assert [h["index_no"] for h in cli.jsonl("search", PHRASE, "--in", "files")] == [served["pdf"][0]]
-    for kind in ("docx", "xlsx", "ofd", "doc", "zip"):             # a two-character word included
+    for kind in ("docx", "xlsx", "ofd", "doc", "zip"):  # a two-character word included
         index_no, _, expect = served[kind]
         assert [h["index_no"] for h in cli.jsonl("search", expect, "--in", "files")] == [index_no], kind
     assert [h["index_no"] for h in cli.jsonl("search", f'"{PHRASE}的实施" 第二页')] == [served["pdf"][0]]
-    both_pages = cli.jsonl("search", PHRASE, "年度工作要点")       # terms on two pages of one file
+    both_pages = cli.jsonl("search", PHRASE, "年度工作要点")  # terms on two pages of one file
     assert [h["index_no"] for h in both_pages] == [served["pdf"][0]] and both_pages[0]["files_matched"][0]["page"] == 1
-    title_word = hits[0]["title"][-4:]                             # one term in the page, one in the file: no
+    title_word = hits[0]["title"][-4:]  # one term in the page, one in the file: no
     assert cli.jsonl("search", title_word, "--in", "pages") and cli.jsonl("search", PHRASE, title_word) == []
     shown = cli("search", PAIR).stdout
-    assert f"in file" in shown and "page 1" in shown and PAIR in shown
+    assert "in file" in shown and "page 1" in shown and PAIR in shown
 
 
 def test_files_text_prints_each_file_or_its_error(crawled):
@@ -87,8 +88,11 @@ def test_files_text_prints_each_file_or_its_error(crawled):
     assert cli("files", "text", served["pdf"][0], "1", "--page", "2").stdout.strip() == f"第二页：{PHRASE}的实施"
     got = json.loads(cli("files", "text", served["xlsx"][0], "1", "--json").stdout)
     assert (got["extractor"], got["status"], got["page_labels"]) == ("xlsx", "ok", ["sheet 补贴"])
-    for kind, error in (("damaged", "damaged PDF:"), ("encrypted", "encrypted PDF: it needs a password"),
-                        ("bomb", "zip bomb guard:")):
+    for kind, error in (
+        ("damaged", "damaged PDF:"),
+        ("encrypted", "encrypted PDF: it needs a password"),
+        ("bomb", "zip bomb guard:"),
+    ):
         out = cli("files", "text", served[kind][0], "1", code=1)
         assert "error" in out.stderr and error in out.stderr, (kind, out.stderr)
     assert "no document 'nope'" in cli("files", "text", "nope", code=1).stderr
@@ -103,7 +107,9 @@ def test_export_api_and_reparse_files(crawled, tmp_path):
     assert rows[served["encrypted"][0]]["files_text"][0]["error"] == "encrypted PDF: it needs a password to open"
 
     port = free_port()
-    proc = Proc(cli.config, tmp_path / "serve.log", "serve", "--port", str(port), ready="serving the archive on").start()
+    proc = Proc(
+        cli.config, tmp_path / "serve.log", "serve", "--port", str(port), ready="serving the archive on"
+    ).start()
     try:
         base = f"http://127.0.0.1:{port}"
         api = httpx.get(f"{base}/api/v1/search", params={"q": PHRASE, "in": "files"}, timeout=30).json()
@@ -113,22 +119,30 @@ def test_export_api_and_reparse_files(crawled, tmp_path):
         assert "in file" in page and "<mark>" + PHRASE + "</mark>" in page
         doc_page = httpx.get(f"{base}/documents/{served['pdf'][0]}", timeout=30).text
         assert "text: " in doc_page and "ok, 2 pages" in doc_page
-        assert "encrypted PDF: it needs a password" in httpx.get(f"{base}/documents/{served['encrypted'][0]}", timeout=30).text
+        assert (
+            "encrypted PDF: it needs a password"
+            in httpx.get(f"{base}/documents/{served['encrypted'][0]}", timeout=30).text
+        )
         assert PHRASE in httpx.get(f"{base}/files/{pdf_file['sha256']}/text", timeout=30).text
     finally:
         proc.stop()
 
-    engine = open_database(db_of(cli.config.parent))       # as if an older extractor had read the PDFs
+    engine = open_database(db_of(cli.config.parent))  # as if an older extractor had read the PDFs
     with engine.begin() as conn:
-        pdfs = conn.execute(text("UPDATE file_texts SET extractor_version = 'pdf/0', text = 'old' "
-                                 "WHERE extractor = 'pdf' RETURNING id")).all()
+        pdfs = conn.execute(
+            text("UPDATE file_texts SET extractor_version = 'pdf/0', text = 'old' WHERE extractor = 'pdf' RETURNING id")
+        ).all()
     summary = json.loads(cli("reparse", "--files", "--json").stdout)
-    assert len(pdfs) > 3 and summary["files"] == len(pdfs)    # ours, and the simulator's own (damaged) ones
+    assert len(pdfs) > 3 and summary["files"] == len(pdfs)  # ours, and the simulator's own (damaged) ones
     assert summary["by_status"]["ok"] == 1 and summary["by_status"]["error"] == len(pdfs) - 1
     with engine.connect() as conn:
-        versions = conn.execute(text("SELECT extractor_version, count(*) FROM file_texts WHERE extractor = 'pdf' "
-                                     "GROUP BY extractor_version ORDER BY 1")).all()
-    assert [tuple(v) for v in versions] == [("pdf/0", len(pdfs)), ("pdf/1", len(pdfs))]    # the older text is kept
+        versions = conn.execute(
+            text(
+                "SELECT extractor_version, count(*) FROM file_texts WHERE extractor = 'pdf' "
+                "GROUP BY extractor_version ORDER BY 1"
+            )
+        ).all()
+    assert [tuple(v) for v in versions] == [("pdf/0", len(pdfs)), ("pdf/1", len(pdfs))]  # the older text is kept
     assert [h["index_no"] for h in cli.jsonl("search", PHRASE)] == [served["pdf"][0]]
     assert json.loads(cli("reparse", "--files", "--json").stdout)["files"] == 0
 
@@ -144,7 +158,7 @@ def test_with_extraction_off_the_crawl_leaves_files_unread_and_extract_catches_u
     assert first["files"] == 2
     rest = json.loads(cli("extract", "--json").stdout)
     count = {k: first["by_status"].get(k, 0) + rest["by_status"].get(k, 0) for k in ("ok", "error")}
-    assert rest["files"] > 5 and count["ok"] == 6 and count["error"] >= 3      # ours: 6 read, 3 refused
+    assert rest["files"] > 5 and count["ok"] == 6 and count["error"] >= 3  # ours: 6 read, 3 refused
     assert any("zip bomb guard" in p for p in first["problems"] + rest["problems"])
     assert [h["index_no"] for h in cli.jsonl("search", PHRASE)] == [served["pdf"][0]]
     assert json.loads(cli("extract", "--json").stdout)["files"] == 0

@@ -1,6 +1,6 @@
 """Each source health state, produced by a simulator scenario made for it (issue: schedules §6)."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 import pytest
 
@@ -38,8 +38,7 @@ def test_empty_where_there_used_to_be_items(cli, portal):
     assert state == "EMPTY" and "where the last runs listed" in reason
 
 
-@pytest.mark.parametrize("fault, words", [("challenge", "cookie challenge"), ("wall", "wall"),
-                                          ("captcha", "captcha")])
+@pytest.mark.parametrize("fault, words", [("challenge", "cookie challenge"), ("wall", "wall"), ("captcha", "captcha")])
 def test_blocked(cli, portal, fault, words):
     portal.inject(PAGES, fault)
     s = crawl(cli)
@@ -59,11 +58,11 @@ def test_blocked_articles_are_never_documents(cli, portal):
     assert cli.jsonl("ls") == []
 
 
-@pytest.mark.one_db    # ~100 s: every article fails 27 times (retries, re-asks, end-of-run passes)
+@pytest.mark.one_db  # ~100 s: every article fails 27 times (retries, re-asks, end-of-run passes)
 def test_failing_on_consecutive_errors(cli, portal):
     portal.inject(r"^/art/", "status", code=500)
     first = crawl(cli, code=0)
-    assert first["status"] == "partial" and first["health"] == "OK"     # one bad run is not yet a trend
+    assert first["status"] == "partial" and first["health"] == "OK"  # one bad run is not yet a trend
     second = crawl(cli, "--full", code=0)
     assert second["health"] == "FAILING"
     state, reason = health(cli)

@@ -1,4 +1,5 @@
 """`xxgk history`, `xxgk diff` and `xxgk show --raw` on a simulator archive crawled on day 1 and day 2."""
+
 from __future__ import annotations
 
 import hashlib
@@ -7,9 +8,9 @@ import subprocess
 import sys
 
 import pytest
+from archive_helpers import engine_of, store_of
 from sqlmodel import select
 
-from archive_helpers import engine_of, store_of
 from storage.db import read_session
 from storage.models import Capture, DocumentVersion
 from storage.queries import find_document
@@ -29,7 +30,7 @@ def edited(cli) -> tuple[list[dict], list[dict]]:
         if row["versions"] == 2:
             entry = cli.jsonl("history", row["index_no"] or row["url"])[1]
             if not entry["body"]["changed"] and not entry["fields_changed"]:
-                continue                     # only an attachment was replaced (new bytes, same link)
+                continue  # only an attachment was replaced (new bytes, same link)
             (bodies if entry["body"]["changed"] and not entry["fields_changed"] else titles).append(row)
     return titles, bodies
 
@@ -59,7 +60,9 @@ def test_diff_defaults_to_the_last_two_versions(archive):
     titles, bodies = edited(cli)
     doc = titles[0]
     first = cli.jsonl("history", doc["index_no"])[0]
-    old_title = next(c["old"] for c in cli.jsonl("history", doc["index_no"])[1]["fields_changed"] if c["field"] == "title")
+    old_title = next(
+        c["old"] for c in cli.jsonl("history", doc["index_no"])[1]["fields_changed"] if c["field"] == "title"
+    )
     out = cli("diff", doc["index_no"]).stdout
     assert f"--- {doc['index_no']} v1" in out and f"+++ {doc['index_no']} v2" in out
     assert f"-title: {old_title}" in out and f"+title: {doc['title']}" in out
@@ -67,7 +70,11 @@ def test_diff_defaults_to_the_last_two_versions(archive):
     assert f"-title: {doc['title']}" in cli("diff", doc["index_no"], "2", "1").stdout
     assert "identical" in cli("diff", doc["index_no"], "2", "2").stdout
     body_doc = bodies[0]["index_no"] or bodies[0]["url"]
-    body_diff = [line for line in cli("diff", body_doc).stdout.splitlines() if line.startswith("+") and not line.startswith("+++")]
+    body_diff = [
+        line
+        for line in cli("diff", body_doc).stdout.splitlines()
+        if line.startswith("+") and not line.startswith("+++")
+    ]
     assert body_diff and not any(line.startswith("+title") for line in body_diff)
     assert first["version"] == 1
 
@@ -89,8 +96,9 @@ def _utf8(data: bytes) -> bool:
 
 
 def _xxgk(cli, *args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "cli.main", "--config", str(cli.config), *args],
-                          capture_output=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", "--config", str(cli.config), *args], capture_output=True, timeout=60
+    )
 
 
 def test_show_raw_writes_the_archived_bytes_to_a_pipe(archive):
@@ -98,11 +106,15 @@ def test_show_raw_writes_the_archived_bytes_to_a_pipe(archive):
     engine, store = engine_of(cli), store_of(cli)
     titles, _ = edited(cli)
     with read_session(engine) as s:
-        gbk = next(c for c in s.exec(select(Capture).where(Capture.kind == "article", Capture.status == 200))
-                   if not _utf8(store.get(c.sha256)))
+        gbk = next(
+            c
+            for c in s.exec(select(Capture).where(Capture.kind == "article", Capture.status == 200))
+            if not _utf8(store.get(c.sha256))
+        )
         doc = find_document(s, titles[0]["index_no"])
-        v1 = s.exec(select(DocumentVersion).where(DocumentVersion.document_id == doc.id,
-                                                  DocumentVersion.version == 1)).one()
+        v1 = s.exec(
+            select(DocumentVersion).where(DocumentVersion.document_id == doc.id, DocumentVersion.version == 1)
+        ).one()
         v1_sha = s.get(Capture, v1.capture_id).sha256
         gbk_doc = s.exec(select(DocumentVersion).where(DocumentVersion.capture_id == gbk.id)).first()
         gbk_key = find_document(s, gbk.url).doc_key if gbk_doc else None
@@ -111,12 +123,16 @@ def test_show_raw_writes_the_archived_bytes_to_a_pipe(archive):
     assert raw.returncode == 0 and raw.stdout == store.get(gbk.sha256)
     assert hashlib.sha256(raw.stdout).hexdigest() == gbk.sha256
     with pytest.raises(UnicodeDecodeError):
-        raw.stdout.decode("utf-8")                   # GBK bytes, not re-encoded on the way out
+        raw.stdout.decode("utf-8")  # GBK bytes, not re-encoded on the way out
     old = cli("show", titles[0]["index_no"], "--raw", "--version", "1").stdout_bytes
     assert hashlib.sha256(old).hexdigest() == v1_sha
     assert cli("show", titles[0]["index_no"], "--raw").stdout_bytes not in (old, b"")
-    head = subprocess.run(f"{sys.executable} -m cli.main --config {cli.config} show {gbk_key} --raw | head -c 10",
-                          shell=True, capture_output=True, timeout=60)
+    head = subprocess.run(
+        f"{sys.executable} -m cli.main --config {cli.config} show {gbk_key} --raw | head -c 10",
+        shell=True,
+        capture_output=True,
+        timeout=60,
+    )
     assert len(head.stdout) == 10 and b"Traceback" not in head.stderr and b"Error" not in head.stderr
     assert "not 9" in cli("show", SEED, "--raw", "--version", "9", code=1).output
 
@@ -128,8 +144,8 @@ def test_diff_colours_lines_and_marks_the_changed_characters():
     styled = _styled_diff(lines)
     assert [t.style for t in styled] == ["bold", "bold", "cyan", "", "red", "green"]
     old, new = styled[4], styled[5]
-    marked_old = [old.plain[s.start:s.end] for s in old.spans if "reverse" in str(s.style)]
-    marked_new = [new.plain[s.start:s.end] for s in new.spans if "reverse" in str(s.style)]
+    marked_old = [old.plain[s.start : s.end] for s in old.spans if "reverse" in str(s.style)]
+    marked_new = [new.plain[s.start : s.end] for s in new.spans if "reverse" in str(s.style)]
     assert marked_old == ["甲"] and marked_new == ["乙"]
 
 

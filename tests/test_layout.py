@@ -1,4 +1,5 @@
 """The shape of the code: data flows cli -> schedules -> scraper -> storage, never back up."""
+
 from __future__ import annotations
 
 import ast
@@ -41,6 +42,9 @@ def test_no_upward_imports(package):
 
 def test_docker_compose_is_valid():
     tool = shutil.which("check-jsonschema") or str(Path(ROOT, ".venv/bin/check-jsonschema"))
-    run = subprocess.run([tool, "--builtin-schema", "vendor.compose-spec", str(ROOT / "docker-compose.yml")],
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        [tool, "--builtin-schema", "vendor.compose-spec", str(ROOT / "docker-compose.yml")],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stdout + run.stderr

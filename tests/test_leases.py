@@ -1,4 +1,5 @@
 """Leases on both databases: exclusive, renewable, lapsing."""
+
 import time
 
 import pytest
@@ -20,9 +21,9 @@ def engine(db_url):
 def test_exclusive_then_released(engine):
     assert acquire(engine, 1, "p1", 30) is None
     assert acquire(engine, 1, "p2", 30) == "p1"
-    assert acquire(engine, 1, "p1", 30) is None          # re-entrant for the holder
+    assert acquire(engine, 1, "p1", 30) is None  # re-entrant for the holder
     assert holder_of(engine, 1)[0] == "p1" and live_holders(engine) == {"p1"}
-    release(engine, 1, "p2")                               # not the holder: nothing happens
+    release(engine, 1, "p2")  # not the holder: nothing happens
     assert acquire(engine, 1, "p2", 30) == "p1"
     release(engine, 1, "p1")
     assert acquire(engine, 1, "p2", 30) is None
@@ -35,7 +36,7 @@ def test_a_lapsed_lease_can_be_taken_and_renewal_keeps_it(engine):
     time.sleep(0.4)
     assert holder_of(engine, 1) is None
     assert acquire(engine, 1, "p2", 30) is None
-    assert not renew(engine, 1, "dead", 30)                # the old holder lost it
+    assert not renew(engine, 1, "dead", 30)  # the old holder lost it
 
 
 def test_processes_starting_together_make_one_source_row(db_url):
@@ -54,6 +55,7 @@ def test_processes_starting_together_make_one_source_row(db_url):
         def make(barrier=barrier, ids=ids, src=src):
             barrier.wait()
             ids.append(ensure_source(engine, src))
+
         threads = [threading.Thread(target=make) for _ in range(4)]
         for t in threads:
             t.start()

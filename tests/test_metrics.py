@@ -1,18 +1,18 @@
 """`xxgk daemon --metrics-port`: Prometheus metrics of a real daemon's crawl (this process's fetches,
 bytes, lease renewals) and of the database (documents, runs, health), over real HTTP."""
+
 from __future__ import annotations
 
 import re
 
 import httpx
 import pytest
-
-from prometheus_client import generate_latest
-
 from helpers import Cli, Proc, wait_for, write_config
+from prometheus_client import generate_latest
+from web_helpers import free_port
+
 from schedules.metrics import registry
 from storage.db import open_readonly
-from web_helpers import free_port
 
 
 def _value(text: str, pattern: str) -> float:
@@ -47,12 +47,13 @@ def test_worker_metrics_port_counts_its_crawls_and_the_queue(tmp_path, pg_url, r
     if request.config.getoption("--db") == "sqlite":
         pytest.skip("the queue engine needs PostgreSQL (--db sqlite chosen)")
     from simulator import PortalSimulator
+
     with PortalSimulator(seed=3, docs=30) as portal:
         cfg = write_config(tmp_path, portal, settings={"database_url": pg_url, "engine": "queue"})
         cli, port = Cli(cfg), free_port()
         cli("trigger", "kaihua")
         engine = open_readonly(pg_url)
-        queued = generate_latest(registry(engine)).decode()      # what any /metrics reads
+        queued = generate_latest(registry(engine)).decode()  # what any /metrics reads
         engine.dispose()
         w = Proc(cfg, tmp_path / "worker.log", "worker", "--metrics-port", str(port), ready="taking up to").start()
         try:

@@ -1,7 +1,8 @@
 """Migrations carry existing data forward (an archive made by an older version keeps working)."""
-from sqlalchemy import text
 
 from helpers import schema_at
+from sqlalchemy import text
+
 from storage.db import open_database
 
 
@@ -9,9 +10,13 @@ def test_upgrade_from_the_first_schema_keeps_rows(db_url):
     url = db_url
     with schema_at(url, "0001") as conn:
         conn.execute(text("INSERT INTO sources (name, health, created_at) VALUES ('a', 'OK', '2025-01-01')"))
-        conn.execute(text("INSERT INTO crawl_runs (source_id, trigger, mode, status, started_at, listed, fetched,"
-                          " new, changed, unchanged, withdrawn, errors, requests)"
-                          " VALUES (1, 'manual', 'full', 'ok', '2025-01-01', 5, 5, 5, 0, 0, 0, 0, 6)"))
+        conn.execute(
+            text(
+                "INSERT INTO crawl_runs (source_id, trigger, mode, status, started_at, listed, fetched,"
+                " new, changed, unchanged, withdrawn, errors, requests)"
+                " VALUES (1, 'manual', 'full', 'ok', '2025-01-01', 5, 5, 5, 0, 0, 0, 0, 6)"
+            )
+        )
     engine = open_database(url)
     with engine.connect() as conn:
         row = conn.execute(text("SELECT listed, blocked, scheduled_for FROM crawl_runs")).one()

@@ -2,6 +2,7 @@
 real PostgreSQL through a TCP fault proxy that drops every connection and refuses new ones for a
 while, at a chosen point (listing, storing, the run's end, a lease renewal). After the next run every
 document is there exactly once, `xxgk verify` is clean and no run is left `running`."""
+
 from __future__ import annotations
 
 import json
@@ -10,15 +11,15 @@ import sqlite3
 import subprocess
 import threading
 import time
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 
 import pytest
 import sqlalchemy
+from fault_proxy import FaultProxy
+from helpers import XXGK, Cli, Proc, check_exact, crawled, db_of, path_regex, wait_for, write_config
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from fault_proxy import FaultProxy
-from helpers import XXGK, Cli, Proc, check_exact, crawled, db_of, path_regex, wait_for, write_config
 from storage.models import Capture, Lease, utcnow
 
 # Where an outage starts: the first statement of its kind a client sends (psycopg prepares a statement
@@ -45,6 +46,7 @@ def outage_at(proxy, point, seconds: float) -> None:
         wait_for(lambda: _count(engine, "documents") >= 20, timeout=120, step=0.05)
         proxy.outage(seconds)
         engine.dispose()
+
     threading.Thread(target=watch, daemon=True).start()
 
 
@@ -60,14 +62,17 @@ def all_there_once(cli, portal) -> None:
     """The next run (incremental) leaves every document exactly once; verify clean; nothing 'running'."""
     nxt = cli.jsonl("crawl", "kaihua")[0]
     assert nxt["status"] == "ok", nxt
-    docs, want = crawled(cli), portal.expected_documents()          # crawled(): each document once
+    docs, want = crawled(cli), portal.expected_documents()  # crawled(): each document once
     assert len(docs) == len(want) and {d["index_no"] for d in docs.values()} == {e["index_no"] for e in want}
     cli("verify")
     assert not [r for r in runs(cli) if r["status"] == "running"], runs(cli)
 
 
-@pytest.mark.parametrize("point,seconds", [(LISTING, 1), (STORING, 1), (RUN_END, 1), (STORING, 8), (RUN_END, 8)],
-                         ids=["listing-1s", "storing-1s", "run-end-1s", "storing-8s", "run-end-8s"])
+@pytest.mark.parametrize(
+    "point,seconds",
+    [(LISTING, 1), (STORING, 1), (RUN_END, 1), (STORING, 8), (RUN_END, 8)],
+    ids=["listing-1s", "storing-1s", "run-end-1s", "storing-8s", "run-end-8s"],
+)
 def test_a_foreground_crawl_rides_out_an_outage(tmp_path, portal, proxy, point, seconds):
     cli = setup(tmp_path, portal, proxy)
     outage_at(proxy, point, seconds)
@@ -81,7 +86,7 @@ def test_a_foreground_crawl_rides_out_an_outage(tmp_path, portal, proxy, point, 
 
 def test_a_lease_renewal_outage_shorter_than_the_lease_is_ridden_out(tmp_path, portal, proxy):
     cli = setup(tmp_path, portal, proxy, lease_seconds=6)
-    cli.config.write_text(cli.config.read_text().replace('rate = 0', 'rate = 40'))     # a crawl of ~4 s
+    cli.config.write_text(cli.config.read_text().replace("rate = 0", "rate = 40"))  # a crawl of ~4 s
     proxy.outage_on(RENEWAL, 1)
     first = cli.jsonl("crawl", "kaihua")[0]
     assert proxy.fired and first["status"] == "ok", first
@@ -92,7 +97,7 @@ def test_a_crawl_that_cannot_renew_its_lease_stops_before_it_lapses(tmp_path, po
     """The outage outlasts the lease: the crawl stops writing, ends interrupted (recorded once the
     database is back), and the next crawl finishes the work: nothing lost, nothing twice."""
     cli = setup(tmp_path, portal, proxy, lease_seconds=3)
-    cli.config.write_text(cli.config.read_text().replace('rate = 0', 'rate = 40'))
+    cli.config.write_text(cli.config.read_text().replace("rate = 0", "rate = 40"))
     proxy.outage_on(RENEWAL, 8)
     first = cli.jsonl("crawl", "kaihua")[0]
     assert proxy.fired
@@ -113,9 +118,11 @@ def test_a_crawl_whose_lease_is_taken_stops_writing(tmp_path, portal, db_url):
     def steal():
         wait_for(lambda: _count(engine, "documents") >= 10, timeout=60)
         with engine.begin() as conn:
-            conn.execute(update(Lease.__table__).values(holder="elsewhere:1:crawl:x",
-                                                        expires_at=utcnow() + timedelta(hours=1)))
+            conn.execute(
+                update(Lease.__table__).values(holder="elsewhere:1:crawl:x", expires_at=utcnow() + timedelta(hours=1))
+            )
         stolen.append(time.time())
+
     thief = threading.Thread(target=steal)
     thief.start()
     first = cli.jsonl("crawl", "kaihua")[0]
@@ -136,8 +143,9 @@ def test_a_killed_crawl_is_resumed_at_once(tmp_path, portal, db_url):
     cfg = write_config(tmp_path, portal, rate=30)
     cli = Cli(cfg)
     engine = sqlalchemy.create_engine(db_of(tmp_path))
-    victim = subprocess.Popen([XXGK, "--config", str(cfg), "crawl", "kaihua"], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    victim = subprocess.Popen(
+        [XXGK, "--config", str(cfg), "crawl", "kaihua"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     wait_for(lambda: _count(engine, "documents") >= 10 or victim.poll() is not None, timeout=60)
     assert victim.poll() is None, "the crawl ended before it could be killed"
     victim.send_signal(signal.SIGKILL)
@@ -155,10 +163,10 @@ def test_sqlite_lock_contention_is_waited_out(tmp_path, portal):
     """Another writer holds SQLite's lock longer than its busy timeout: the crawl waits (retry
     policy) instead of failing."""
     cli = Cli(write_config(tmp_path, portal))
-    cli("crawl", "kaihua", "--max-pages", "1")           # the database exists
+    cli("crawl", "kaihua", "--max-pages", "1")  # the database exists
     conn = sqlite3.connect(str(tmp_path / "data" / "xxgk.db"), isolation_level=None, check_same_thread=False)
     conn.execute("BEGIN IMMEDIATE")
-    release = threading.Timer(15, conn.execute, args=("COMMIT",))     # past the 10 s busy timeout
+    release = threading.Timer(15, conn.execute, args=("COMMIT",))  # past the 10 s busy timeout
     release.start()
     summary = cli.jsonl("crawl", "kaihua", "--full")[0]
     release.join()
@@ -177,7 +185,7 @@ def test_a_failed_document_waits_on_the_retry_list_until_fetched_or_given_up(tmp
     assert src["retry_list"]["waiting"] == 2 and src["retry_list"]["given_up"] == 0
     portal.clear_faults()
     portal.inject(path_regex(stubborn), "status", code=500)
-    second = cli.jsonl("crawl", "kaihua")[0]            # incremental: its lists stop early, the list does not
+    second = cli.jsonl("crawl", "kaihua")[0]  # incremental: its lists stop early, the list does not
     assert second["new"] == 1 and second["errors"] == 1, second
     assert json.loads(cli("show", deep, "--json").stdout)["urls"] == [deep]
     for _ in range(3):
@@ -191,20 +199,22 @@ def test_a_failed_document_waits_on_the_retry_list_until_fetched_or_given_up(tmp
     assert after["errors"] == 0, "a given-up document is not tried again by every run"
 
 
-@pytest.mark.parametrize("engine,verb,ready", [("local", "daemon", "daemon "), ("queue", "worker", "taking up to")],
-                         ids=["daemon", "worker"])
+@pytest.mark.parametrize(
+    "engine,verb,ready", [("local", "daemon", "daemon "), ("queue", "worker", "taking up to")], ids=["daemon", "worker"]
+)
 def test_daemon_and_worker_ride_out_an_outage(tmp_path, portal, proxy, engine, verb, ready):
     """An 8 s outage while storing: the process stays alive, says so once when the database goes and
     once when it is back, no traceback; the run ends ok; health (`fleet`) names the outage."""
     cli = setup(tmp_path, portal, proxy, engine=engine)
     (tmp_path / "direct").mkdir()
-    direct = Cli(write_config(tmp_path / "direct", portal, settings={"database_url": proxy.db}))   # the test's eyes
+    direct = Cli(write_config(tmp_path / "direct", portal, settings={"database_url": proxy.db}))  # the test's eyes
     proc = Proc(cli.config, tmp_path / f"{verb}.log", verb, ready=ready).start()
     try:
         outage_at(proxy, STORING, 8)
         cli("trigger", "kaihua")
-        wait_for(lambda: [r for r in runs(direct) if r["status"] not in ("queued", "running")], timeout=90,
-                 why=proc.output)
+        wait_for(
+            lambda: [r for r in runs(direct) if r["status"] not in ("queued", "running")], timeout=90, why=proc.output
+        )
         log = proc.output()
         assert proxy.fired and runs(cli)[-1]["status"] == "ok", (runs(cli), log)
         assert log.count("database unreachable") == 1 and log.count("database back after") == 1, log
@@ -219,7 +229,7 @@ def _count(engine, table: str) -> int:
     try:
         with engine.connect() as conn:
             return conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar()
-    except sqlalchemy.exc.DBAPIError:          # not made yet
+    except sqlalchemy.exc.DBAPIError:  # not made yet
         return 0
 
 
@@ -229,4 +239,4 @@ def _fetched_at(url: str, run_id: int) -> list[float]:
     with Session(engine) as s:
         stamps = list(s.exec(select(Capture.fetched_at).where(Capture.run_id == run_id)))
     engine.dispose()
-    return [(t if t.tzinfo else t.replace(tzinfo=timezone.utc)).timestamp() for t in stamps]
+    return [(t if t.tzinfo else t.replace(tzinfo=UTC)).timestamp() for t in stamps]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from scraper.parse import EmptyPageError, NotHtmlError, ParseError, ParsedArticle, parse_article
+from scraper.parse import EmptyPageError, NotHtmlError, ParsedArticle, ParseError, parse_article
 
 URL = "http://www.kaihua.gov.cn/art/2025/3/5/art_1229000004_59012345.html"
 TITLE = "开化县2024年法治政府建设年度报告"
@@ -19,18 +19,31 @@ META_TABLE = """<table class="xxgk_table">
 <tr><td>文号：</td><td></td><td>公开日期：</td><td>2025-03-05</td></tr>
 <tr><td>发布单位：</td><td>县府办</td><td>有效性：</td><td></td></tr>
 </table>"""
-FIELDS = {"索引号": "113308245972094984/2025-01529", "公开方式": "主动公开", "文号": "",
-          "公开日期": "2025-03-05", "发布单位": "县府办", "有效性": ""}
+FIELDS = {
+    "索引号": "113308245972094984/2025-01529",
+    "公开方式": "主动公开",
+    "文号": "",
+    "公开日期": "2025-03-05",
+    "发布单位": "县府办",
+    "有效性": "",
+}
 
 
-def kaihua(decl='<meta charset="utf-8">', visits="1024", stamp="1741140000000", maketime="2025-03-05 09:30:00",
-           paragraphs=PARAGRAPHS, table_inside_body=False) -> str:
+def kaihua(
+    decl='<meta charset="utf-8">',
+    visits="1024",
+    stamp="1741140000000",
+    maketime="2025-03-05 09:30:00",
+    paragraphs=PARAGRAPHS,
+    table_inside_body=False,
+) -> str:
     body = "".join(f"<p>{p}</p>" for p in paragraphs)
     if table_inside_body:
         content = f'<div id="zoom">{META_TABLE}{body}</div>'
     else:
-        content = (f'{META_TABLE}<div class="bt-content zoom"><!--<$[信息内容]>begin-->{body}'
-                   '<!--<$[信息内容]>end--></div>')
+        content = (
+            f'{META_TABLE}<div class="bt-content zoom"><!--<$[信息内容]>begin-->{body}<!--<$[信息内容]>end--></div>'
+        )
     return f"""<!DOCTYPE html><html><head>{decl}
 <title>开化县人民政府 {TITLE}</title>
 <meta name="ArticleTitle" content="{TITLE}"><meta name="PubDate" content="2025-03-05 09:30">
@@ -120,8 +133,16 @@ def test_nul_bytes_are_not_html():
         parse_article(b"<html>\x00\x01\x02</html>", URL)
 
 
-@pytest.mark.parametrize("body", [b"", b"   \n", b"lorem ipsum dolor", bytes(range(1, 256)) * 8,
-                                  b"<html><body><div class='nav'><a href='/'>home</a></div></body></html>"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"   \n",
+        b"lorem ipsum dolor",
+        bytes(range(1, 256)) * 8,
+        b"<html><body><div class='nav'><a href='/'>home</a></div></body></html>",
+    ],
+)
 def test_empty_or_garbage_page(body):
     with pytest.raises(EmptyPageError, match="no title and no body"):
         parse_article(body, URL)
@@ -136,8 +157,13 @@ def test_page_without_metadata_table():
 
 
 def test_deeply_nested_html_does_not_crash():
-    html = ("<html><head><title>深</title></head><body><div id='zoom'>" + "<div>" * 100_000 + "深层正文"
-            + "</div>" * 100_000 + "</div></body></html>")
+    html = (
+        "<html><head><title>深</title></head><body><div id='zoom'>"
+        + "<div>" * 100_000
+        + "深层正文"
+        + "</div>" * 100_000
+        + "</div></body></html>"
+    )
     record = parse_article(html.encode(), URL)
     assert record.body_text == "深层正文"
     assert any("nested deeper" in w for w in record.warnings)
@@ -172,7 +198,9 @@ def test_unexpected_errors_are_wrapped(monkeypatch):
 
 
 def test_full_width_index_number_in_table():
-    html = kaihua().replace("113308245972094984/2025-01529", "１１３３０８２４５９７２０９４９８４／２０２５－０１５２９")
+    html = kaihua().replace(
+        "113308245972094984/2025-01529", "１１３３０８２４５９７２０９４９８４／２０２５－０１５２９"
+    )
     record = parsed(html)
     assert record.index_no == "113308245972094984/2025-01529"
     assert record.warnings == []
@@ -185,8 +213,10 @@ def test_corrupted_index_number_is_kept_with_warning():
 
 
 def test_relative_links_resolve_against_base_href():
-    html = ("<html><head><base href='http://cdn.example.gov.cn/files/'><title>T</title></head><body>"
-            "<div id='zoom'><p>正文</p><a href='a.pdf'>附件一</a><a href='/x/政策解读.html'>政策解读</a></div></body></html>")
+    html = (
+        "<html><head><base href='http://cdn.example.gov.cn/files/'><title>T</title></head><body>"
+        "<div id='zoom'><p>正文</p><a href='a.pdf'>附件一</a><a href='/x/政策解读.html'>政策解读</a></div></body></html>"
+    )
     record = parse_article(html.encode(), URL)
     assert [a.url for a in record.attachments] == ["http://cdn.example.gov.cn/files/a.pdf"]
     assert [r.url for r in record.related] == ["http://cdn.example.gov.cn/x/政策解读.html"]
@@ -204,11 +234,17 @@ def test_parser_is_pure():
         source = path.read_text(encoding="utf-8")
         for forbidden in ("storage", "cli", "schedules", "simulator", "httpx"):
             # storage.contract alone: the field list, a plain dataclass with no imports of its own
-            assert not re.search(rf"^\s*(from|import)\s+{forbidden}\b(?!\.contract import)", source, re.M), \
-                (path.name, forbidden)
+            assert not re.search(rf"^\s*(from|import)\s+{forbidden}\b(?!\.contract import)", source, re.M), (
+                path.name,
+                forbidden,
+            )
     import storage.contract
-    assert not re.search(r"^\s*(from|import)\s+(?!__future__|dataclasses)", Path(storage.contract.__file__)
-                         .read_text(encoding="utf-8"), re.M), "storage/contract.py must stay free of imports"
+
+    assert not re.search(
+        r"^\s*(from|import)\s+(?!__future__|dataclasses)",
+        Path(storage.contract.__file__).read_text(encoding="utf-8"),
+        re.M,
+    ), "storage/contract.py must stay free of imports"
 
 
 def test_version_and_hash_shape():

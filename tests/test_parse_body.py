@@ -19,19 +19,31 @@ def test_plain_text_rules():
         <p>\u3000</p><script>var a = "不要";</script><style>p{}</style><nav>导航</nav><footer>页脚</footer>
         <div class="share">分享到</div></div>"""
     assert parse_article(doc(inner), URL).body_text == "\n".join(
-        ["一、 总体要求", "第一段 有 空格。", "换行后", "甲", "乙", "名称 数量", "苹果 3"])
+        ["一、 总体要求", "第一段 有 空格。", "换行后", "甲", "乙", "名称 数量", "苹果 3"]
+    )
 
 
-@pytest.mark.parametrize("selector", ["div class='TRS_Editor'", "div id='UCAP-CONTENT'", "div class='article_con'",
-                                      "div class='pages_content'", "div class='zw'", "div class='content'"])
+@pytest.mark.parametrize(
+    "selector",
+    [
+        "div class='TRS_Editor'",
+        "div id='UCAP-CONTENT'",
+        "div class='article_con'",
+        "div class='pages_content'",
+        "div class='zw'",
+        "div class='content'",
+    ],
+)
 def test_container_candidates(selector):
     inner = f"<div class='header'>头部</div><{selector}><p>正文内容</p></div><div class='foot'>底部</div>"
     assert parse_article(doc(inner), URL).body_text == "正文内容"
 
 
 def test_jcms_marker_beats_selectors_and_prunes_outside():
-    inner = ("<div class='content'><p>前面</p><!--<$[信息内容]>begin--><p>正文</p><!--<$[信息内容]>end--><p>后面</p></div>"
-             "<div id='zoom'><p>别处</p></div>")
+    inner = (
+        "<div class='content'><p>前面</p><!--<$[信息内容]>begin--><p>正文</p><!--<$[信息内容]>end--><p>后面</p></div>"
+        "<div id='zoom'><p>别处</p></div>"
+    )
     assert parse_article(doc(inner), URL).body_text == "正文"
 
 
@@ -53,16 +65,28 @@ def test_attachments():
     record = parse_article(doc(inner), URL)
     assert record.attachments == [
         Link("统计表", f"http://www.example.gov.cn/module/download/downfile.jsp?classid=0&filename={HEX}.xlsx"),
-        Link("附件.wps", "http://www.example.gov.cn/api-gateway/jpaas-web-server/front/document/download"
-                         "?fileUrl=abc%3D&fileName=%E9%99%84%E4%BB%B6.wps"),
+        Link(
+            "附件.wps",
+            "http://www.example.gov.cn/api-gateway/jpaas-web-server/front/document/download"
+            "?fileUrl=abc%3D&fileName=%E9%99%84%E4%BB%B6.wps",
+        ),
         Link("正式名.pdf", "http://www.example.gov.cn/art/2025/1/2/P0202501.PDF"),
         Link("说明", "http://www.example.gov.cn/art/2025/1/2/files/说明.TXT"),
         Link("附件2", "http://www.example.gov.cn/upload/2.ofd"),
     ]
 
 
-@pytest.mark.parametrize("href, ext", [("a/b.DOCX", "docx"), ("x.et", "et"), ("d?fileName=a.rar", "rar"),
-                                       ("d?filename=a.zip&x=1", "zip"), ("a.html", None), ("a.pdf.html", None)])
+@pytest.mark.parametrize(
+    "href, ext",
+    [
+        ("a/b.DOCX", "docx"),
+        ("x.et", "et"),
+        ("d?fileName=a.rar", "rar"),
+        ("d?filename=a.zip&x=1", "zip"),
+        ("a.html", None),
+        ("a.pdf.html", None),
+    ],
+)
 def test_attachment_filename(href, ext):
     found = attachment_filename(href)
     assert (found[0] if found else None) == ext
@@ -86,8 +110,11 @@ def test_related_links():
     [
         ("<title>站点 标题T</title>", "", "站点 标题T"),
         ("<title>T</title><meta name='ArticleTitle' content='文章标题'>", "<h1>H1</h1>", "文章标题"),
-        ("<title>T</title>", "<p class='x'><!--<$[标题名称(html)]>begin-->标记标题<!--<$[标题名称(html)]>end--></p><h1>H1</h1>",
-         "标记标题"),
+        (
+            "<title>T</title>",
+            "<p class='x'><!--<$[标题名称(html)]>begin-->标记标题<!--<$[标题名称(html)]>end--></p><h1>H1</h1>",
+            "标记标题",
+        ),
         ("<title>T</title>", "<p class='con-title'> 标题 甲 </p><h1>H1</h1>", "标题 甲"),
         ("<title>T</title>", "<h2 class='article_title'>TRS 标题</h2>", "TRS 标题"),
     ],
@@ -96,14 +123,26 @@ def test_title_order(head, body, title):
     assert parse_article(doc(body + "<div id='zoom'>正文</div>", head=head), URL).title == title
 
 
-@pytest.mark.parametrize("container,table", [
-    ("div id='UCAP-CONTENT'", "<table class='xxgk_table'><tr><td>索引号：</td><td>000014349/2025-00012</td>"
-                              "<td>发文字号：</td><td>国办发〔2025〕5号</td></tr></table>"),
-    ("div class='main-txt'", "<table class='xxgktab'><tr><td>索引号：</td><td>000014349/2025-00012</td>"
-                             "<td>文件编号：</td><td>国办发〔2025〕5号</td></tr></table>"),
-    ("div class='article_con'", "<div class='xxgk-table'><span>索引号：000014349/2025-00012</span>"
-                                "<span>文号：国办发〔2025〕5号</span></div>"),
-])
+@pytest.mark.parametrize(
+    "container,table",
+    [
+        (
+            "div id='UCAP-CONTENT'",
+            "<table class='xxgk_table'><tr><td>索引号：</td><td>000014349/2025-00012</td>"
+            "<td>发文字号：</td><td>国办发〔2025〕5号</td></tr></table>",
+        ),
+        (
+            "div class='main-txt'",
+            "<table class='xxgktab'><tr><td>索引号：</td><td>000014349/2025-00012</td>"
+            "<td>文件编号：</td><td>国办发〔2025〕5号</td></tr></table>",
+        ),
+        (
+            "div class='article_con'",
+            "<div class='xxgk-table'><span>索引号：000014349/2025-00012</span>"
+            "<span>文号：国办发〔2025〕5号</span></div>",
+        ),
+    ],
+)
 def test_an_embedded_metadata_table_is_read_not_kept_in_the_body(container, table):
     record = parse_article(doc(f"<{container}>{table}<p>正文第一段。</p><p>正文第二段。</p></div>"), URL)
     assert record.body_text == "正文第一段。\n正文第二段。"
@@ -143,19 +182,27 @@ def test_a_file_named_by_its_link_text_loses_the_label():
         href="https://www.pingtan.gov.cn/attachFiles/myfile/DATE_20230823/402802528a210804018a218e0c770007.doc"
         title="附件：审核时限图.doc">附件：审核时限图.doc</a></li></ul></div>"""
     assert parse_article(doc(inner), URL).attachments == [
-        Link("审核时限图.doc", "https://www.pingtan.gov.cn/attachFiles/myfile/DATE_20230823/402802528a210804018a218e0c770007.doc")]
+        Link(
+            "审核时限图.doc",
+            "https://www.pingtan.gov.cn/attachFiles/myfile/DATE_20230823/402802528a210804018a218e0c770007.doc",
+        )
+    ]
 
 
 def test_an_icon_link_gives_way_to_the_link_that_names_the_file():
     """Pingtan 2015 (eWebEditor): each file's name link follows an icon link, and an icon may point at another file."""
     u = "http://www.example.gov.cn/Upload/File/2015/"
     icon = '<a href="{}"><img src="/sysimage/icon16/xls.gif"></a>'
-    inner = (f'<div id="zoom"><p>{icon.format(u + "20151110153332678.doc")}<a href="{u}20151110153312146.xls">预算表.xls</a></p>'
-             f'<p>{icon.format(u + "20151110153312146.xls")}<a href="{u}20151110153332678.doc">批复.doc</a></p>'
-             f'<p>{icon.format(u + "20151110153349429.xls")}</p></div>')
+    inner = (
+        f'<div id="zoom"><p>{icon.format(u + "20151110153332678.doc")}<a href="{u}20151110153312146.xls">预算表.xls</a></p>'
+        f'<p>{icon.format(u + "20151110153312146.xls")}<a href="{u}20151110153332678.doc">批复.doc</a></p>'
+        f"<p>{icon.format(u + '20151110153349429.xls')}</p></div>"
+    )
     assert parse_article(doc(inner), URL).attachments == [
-        Link("预算表.xls", u + "20151110153312146.xls"), Link("批复.doc", u + "20151110153332678.doc"),
-        Link("20151110153349429.xls", u + "20151110153349429.xls")]  # no link names it: the path is all there is
+        Link("预算表.xls", u + "20151110153312146.xls"),
+        Link("批复.doc", u + "20151110153332678.doc"),
+        Link("20151110153349429.xls", u + "20151110153349429.xls"),
+    ]  # no link names it: the path is all there is
 
 
 def test_no_known_container_takes_the_element_with_the_most_paragraph_text():

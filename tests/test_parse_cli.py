@@ -1,13 +1,14 @@
 """`xxgk parse FILE|URL`: one page parsed into the contract record with its attachments, nothing archived;
 `--explain` names the label or rule behind each field."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
-
 from helpers import CONTRACT, Cli, write_config
 from samples import sample
+
 from simulator import PortalSimulator
 
 ZJ = "hanweb-jpaas_zj-fzggw_article_xxgk-meta.html"
@@ -30,7 +31,7 @@ def test_a_saved_page_with_its_base_url(tmp_path):
     assert record["explain"]["title"] == "<meta ArticleTitle>"
     text = cli("parse", str(sample(ZJ)), "--base-url", ZJ_URL, "--explain").stdout
     assert "浙发改能源〔2026〕116号" in text and "label 文件编号 (metadata block)" in text and "attachments (1)" in text
-    assert not (tmp_path / "data").exists()                      # nothing archived
+    assert not (tmp_path / "data").exists()  # nothing archived
 
 
 def test_a_url_of_the_simulator_without_archiving(tmp_path, sim):
@@ -40,7 +41,7 @@ def test_a_url_of_the_simulator_without_archiving(tmp_path, sim):
     assert {k: record[k] for k in CONTRACT} == {k: with_files[k] for k in CONTRACT}
     assert record["attachments"] == [{"name": a["name"], "url": a["url"]} for a in with_files["attachments"]]
     assert "explain" not in record
-    assert "no archive yet" in cli("stats", "--json", code=1).output     # nothing archived, no database made
+    assert "no archive yet" in cli("stats", "--json", code=1).output  # nothing archived, no database made
 
 
 def test_bad_targets_say_what_is_wrong(tmp_path, sim):

@@ -15,30 +15,42 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
-
 from example_pages import examples
-from samples import sample as sample_file, saved_pages
+from samples import sample as sample_file
+from samples import saved_pages
+
 from scraper.parse import parse_article
 from scraper.portals import detect
-from scraper.portals.hanweb_jpaas import find_units as jpaas_units, parse_unit
+from scraper.portals.hanweb_jpaas import find_units as jpaas_units
+from scraper.portals.hanweb_jpaas import parse_unit
 from scraper.portals.hanweb_jpage import embedded_items, find_units
 from scraper.portals.trs_static import folder_of, paging, parse_list
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
-UNIT_API = ("https://fzggw.zj.gov.cn/api-gateway/jpaas-publish-server/front/page/build/unit?parseType=bulidstatic"
-            "&webId=3185&tplSetId=o0YcVHHq5vWtr3uiCp4SY&pageType=column&tagId=信息列表&editType=null&pageId=1229565788")
+UNIT_API = (
+    "https://fzggw.zj.gov.cn/api-gateway/jpaas-publish-server/front/page/build/unit?parseType=bulidstatic"
+    "&webId=3185&tplSetId=o0YcVHHq5vWtr3uiCp4SY&pageType=column&tagId=信息列表&editType=null&pageId=1229565788"
+)
 
 # sample file -> (the URL it was saved from (see SOURCES.md), what it is)
 PAGES = {
-    "hanweb-jcms_js-fzggw_article_template-markers.html":
-        ("http://fzggw.jiangsu.gov.cn/art/2026/8/28/art_284_11821965.html", "article"),
-    "hanweb-jpaas_zj-fzggw_article_xxgk-meta.html":
-        ("https://fzggw.zj.gov.cn/col/col1229123351/art/2026/art_937add6719f140bdac86d5b97c525d28.html", "article"),
-    "trs-wcm_ndrc_article_attachments.html":
-        ("https://www.ndrc.gov.cn/xxgk/zcfb/tz/202608/t20260828_1407232.html", "article"),
+    "hanweb-jcms_js-fzggw_article_template-markers.html": (
+        "http://fzggw.jiangsu.gov.cn/art/2026/8/28/art_284_11821965.html",
+        "article",
+    ),
+    "hanweb-jpaas_zj-fzggw_article_xxgk-meta.html": (
+        "https://fzggw.zj.gov.cn/col/col1229123351/art/2026/art_937add6719f140bdac86d5b97c525d28.html",
+        "article",
+    ),
+    "trs-wcm_ndrc_article_attachments.html": (
+        "https://www.ndrc.gov.cn/xxgk/zcfb/tz/202608/t20260828_1407232.html",
+        "article",
+    ),
     "hanweb-jcms_js-fzggw_column_datastore-jpage.html": ("http://fzggw.jiangsu.gov.cn/col/col284/index.html", "column"),
-    "hanweb-jpaas_zj-fzggw_column-shell_unitbuild.html":
-        ("https://fzggw.zj.gov.cn/col/col1229565788/index.html", "column"),
+    "hanweb-jpaas_zj-fzggw_column-shell_unitbuild.html": (
+        "https://fzggw.zj.gov.cn/col/col1229565788/index.html",
+        "column",
+    ),
     "hanweb-jpaas_zj-fzggw_unit-api_response.json": (UNIT_API, "jpaas-unit"),
     "trs-wcm_ndrc_column-list_createPageHTML.html": ("https://www.ndrc.gov.cn/xxgk/zcfb/tz/index.html", "column"),
 }

@@ -4,8 +4,17 @@ import pytest
 
 from scraper.parse.index_no import check_index_no, normalise, split_index_no, validate_code
 
-REAL_CODES = ["113308245972094984", "11330000002482031M", "114403006955506492", "11120000MB1908811Q",
-              "000014349", "000125014", "01527918X", "014032126", "00298627-2"]
+REAL_CODES = [
+    "113308245972094984",
+    "11330000002482031M",
+    "114403006955506492",
+    "11120000MB1908811Q",
+    "000014349",
+    "000125014",
+    "01527918X",
+    "014032126",
+    "00298627-2",
+]
 
 
 @pytest.mark.parametrize("code", REAL_CODES)
@@ -14,8 +23,9 @@ def test_real_codes_are_valid(code):
 
 
 # The last one has a correct mod-31 check but its embedded org code 597209497 is wrong.
-@pytest.mark.parametrize("code", ["113308245972094985", "11330000002482031N", "000014348", "015279181",
-                                  "113308245972094971"])
+@pytest.mark.parametrize(
+    "code", ["113308245972094985", "11330000002482031N", "000014348", "015279181", "113308245972094971"]
+)
 def test_corrupted_codes_are_invalid(code):
     assert validate_code(code) is False
 

@@ -8,8 +8,10 @@ URL = "http://www.example.gov.cn/art/2025/1/2/art_1_2.html"
 
 
 def page(block: str, body: str = "<p>正文。</p>") -> bytes:
-    return (f"<html><head><title>页面标题</title></head><body><div class='head'>导航</div>{block}"
-            f"<div id='zoom'>{body}</div></body></html>").encode()
+    return (
+        f"<html><head><title>页面标题</title></head><body><div class='head'>导航</div>{block}"
+        f"<div id='zoom'>{body}</div></body></html>"
+    ).encode()
 
 
 LAYOUTS = {
@@ -75,12 +77,12 @@ def test_written_date_labels(label):
     assert record.explain["written_date"] == f"label {label} (metadata block)"
 
 
-@pytest.mark.parametrize(
-    "label", ["索 引 号：", "索\xa0引\xa0号:", "索　引　号", "&nbsp;索引号&nbsp;：", "索引号 :"]
-)
+@pytest.mark.parametrize("label", ["索 引 号：", "索\xa0引\xa0号:", "索　引　号", "&nbsp;索引号&nbsp;：", "索引号 :"])
 def test_label_padding(label):
-    block = f"<table><tr><td>{label}</td><td>014006438/2026-03652</td><td>文\xa0\xa0\xa0\xa0号</td><td>X〔2026〕1号</td></tr>" \
-            "<tr><td>标　　题</td><td>某通知</td></tr></table>"
+    block = (
+        f"<table><tr><td>{label}</td><td>014006438/2026-03652</td><td>文\xa0\xa0\xa0\xa0号</td><td>X〔2026〕1号</td></tr>"
+        "<tr><td>标　　题</td><td>某通知</td></tr></table>"
+    )
     record = parse_article(page(block), URL)
     assert record.fields == {"索引号": "014006438/2026-03652", "文号": "X〔2026〕1号", "标题": "某通知"}
     assert record.title == "某通知"
@@ -115,7 +117,9 @@ def test_unparseable_date_is_kept_raw_with_warning():
 
 @pytest.mark.parametrize("spaced", ["索\u2002引\u2002号：", "索&ensp;引&ensp;号:", "索\u3000引\u3000号", "：索引号："])
 def test_labels_lose_every_kind_of_space_and_both_colons(spaced):
-    block = f"<table><tr><td>{spaced}</td><td>014006438/2026-03652</td><td>发布机构：</td><td>市发改委</td></tr></table>"
+    block = (
+        f"<table><tr><td>{spaced}</td><td>014006438/2026-03652</td><td>发布机构：</td><td>市发改委</td></tr></table>"
+    )
     assert parse_article(page(block), URL).index_no == "014006438/2026-03652"
 
 
@@ -151,14 +155,21 @@ def test_extra_labels_do_not_shift_fields():
         <tr><td>责任部门：</td><td>办公室</td><td>发文日期：</td><td>2026-01-02</td></tr>
         <tr><td>组配分类：</td><td>政策文件</td><td>文号：</td><td></td></tr></table>"""
     record = parse_article(page(block), URL)
-    assert (record.topic, record.publisher, record.written_date, record.doc_no) == ("通知", "办公室", "2026-01-02", None)
+    assert (record.topic, record.publisher, record.written_date, record.doc_no) == (
+        "通知",
+        "办公室",
+        "2026-01-02",
+        None,
+    )
 
 
 @pytest.mark.parametrize("placeholder", ["本站", "本网", "本网站"])
 def test_this_site_is_no_publisher(placeholder):
     """`来源：本站` (and a <meta ContentSource> saying so) names the website, not the organ that published."""
-    html = (f"<html><head><meta name='ContentSource' content='{placeholder}'></head><body>"
-            f"<h1>标题</h1><p>发布时间：2011-11-24　来源：{placeholder}</p><div id='zoom'><p>正文。</p></div></body></html>")
+    html = (
+        f"<html><head><meta name='ContentSource' content='{placeholder}'></head><body>"
+        f"<h1>标题</h1><p>发布时间：2011-11-24　来源：{placeholder}</p><div id='zoom'><p>正文。</p></div></body></html>"
+    )
     record = parse_article(html.encode(), URL)
     assert record.publisher is None and record.publish_date == "2011-11-24"
     named = html.replace(f"来源：{placeholder}", "来源：平潭县卫生局")
@@ -167,8 +178,10 @@ def test_this_site_is_no_publisher(placeholder):
 
 def test_a_bylines_bare_date_is_the_publish_date_before_the_meta():
     """Gansu: <meta PubDate> is the page's generation time; the byline `日期：… 来源：` shows the publication."""
-    html = ("<html><head><meta name='PubDate' content='2025-03-27 09:36:38'></head><body><h1>标题</h1>"
-            "<p>日期：2025-02-26 11:54 来源：</p><div id='zoom'><p>正文。</p></div></body></html>")
+    html = (
+        "<html><head><meta name='PubDate' content='2025-03-27 09:36:38'></head><body><h1>标题</h1>"
+        "<p>日期：2025-02-26 11:54 来源：</p><div id='zoom'><p>正文。</p></div></body></html>"
+    )
     record = parse_article(html.encode(), URL)
     assert record.publish_date == "2025-02-26" and record.explain["publish_date"] == "label 日期 (inline text line)"
     labelled = html.replace("<p>日期：", "<p>发布时间：2025-02-27 日期：")

@@ -1,7 +1,9 @@
 """A changed parse of the same bytes must come with a new PARSER_VERSION (see tests/parser_fingerprint.py)."""
+
 import json
 
 from parser_fingerprint import changed, fingerprints, recorded
+
 from scraper.parse import PARSER_VERSION
 
 REFRESH = "run `.venv/bin/python tests/parser_fingerprint.py --refresh`"
@@ -11,12 +13,18 @@ def test_the_parsers_output_changes_only_with_its_version():
     rec, now = recorded(), fingerprints()
     diff = changed(rec["pages"], now)
     if rec["parser_version"] == PARSER_VERSION:
-        assert not diff, (f"the parser's output changed on {diff} but PARSER_VERSION is still {PARSER_VERSION!r}: "
-                          f"bump it (scraper/parse/__init__.py), then {REFRESH}")
+        assert not diff, (
+            f"the parser's output changed on {diff} but PARSER_VERSION is still {PARSER_VERSION!r}: "
+            f"bump it (scraper/parse/__init__.py), then {REFRESH}"
+        )
     else:
-        raise AssertionError(f"PARSER_VERSION is {PARSER_VERSION!r}, the fingerprint was recorded at "
-                             f"{rec['parser_version']!r}: {REFRESH}")
-    assert set(now) <= set(rec["pages"]), f"example pages not fingerprinted yet: {sorted(set(now) - set(rec['pages']))}: {REFRESH}"
+        raise AssertionError(
+            f"PARSER_VERSION is {PARSER_VERSION!r}, the fingerprint was recorded at "
+            f"{rec['parser_version']!r}: {REFRESH}"
+        )
+    assert set(now) <= set(rec["pages"]), (
+        f"example pages not fingerprinted yet: {sorted(set(now) - set(rec['pages']))}: {REFRESH}"
+    )
 
 
 def test_the_refresh_is_refused_without_a_version_bump(monkeypatch, tmp_path):

@@ -1,12 +1,15 @@
 """The family adapters' page readers on the shapes the field guide records beyond what the simulators serve."""
+
 from __future__ import annotations
 
 import pytest
 
 from scraper.portals.base import ListError, epoch_date, list_meta
 from scraper.portals.generic import guess_selectors, parse_page
-from scraper.portals.gkmlpt import Gkmlpt, leaves, split_column, to_item as gkml_item
-from scraper.portals.govcn import Govcn, listing, to_item as gov_item
+from scraper.portals.gkmlpt import Gkmlpt, leaves, split_column
+from scraper.portals.gkmlpt import to_item as gkml_item
+from scraper.portals.govcn import Govcn, listing
+from scraper.portals.govcn import to_item as gov_item
 from scraper.portals.hanweb_jpaas import find_units, parse_unit
 from scraper.portals.hanweb_xxgk import HanwebXxgk, form_of, parse_rows
 from scraper.portals.trs_static import TrsStatic, folder_of, paging, parse_list
@@ -21,34 +24,80 @@ def test_govcn_hosts_queries_and_answers():
     assert query["sort"] == "pubtime" and query["type"] == "gwyzcwjk"
     direct = Govcn("http://sousuo.gov.cn/search-gov/data?t=zhengcelibrary&n=5&sort=pubtime", None)
     assert direct.api_query()[1]["n"] == "5" and direct.api_query()[1]["t"] == "zhengcelibrary"
-    every = {"code": 200, "searchVO": {"catMap": {"gongwen": {"listVO": [{"url": "/a.htm"}]},
-                                                   "bumenfile": {"listVO": [{"url": "/b.htm"}]}}, "totalpage": 3}}
+    every = {
+        "code": 200,
+        "searchVO": {
+            "catMap": {"gongwen": {"listVO": [{"url": "/a.htm"}]}, "bumenfile": {"listVO": [{"url": "/b.htm"}]}},
+            "totalpage": 3,
+        },
+    }
     assert [r["url"] for r in listing(every, "u")[0]] == ["/a.htm", "/b.htm"] and listing(every, "u")[1] == 3
-    assert listing({"code": 1001, "msg": "抱歉，没有找到相关结果", "data": [], "searchVO": None}, "u") == ([], None, None)
+    assert listing({"code": 1001, "msg": "抱歉，没有找到相关结果", "data": [], "searchVO": None}, "u") == (
+        [],
+        None,
+        None,
+    )
     with pytest.raises(ListError, match="code 500"):
         listing({"code": 500, "msg": "busy", "searchVO": None}, "u")
-    item = gov_item({"title": "关于<em>防汛</em>的通知", "url": "https://www.gov.cn/zhengce/content/202503/content_7012345.htm",
-                     "pcode": "国办发〔2025〕5号", "puborg": "国务院办公厅", "pubtime": 1741161600000, "pubtimeStr": None,
-                     "childtype": "综合政务", "index": "000014349/2025-00012"}, "https://sousuo.www.gov.cn/x")
+    item = gov_item(
+        {
+            "title": "关于<em>防汛</em>的通知",
+            "url": "https://www.gov.cn/zhengce/content/202503/content_7012345.htm",
+            "pcode": "国办发〔2025〕5号",
+            "puborg": "国务院办公厅",
+            "pubtime": 1741161600000,
+            "pubtimeStr": None,
+            "childtype": "综合政务",
+            "index": "000014349/2025-00012",
+        },
+        "https://sousuo.www.gov.cn/x",
+    )
     assert item.title == "关于防汛的通知" and item.date == "2025-03-05"
-    assert item.meta == {"index_no": "000014349/2025-00012", "doc_no": "国办发〔2025〕5号", "publisher": "国务院办公厅",
-                         "publish_date": "2025-03-05", "topic": "综合政务"}
+    assert item.meta == {
+        "index_no": "000014349/2025-00012",
+        "doc_no": "国办发〔2025〕5号",
+        "publisher": "国务院办公厅",
+        "publish_date": "2025-03-05",
+        "topic": "综合政务",
+    }
 
 
 def test_gkmlpt_columns_trees_and_articles():
     assert split_column("http://www.dg.gov.cn/dghlz/gkmlpt/index#2972") == ("http://www.dg.gov.cn/dghlz", "2972", None)
-    assert split_column("http://jr.sz.gov.cn/gkmlpt/api/all/2811?page=1&sid=755031") == \
-        ("http://jr.sz.gov.cn", "2811", "755031")
+    assert split_column("http://jr.sz.gov.cn/gkmlpt/api/all/2811?page=1&sid=755031") == (
+        "http://jr.sz.gov.cn",
+        "2811",
+        "755031",
+    )
     assert split_column("http://www.szpsq.gov.cn/gkmlpt/index") == ("http://www.szpsq.gov.cn", None, None)
-    tree = [{"id": 1, "children": [{"id": 2, "children": []}, {"id": 3, "jump_url": "http://x/"},
-                                   {"id": 4, "children": [{"id": 5}]}]}, {"id": 6}]
+    tree = [
+        {
+            "id": 1,
+            "children": [
+                {"id": 2, "children": []},
+                {"id": 3, "jump_url": "http://x/"},
+                {"id": 4, "children": [{"id": 5}]},
+            ],
+        },
+        {"id": 6},
+    ]
     assert leaves(tree) == ["2", "5", "6"]
     assert Gkmlpt.sniff("http://a/gkmlpt/index#5", "<script>window._CONFIG = {SID:'2', TREE:[]}</script>")["sid"] == "2"
     jump = {"type": "url", "url": "http://elsewhere/", "title": "外链"}
     assert gkml_item(jump, "http://a/gkmlpt/api/all/5") is None
-    art = gkml_item({"id": 9103540, "title": " 通知 ", "url": "//www.szpsq.gov.cn/gkmlpt/content/9/9103/post_9103540.html",
-                     "identifier": "114403006955506492/2021-00426", "document_number": "", "publisher": "坪山区",
-                     "date": 1630512000, "display_publish_time": 1630598400}, "http://www.szpsq.gov.cn/gkmlpt/api/all/5")
+    art = gkml_item(
+        {
+            "id": 9103540,
+            "title": " 通知 ",
+            "url": "//www.szpsq.gov.cn/gkmlpt/content/9/9103/post_9103540.html",
+            "identifier": "114403006955506492/2021-00426",
+            "document_number": "",
+            "publisher": "坪山区",
+            "date": 1630512000,
+            "display_publish_time": 1630598400,
+        },
+        "http://www.szpsq.gov.cn/gkmlpt/api/all/5",
+    )
     assert art.url == "http://www.szpsq.gov.cn/gkmlpt/content/9/9103/post_9103540.html" and art.title == "通知"
     assert art.date == "2021-09-03" and art.meta["written_date"] == "2021-09-02" and "doc_no" not in art.meta
 
@@ -65,13 +114,18 @@ def test_trs_paging_variants_and_rows():
     rows = parse_list(table, "http://h/a/b/index.html", "http://h/a/b/")
     assert [(r.url, r.title, r.date) for r in rows] == [
         ("http://h/a/b/202601/t20260105_1.html", "关于2026年3月1日起执行的通知", "2026-01-05"),
-        ("http://h/a/b/202601/t20260103_3.html", "无日期", None)]
-    assert TrsStatic.sniff("http://h/a/b/index.html", table) is None     # two rows: not enough to call it TRS
+        ("http://h/a/b/202601/t20260103_3.html", "无日期", None),
+    ]
+    assert TrsStatic.sniff("http://h/a/b/index.html", table) is None  # two rows: not enough to call it TRS
 
 
 def test_xxgk_forms_and_rows():
     path, params = form_of("/module/xxgk/search.jsp?infotypeId=B001&amp;area=014500858&amp;divid=div435")
-    assert path == "/module/xxgk/search.jsp" and params == {"infotypeId": "B001", "area": "014500858", "divid": "div435"}
+    assert path == "/module/xxgk/search.jsp" and params == {
+        "infotypeId": "B001",
+        "area": "014500858",
+        "divid": "div435",
+    }
     jiangxi = """<table><tr class="tr_main_value_odd"><td><a href="/art/2020/1/2/art_5_6.html" syh="014500858/2020-00012"
       mc="江西省人民政府关于…的通知" rq="2020-01-02">江西省…</a></td></tr>
       <tr><td><a href="javascript:goPage(2)">下一页</a></td></tr></table>"""
@@ -93,10 +147,15 @@ def test_jpaas_units_and_answers():
 
 
 def test_generic_guesses_a_table_list_and_a_plain_next_link():
-    page = """<html><body><ul class="nav"><li><a href="/">首页</a></li><li><a href="/a">政务公开</a></li>
-      <li><a href="/b">互动交流</a></li></ul><table id="list"><tbody>""" + "".join(
-        f'<tr><td><a href="/doc/{i}.html">关于第{i}批项目的公示公告</a></td><td>2025-0{i}-01</td></tr>' for i in range(1, 6)
-    ) + """</tbody></table><div class="pager"><a href="list_2.html">下一页</a></div></body></html>"""
+    page = (
+        """<html><body><ul class="nav"><li><a href="/">首页</a></li><li><a href="/a">政务公开</a></li>
+      <li><a href="/b">互动交流</a></li></ul><table id="list"><tbody>"""
+        + "".join(
+            f'<tr><td><a href="/doc/{i}.html">关于第{i}批项目的公示公告</a></td><td>2025-0{i}-01</td></tr>'
+            for i in range(1, 6)
+        )
+        + """</tbody></table><div class="pager"><a href="list_2.html">下一页</a></div></body></html>"""
+    )
     sel = guess_selectors(page)
     assert sel["item"] == "table#list > tbody > tr" and "date" in sel
     items, nxt = parse_page(page, "http://h/x/list.html", sel)

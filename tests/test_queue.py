@@ -1,12 +1,12 @@
 """The queue engine on PostgreSQL: `xxgk trigger` enqueues (at most once per source), real `xxgk worker`
 processes run the crawls, a stopped worker hands its crawl on, re-parses are spread the same way."""
+
 from __future__ import annotations
 
 import json
 import signal
 
 import pytest
-
 from helpers import Cli, Proc, parse_ts, wait_for, write_config
 
 
@@ -18,8 +18,12 @@ def queue_db(request, pg_url):
 
 
 def setup(tmp_path, portal, url, **source):
-    cfg = write_config(tmp_path, portal, settings={"database_url": url, "engine": "queue", "lease_seconds": 3,
-                                                   "grace_seconds": 3}, **source)
+    cfg = write_config(
+        tmp_path,
+        portal,
+        settings={"database_url": url, "engine": "queue", "lease_seconds": 3, "grace_seconds": 3},
+        **source,
+    )
     return Cli(cfg)
 
 
@@ -39,11 +43,12 @@ def unique_docs(cli, source="kaihua") -> list[dict]:
 
 def test_trigger_queues_once_and_a_worker_runs_it(tmp_path, queue_db):
     from simulator import PortalSimulator
+
     with PortalSimulator(seed=3, docs=30) as portal:
         cli = setup(tmp_path, portal, queue_db)
         first = cli("trigger", "kaihua")
         assert "queued as job" in first.output and "no worker is running" in first.output
-        assert "coalesced" in cli("trigger", "kaihua").output          # queueing lock: one waiting job a source
+        assert "coalesced" in cli("trigger", "kaihua").output  # queueing lock: one waiting job a source
         queued, coalesced = ledger(cli)
         assert queued["status"] == "queued" and coalesced["status"] == "coalesced"
         w = worker(cli, tmp_path)
@@ -62,7 +67,7 @@ def test_trigger_queues_once_and_a_worker_runs_it(tmp_path, queue_db):
 
 
 def test_a_stopped_worker_hands_its_crawl_to_another(tmp_path, portal, queue_db):
-    cli = setup(tmp_path, portal, queue_db, rate=25, concurrency=2)     # 120 documents at 25/s: ~5 s
+    cli = setup(tmp_path, portal, queue_db, rate=25, concurrency=2)  # 120 documents at 25/s: ~5 s
     cli("trigger", "kaihua")
     w1 = worker(cli, tmp_path, "w1")
     wait_for(lambda: len(cli.jsonl("ls", "--limit", "5")) >= 5, timeout=20)
@@ -88,8 +93,10 @@ def test_sources_on_one_host_are_crawled_one_at_a_time_across_workers(tmp_path, 
     first_col, *others = portal.column_urls
     every = "start_urls = [" + ", ".join(json.dumps(u) for u in portal.column_urls) + "]"
     text = cli.config.read_text().replace(every, f"start_urls = [{json.dumps(first_col)}]")
-    text += ('\n[[sources]]\nname = "kaihua2"\nfamily = "hanweb-jpage"\nrate = 40\nconcurrency = 2\n'
-             "start_urls = [" + ", ".join(json.dumps(u) for u in others) + "]\n")
+    text += (
+        '\n[[sources]]\nname = "kaihua2"\nfamily = "hanweb-jpage"\nrate = 40\nconcurrency = 2\n'
+        "start_urls = [" + ", ".join(json.dumps(u) for u in others) + "]\n"
+    )
     cli.config.write_text(text)
     workers = [worker(cli, tmp_path, f"w{i}") for i in range(2)]
     try:
@@ -108,7 +115,7 @@ def test_reparse_jobs_run_on_workers_under_the_source_lock(tmp_path, portal, que
     victim = portal.expected_documents()[4]["urls"][0]
     portal.inject(victim.split(portal.base_url)[1].replace(".", r"\.") + "$", "binary")
     cli = setup(tmp_path, portal, queue_db)
-    cli("crawl", "kaihua")                    # foreground crawls work with the queue engine too
+    cli("crawl", "kaihua")  # foreground crawls work with the queue engine too
     versions = len(unique_docs(cli))
     jobs = cli.jsonl("reparse", "--queue", "--json")
     assert [(j["source"], j["queued"]) for j in jobs] == [("kaihua", True)] and isinstance(jobs[0]["job"], int)
@@ -135,7 +142,7 @@ def test_reparse_queue_needs_postgresql(tmp_path, portal):
 
 def test_worker_needs_postgresql(tmp_path, portal, monkeypatch):
     """One error, one exit code: the queue on SQLite is a config error (2) for every verb."""
-    cli = Cli(write_config(tmp_path, portal))               # the embedded SQLite default
+    cli = Cli(write_config(tmp_path, portal))  # the embedded SQLite default
     r = cli("worker", code=2)
     assert "needs PostgreSQL" in r.output
     monkeypatch.setenv("XXGK_ENGINE", "queue")

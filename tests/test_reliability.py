@@ -1,4 +1,5 @@
 """Faults, hostile input and crashes (issue: reliability and security). Real HTTP, real SQLite."""
+
 from __future__ import annotations
 
 import resource
@@ -12,9 +13,9 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from helpers import Cli, check_exact, db_of, full_doc, path_regex, write_config
 from sqlmodel import select
 
-from helpers import Cli, check_exact, db_of, full_doc, path_regex, write_config
 from storage.archive import open_archive
 from storage.db import open_database, read_session
 from storage.models import Blob, Capture, CrawlRun
@@ -28,6 +29,7 @@ XXGK = str(Path(sys.executable).with_name("xxgk"))
 def portal():
     """A smaller portal than the suite's default: these tests crawl it many times over."""
     from simulator import PortalSimulator
+
     with PortalSimulator(seed=7, docs=48) as sim:
         yield sim
 
@@ -40,23 +42,26 @@ def problems(summary: dict) -> str:
     return "\n".join(summary["problems"])
 
 
-@pytest.mark.one_db                    # fetch-level faults: the database is incidental
-@pytest.mark.parametrize("fault, where, params", [
-    ("status", ARTICLES, {"code": 503}),
-    ("status", LISTS, {"code": 500}),
-    ("status", ARTICLES, {"code": 429, "retry_after": 0}),
-    ("reset", ARTICLES, {}),
-    ("truncate", ARTICLES, {}),
-    ("truncate", LISTS, {}),
-    ("challenge", ARTICLES, {}),
-    ("wall", ARTICLES, {}),
-    ("captcha", ARTICLES, {}),
-    ("binary", ARTICLES, {}),
-    ("redirect-loop", ARTICLES, {}),
-    ("redirect-offsite", ARTICLES, {}),
-    ("endless", ARTICLES, {}),
-    ("gzip-bomb", ARTICLES, {"size": 64 << 20}),
-])
+@pytest.mark.one_db  # fetch-level faults: the database is incidental
+@pytest.mark.parametrize(
+    "fault, where, params",
+    [
+        ("status", ARTICLES, {"code": 503}),
+        ("status", LISTS, {"code": 500}),
+        ("status", ARTICLES, {"code": 429, "retry_after": 0}),
+        ("reset", ARTICLES, {}),
+        ("truncate", ARTICLES, {}),
+        ("truncate", LISTS, {}),
+        ("challenge", ARTICLES, {}),
+        ("wall", ARTICLES, {}),
+        ("captcha", ARTICLES, {}),
+        ("binary", ARTICLES, {}),
+        ("redirect-loop", ARTICLES, {}),
+        ("redirect-offsite", ARTICLES, {}),
+        ("endless", ARTICLES, {}),
+        ("gzip-bomb", ARTICLES, {"size": 64 << 20}),
+    ],
+)
 def test_intermittent_faults_are_recovered_exactly(cli, portal, fault, where, params):
     """At a 30% rate every fault is got past: every document archived, exact, once."""
     portal.inject(where, fault, **{"rate": 0.3, **params})
@@ -68,6 +73,7 @@ def test_intermittent_faults_are_recovered_exactly(cli, portal, fault, where, pa
 
 def test_malformed_list_xml_is_asked_again():
     from simulator import PortalSimulator
+
     with PortalSimulator(seed=7, docs=120) as big, tempfile.TemporaryDirectory() as tmp:
         cli = Cli(write_config(Path(tmp), big))
         big.inject(r"dataproxy", "malformed-xml", times=3)
@@ -77,9 +83,17 @@ def test_malformed_list_xml_is_asked_again():
         check_exact(cli, big.expected_documents())
 
 
-@pytest.mark.one_db                    # fetch-level faults: the database is incidental
-@pytest.mark.parametrize("fault, params", [("cookie-wall", {}), ("wrong-type", {}), ("malformed-html", {}),
-                                           ("drip", {"chunk": 4096, "seconds": 0.001}), ("bad-bytes", {})])
+@pytest.mark.one_db  # fetch-level faults: the database is incidental
+@pytest.mark.parametrize(
+    "fault, params",
+    [
+        ("cookie-wall", {}),
+        ("wrong-type", {}),
+        ("malformed-html", {}),
+        ("drip", {"chunk": 4096, "seconds": 0.001}),
+        ("bad-bytes", {}),
+    ],
+)
 def test_pages_that_are_odd_but_whole_are_read_exactly(cli, portal, fault, params):
     portal.inject(ARTICLES, fault, **params)
     s = crawl(cli)
@@ -93,7 +107,8 @@ def test_pages_that_are_odd_but_whole_are_read_exactly(cli, portal, fault, param
 @pytest.mark.parametrize("fault, rate", [("shift", 1.0), ("shift", 0.4), ("duplicate", 1.0), ("duplicate", 0.4)])
 def test_lists_that_move_while_paged_lose_and_duplicate_nothing(tmp_path, fault, rate):
     from simulator import PortalSimulator
-    with PortalSimulator(seed=7, docs=300) as big:       # columns long enough to be paged
+
+    with PortalSimulator(seed=7, docs=300) as big:  # columns long enough to be paged
         cli = Cli(write_config(tmp_path, big))
         big.inject(r"dataproxy", fault, rate)
         s = crawl(cli)
@@ -103,15 +118,18 @@ def test_lists_that_move_while_paged_lose_and_duplicate_nothing(tmp_path, fault,
         check_exact(cli, big.expected_documents())
 
 
-@pytest.mark.one_db                    # fetch-level faults: the database is incidental
-@pytest.mark.parametrize("fault, params, words", [
-    ("redirect-loop", {}, "more than 5 redirects"),
-    ("redirect-offsite", {}, "refusing off-site URL"),
-    ("endless", {}, "over the"),
-    ("gzip-bomb", {"size": 256 << 20}, "over the"),
-    ("huge", {"size": 50_000_000}, "over the"),
-    ("challenge", {}, "cookie challenge"),
-])
+@pytest.mark.one_db  # fetch-level faults: the database is incidental
+@pytest.mark.parametrize(
+    "fault, params, words",
+    [
+        ("redirect-loop", {}, "more than 5 redirects"),
+        ("redirect-offsite", {}, "refusing off-site URL"),
+        ("endless", {}, "over the"),
+        ("gzip-bomb", {"size": 256 << 20}, "over the"),
+        ("huge", {"size": 50_000_000}, "over the"),
+        ("challenge", {}, "cookie challenge"),
+    ],
+)
 def test_a_permanently_bad_document_is_a_clear_error_and_the_crawl_goes_on(cli, portal, fault, params, words):
     victim = portal.expected_documents()[4]
     portal.inject(path_regex(victim["urls"][0]), fault, **params)
@@ -159,7 +177,7 @@ def test_hostile_input_stays_text_and_inside_the_data_dir(tmp_path, portal):
     evil = [r for r in cli.jsonl("ls") if r["index_no"] and "DROP" in r["index_no"]]
     assert len(evil) == 1 and evil[0]["index_no"].startswith("1';DROPTABLEDOCUMENTS;--/2025-00001")
     assert full_doc(cli, evil[0]["index_no"])["title"] == docs[3]["title"]
-    assert len(cli.jsonl("ls")) == len(docs)                  # the documents table is intact
+    assert len(cli.jsonl("ls")) == len(docs)  # the documents table is intact
     deep = full_doc(cli, docs[1]["index_no"] or docs[1]["urls"][0])
     assert deep["body_text"] == docs[1]["body_text"]
     outside = {p for p in Path("/tmp").iterdir()} - before
@@ -168,17 +186,20 @@ def test_hostile_input_stays_text_and_inside_the_data_dir(tmp_path, portal):
         assert path.resolve().is_relative_to(tmp_path.resolve())
 
 
-@pytest.mark.parametrize("args", [
-    ["show", "'; DROP TABLE documents; --"],
-    ["show", "1' OR '1'='1"],
-    ["ls", "--publisher", "%' OR 1=1 --"],
-    ["ls", "--source", "x'; DELETE FROM sources; --"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["show", "'; DROP TABLE documents; --"],
+        ["show", "1' OR '1'='1"],
+        ["ls", "--publisher", "%' OR 1=1 --"],
+        ["ls", "--source", "x'; DELETE FROM sources; --"],
+    ],
+)
 def test_sql_metacharacters_in_arguments_are_just_text(cli, portal, args):
     crawl(cli)
     n = len(cli.jsonl("ls"))
     r = cli(*args, code=None)
-    assert r.exit_code in (0, 1, 2)                   # 2: no source has that name
+    assert r.exit_code in (0, 1, 2)  # 2: no source has that name
     if args[0] == "ls":
         assert cli.jsonl(*args, code=2 if "--source" in args else 0) == []
     assert len(cli.jsonl("ls")) == n
@@ -194,7 +215,7 @@ def consistent(tmp_path: Path) -> None:
         running = s.exec(select(CrawlRun).where(CrawlRun.status == "running")).all()
     assert not running
     for sha in shas:
-        store.get(sha)                                          # raises on a missing or corrupt blob
+        store.get(sha)  # raises on a missing or corrupt blob
     files = set(store.iter_hashes())
     assert files == rows, f"orphan blobs {files - rows}, rows without files {rows - files}"
 
@@ -209,7 +230,7 @@ def runs_started(tmp_path: Path, n: int, timeout: float = 60) -> None:
                 if conn.execute("SELECT count(*) FROM crawl_runs").fetchone()[0] >= n:
                     return
         except sqlite3.Error:
-            pass                                    # not made yet, or being migrated
+            pass  # not made yet, or being migrated
         time.sleep(0.05)
     raise AssertionError(f"no crawl run {n} within {timeout} s")
 
@@ -219,10 +240,11 @@ def test_kill_9_at_random_points_loses_and_duplicates_nothing(tmp_path, portal):
     cfg.write_text(cfg.read_text().replace("[settings]", "[settings]\nlease_seconds = 1"))
     cli = Cli(cfg)
     import random
+
     rnd = random.Random(5)
     for n in range(1, 5):
         proc = subprocess.Popen([XXGK, "--config", str(cfg), "-q", "crawl", "kaihua", "--wait", "--full"])
-        runs_started(tmp_path, n)                   # the kill falls inside the crawl, however slow the start
+        runs_started(tmp_path, n)  # the kill falls inside the crawl, however slow the start
         time.sleep(rnd.uniform(0.2, 1.5))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -241,13 +263,14 @@ def test_kill_9_during_reparse_then_verify_is_clean(tmp_path, portal):
     crawl(cli)
     before = cli.jsonl("ls")
     import random
+
     rnd = random.Random(9)
     for _ in range(3):
         proc = subprocess.Popen([XXGK, "--config", str(cfg), "-q", "reparse"])
         time.sleep(rnd.uniform(0.3, 1.2))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-    time.sleep(1.2)                                             # the dead process's leases lapse
+    time.sleep(1.2)  # the dead process's leases lapse
     assert subprocess.run([XXGK, "--config", str(cfg), "-q", "reparse"]).returncode == 0
     assert subprocess.run([XXGK, "--config", str(cfg), "verify"], capture_output=True).returncode == 0
     assert cli.jsonl("ls") == before
@@ -258,6 +281,7 @@ def test_a_journal_removed_by_its_own_run_meanwhile_is_no_error(tmp_path, db_url
     """Two processes mend journals at once (a fleet): one run's journal vanishes between the listing
     and the reading; the other's blobs are still adopted."""
     from storage.journal import adopt, recover
+
     engine, store = open_database(db_url), open_archive(str(tmp_path / "archive"))
     assert adopt(engine, store, tmp_path / "journal" / "run-99.journal") == 0
     put = store.put(b"<html>left without rows</html>" * 50)

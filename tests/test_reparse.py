@@ -1,24 +1,24 @@
 """`xxgk reparse` on a crawled simulator archive: a better parser is recorded as a re-parse of the same
 version (parser version noted, previous parse kept), never as a publisher's edit — by `reparse`, and
 by a crawl that meets the new parser first. Pages that failed before can become documents."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
+from archive_helpers import crawled_cli, documents, engine_of
 from sqlalchemy import func
 from sqlmodel import select
 
-from archive_helpers import crawled_cli, documents, engine_of
 from scraper import process
 from scraper.parse import ParseError
 from storage.db import read_session
 from storage.leases import acquire
 from storage.models import Attachment, Capture, DocumentReparse, DocumentVersion, Source
 
-
 OLD = process.PARSER_VERSION
-NEXT = str(int(OLD) + 1)          # "the next parser", whatever today's version is
+NEXT = str(int(OLD) + 1)  # "the next parser", whatever today's version is
 
 
 def better_parser(monkeypatch, fail_on: tuple[str, ...] = ()) -> None:
@@ -32,6 +32,7 @@ def better_parser(monkeypatch, fail_on: tuple[str, ...] = ()) -> None:
         art.body_text = art.body_text.replace("，", ",")
         art.topic = f"{art.topic or ''}/v2"
         return art
+
     monkeypatch.setattr(process, "parse_article", parse)
     monkeypatch.setattr(process, "PARSER_VERSION", NEXT)
 
@@ -67,8 +68,14 @@ def test_same_parser_changes_nothing(tmp_path, portal):
 def _files(cli) -> list[tuple]:
     """Every version's attachment rows: (version id, url, sha256, size)."""
     with read_session(engine_of(cli)) as s:
-        return [tuple(f) for f in s.exec(select(Attachment.version_id, Attachment.url, Attachment.sha256,
-                                                Attachment.size).order_by(Attachment.id)).all()]
+        return [
+            tuple(f)
+            for f in s.exec(
+                select(Attachment.version_id, Attachment.url, Attachment.sha256, Attachment.size).order_by(
+                    Attachment.id
+                )
+            ).all()
+        ]
 
 
 def _versions_and_files(cli) -> list[tuple]:
@@ -84,8 +91,12 @@ def test_a_reparse_keeps_each_version_with_its_own_files(archive):
     summary = reparse(cli)
     assert summary["reparsed"] == 0 and summary["unchanged"] == summary["versions"] == count(cli, DocumentVersion)
     assert count(cli, DocumentReparse) == 0 and _versions_and_files(cli) == before
-    replaced = [(row, r) for row in cli.jsonl("ls") if row["versions"] == 2
-                for r in cli.jsonl("history", row["index_no"] or row["url"])[1]["attachments_replaced"]]
+    replaced = [
+        (row, r)
+        for row in cli.jsonl("ls")
+        if row["versions"] == 2
+        for r in cli.jsonl("history", row["index_no"] or row["url"])[1]["attachments_replaced"]
+    ]
     assert replaced
     for row, r in replaced:
         v1 = json.loads(cli("show", row["index_no"] or row["url"], "--json", "--version", "1").stdout)
@@ -98,7 +109,7 @@ def test_a_better_parser_is_a_reparse_of_the_same_version(archive, portal, monke
     old, files = {d["url"]: d for d in documents(cli)}, _files(cli)
     better_parser(monkeypatch)
     summary = reparse(cli, "--source", "kaihua")
-    assert _files(cli) == files                                   # each version keeps its own files
+    assert _files(cli) == files  # each version keeps its own files
     with read_session(engine_of(cli)) as s:
         for ver in s.exec(select(DocumentVersion)):
             recorded = {(a["url"], a["sha256"], a["size"]) for a in ver.record["attachments"]}
@@ -139,7 +150,7 @@ def test_a_crawl_that_meets_a_new_parser_first_reparses_instead_of_versioning(tm
     assert run["changed"] == 0 and run["new"] == 0 and run["unchanged"] > 100
     assert version_map(cli) == versions_before
     live = [d for d in documents(cli) if d["withdrawn_at"] is None]
-    assert count(cli, DocumentReparse) == len(live)              # each current version, re-parsed once
+    assert count(cli, DocumentReparse) == len(live)  # each current version, re-parsed once
     assert all(d["topic"].endswith("/v2") for d in live)
 
 
@@ -161,11 +172,12 @@ def test_pages_that_failed_to_parse_become_documents(tmp_path, portal, monkeypat
         if url in broken:
             raise ParseError("old parser bug", url)
         return real(data, url, content_type)
+
     monkeypatch.setattr(process, "parse_article", buggy)
     cli = crawled_cli(tmp_path, portal, days=1)
     listed = {r["url"] for r in cli.jsonl("ls")}
     assert not listed & set(broken)
-    monkeypatch.setattr(process, "parse_article", real)            # the parser is fixed
+    monkeypatch.setattr(process, "parse_article", real)  # the parser is fixed
     summary = reparse(cli)
     assert summary["recovered"] == 3 and summary["still_failing"] == 0
     now = {r["url"]: r for r in cli.jsonl("ls")}

@@ -3,19 +3,31 @@
 Chinese substring semantics: every document whose current title or body contains the query, for
 2-character queries (the bigram path) and 3+ (trigram), the same documents on both databases.
 """
+
 from __future__ import annotations
 
 import random
 import re
 
 import pytest
-
 from archive_helpers import documents
+
 from storage.search import normalise
 
 TWO = ["政府", "法治", "开化", "乡镇", "王喆", "喆，", "，开", "20", "（一", "县府", "》的", "年1"]
-LONGER = ["法治政府建设", "开化县2024年法治政府建设年度报告", "乡村振兴", "高标准农田", "“最多跑一次”改革",
-          "（修订）", "县财政局", "2024年", "截至", "量子计算机", "政府采购工作方案"]
+LONGER = [
+    "法治政府建设",
+    "开化县2024年法治政府建设年度报告",
+    "乡村振兴",
+    "高标准农田",
+    "“最多跑一次”改革",
+    "（修订）",
+    "县财政局",
+    "2024年",
+    "截至",
+    "量子计算机",
+    "政府采购工作方案",
+]
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +37,10 @@ def archive(crawled):
 
 def brute(docs: list[dict], q: str, **filters) -> set[str]:
     def keep(d):
-        return ((not filters.get("since") or (d["publish_date"] or "") >= filters["since"])
-                and (not filters.get("publisher") or filters["publisher"] in (d["publisher"] or "")))
+        return (not filters.get("since") or (d["publish_date"] or "") >= filters["since"]) and (
+            not filters.get("publisher") or filters["publisher"] in (d["publisher"] or "")
+        )
+
     return {d["url"] for d in docs if keep(d) and (q in (d["title"] or "") or q in (d["body_text"] or ""))}
 
 
@@ -40,8 +54,8 @@ def sampled_bigrams(docs: list[dict], n: int = 25) -> list[str]:
     while len(out) < n:
         body = rng.choice(docs)["body_text"]
         i = rng.randrange(len(body) - 1)
-        if not any(c.isspace() for c in body[i:i + 2]):      # a query is stripped of spaces
-            out.append(body[i:i + 2])
+        if not any(c.isspace() for c in body[i : i + 2]):  # a query is stripped of spaces
+            out.append(body[i : i + 2])
     return out
 
 
@@ -50,7 +64,7 @@ def test_two_character_queries_match_a_brute_force_scan(archive):
     queries = TWO + sampled_bigrams(docs)
     for q in queries:
         assert found(cli, q) == brute(docs, q), q
-    assert len(brute(docs, "政府")) > 50 and brute(docs, "王喆")       # common and rare (GBK-only 喆)
+    assert len(brute(docs, "政府")) > 50 and brute(docs, "王喆")  # common and rare (GBK-only 喆)
 
 
 def test_longer_queries_match_a_brute_force_scan(archive):
@@ -131,14 +145,22 @@ def sampled_pairs(docs: list[dict], n: int = 10) -> list[list[str]]:
 
 def test_several_words_are_an_and_of_terms(archive):
     cli, docs = archive
-    queries = [["法治", "政府"], ["开化", "乡村振兴"], ["县财政局", "2024年"], ["王喆", "政府"],
-               ["法治政府建设", "截至", "乡镇"], ["政府", "量子计算机"]] + sampled_pairs(docs)
+    queries = [
+        ["法治", "政府"],
+        ["开化", "乡村振兴"],
+        ["县财政局", "2024年"],
+        ["王喆", "政府"],
+        ["法治政府建设", "截至", "乡镇"],
+        ["政府", "量子计算机"],
+    ] + sampled_pairs(docs)
     for terms in queries:
         assert found(cli, " ".join(terms)) == brute_all(docs, terms), terms
     both = brute_all(docs, ["开化", "乡村振兴"])
     assert both and both < brute(docs, "乡村振兴") | brute(docs, "开化") and not brute_all(docs, ["政府", "量子计算机"])
-    assert found(cli, "法治　政府") == brute_all(docs, ["法治", "政府"])          # an ideographic space splits too
-    assert {r["url"] for r in cli.jsonl("search", "法治", "政府", "--limit", "1000")} == brute_all(docs, ["法治", "政府"])
+    assert found(cli, "法治　政府") == brute_all(docs, ["法治", "政府"])  # an ideographic space splits too
+    assert {r["url"] for r in cli.jsonl("search", "法治", "政府", "--limit", "1000")} == brute_all(
+        docs, ["法治", "政府"]
+    )
 
 
 def test_a_quoted_phrase_is_exact(archive):
@@ -146,7 +168,7 @@ def test_a_quoted_phrase_is_exact(archive):
     phrases = sorted({m for d in docs for m in re.findall(r"\S{2} \S{2}", d["body_text"] or "")})
     assert len(phrases) > 5
     differs = 0
-    for phrase in phrases[::max(1, len(phrases) // 12)]:
+    for phrase in phrases[:: max(1, len(phrases) // 12)]:
         assert found(cli, f'"{phrase}"') == brute_all(docs, [phrase]), phrase
         assert found(cli, phrase) == brute_all(docs, phrase.split()), phrase
         differs += brute_all(docs, [phrase]) != brute_all(docs, phrase.split())
@@ -162,8 +184,12 @@ def test_no_hits_say_which_terms_matched_nothing(archive):
     assert "'法治'" not in out.split("no document contains")[1]
     r = cli("search", "法治 量子计算机", "--json")
     assert r.stdout == "" and "no document contains '量子计算机'" in r.stderr
-    apart = next([a, b] for a in TWO + LONGER for b in TWO + LONGER
-                 if brute(docs, a) and brute(docs, b) and not brute_all(docs, [a, b]))
+    apart = next(
+        [a, b]
+        for a in TWO + LONGER
+        for b in TWO + LONGER
+        if brute(docs, a) and brute(docs, b) and not brute_all(docs, [a, b])
+    )
     assert "each term is found, but no document contains them all" in cli("search", " ".join(apart)).stdout
     assert "unclosed" in cli("search", '"法治 政府', code=2).output
     assert "at least 2 characters, got '政'" in cli("search", "法治 政", code=2).output

@@ -1,14 +1,15 @@
 """The search index itself, on SQLite and PostgreSQL: exact substring semantics on awkward text
 (punctuation, spaces, Latin case, full width, astral characters), kept in step with versions and
 re-parses, and filled by the migration for archives made before it."""
+
 from __future__ import annotations
 
 import random
 
 import pytest
+from helpers import schema_at
 from sqlalchemy import text
 
-from helpers import schema_at
 from storage import search
 from storage.archive import LocalBlobStore
 from storage.captures import archive_response
@@ -30,16 +31,23 @@ def db(request, tmp_path):
 
 
 def parsed(title: str, body: str, key: str) -> Parsed:
-    rec = {"index_no": key, "title": title, "publisher": "县府办", "publish_date": "2025-01-02",
-           "fields": {}, "attachments": []}
+    rec = {
+        "index_no": key,
+        "title": title,
+        "publisher": "县府办",
+        "publish_date": "2025-01-02",
+        "fields": {},
+        "attachments": [],
+    }
     return Parsed(record=rec, body_text=body, content_hash=f"{key}|{title}|{body}", parser_version="1")
 
 
 def put(db, key: str, title: str, body: str) -> int:
     engine, store = db
     with session(engine) as s:
-        cap = archive_response(s, store, url=f"http://h/{key}", status=200, body=f"{title}{body}".encode(),
-                               headers=[], source_id=1)
+        cap = archive_response(
+            s, store, url=f"http://h/{key}", status=200, body=f"{title}{body}".encode(), headers=[], source_id=1
+        )
         _, doc = apply_parse(s, source_id=1, url=f"http://h/{key}", capture_id=cap.id, parsed=parsed(title, body, key))
         s.commit()
         return doc.id
@@ -62,8 +70,8 @@ def test_substrings_of_awkward_text_match_a_brute_force_scan(db):
         for source in (title, body):
             if len(source) >= 6:
                 i = rng.randrange(len(source) - 5)
-                queries |= {source[i:i + 2], source[i:i + 3], source[i:i + 6]}
-    queries |= {"aA", "ab", "AB", "ｂ0", "2０", "𠀀喆", "喆𠀀", "年度", "  ", "\"政", "%_"}
+                queries |= {source[i : i + 2], source[i : i + 3], source[i : i + 6]}
+    queries |= {"aA", "ab", "AB", "ｂ0", "2０", "𠀀喆", "喆𠀀", "年度", "  ", '"政', "%_"}
     normalised = {i: (search.normalise(t), search.normalise(b)) for i, (t, b) in texts.items()}
 
     def brute(terms: list[str]) -> set[int]:
@@ -73,10 +81,10 @@ def test_substrings_of_awkward_text_match_a_brute_force_scan(db):
         phrase = search.normalise(q).strip()
         if len(phrase) < 2 or '"' in phrase:
             continue
-        assert ids(db[0], f'"{q}"') == brute([phrase]), repr(q)          # quoted: the exact substring
+        assert ids(db[0], f'"{q}"') == brute([phrase]), repr(q)  # quoted: the exact substring
         words = phrase.split()
         if all(len(w) >= 2 for w in words):
-            assert ids(db[0], q) == brute(words), repr(q)                 # words: each one, anywhere
+            assert ids(db[0], q) == brute(words), repr(q)  # words: each one, anywhere
     with pytest.raises(search.SearchError, match="unclosed"):
         ids(db[0], '"政')
 
@@ -88,9 +96,11 @@ def test_the_index_follows_the_current_version(db):
     put(db, "K1", "关于乡村振兴的通知（修订）", "第二版正文，讲人居环境。")
     assert ids(engine, "农田") == set() and ids(engine, "高标准农田") == set()
     assert ids(engine, "人居") == {doc_id} and ids(engine, "（修订）") == {doc_id}
-    with session(engine) as s:                       # a re-parse of the current version re-indexes it
+    with session(engine) as s:  # a re-parse of the current version re-indexes it
         doc = s.get(Document, doc_id)
-        record_reparse(s, doc, current_version(s, doc), parsed("关于乡村振兴的通知（修订）", "重新解析：碳达峰。", "K1"))
+        record_reparse(
+            s, doc, current_version(s, doc), parsed("关于乡村振兴的通知（修订）", "重新解析：碳达峰。", "K1")
+        )
         s.commit()
     assert ids(engine, "人居") == set() and ids(engine, "碳达峰") == {doc_id}
     with session(engine) as s:
@@ -103,7 +113,7 @@ def test_filters(db):
     put(db, "K2", "其他", "政府采购")
     with session(engine) as s:
         conn = s.connection()
-        assert [i for i, _ in search.find(conn, "政府")][0] == a          # a title hit ranks first
+        assert [i for i, _ in search.find(conn, "政府")][0] == a  # a title hit ranks first
         assert search.count(conn, "政府") == 2
         assert search.find(conn, "政府", search.Filters(since="2026-01-01")) == []
         assert search.find(conn, "政府", search.Filters(publisher="县府")) != []
@@ -114,14 +124,28 @@ def test_migration_indexes_documents_made_before_it(db_url):
     url = db_url
     with schema_at(url, "0002") as conn:
         conn.execute(text("INSERT INTO sources (name, health, created_at) VALUES ('a', 'OK', '2025-01-01')"))
-        conn.execute(text("INSERT INTO blobs (sha256, size, stored_size, created_at) VALUES ('ab', 1, 1, '2025-01-01')"))
-        conn.execute(text("INSERT INTO captures (kind, method, url, status, fetched_at, sha256, size)"
-                          " VALUES ('article', 'GET', 'http://h/1', 200, '2025-01-01', 'ab', 1)"))
-        conn.execute(text("INSERT INTO documents (doc_key, index_no, source_id, url, version, title, first_seen,"
-                          " last_seen, changed_at) VALUES ('K', 'K', 1, 'http://h/1', 1, '法治政府建设报告',"
-                          " '2025-01-01', '2025-01-01', '2025-01-01')"))
-        conn.execute(text("INSERT INTO document_versions (document_id, version, capture_id, content_hash,"
-                          " parser_version, body_text, seen_at) VALUES (1, 1, 1, 'h', '1', '正文提到政府。', '2025-01-01')"))
+        conn.execute(
+            text("INSERT INTO blobs (sha256, size, stored_size, created_at) VALUES ('ab', 1, 1, '2025-01-01')")
+        )
+        conn.execute(
+            text(
+                "INSERT INTO captures (kind, method, url, status, fetched_at, sha256, size)"
+                " VALUES ('article', 'GET', 'http://h/1', 200, '2025-01-01', 'ab', 1)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO documents (doc_key, index_no, source_id, url, version, title, first_seen,"
+                " last_seen, changed_at) VALUES ('K', 'K', 1, 'http://h/1', 1, '法治政府建设报告',"
+                " '2025-01-01', '2025-01-01', '2025-01-01')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO document_versions (document_id, version, capture_id, content_hash,"
+                " parser_version, body_text, seen_at) VALUES (1, 1, 1, 'h', '1', '正文提到政府。', '2025-01-01')"
+            )
+        )
     engine = open_database(url)
     assert ids(engine, "政府") == {1} and ids(engine, "法治政府") == {1} and ids(engine, "提到政府") == {1}
 
@@ -131,14 +155,12 @@ def test_a_postgresql_database_in_the_c_locale_scans_and_finds_the_same(tmp_path
     import uuid
 
     import sqlalchemy
-
     from conftest import PG_ADMIN
 
     name = f"xxgk_c_{uuid.uuid4().hex[:8]}"
     admin = sqlalchemy.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' "
-                             "LC_COLLATE 'C' LC_CTYPE 'C'")
+        conn.exec_driver_sql(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'")
     engine = None
     try:
         engine = open_database(PG_ADMIN.rsplit("/", 1)[0] + f"/{name}")

@@ -73,13 +73,16 @@ def extract(html: str) -> dict:
             lines.append(node.text().strip(" \r\n\t\u00a0\u3000"))
         elif node.tag == "table":
             lines += [" ".join(td.text().strip() for td in tr.css("td")) for tr in node.css("tr")]
-    atts = [(a.attributes.get("download") or a.text(), a.attributes["href"])
-            for a in zoom.css("a") + tree.css("div.xxgk-art-fj a")]            # in the body, or a 相关附件 block
-    atts += [(json.loads(name), json.loads(url)) for name, url in APPS.findall(html)]   # or a script array
+    atts = [
+        (a.attributes.get("download") or a.text(), a.attributes["href"])
+        for a in zoom.css("a") + tree.css("div.xxgk-art-fj a")
+    ]  # in the body, or a 相关附件 block
+    atts += [(json.loads(name), json.loads(url)) for name, url in APPS.findall(html)]  # or a script array
     return {"fields": fields, "title": LexborHTMLParser(title).text(), "body_text": "\n".join(lines), "atts": atts}
 
 
 # -- identifiers ---------------------------------------------------------------------------
+
 
 def test_check_digits_known_codes():
     for code in ("113308245972094984", "11330000002482031M", "114403006955506492", "11120000MB1908811Q"):
@@ -97,12 +100,14 @@ def test_every_index_no_is_valid(sim):
         prefix, year_serial = number.split("/")
         assert valid_uscc(prefix) and prefix[2:8] == "330824"
         assert re.fullmatch(r"20\d\d-\d{5}", year_serial)
-    assert len(set(d["index_no"] for d in sim.expected_documents(2) if d["index_no"])) == \
-        len([d for d in sim.expected_documents(2) if d["index_no"]])
+    assert len(set(d["index_no"] for d in sim.expected_documents(2) if d["index_no"])) == len(
+        [d for d in sim.expected_documents(2) if d["index_no"]]
+    )
     assert 0 < sum(1 for d in docs if d["index_no"] is None) < len(docs) * 0.1
 
 
 # -- list pages ------------------------------------------------------------------------------
+
 
 def test_column_page_structure(sim, client):
     resp = client.get(sim.column_urls[2])
@@ -115,8 +120,10 @@ def test_column_page_structure(sim, client):
     assert nextgroup.startswith(f"{PROXY}?page=1&appid=1&appid=1&webid=3&path=/&columnid={COL.id}")
     webname = re.search(r"webname=([^&]+)", nextgroup)[1]
     assert webname.startswith("%25E5") and unquote(unquote(webname)) == "开化县人民政府"
-    assert (f"var param_{COL.pc_unit} = {{col:1,appid:'1',webid:3,path:'/',columnid:{COL.id},sourceContentType:1,"
-            f"unitid:'{COL.pc_unit}',webname:'开化县人民政府',permissiontype:0}};") in html
+    assert (
+        f"var param_{COL.pc_unit} = {{col:1,appid:'1',webid:3,path:'/',columnid:{COL.id},sourceContentType:1,"
+        f"unitid:'{COL.pc_unit}',webname:'开化县人民政府',permissiontype:0}};"
+    ) in html
     assert f"function jpage_{COL.pc_unit}()" in html and "totalRecord:1000," in html
     assert f"$(function(){{$('#{COL.pc_unit}').jpage({{themeName:'default',showMode:'full',totalRecord:{total}," in html
     assert "groupSize:3,proxyUrl:'/module/web/jpage/dataproxy.jsp',perPage:15," in html
@@ -128,8 +135,9 @@ def test_column_page_structure(sim, client):
 
 
 def test_records_sorted_and_varied(sim, client):
-    xml = client.get(PROXY, params={"startrecord": 1, "endrecord": 300, "perpage": 15,
-                                    "columnid": COL.id, "unitid": COL.pc_unit}).text
+    xml = client.get(
+        PROXY, params={"startrecord": 1, "endrecord": 300, "perpage": 15, "columnid": COL.id, "unitid": COL.pc_unit}
+    ).text
     dates = re.findall(r"<span[^>]*>(\d{4}-\d\d-\d\d)</span>", xml)
     assert dates == sorted(dates, reverse=True) and len(dates) == len(sim.site.column_docs(COL.id))
     assert "<a title='" in xml and '" title="' in xml and re.search(r'<a target="_blank" href="[^"]+">', xml)
@@ -138,8 +146,17 @@ def test_records_sorted_and_varied(sim, client):
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_dataproxy_window_mode(sim, client, method):
-    base = {"col": 1, "appid": 1, "webid": 3, "path": "/", "columnid": COL.id, "sourceContentType": 1,
-            "unitid": COL.pc_unit, "webname": "开化县人民政府", "permissiontype": 0}
+    base = {
+        "col": 1,
+        "appid": 1,
+        "webid": 3,
+        "path": "/",
+        "columnid": COL.id,
+        "sourceContentType": 1,
+        "unitid": COL.pc_unit,
+        "webname": "开化县人民政府",
+        "permissiontype": 0,
+    }
     window = "startrecord=46&endrecord=90&perpage=15"
     if method == "GET":
         resp = client.get(f"{PROXY}?{window}&{httpx.QueryParams(base)}")
@@ -158,8 +175,9 @@ def test_dataproxy_page_mode_and_limits(sim, client):
     assert len(records(resp.text)) == min(45, total - 45)
     small = client.get(PROXY, params={"page": 3, "perpage": 10, "columnid": COL.id, "unitid": COL.pc_unit}).text
     assert records(small) == [in_column(d) for d in sim.site.column_docs(COL.id)[20:30]]
-    capped = client.get(PROXY, params={"startrecord": 1, "endrecord": 5000, "perpage": 5000,
-                                       "columnid": COL.id, "unitid": COL.pc_unit}).text
+    capped = client.get(
+        PROXY, params={"startrecord": 1, "endrecord": 5000, "perpage": 5000, "columnid": COL.id, "unitid": COL.pc_unit}
+    ).text
     assert len(records(capped)) == min(300, total)
     past = client.get(PROXY, params={"page": 99, "columnid": COL.id, "unitid": COL.pc_unit}).text
     assert "<recordset></recordset>" in past and f"<totalrecord>{total}</totalrecord>" in past
@@ -171,27 +189,45 @@ def test_dataproxy_page_mode_and_limits(sim, client):
 
 # -- article pages ---------------------------------------------------------------------------
 
+
 def test_seed_document_page(sim, client):
     doc = next(d for d in sim.expected_documents() if d["index_no"] == SEED_INDEX_NO)
     assert doc["title"] == "开化县2024年法治政府建设年度报告" and doc["encoding"] == "utf-8"
     html = client.get(doc["urls"][0]).text
-    rows = re.findall(r"<tr>(.*?)</tr>", html[html.index('class="xxgk_table"'):html.index("</table>")])
+    rows = re.findall(r"<tr>(.*?)</tr>", html[html.index('class="xxgk_table"') : html.index("</table>")])
     cells = [re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r) for r in rows]
-    assert cells == [["索引号：", SEED_INDEX_NO, "公开方式：", "主动公开"],
-                     ["文号：", "", "公开日期：", "2025-03-05"],
-                     ["发布单位：", "县府办", "有效性：", ""]]
+    assert cells == [
+        ["索引号：", SEED_INDEX_NO, "公开方式：", "主动公开"],
+        ["文号：", "", "公开日期：", "2025-03-05"],
+        ["发布单位：", "县府办", "有效性：", ""],
+    ]
     assert "<!--<$[标题名称(html)]>begin-->开化县2024年法治政府建设年度报告<!--<$[标题名称(html)]>end-->" in html
     assert '<!--<$[信息内容]>begin--><!--ZJEG_RSS.content.begin--><meta name="ContentStart">' in html
     assert '<meta name="ContentEnd"><!--ZJEG_RSS.content.end--><!--<$[信息内容]>end-->' in html
-    for meta in ("SiteName", "SiteDomain", "SiteIDCode", "ColumnName", "ArticleTitle", "PubDate", "ContentSource",
-                 "Keywords", "Url"):
+    for meta in (
+        "SiteName",
+        "SiteDomain",
+        "SiteIDCode",
+        "ColumnName",
+        "ArticleTitle",
+        "PubDate",
+        "ContentSource",
+        "Keywords",
+        "Url",
+    ):
         assert f'<meta name="{meta}"' in html
     assert "<meta name='Maketime'" in html
     assert doc["body_text"].startswith("2024年，开化县始终坚持以习近平新时代中国特色社会主义思想为指导")
     assert "\n一、主要做法及成效\n" in doc["body_text"] and "\n二、2025年工作思路\n" in doc["body_text"]
     assert extract(html)["body_text"] == doc["body_text"]
-    assert doc["fields"] == {"索引号": SEED_INDEX_NO, "公开方式": "主动公开", "文号": "", "公开日期": "2025-03-05",
-                             "发布单位": "县府办", "有效性": ""}
+    assert doc["fields"] == {
+        "索引号": SEED_INDEX_NO,
+        "公开方式": "主动公开",
+        "文号": "",
+        "公开日期": "2025-03-05",
+        "发布单位": "县府办",
+        "有效性": "",
+    }
     assert doc["doc_no"] is None and doc["validity"] is None and doc["publisher"] == "县府办"
 
 
@@ -206,18 +242,38 @@ def test_ground_truth_matches_pages(sim, client):
                 got = extract(decoded(resp, doc["encoding"]))
                 assert got["fields"] == doc["fields"] and got["title"] == doc["title"]
                 assert got["body_text"] == doc["body_text"]
-                assert got["atts"] == [(a["name"], a["url"][len(sim.base_url):]) for a in doc["attachments"]]
+                assert got["atts"] == [(a["name"], a["url"][len(sim.base_url) :]) for a in doc["attachments"]]
 
 
 def test_metadata_variants_present(sim, client):
     docs = sim.expected_documents()
     labels = {label for d in docs for label in d["fields"]}
-    assert {"信息索引号", "发文字号", "文件编号", "发布日期", "发布机构", "发文机关", "效力状况", "成文日期",
-            "主题分类", "体裁分类", "组配分类"} <= labels
+    assert {
+        "信息索引号",
+        "发文字号",
+        "文件编号",
+        "发布日期",
+        "发布机构",
+        "发文机关",
+        "效力状况",
+        "成文日期",
+        "主题分类",
+        "体裁分类",
+        "组配分类",
+    } <= labels
     assert 0.15 < sum(1 for d in docs if d["genre"]) / len(docs) < 0.45
     pages = b"".join(client.get(d["urls"][0]).content for d in docs if d["encoding"] == "utf-8")
-    for needle in ("<th>", "索 引 号", "有\u3000效\u3000性", "文&nbsp;&nbsp;&nbsp;&nbsp;号", 'class="xxgktab"',
-                   '<table border="1"', "<td></td>", "号:</t", "号</t"):
+    for needle in (
+        "<th>",
+        "索 引 号",
+        "有\u3000效\u3000性",
+        "文&nbsp;&nbsp;&nbsp;&nbsp;号",
+        'class="xxgktab"',
+        '<table border="1"',
+        "<td></td>",
+        "号:</t",
+        "号</t",
+    ):
         assert needle.encode() in pages, needle
 
 
@@ -274,6 +330,7 @@ def test_attachments(sim, client):
 
 # -- days --------------------------------------------------------------------------------------
 
+
 def test_days():
     with PortalSimulator(seed=5, docs=200) as sim, httpx.Client(base_url=sim.base_url) as client:
         d1, d2, d3 = (sim.expected_documents(day) for day in (1, 2, 3))
@@ -287,10 +344,12 @@ def test_days():
         assert min(d["publish_date"] for d in added) > max(d["publish_date"] for d in d1)
         replaced = [d for d in d2 if d["attachment_replaced"]]
         assert len(replaced) == 4 and all(d["edited_on_day"] == 2 for d in replaced)
-        for d in replaced:                       # same URL and name, new bytes; text unchanged
+        for d in replaced:  # same URL and name, new bytes; text unchanged
             old = by1[d["urls"][0]]
             assert d["body_text"] == old["body_text"] and d["title"] == old["title"]
-            assert [(a["name"], a["url"]) for a in d["attachments"]] == [(a["name"], a["url"]) for a in old["attachments"]]
+            assert [(a["name"], a["url"]) for a in d["attachments"]] == [
+                (a["name"], a["url"]) for a in old["attachments"]
+            ]
             assert d["attachments"][0]["sha256"] != old["attachments"][0]["sha256"]
         edited = [d for d in d2 if d["edited_on_day"] == 2 and not d["attachment_replaced"]]
         assert len(edited) == 12 and all(d["edited_on_day"] is None for d in d1)
@@ -305,23 +364,31 @@ def test_days():
         # served: deleted URLs 404 from day 2; new docs top the lists; day 3 serves day 2
         sim.set_day(2)
         assert client.get(deleted[0]["urls"][0]).status_code == 404
-        first = {c.id: client.get(f"{PROXY}?page=1", params={"columnid": c.id, "unitid": c.pc_unit}).text
-                 for c in COLUMNS}
+        first = {
+            c.id: client.get(f"{PROXY}?page=1", params={"columnid": c.id, "unitid": c.pc_unit}).text for c in COLUMNS
+        }
         newest = [records(x)[0] for x in first.values()]
         assert any(sim.base_url + p in {u for d in added for u in d["urls"]} for p in newest)
         sim.set_day(3)
-        assert all(client.get(PROXY, params={"page": 1, "columnid": c.id, "unitid": c.pc_unit}).text == first[c.id]
-                   for c in COLUMNS)
+        assert all(
+            client.get(PROXY, params={"page": 1, "columnid": c.id, "unitid": c.pc_unit}).text == first[c.id]
+            for c in COLUMNS
+        )
         sim.set_day(1)
         assert client.get(deleted[0]["urls"][0]).status_code == 200
 
 
 # -- determinism -----------------------------------------------------------------------------------
 
+
 def test_determinism_across_simulators():
-    with PortalSimulator(seed=7, docs=80) as a, PortalSimulator(seed=7, docs=80) as b, \
-            PortalSimulator(seed=8, docs=80) as c, httpx.Client() as client:
-        paths = [u[len(a.base_url):] for d in a.expected_documents() for u in d["urls"]][:20]
+    with (
+        PortalSimulator(seed=7, docs=80) as a,
+        PortalSimulator(seed=7, docs=80) as b,
+        PortalSimulator(seed=8, docs=80) as c,
+        httpx.Client() as client,
+    ):
+        paths = [u[len(a.base_url) :] for d in a.expected_documents() for u in d["urls"]][:20]
         got_a = [VOLATILE.sub(b"", client.get(a.base_url + p).content) for p in paths]
         got_b = [VOLATILE.sub(b"", client.get(b.base_url + p).content) for p in reversed(paths)][::-1]
         assert got_a == got_b
@@ -332,9 +399,17 @@ def test_determinism_across_simulators():
 
 # -- robots and faults ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("mode,status,text", [("allow", 200, "Allow: /"), ("disallow-all", 200, "Disallow: /\n"),
-                                              ("disallow-art", 200, "Disallow: /art/"), ("403", 403, ""),
-                                              ("404", 404, "")])
+
+@pytest.mark.parametrize(
+    "mode,status,text",
+    [
+        ("allow", 200, "Allow: /"),
+        ("disallow-all", 200, "Disallow: /\n"),
+        ("disallow-art", 200, "Disallow: /art/"),
+        ("403", 403, ""),
+        ("404", 404, ""),
+    ],
+)
 def test_robots(sim, client, mode, status, text):
     sim.robots = mode
     resp = client.get("/robots.txt")
@@ -371,7 +446,7 @@ def test_fault_malformed_binary_huge(sim, client):
 
 def test_fault_no_metadata(sim, client):
     url = sim.expected_documents()[0]["urls"][0]
-    sim.inject(re.escape(url[len(sim.base_url):]), "no-metadata")
+    sim.inject(re.escape(url[len(sim.base_url) :]), "no-metadata")
     html = client.get(url).text
     assert "xxgk_table" not in html and "xxgktab" not in html and "标题名称(html)" in html
 

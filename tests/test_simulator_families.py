@@ -11,7 +11,6 @@ import pytest
 from simulator import PortalSimulator
 from simulator.families import FAMILIES
 
-
 CLIENT = httpx.Client(timeout=10)
 
 
@@ -43,7 +42,7 @@ def test_every_document_and_file_is_served_as_the_truth_says(sims, family):
                 page = get(sim, url)
                 assert page.status_code == 200
                 text = page.content.decode("utf-8" if doc["encoding"] == "utf-8" else "gb18030")
-                assert doc["title"].replace("“", "") [:10] in text.replace("“", "").replace("&quot;", "")
+                assert doc["title"].replace("“", "")[:10] in text.replace("“", "").replace("&quot;", "")
             for att in doc["attachments"]:
                 data = get(sim, att["url"]).content
                 assert hashlib.sha256(data).hexdigest() == att["sha256"] and len(data) == att["size"]
@@ -56,7 +55,7 @@ def test_xxgk_search_needs_ajax_header_pages_and_carries_list_metadata(sims):
     column = get(sim, sim.column_urls[0]).text
     call = re.search(r"loadDynamic\('(/module/xxgk/search\.jsp\?[^']+)'", column)[1]
     assert "infotypeId=B001A012" in call and "area=113308245972094984" in call and "dataproxy" not in column
-    assert get(sim, sim.column_urls[-1]).text.count("loadDynamic") == 0        # the tree-only column
+    assert get(sim, sim.column_urls[-1]).text.count("loadDynamic") == 0  # the tree-only column
     tree = get(sim, re.search(r'src="(/module/xxgk/tree\.jsp[^"]+)"', column)[1]).text
     assert re.findall(r"funclick\('(\w+)'", tree)[:3] == ["B001A012", "B001G001", "B001C003"]
     form = {"infotypeId": "B001A012", "area": "113308245972094984", "currpage": "1"}
@@ -83,6 +82,7 @@ def test_jpaas_pages_only_through_param_json(sims):
 
     def unit(**extra):
         return get(sim, script[1], params={**query, **extra}).json()["data"]["html"]
+
     one = unit()
     assert unit(pageNo=2) == one and unit(page=2) == one and unit(currentPage=2) == one
     two = unit(paramJson=json.dumps({"pageNo": 2, "pageSize": "15"}))
@@ -98,10 +98,14 @@ def test_trs_index_pages_and_404_past_the_end(sims):
     sim = sims["trs-static"]
     for url in sim.column_urls:
         first = get(sim, url).text
-        m = re.search(r'createPageHTML\((\d+), 0, "index", "(\w+)"\)', first) or re.search(r"var countPage = (\d+)", first)
+        m = re.search(r'createPageHTML\((\d+), 0, "index", "(\w+)"\)', first) or re.search(
+            r"var countPage = (\d+)", first
+        )
         pages = int(m[1])
         ext = url.rsplit(".", 1)[1]
-        assert get(sim, url.replace(f"index.{ext}", f"index_{pages - 1}.{ext}")).status_code == (200 if pages > 1 else 404)
+        assert get(sim, url.replace(f"index.{ext}", f"index_{pages - 1}.{ext}")).status_code == (
+            200 if pages > 1 else 404
+        )
         assert get(sim, url.replace(f"index.{ext}", f"index_{pages}.{ext}")).status_code == 404
         assert get(sim, url.rsplit("/", 1)[0] + "/").text == first
         assert re.search(rf'href="\./\d{{6}}/t\d{{8}}_\d+\.{ext}"', first)
@@ -146,11 +150,18 @@ def test_generic_site_pages_by_next_links(sims):
     assert '<ul class="news-list">' in first and 'class="next" href="list2.htm"' in first
 
 
-@pytest.mark.parametrize("family,path", [
-    ("hanweb-jpage", "/col/col1229402456/index.html"), ("hanweb-jpaas", "/col/col1229565788/index.html"),
-    ("hanweb-xxgk", "/col/col51332/index.html"), ("trs-static", "/xxgk/zcfb/tz/"),
-    ("govcn", "/zcwjk/policyDocumentLibrary?t=zhengcelibrary_bm&q="), ("gkmlpt", "/dghlz/gkmlpt/index#2972"),
-    ("generic", "/zhengce/zhengceku/bmwj/")])
+@pytest.mark.parametrize(
+    "family,path",
+    [
+        ("hanweb-jpage", "/col/col1229402456/index.html"),
+        ("hanweb-jpaas", "/col/col1229565788/index.html"),
+        ("hanweb-xxgk", "/col/col51332/index.html"),
+        ("trs-static", "/xxgk/zcfb/tz/"),
+        ("govcn", "/zcwjk/policyDocumentLibrary?t=zhengcelibrary_bm&q="),
+        ("gkmlpt", "/dghlz/gkmlpt/index#2972"),
+        ("generic", "/zhengce/zhengceku/bmwj/"),
+    ],
+)
 def test_columns_at_real_paths(family, path):
     with PortalSimulator(seed=1, docs=20, family=family, columns=[path]) as sim:
         url = sim.column_urls[0]

@@ -1,12 +1,13 @@
 """`xxgk stats` on the crawled simulator archive: counts agree with the documents, sizes with the store."""
+
 from __future__ import annotations
 
 import json
 from collections import Counter
 
+from archive_helpers import documents, engine_of, store_of
 from sqlmodel import select
 
-from archive_helpers import documents, engine_of, store_of
 from storage.db import read_session
 from storage.models import Capture
 
@@ -17,9 +18,13 @@ def test_stats_count_the_archive(crawled):
     docs = documents(cli)
     assert st["documents"] == len(docs) and st["sources"] == 1
     assert st["withdrawn"] == sum(d["withdrawn_at"] is not None for d in docs) > 0
-    assert st["versions"] == sum(d["versions"] for d in docs) and st["documents_changed"] == sum(d["versions"] > 1 for d in docs)
+    assert st["versions"] == sum(d["versions"] for d in docs) and st["documents_changed"] == sum(
+        d["versions"] > 1 for d in docs
+    )
     assert st["without_index_no"] == sum(d["index_no"] is None for d in docs) > 0
-    assert st["by_source"] == {"kaihua": {"documents": len(docs), "withdrawn": st["withdrawn"], "versions": st["versions"]}}
+    assert st["by_source"] == {
+        "kaihua": {"documents": len(docs), "withdrawn": st["withdrawn"], "versions": st["versions"]}
+    }
     assert st["by_publisher"] == dict(Counter(d["publisher"] or "(none)" for d in docs))
     assert st["by_year"] == dict(Counter((d["publish_date"] or "")[:4] or "(none)" for d in docs))
 
@@ -32,7 +37,7 @@ def test_stats_count_the_archive(crawled):
     assert a["fetched_bytes"] == sum(c.size for c in caps)
     assert a["raw_bytes"] == sum(len(store.get(h)) for h in distinct)
     assert a["stored_bytes"] == sum(store.path(h).stat().st_size for h in distinct)
-    assert a["dedupe_saved_bytes"] == a["fetched_bytes"] - a["raw_bytes"] > 0      # day 2 re-fetched unchanged pages
+    assert a["dedupe_saved_bytes"] == a["fetched_bytes"] - a["raw_bytes"] > 0  # day 2 re-fetched unchanged pages
     assert 0 < a["stored_bytes"] < a["raw_bytes"] and st["database_bytes"] > 0
     assert st["search"] in ("sqlite fts5 (trigram + bigram)", "postgresql pg_trgm")
 

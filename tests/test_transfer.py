@@ -1,13 +1,14 @@
 """`xxgk copy-to`: an archive grown on the embedded default (SQLite + folder) moves to PostgreSQL + S3
 (and back) whole: the same documents, versions, ledger, search answers and bytes, then crawls on."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
-
 from archive_helpers import crawled_cli, store_of
 from helpers import Cli
+
 from simulator import PortalSimulator
 
 SEED = "113308245972094984/2025-01529"
@@ -31,18 +32,20 @@ def moved(cli: Cli, tmp_path, name: str, **settings: str) -> Cli:
 
 def view(cli: Cli) -> dict:
     """What a user sees of an archive (ids and run timings included)."""
-    return {"export": cli("export", "--format", "jsonl").stdout,
-            "history": cli.jsonl("history", SEED),
-            # the same hits (ranking is the dialect's own)
-            "search": sorted(h["index_no"] or h["url"] for h in cli.jsonl("search", "法治政府", "--limit", "100")),
-            "search2": sorted(h["index_no"] or h["url"] for h in cli.jsonl("search", "政府", "--limit", "100")),
-            "runs": cli.jsonl("runs", "--limit", "100"),
-            "raw": cli("show", SEED, "--raw").stdout_bytes}
+    return {
+        "export": cli("export", "--format", "jsonl").stdout,
+        "history": cli.jsonl("history", SEED),
+        # the same hits (ranking is the dialect's own)
+        "search": sorted(h["index_no"] or h["url"] for h in cli.jsonl("search", "法治政府", "--limit", "100")),
+        "search2": sorted(h["index_no"] or h["url"] for h in cli.jsonl("search", "政府", "--limit", "100")),
+        "runs": cli.jsonl("runs", "--limit", "100"),
+        "raw": cli("show", SEED, "--raw").stdout_bytes,
+    }
 
 
 def test_embedded_archive_moves_to_postgresql_and_s3_and_back(tmp_path, need_pg, s3_url):
     with PortalSimulator(seed=7, docs=60) as portal:
-        home = crawled_cli(tmp_path, portal, days=1)         # day 1 on SQLite + folder
+        home = crawled_cli(tmp_path, portal, days=1)  # day 1 on SQLite + folder
         report = json.loads(home("copy-to", "--database", need_pg, "--archive", s3_url, "--json").stdout)
         tables = report["database"]["tables"]
         assert tables["documents"] == report["database"]["searchable"] == tables["document_versions"] > 0
@@ -55,11 +58,16 @@ def test_embedded_archive_moves_to_postgresql_and_s3_and_back(tmp_path, need_pg,
         assert "already holds an archive" in again.output, "never copied over an archive"
         assert json.loads(home("copy-to", "--archive", s3_url, "--json").stdout)["archive"]["blobs_copied"] == 0
 
-        portal.set_day(2)                                # the moved archive crawls on: new ids, no clashes
+        portal.set_day(2)  # the moved archive crawls on: new ids, no clashes
         day2 = fleet.jsonl("crawl", "kaihua", "--full")[0]
         assert day2["status"] == "ok" and day2["new"] > 0 and day2["changed"] > 0 and day2["withdrawn"] > 0
-        back = moved(fleet, tmp_path, "back", database_url=f"sqlite:///{tmp_path}/back.db",
-                     archive_url=f"file://{tmp_path}/back-archive")
+        back = moved(
+            fleet,
+            tmp_path,
+            "back",
+            database_url=f"sqlite:///{tmp_path}/back.db",
+            archive_url=f"file://{tmp_path}/back-archive",
+        )
         fleet("copy-to", "--database", f"sqlite:///{tmp_path}/back.db", "--archive", f"file://{tmp_path}/back-archive")
         assert view(back) == view(fleet)
         assert json.loads(back("verify", "--json").stdout)["ok"]
@@ -82,13 +90,16 @@ def test_copy_to_needs_a_target(tmp_path):
     with PortalSimulator(seed=7, docs=10) as portal:
         home = crawled_cli(tmp_path, portal, days=1)
     assert "--database URL and/or --archive URL" in home("copy-to", code=2).output
-    assert "cannot open database" in home("copy-to", "--database", "postgresql+psycopg://nobody@127.0.0.1:1/x",
-                                          code=1).output
+    assert (
+        "cannot open database"
+        in home("copy-to", "--database", "postgresql+psycopg://nobody@127.0.0.1:1/x", code=1).output
+    )
 
 
 def test_copy_to_warns_when_a_daemon_is_still_running(tmp_path):
     from schedules.beats import write_beat
     from storage.db import open_database
+
     with PortalSimulator(seed=7, docs=10) as portal:
         home = crawled_cli(tmp_path, portal, days=1)
     engine = open_database(f"sqlite:///{tmp_path}/data/xxgk.db")

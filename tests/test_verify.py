@@ -1,5 +1,6 @@
 """`xxgk verify` on a crawled simulator archive: clean, then a flipped byte, a truncated blob, a deleted
 blob, an orphan blob and a row pointing nowhere, each named; read-only throughout."""
+
 from __future__ import annotations
 
 import json
@@ -8,10 +9,10 @@ import shutil
 import sqlite3
 
 import pytest
-from sqlmodel import select
-
 from archive_helpers import crawled_cli, database_url, engine_of, store_of
 from helpers import Cli
+from sqlmodel import select
+
 from simulator import PortalSimulator
 from storage.db import read_session
 from storage.models import Blob, Capture
@@ -29,8 +30,9 @@ def counts(cli) -> dict:
 
 def article_blobs(cli, n: int) -> list[str]:
     with read_session(engine_of(cli)) as s:
-        shas = s.exec(select(Capture.sha256).where(Capture.kind == "article", Capture.status == 200)
-                      .order_by(Capture.id)).all()
+        shas = s.exec(
+            select(Capture.sha256).where(Capture.kind == "article", Capture.status == 200).order_by(Capture.id)
+        ).all()
     return list(dict.fromkeys(shas))[:n]
 
 
@@ -80,7 +82,7 @@ def test_flipped_truncated_and_deleted_blobs_are_each_named(archive):
     for sha, word in ((flipped, "corrupt blob"), (truncated, "truncated blob"), (deleted, "missing blob")):
         assert f"{word} {sha}" in text
     assert "3 faults" in text
-    assert counts(cli) == before                    # read-only
+    assert counts(cli) == before  # read-only
 
 
 def test_orphans_and_rows_pointing_nowhere(archive):
@@ -90,17 +92,19 @@ def test_orphans_and_rows_pointing_nowhere(archive):
     victim = article_blobs(cli, 1)[0]
     db = sqlite3.connect(database_url(cli).removeprefix("sqlite:///"))
     db.execute("PRAGMA foreign_keys=OFF")
-    db.execute("DELETE FROM blobs WHERE sha256 = ?", (victim,))      # captures now point nowhere
+    db.execute("DELETE FROM blobs WHERE sha256 = ?", (victim,))  # captures now point nowhere
     db.execute("UPDATE document_versions SET capture_id = 999999 WHERE id = 1")
     db.commit()
     db.close()
     report = json.loads(cli("verify", "--json", code=1).stdout)
     faults = report["faults"]
     orphans = {f["sha256"] for f in faults if f["kind"] == "orphan_blob"}
-    assert orphans == {orphan, victim}                # the victim's file is now unknown to the database
+    assert orphans == {orphan, victim}  # the victim's file is now unknown to the database
     dangling = [f for f in faults if f["kind"] == "dangling_row"]
     assert {(f["table"], f["detail"].split(" (")[0]) for f in dangling} == {
-        ("captures", "capture without its blob row"), ("document_versions", "version without its capture")}
+        ("captures", "capture without its blob row"),
+        ("document_versions", "version without its capture"),
+    }
     assert any(f["row_id"] == 1 and "999999" in f["detail"] for f in dangling)
 
 

@@ -1,5 +1,6 @@
 """Watches: day 1 and day 2 of the simulator crawled, each matching document delivered exactly once to a
 real webhook receiver and a real SMTP server; failing receivers and a daemon killed mid-delivery."""
+
 from __future__ import annotations
 
 import json
@@ -52,14 +53,18 @@ def setup(tmp_path, portal, *watches: dict, **settings) -> Cli:
 def day2_truth(portal) -> dict[str, set[str]]:
     """索引号 of the documents day 2 adds, changes and withdraws, and those of them that mention TERM."""
     docs, gone = portal.corpus.docs(2), portal.corpus.deleted(2)
-    truth = {"new": [d for d in docs.values() if d.added_on_day == 2],
-             "changed": [d for d in docs.values() if d.edited_on_day == 2], "withdrawn": gone}
+    truth = {
+        "new": [d for d in docs.values() if d.added_on_day == 2],
+        "changed": [d for d in docs.values() if d.edited_on_day == 2],
+        "withdrawn": gone,
+    }
     out = {}
     for kind, group in truth.items():
         expected = [portal.site.expected(d, portal.base_url) for d in group]
         out[kind] = {e["index_no"] for e in expected}
-        out[f"{kind}:{TERM}"] = {e["index_no"] for e in expected
-                                 if TERM in normalise(f"{e['title']}\n{e['body_text']}")}
+        out[f"{kind}:{TERM}"] = {
+            e["index_no"] for e in expected if TERM in normalise(f"{e['title']}\n{e['body_text']}")
+        }
     return out
 
 
@@ -75,15 +80,18 @@ def named(messages: list[str]) -> list[tuple[str, str]]:
 BASE = '[[sources]]\nname = "kaihua"\nstart_urls = ["http://127.0.0.1:1/col"]\n'
 
 
-@pytest.mark.parametrize("watch, key, words", [
-    ({"sources": ["nowhere"]}, "watches[0].sources", "unknown source 'nowhere'"),
-    ({"events": ["new", "vanished"]}, "watches[0].events", "unknown event 'vanished'"),
-    ({"notify": ["carrier-pigeon://coop"]}, "watches[0].notify", "Apprise cannot parse 'carrier-pigeon://coop'"),
-    ({"digest": "sometimes"}, "watches[0].digest", "neither a 5-field cron"),
-    ({"query": "法"}, "watches[0].query", "at least 2 characters"),
-    ({"name": "Bad Name"}, "watches[0].name", "must be a slug"),
-    ({"colour": "red"}, "watches[0].colour", "unknown key"),
-])
+@pytest.mark.parametrize(
+    "watch, key, words",
+    [
+        ({"sources": ["nowhere"]}, "watches[0].sources", "unknown source 'nowhere'"),
+        ({"events": ["new", "vanished"]}, "watches[0].events", "unknown event 'vanished'"),
+        ({"notify": ["carrier-pigeon://coop"]}, "watches[0].notify", "Apprise cannot parse 'carrier-pigeon://coop'"),
+        ({"digest": "sometimes"}, "watches[0].digest", "neither a 5-field cron"),
+        ({"query": "法"}, "watches[0].query", "at least 2 characters"),
+        ({"name": "Bad Name"}, "watches[0].name", "must be a slug"),
+        ({"colour": "red"}, "watches[0].colour", "unknown key"),
+    ],
+)
 def test_bad_watches_are_refused_naming_the_key(watch, key, words):
     w = {"name": "w", "notify": ["json://127.0.0.1:9/hook"], **watch}
     with pytest.raises(ConfigError) as err:
@@ -106,17 +114,25 @@ def test_duplicate_watch_names_are_refused():
 
 # -- day 1 and day 2, exactly once ----------------------------------------------------------------
 def test_day1_and_day2_each_change_delivered_exactly_once(tmp_path, portal, db_url, hook, mailbox):
-    cli = setup(tmp_path, portal,
-                {"name": "everything", "notify": [hook.url, mailbox.url]},
-                {"name": "environment", "query": TERM, "events": ["new", "changed", "withdrawn"],
-                 "sources": ["kaihua"], "notify": [hook.url]})
+    cli = setup(
+        tmp_path,
+        portal,
+        {"name": "everything", "notify": [hook.url, mailbox.url]},
+        {
+            "name": "environment",
+            "query": TERM,
+            "events": ["new", "changed", "withdrawn"],
+            "sources": ["kaihua"],
+            "notify": [hook.url],
+        },
+    )
     truth = day2_truth(portal)
 
     portal.set_day(1)
     out = cli("crawl", "kaihua")
     assert "notifications: 3 sent" in out.output
     first = {r["json"]["title"]: r["json"]["message"] for r in hook.accepted()}
-    assert len(first) == 2 and len(hook.requests) == 2          # one summary per watch, not 120 messages
+    assert len(first) == 2 and len(hook.requests) == 2  # one summary per watch, not 120 messages
     every = next(body for title, body in first.items() if title.startswith("xxgk everything:"))
     assert f"first archive: {len(portal.expected_documents(1))} documents" in every and not documents_named(every)
     env = next(body for title, body in first.items() if title.startswith("xxgk environment:"))
@@ -124,7 +140,7 @@ def test_day1_and_day2_each_change_delivered_exactly_once(tmp_path, portal, db_u
 
     portal.set_day(2)
     cli("crawl", "kaihua", "--full")
-    cli("crawl", "kaihua", "--full")          # nothing new: nothing sent again
+    cli("crawl", "kaihua", "--full")  # nothing new: nothing sent again
     msgs = hook.accepted()
     assert len(msgs) == 4 and len({m["key"] for m in msgs}) == 4
     day2 = {m["json"]["title"].split(":")[0]: m["json"]["message"] for m in msgs[2:]}
@@ -133,7 +149,7 @@ def test_day1_and_day2_each_change_delivered_exactly_once(tmp_path, portal, db_u
         assert len(got) == len(set(got)), "a document named twice"
         for kind in ("new", "changed", "withdrawn"):
             assert {i for k, i in got if k == kind} == truth[kind + suffix], (watch, kind)
-    assert truth["new:环境"] or truth["changed:环境"]           # the query watch is not trivially empty
+    assert truth["new:环境"] or truth["changed:环境"]  # the query watch is not trivially empty
     everything = day2["xxgk everything"]
     assert "发布机构" in everything and "发布日期" in everything and portal.base_url in everything
     assert "fields: title:" in everything and "body: +" in everything and "files: replaced" in everything
@@ -147,13 +163,16 @@ def test_day1_and_day2_each_change_delivered_exactly_once(tmp_path, portal, db_u
     assert named([Mailbox.text(mailbox.messages[1])]) == named([everything])
 
     # the ledger: every event, each delivered (webhook and email) once
-    assert len(ledger) == len(portal.expected_documents(1)) + sum(len(truth[k]) for k in ("new", "changed", "withdrawn"))
+    assert len(ledger) == len(portal.expected_documents(1)) + sum(
+        len(truth[k]) for k in ("new", "changed", "withdrawn")
+    )
     assert all(len(e["deliveries"]) == 2 and {d["status"] for d in e["deliveries"]} == {"delivered"} for e in ledger)
     assert {e["kind"] for e in ledger} == {"new", "changed", "withdrawn"}
     assert sum(e["first_archive"] for e in ledger) == len(portal.expected_documents(1))
     env_ledger = cli.jsonl("events", "--watch", "environment")
     assert {e["index_no"] for e in env_ledger if not e["first_archive"]} == (
-        truth[f"new:{TERM}"] | truth[f"changed:{TERM}"] | truth[f"withdrawn:{TERM}"])
+        truth[f"new:{TERM}"] | truth[f"changed:{TERM}"] | truth[f"withdrawn:{TERM}"]
+    )
     rows = {r["name"]: r for r in cli.jsonl("watches")}
     assert rows["everything"]["delivered"] == 4 and rows["everything"]["pending"] == 0
     assert rows["environment"]["delivered"] == 2 and rows["environment"]["last_delivery"]
@@ -172,7 +191,7 @@ def test_day1_and_day2_each_change_delivered_exactly_once(tmp_path, portal, db_u
 
 
 def test_a_failing_receiver_delays_but_never_loses_or_doubles(tmp_path, portal, db_url, hook):
-    url = hook.url + "?rto=1"                      # a hanging receiver times out after 1 s
+    url = hook.url + "?rto=1"  # a hanging receiver times out after 1 s
     cli = setup(tmp_path, portal, {"name": "all", "notify": [url]})
     hook.modes = ["500", "500", "hang"]
     hook.hang_seconds = 2.5
@@ -182,20 +201,22 @@ def test_a_failing_receiver_delays_but_never_loses_or_doubles(tmp_path, portal, 
     row = cli.jsonl("watches")[0]
     assert row["pending"] == 1 and row["failing"] == 1 and "500" in row["last_error"]
     cfg, engine = load_config(cli.config), engine_of(cli)
-    wait_for(lambda: deliver(cfg, engine, "test").failed, why=lambda: hook.requests)     # the second 500
-    wait_for(lambda: deliver(cfg, engine, "test").failed, why=lambda: hook.requests)     # the hang: a timeout
-    hook.stop()                                                                         # refused
+    wait_for(lambda: deliver(cfg, engine, "test").failed, why=lambda: hook.requests)  # the second 500
+    wait_for(lambda: deliver(cfg, engine, "test").failed, why=lambda: hook.requests)  # the hang: a timeout
+    hook.stop()  # refused
     wait_for(lambda: deliver(cfg, engine, "test").failed, why=lambda: hook.requests)
     assert "Connection" in cli.jsonl("watches")[0]["last_error"]
     hook.start()
     wait_for(lambda: deliver(cfg, engine, "test").sent, why=lambda: hook.requests)
     assert [r["mode"] for r in hook.requests] == ["500", "500", "hang", "ok"]
-    assert len({r["key"] for r in hook.requests}) == 1                  # the same message every time
+    assert len({r["key"] for r in hook.requests}) == 1  # the same message every time
     assert len({json.dumps(r["json"]) for r in hook.requests}) == 1
     for _ in range(3):
-        assert deliver(cfg, engine, "test").sent == 0                   # delivered: never sent again
+        assert deliver(cfg, engine, "test").sent == 0  # delivered: never sent again
     ledger = cli.jsonl("events")
-    assert all(e["deliveries"][0]["status"] == "delivered" and e["deliveries"][0]["tries"] == 5 for e in ledger)   # 500, 500, timeout, refused, ok
+    assert all(
+        e["deliveries"][0]["status"] == "delivered" and e["deliveries"][0]["tries"] == 5 for e in ledger
+    )  # 500, 500, timeout, refused, ok
 
     portal.set_day(2)
     hook.modes = ["500"]
@@ -215,21 +236,21 @@ class Daemon(Proc):
 
 def test_daemon_killed_during_delivery_delivers_once_after_restart(tmp_path, portal, db_url, hook):
     cli = setup(tmp_path, portal, {"name": "all", "notify": [hook.url]})
-    hook.stop()                                   # the crawl's own delivery fails: refused
+    hook.stop()  # the crawl's own delivery fails: refused
     portal.set_day(1)
     assert "1 not delivered" in cli("crawl", "kaihua").output
     hook.start()
     hook.modes, hook.hang_seconds = ["hang"], 3.0
     daemon = Daemon(cli.config, tmp_path / "daemon.log").start()
     wait_for(lambda: hook.requests, timeout=30)  # the daemon is sending it now …
-    daemon.stop(signal.SIGKILL)                  # … and dies before it can record anything
+    daemon.stop(signal.SIGKILL)  # … and dies before it can record anything
     killed = hook.requests[0]
     time.sleep(hook.hang_seconds)
     assert cli.jsonl("watches")[0]["pending"] == 1
     daemon = Daemon(cli.config, tmp_path / "daemon.log").start()
     try:
         wait_for(lambda: hook.accepted(), timeout=CLAIM_SECONDS + 30, why=lambda: daemon.output()[-2000:])
-        time.sleep(5)                            # more passes of the daemon: nothing more is sent
+        time.sleep(5)  # more passes of the daemon: nothing more is sent
     finally:
         assert daemon.stop() == 0
     assert len(hook.requests) == 2 and hook.requests[1]["key"] == killed["key"]
@@ -239,8 +260,12 @@ def test_daemon_killed_during_delivery_delivers_once_after_restart(tmp_path, por
 
 
 def test_watches_test_sends_a_sample_now(tmp_path, portal, db_url, hook, mailbox):
-    cli = setup(tmp_path, portal, {"name": "all", "notify": [hook.url, mailbox.url]},
-                {"name": "dead", "notify": ["json://127.0.0.1:9/nothing-listens"]})
+    cli = setup(
+        tmp_path,
+        portal,
+        {"name": "all", "notify": [hook.url, mailbox.url]},
+        {"name": "dead", "notify": ["json://127.0.0.1:9/nothing-listens"]},
+    )
     out = cli("watches", "test", "all")
     assert out.output.count("sent to") == 2
     assert len(hook.accepted()) == 1 and "test message" in hook.accepted()[0]["json"]["title"]
@@ -255,7 +280,7 @@ def test_health_changes_are_events(tmp_path, portal, db_url, hook):
     cli = setup(tmp_path, portal, {"name": "ops", "events": ["health"], "notify": [hook.url]})
     portal.set_day(1)
     cli("crawl", "kaihua")
-    assert hook.requests == []                     # UNKNOWN -> OK is not news
+    assert hook.requests == []  # UNKNOWN -> OK is not news
     portal.inject(r"^/art/", "challenge")
     cli("crawl", "kaihua", "--full", code=None)
     [msg] = hook.accepted()
@@ -267,6 +292,7 @@ def test_health_changes_are_events(tmp_path, portal, db_url, hook):
 @pytest.fixture
 def small_portal():
     from simulator import PortalSimulator
+
     with PortalSimulator(seed=3, docs=30) as sim:
         yield sim
 
@@ -282,29 +308,38 @@ def test_feeds_are_served_by_the_web_interface(tmp_path, small_portal, db_url, h
     small_portal.set_day(2)
     cli("crawl", "kaihua", "--full")
     port = free_port()
-    serve = Proc(cli.config, tmp_path / "serve.log", "serve", "--port", str(port),
-                 ready="serving the archive on").start()
+    serve = Proc(
+        cli.config, tmp_path / "serve.log", "serve", "--port", str(port), ready="serving the archive on"
+    ).start()
     try:
         base = f"http://127.0.0.1:{port}"
         src = httpx.get(f"{base}/feeds/sources/kaihua.atom", timeout=30)
         watch = httpx.get(f"{base}/feeds/watches/all.atom", timeout=30)
-        missing = [httpx.get(f"{base}/feeds/{p}", timeout=30).status_code
-                   for p in ("sources/nope.atom", "watches/nope.atom")]
+        missing = [
+            httpx.get(f"{base}/feeds/{p}", timeout=30).status_code for p in ("sources/nope.atom", "watches/nope.atom")
+        ]
     finally:
         serve.stop()
     assert src.headers["content-type"].startswith("application/atom+xml") and missing == [404, 404]
     ledger = cli.jsonl("events")
     for feed in (ET.fromstring(src.content), ET.fromstring(watch.content)):
         ids = [e.find(f"{ATOM}id").text for e in feed.findall(f"{ATOM}entry")]
-        assert ids == [f"urn:xxgk:event:{e['event_id']}" for e in ledger]       # newest first, each once
+        assert ids == [f"urn:xxgk:event:{e['event_id']}" for e in ledger]  # newest first, each once
     assert ET.fromstring(src.content).find(f"{ATOM}link").get("href") == f"{base}/feeds/sources/kaihua.atom"
 
 
 def test_a_queue_worker_delivers_after_its_crawl(tmp_path, portal, pg_url, hook, request):
     if request.config.getoption("--db") == "sqlite":
         pytest.skip("the queue engine needs PostgreSQL (--db sqlite chosen)")
-    cli = setup(tmp_path, portal, {"name": "all", "notify": [hook.url]}, database_url=pg_url, engine="queue",
-                lease_seconds=3, grace_seconds=3)
+    cli = setup(
+        tmp_path,
+        portal,
+        {"name": "all", "notify": [hook.url]},
+        database_url=pg_url,
+        engine="queue",
+        lease_seconds=3,
+        grace_seconds=3,
+    )
     portal.set_day(1)
     cli("trigger", "kaihua")
     w = Proc(cli.config, tmp_path / "w1.log", "worker", ready="taking up to").start()
@@ -327,10 +362,10 @@ def test_a_digest_watch_sends_one_message_per_slot(tmp_path, portal, db_url, hoo
     cli = setup(tmp_path, portal, {"name": "daily", "digest": "0 8 * * *", "notify": [hook.url]})
     portal.set_day(1)
     cli("crawl", "kaihua")
-    assert hook.requests == []                                   # not due before the next 08:00
+    assert hook.requests == []  # not due before the next 08:00
     row = cli.jsonl("watches")[0]
     assert row["events_waiting"] == len(portal.expected_documents(1)) and row["pending"] == 0
-    with session(engine_of(cli)) as s:                           # a day passes
+    with session(engine_of(cli)) as s:  # a day passes
         s.execute(update(WatchState).values(created_at=utcnow() - timedelta(days=1, hours=1)))
         s.commit()
     portal.set_day(2)
@@ -340,5 +375,5 @@ def test_a_digest_watch_sends_one_message_per_slot(tmp_path, portal, db_url, hoo
     body = msg["json"]["message"]
     assert "digest" in msg["json"]["title"] and f"first archive: {len(portal.expected_documents(1))} documents" in body
     assert sorted(named([body])) == sorted({(k, i) for k in ("new", "changed", "withdrawn") for i in truth[k]})
-    cli("crawl", "kaihua")                                       # the slot is used: nothing more until the next
+    cli("crawl", "kaihua")  # the slot is used: nothing more until the next
     assert len(hook.requests) == 1 and cli.jsonl("watches")[0]["events_waiting"] == 0

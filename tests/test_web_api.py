@@ -1,6 +1,7 @@
 """`xxgk serve`'s JSON API, /healthz, /metrics and token, over real HTTP on a crawled simulator archive
 (SQLite and PostgreSQL): every route of the OpenAPI document answers in the shape it declares, with
 the keys and values of the CLI's --json."""
+
 from __future__ import annotations
 
 import hashlib
@@ -11,7 +12,6 @@ import subprocess
 import httpx
 import jsonschema
 import pytest
-
 from helpers import XXGK, Proc
 from web_helpers import free_port, hostile_title_of, served
 
@@ -19,6 +19,7 @@ from web_helpers import free_port, hostile_title_of, served
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def site(request, tmp_path_factory):
     from conftest import fresh_pg_schema
+
     url = None
     if request.param == "postgresql":
         schema = fresh_pg_schema()
@@ -43,9 +44,14 @@ def test_every_route_of_the_openapi_document_answers_as_declared(site):
     changed = next(r["index_no"] for r in cli.jsonl("ls") if r["versions"] > 1 and r["index_no"])
     args = {"index_no": changed}
     params = {"/api/v1/search": {"q": "政府"}}
-    assert set(spec["paths"]) == {"/api/v1/documents", "/api/v1/documents/{index_no}",
-                                  "/api/v1/documents/{index_no}/versions", "/api/v1/search",
-                                  "/api/v1/sources", "/api/v1/runs"}
+    assert set(spec["paths"]) == {
+        "/api/v1/documents",
+        "/api/v1/documents/{index_no}",
+        "/api/v1/documents/{index_no}/versions",
+        "/api/v1/search",
+        "/api/v1/sources",
+        "/api/v1/runs",
+    }
     for path in spec["paths"]:
         r = _get(base, re.sub(r"\{(\w+)\}", lambda m: args[m[1]], path), **params.get(path, {}))
         assert r.status_code == 200, (path, r.text)
@@ -90,12 +96,15 @@ def test_cursor_paging_walks_every_document_once_in_ls_order(site, since):
     assert until and all(since <= r["publish_date"] <= "2025-03-31" for r in until)
 
 
-@pytest.mark.parametrize("path, params, code, words", [
-    ("/api/v1/documents/no-such/thing", {}, 404, "no document"),
-    ("/api/v1/documents", {"since": "2025/01/01"}, 400, "YYYY-MM-DD"),
-    ("/api/v1/documents", {"cursor": "abc"}, 400, "cursor"),
-    ("/api/v1/search", {"q": "政"}, 400, "at least 2"),
-])
+@pytest.mark.parametrize(
+    "path, params, code, words",
+    [
+        ("/api/v1/documents/no-such/thing", {}, 404, "no document"),
+        ("/api/v1/documents", {"since": "2025/01/01"}, 400, "YYYY-MM-DD"),
+        ("/api/v1/documents", {"cursor": "abc"}, 400, "cursor"),
+        ("/api/v1/search", {"q": "政"}, 400, "at least 2"),
+    ],
+)
 def test_bad_requests_are_named(site, path, params, code, words):
     r = _get(site[0], path, **params)
     assert r.status_code == code and words in r.json()["detail"]
@@ -105,7 +114,7 @@ def test_raw_page_is_sandboxed_and_attachments_download_with_their_hash(site):
     base, cli, hostile = site
     r = _get(base, f"/documents/{hostile}/raw")
     assert r.headers["content-security-policy"] == "sandbox" and r.headers["x-content-type-options"] == "nosniff"
-    assert b"<script>" in r.content                                  # the archived bytes, as fetched
+    assert b"<script>" in r.content  # the archived bytes, as fetched
     att = next(a for r in cli.jsonl("ls") for a in r["attachments"] if a["sha256"])
     f = _get(base, f"/files/{att['sha256']}")
     assert f.status_code == 200 and len(f.content) == att["size"]
@@ -123,19 +132,31 @@ def test_healthz_and_metrics(site):
     assert f'xxgk_documents{{source="kaihua"}} {float(n)}' in text
     assert 'xxgk_runs{source="kaihua",status="ok"} 2.0' in text
     assert 'xxgk_source_health{health="OK",source="kaihua"} 1.0' in text
-    assert "xxgk_last_success_timestamp_seconds{source=\"kaihua\"}" in text
+    assert 'xxgk_last_success_timestamp_seconds{source="kaihua"}' in text
 
 
 def test_binding_beyond_loopback_needs_a_token(site, tmp_path, monkeypatch):
     base, cli, _ = site
     monkeypatch.delenv("XXGK_WEB_TOKEN", raising=False)
-    out = subprocess.run([XXGK, "--config", str(cli.config), "serve", "--host", "0.0.0.0", "--port", "1"],
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [XXGK, "--config", str(cli.config), "serve", "--host", "0.0.0.0", "--port", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 2 and "XXGK_WEB_TOKEN" in out.stderr
     port = free_port()
     monkeypatch.setenv("XXGK_WEB_TOKEN", "s3cret")
-    proc = Proc(cli.config, tmp_path / "serve.log", "serve", "--host", "0.0.0.0", "--port", str(port),
-                ready="serving the archive on").start()
+    proc = Proc(
+        cli.config,
+        tmp_path / "serve.log",
+        "serve",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        str(port),
+        ready="serving the archive on",
+    ).start()
     try:
         url = f"http://127.0.0.1:{port}"
         assert httpx.get(url + "/api/v1/sources").status_code == 401
@@ -144,10 +165,14 @@ def test_binding_beyond_loopback_needs_a_token(site, tmp_path, monkeypatch):
         assert httpx.get(url + "/api/v1/sources", headers={"Authorization": "Bearer s3cret"}).status_code == 200
         assert httpx.get(url + "/").headers["location"].startswith("/login")
         with httpx.Client(base_url=url) as browser:
-            assert browser.post("/login", data={"token": "wrong", "next": "/runs"}).headers["location"].startswith("/login")
+            assert (
+                browser.post("/login", data={"token": "wrong", "next": "/runs"})
+                .headers["location"]
+                .startswith("/login")
+            )
             r = browser.post("/login", data={"token": "s3cret", "next": "/runs"})
             assert r.status_code == 303 and r.headers["location"] == "/runs"
-            assert browser.get("/runs").status_code == 200                     # the cookie the form set
+            assert browser.get("/runs").status_code == 200  # the cookie the form set
     finally:
         proc.stop()
 
@@ -165,10 +190,11 @@ def test_source_page_filters_and_pages(site):
 
 
 def test_the_server_opens_the_database_read_only(site):
+    from archive_helpers import database_url
     from sqlalchemy import text
 
-    from archive_helpers import database_url
     from storage.db import open_readonly
+
     engine = open_readonly(database_url(site[1]))
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM documents")).scalar() > 0
@@ -182,17 +208,18 @@ def test_serve_names_a_database_it_cannot_read(tmp_path):
     cfg.write_text('[settings]\ndata_dir = "data"\nlog_file = false\n', "utf-8")
     out = subprocess.run([XXGK, "--config", str(cfg), "serve"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 1 and "no database file" in out.stderr and len(out.stderr.strip().splitlines()) == 1
-    assert not (tmp_path / "data" / "xxgk.db").exists()          # read-only: nothing created
+    assert not (tmp_path / "data" / "xxgk.db").exists()  # read-only: nothing created
 
 
 def test_healthz_is_503_when_the_archive_does_not_answer(site, tmp_path):
+    from archive_helpers import database_url
     from fastapi.testclient import TestClient
 
-    from archive_helpers import database_url
     from scraper.config import load_config
     from storage.archive import LocalBlobStore
     from storage.db import open_readonly
     from web.app import Archive, create_app
+
     engine = open_readonly(database_url(site[1]))
     app = create_app(Archive(load_config(str(site[1].config)), engine, LocalBlobStore(tmp_path / "elsewhere")))
     r = TestClient(app).get("/healthz")

@@ -1,4 +1,5 @@
 """A crawled simulator archive with a hostile title, served by a real `xxgk serve` process."""
+
 from __future__ import annotations
 
 import socket
@@ -7,6 +8,7 @@ from pathlib import Path
 
 from archive_helpers import crawled_cli
 from helpers import Proc, path_regex
+
 from simulator import PortalSimulator
 from simulator.wire_faults import HOSTILE_TITLE
 
@@ -25,8 +27,9 @@ def served(tmp: Path, database_url: str | None = None, *args: str):
         sim.inject(path_regex(hostile["urls"][0]), "hostile-title")
         cli = crawled_cli(tmp, sim, database_url=database_url)
     port = free_port()
-    proc = Proc(cli.config, tmp / "serve.log", "serve", "--port", str(port), *args,
-                ready="serving the archive on").start()
+    proc = Proc(
+        cli.config, tmp / "serve.log", "serve", "--port", str(port), *args, ready="serving the archive on"
+    ).start()
     try:
         yield f"http://127.0.0.1:{port}", cli, hostile["index_no"]
     finally:

@@ -1,7 +1,8 @@
 """/api/v1: the archive as JSON, with the keys of the CLI's --json (the same serialisers)."""
+
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Literal
 
 from fastapi import APIRouter, Query, Request
 
@@ -20,14 +21,25 @@ def _archive(request: Request):
 
 
 @router.get("/documents", response_model=DocumentPage)
-def documents(request: Request, source: Optional[str] = None,
-              since: Optional[str] = Query(None, description="Published on or after YYYY-MM-DD."),
-              until: Optional[str] = Query(None, description="Published on or before YYYY-MM-DD."),
-              publisher: Optional[str] = Query(None, description="Publisher contains this text."),
-              limit: int = Query(50, ge=1, le=500), cursor: Optional[str] = None):
+def documents(
+    request: Request,
+    source: str | None = None,
+    since: str | None = Query(None, description="Published on or after YYYY-MM-DD."),
+    until: str | None = Query(None, description="Published on or before YYYY-MM-DD."),
+    publisher: str | None = Query(None, description="Publisher contains this text."),
+    limit: int = Query(50, ge=1, le=500),
+    cursor: str | None = None,
+):
     """Documents newest first (as `xxgk ls --json`); pass `next_cursor` back as `cursor` for the next page."""
-    rows, nxt = reads.document_page(_archive(request).engine, source=source, since=since, until=until,
-                                    publisher=publisher, limit=limit, cursor=cursor)
+    rows, nxt = reads.document_page(
+        _archive(request).engine,
+        source=source,
+        since=since,
+        until=until,
+        publisher=publisher,
+        limit=limit,
+        cursor=cursor,
+    )
     return {"documents": rows, "next_cursor": nxt}
 
 
@@ -39,7 +51,7 @@ def versions(request: Request, index_no: str):
 
 
 @router.get("/documents/{index_no:path}", response_model=DocumentFull)
-def document(request: Request, index_no: str, version: Optional[int] = Query(None, ge=1)):
+def document(request: Request, index_no: str, version: int | None = Query(None, ge=1)):
     """One document with its body (as `xxgk show --json`); `index_no` may contain `/`."""
     with read_session(_archive(request).engine) as s:
         doc = reads.document_or_404(s, index_no)
@@ -47,14 +59,29 @@ def document(request: Request, index_no: str, version: Optional[int] = Query(Non
 
 
 @router.get("/search", response_model=SearchPage)
-def search(request: Request, q: str = Query(..., description="Two or more characters."),
-           source: Optional[str] = None, since: Optional[str] = None, publisher: Optional[str] = None,
-           limit: int = Query(20, ge=1, le=200), offset: int = Query(0, ge=0),
-           scope: Literal["all", "pages", "files"] = Query("all", alias="in",
-                                                           description="Search pages, files (attachments' text) or all.")):
+def search(
+    request: Request,
+    q: str = Query(..., description="Two or more characters."),
+    source: str | None = None,
+    since: str | None = None,
+    publisher: str | None = None,
+    limit: int = Query(20, ge=1, le=200),
+    offset: int = Query(0, ge=0),
+    scope: Literal["all", "pages", "files"] = Query(
+        "all", alias="in", description="Search pages, files (attachments' text) or all."
+    ),
+):
     """Best matches first (as `xxgk search --json`), with `total` matching documents."""
-    rows, total = reads.search_page(_archive(request).engine, q, source=source, since=since,
-                                    publisher=publisher, limit=limit, offset=offset, scope=scope)
+    rows, total = reads.search_page(
+        _archive(request).engine,
+        q,
+        source=source,
+        since=since,
+        publisher=publisher,
+        limit=limit,
+        offset=offset,
+        scope=scope,
+    )
     return {"results": rows, "total": total}
 
 
@@ -66,6 +93,6 @@ def sources(request: Request):
 
 
 @router.get("/runs", response_model=RunList)
-def runs(request: Request, source: Optional[str] = None, limit: int = Query(50, ge=1, le=1000)):
+def runs(request: Request, source: str | None = None, limit: int = Query(50, ge=1, le=1000)):
     """The run ledger, newest first (as `xxgk runs --json`)."""
     return {"runs": reads.run_rows(_archive(request).engine, source, limit)}

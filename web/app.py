@@ -1,9 +1,9 @@
 """The ASGI app: pages, the JSON API, /healthz and /metrics over one read-only database and archive."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
@@ -28,18 +28,25 @@ HERE = Path(__file__).parent
 @dataclass
 class Archive:
     """What every request reads: the config (sources), the database (read-only) and the blob store."""
+
     config: Config
     engine: Engine
     store: BlobStore
 
 
-def create_app(archive: Archive, token: Optional[str] = None) -> FastAPI:
-    app = FastAPI(title="xxgk-archive", version="1", openapi_url="/api/v1/openapi.json", docs_url=None,
-                  redoc_url=None, description="Read-only access to the archive: the keys of the CLI's --json.")
+def create_app(archive: Archive, token: str | None = None) -> FastAPI:
+    app = FastAPI(
+        title="xxgk-archive",
+        version="1",
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        description="Read-only access to the archive: the keys of the CLI's --json.",
+    )
     app.state.archive = archive
-    templates = Jinja2Templates(directory=HERE / "templates")      # autoescape on for .html
+    templates = Jinja2Templates(directory=HERE / "templates")  # autoescape on for .html
     templates.env.filters["doc_path"] = doc_path
-    templates.env.globals["shown_fields"] = shown_fields         # the document page's field lines
+    templates.env.globals["shown_fields"] = shown_fields  # the document page's field lines
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(api.router)
@@ -52,8 +59,9 @@ def create_app(archive: Archive, token: Optional[str] = None) -> FastAPI:
     async def http_error(request: Request, exc: StarletteHTTPException):
         if request.url.path.startswith("/api/"):
             return await http_exception_handler(request, exc)
-        return templates.TemplateResponse(request, "error.html", {"status": exc.status_code, "detail": exc.detail},
-                                          status_code=exc.status_code)
+        return templates.TemplateResponse(
+            request, "error.html", {"status": exc.status_code, "detail": exc.detail}, status_code=exc.status_code
+        )
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> PlainTextResponse:

@@ -1,5 +1,6 @@
 """XXGK_WEB_TOKEN: every request but /healthz, /login and /static carries it, as `Authorization: Bearer`
 or as the cookie the login form sets."""
+
 from __future__ import annotations
 
 import hmac
@@ -29,8 +30,11 @@ def protect(app: FastAPI, token: str) -> None:
         if path.startswith(OPEN) or hmac.compare_digest(_given(request).encode(), token.encode()):
             return await call_next(request)
         if path.startswith(("/api/", "/metrics")):
-            return JSONResponse({"detail": "a token is needed: Authorization: Bearer XXGK_WEB_TOKEN"},
-                                status_code=401, headers={"WWW-Authenticate": "Bearer"})
+            return JSONResponse(
+                {"detail": "a token is needed: Authorization: Bearer XXGK_WEB_TOKEN"},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         target = path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
 
@@ -42,7 +46,8 @@ def _safe_next(target: str) -> str:
 @router.get("/login")
 def login_form(request: Request, next: str = "/", failed: bool = False) -> HTMLResponse:
     return request.app.state.templates.TemplateResponse(
-        request, "login.html", {"next": _safe_next(next), "failed": failed})
+        request, "login.html", {"next": _safe_next(next), "failed": failed}
+    )
 
 
 @router.post("/login")

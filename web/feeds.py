@@ -1,4 +1,5 @@
 """Atom feeds: /feeds/sources/{name}.atom and /feeds/watches/{name}.atom (schedules/feeds.py)."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request

@@ -1,16 +1,17 @@
 """The HTML pages, server-rendered (Jinja2, autoescaped): sources, documents, a document, diff, search,
 runs, fleet, and the raw archived page (sandboxed)."""
+
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from schedules.overview import fleet_rows, source_rows
-from storage.archive import ArchiveError
 from storage import file_texts
+from storage.archive import ArchiveError
 from storage.db import read_session
 from storage.history import render, timeline
 from storage.queries import attachment_named, document_json, version_capture
@@ -39,20 +40,34 @@ def sources(request: Request):
 
 
 @router.get("/sources/{name}")
-def source_documents(request: Request, name: str, publisher: str = "", year: str = "", since: str = "",
-                     until: str = "", cursor: Optional[str] = None):
+def source_documents(
+    request: Request,
+    name: str,
+    publisher: str = "",
+    year: str = "",
+    since: str = "",
+    until: str = "",
+    cursor: str | None = None,
+):
     if year:
         if not (year.isdigit() and len(year) == 4):
             raise reads.bad(f"year wants four digits, got {year!r}")
         since, until = since or f"{year}-01-01", until or f"{year}-12-31"
-    rows, nxt = reads.document_page(request.app.state.archive.engine, source=name, since=since or None,
-                                    until=until or None, publisher=publisher or None, limit=PAGE, cursor=cursor)
+    rows, nxt = reads.document_page(
+        request.app.state.archive.engine,
+        source=name,
+        since=since or None,
+        until=until or None,
+        publisher=publisher or None,
+        limit=PAGE,
+        cursor=cursor,
+    )
     query = {"publisher": publisher, "year": year, "since": since, "until": until}
     return _page(request, "documents.html", source=name, docs=rows, next_cursor=nxt, query=query)
 
 
 @router.get("/documents/{ident:path}/raw")
-def raw(request: Request, ident: str, version: Optional[int] = Query(None, ge=1)):
+def raw(request: Request, ident: str, version: int | None = Query(None, ge=1)):
     """The archived bytes as fetched, in a sandbox: its scripts never run in this origin."""
     a = request.app.state.archive
     with read_session(a.engine) as s:
@@ -67,7 +82,7 @@ def raw(request: Request, ident: str, version: Optional[int] = Query(None, ge=1)
 
 
 @router.get("/documents/{ident:path}/diff")
-def diff(request: Request, ident: str, a: Optional[int] = Query(None, ge=1), b: Optional[int] = Query(None, ge=1)):
+def diff(request: Request, ident: str, a: int | None = Query(None, ge=1), b: int | None = Query(None, ge=1)):
     with read_session(request.app.state.archive.engine) as s:
         doc = reads.document_or_404(s, ident)
         new_no = b or doc.version
@@ -79,7 +94,7 @@ def diff(request: Request, ident: str, a: Optional[int] = Query(None, ge=1), b: 
 
 
 @router.get("/documents/{ident:path}")
-def document(request: Request, ident: str, version: Optional[int] = Query(None, ge=1)):
+def document(request: Request, ident: str, version: int | None = Query(None, ge=1)):
     with read_session(request.app.state.archive.engine) as s:
         doc = reads.document_or_404(s, ident)
         obj = document_json(s, doc, version=reads.version_or_404(s, doc, version).version)
@@ -111,32 +126,58 @@ def attachment(request: Request, sha256: str):
     except ArchiveError as exc:
         raise HTTPException(status_code=502, detail=str(exc))
     name = quote(att.name.replace("\\", "/").rsplit("/", 1)[-1] or att.sha256, safe="")
-    return Response(body, media_type="application/octet-stream",
-                    headers={**HOSTILE, "Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
+    return Response(
+        body,
+        media_type="application/octet-stream",
+        headers={**HOSTILE, "Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
+    )
 
 
 @router.get("/search")
-def search(request: Request, q: str = "", source: str = "", since: str = "", publisher: str = "",
-           page: int = Query(1, ge=1), scope: Literal["all", "pages", "files"] = Query("all", alias="in")):
+def search(
+    request: Request,
+    q: str = "",
+    source: str = "",
+    since: str = "",
+    publisher: str = "",
+    page: int = Query(1, ge=1),
+    scope: Literal["all", "pages", "files"] = Query("all", alias="in"),
+):
     rows: list[dict] = []
     total = 0
     if q.strip():
-        rows, total = reads.search_page(request.app.state.archive.engine, q, source=source, since=since,
-                                        publisher=publisher, limit=PAGE // 2, offset=(page - 1) * (PAGE // 2),
-                                        scope=scope)
+        rows, total = reads.search_page(
+            request.app.state.archive.engine,
+            q,
+            source=source,
+            since=since,
+            publisher=publisher,
+            limit=PAGE // 2,
+            offset=(page - 1) * (PAGE // 2),
+            scope=scope,
+        )
     for r in rows:
         r["title_segments"] = segments(r["title"] or "(no title)", r["title_matches"] if r["title"] else [])
         r["snippet_segments"] = segments(r["snippet"], r["snippet_matches"])
         for f in r["files_matched"]:
             f["snippet_segments"] = segments(f["snippet"], f["snippet_matches"])
-    return _page(request, "search.html", q=q, rows=rows, total=total, page=page,
-                 more=page * (PAGE // 2) < total, query={"source": source, "since": since, "publisher": publisher, "in": scope})
+    return _page(
+        request,
+        "search.html",
+        q=q,
+        rows=rows,
+        total=total,
+        page=page,
+        more=page * (PAGE // 2) < total,
+        query={"source": source, "since": since, "publisher": publisher, "in": scope},
+    )
 
 
 @router.get("/runs")
 def runs(request: Request, source: str = "", limit: int = Query(100, ge=1, le=1000)):
-    return _page(request, "runs.html", runs=reads.run_rows(request.app.state.archive.engine, source, limit),
-                 source=source)
+    return _page(
+        request, "runs.html", runs=reads.run_rows(request.app.state.archive.engine, source, limit), source=source
+    )
 
 
 @router.get("/fleet")

@@ -1,7 +1,6 @@
 """The reads behind both the pages and the API, through storage/ and schedules/ (one place each)."""
-from __future__ import annotations
 
-from typing import Optional
+from __future__ import annotations
 
 from fastapi import HTTPException
 from sqlmodel import Session
@@ -16,20 +15,20 @@ from storage.search_hits import search_documents
 from storage.stamps import iso_day
 
 
-
 def bad(message: str) -> HTTPException:
     return HTTPException(status_code=400, detail=message)
 
 
-def check_date(name: str, value: Optional[str]) -> Optional[str]:
+def check_date(name: str, value: str | None) -> str | None:
     try:
         return iso_day(value) if value else None
     except ValueError as exc:
         raise bad(f"{name}: {exc}") from None
 
 
-def document_page(engine, *, source=None, since=None, until=None, publisher=None, limit: int = 50,
-                  cursor: Optional[str] = None) -> tuple[list[dict], Optional[str]]:
+def document_page(
+    engine, *, source=None, since=None, until=None, publisher=None, limit: int = 50, cursor: str | None = None
+) -> tuple[list[dict], str | None]:
     """A page of `ls` rows, newest first, and the cursor of the next page (None at the end)."""
     with read_session(engine) as s:
         after = None
@@ -37,8 +36,9 @@ def document_page(engine, *, source=None, since=None, until=None, publisher=None
             after = s.get(Document, int(cursor)) if cursor.isdigit() else None
             if after is None:
                 raise bad(f"cursor {cursor!r} is not one this API gave")
-        f = DocFilter(source=source, since=check_date("since", since), until=check_date("until", until),
-                      publisher=publisher)
+        f = DocFilter(
+            source=source, since=check_date("since", since), until=check_date("until", until), publisher=publisher
+        )
         docs = list(list_documents(s, f, limit=limit + 1, after=after))
         more = len(docs) > limit
         docs = docs[:limit]
@@ -52,16 +52,18 @@ def document_or_404(s: Session, ident: str) -> Document:
     return doc
 
 
-def version_or_404(s: Session, doc: Document, version: Optional[int]) -> DocumentVersion:
+def version_or_404(s: Session, doc: Document, version: int | None) -> DocumentVersion:
     ver = get_version(s, doc, version)
     if ver is None:
-        raise HTTPException(status_code=404, detail=f"document {doc.index_no or doc.url} has versions "
-                                                    f"1..{doc.version}, not {version}")
+        raise HTTPException(
+            status_code=404, detail=f"document {doc.index_no or doc.url} has versions 1..{doc.version}, not {version}"
+        )
     return ver
 
 
-def search_page(engine, q: str, *, source=None, since=None, publisher=None, limit: int = 20,
-                offset: int = 0, scope: str = "all") -> tuple[list[dict], int]:
+def search_page(
+    engine, q: str, *, source=None, since=None, publisher=None, limit: int = 20, offset: int = 0, scope: str = "all"
+) -> tuple[list[dict], int]:
     """(`search --json` rows of this page, how many documents match in all)."""
     filters = search.Filters(source=source or None, since=check_date("since", since), publisher=publisher or None)
     with read_session(engine) as s:
@@ -73,5 +75,5 @@ def search_page(engine, q: str, *, source=None, since=None, publisher=None, limi
     return rows, total
 
 
-def run_rows(engine, source: Optional[str] = None, limit: int = 50) -> list[dict]:
+def run_rows(engine, source: str | None = None, limit: int = 50) -> list[dict]:
     return [run_json(r, name) for r, name in ledger_runs(engine, source or None, limit)]

@@ -1,4 +1,5 @@
 """Presentation helpers the templates use: highlighted text, side-by-side diffs, a tiny bar chart."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,7 +9,7 @@ from urllib.parse import quote
 
 from storage.history import char_changes
 
-Segments = list[tuple[str, bool]]        # (text, marked): marked parts are highlighted, all are escaped
+Segments = list[tuple[str, bool]]  # (text, marked): marked parts are highlighted, all are escaped
 
 
 def segments(text: str, spans) -> Segments:
@@ -26,7 +27,7 @@ def segments(text: str, spans) -> Segments:
 
 @dataclass
 class DiffRow:
-    kind: str                    # equal | replace | delete | insert
+    kind: str  # equal | replace | delete | insert
     old_no: int | None
     old: Segments
     new_no: int | None
@@ -55,7 +56,7 @@ def side_by_side(old: list[str], new: list[str]) -> list[DiffRow]:
 
 def bars(per_day: dict[str, int], days: int = 30, width: int = 120, height: int = 24) -> list[dict]:
     """SVG rectangles (x, y, w, h, title) for the last `days` days' counts, oldest left."""
-    today = dt.datetime.now(dt.timezone.utc).date()
+    today = dt.datetime.now(dt.UTC).date()
     dates = [(today - dt.timedelta(days=days - 1 - i)).isoformat() for i in range(days)]
     top = max([per_day.get(d, 0) for d in dates] + [1])
     step = width / days
@@ -63,8 +64,9 @@ def bars(per_day: dict[str, int], days: int = 30, width: int = 120, height: int 
     for i, d in enumerate(dates):
         n = per_day.get(d, 0)
         h = round(height * n / top, 1) if n else 0
-        out.append({"x": round(i * step, 1), "y": round(height - h, 1), "w": round(step - 1, 1), "h": h,
-                    "title": f"{d}: {n}"})
+        out.append(
+            {"x": round(i * step, 1), "y": round(height - h, 1), "w": round(step - 1, 1), "h": h, "title": f"{d}: {n}"}
+        )
     return out
 
 

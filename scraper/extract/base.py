@@ -1,10 +1,10 @@
 """What every extractor returns, and the limits that keep a hostile file from costing more than its worth."""
+
 from __future__ import annotations
 
 import time
 import zipfile
 from dataclasses import dataclass, field
-from typing import Optional
 
 OK, PARTIAL, EMPTY, SCANNED, ERROR, UNSUPPORTED = "ok", "partial", "empty", "scanned", "error", "unsupported"
 PAGE_BREAK = "\f"
@@ -12,14 +12,14 @@ PAGE_BREAK = "\f"
 
 @dataclass(frozen=True)
 class Limits:
-    max_file_bytes: int = 200 * 1024 * 1024      # larger files are not read at all
-    max_chars: int = 5_000_000                   # text kept per file; the rest is cut (status partial)
+    max_file_bytes: int = 200 * 1024 * 1024  # larger files are not read at all
+    max_chars: int = 5_000_000  # text kept per file; the rest is cut (status partial)
     max_pages: int = 5_000
-    seconds: float = 300.0                       # per file; checked between pages
+    seconds: float = 300.0  # per file; checked between pages
     zip_max_members: int = 2_000
-    zip_max_total: int = 512 * 1024 * 1024       # declared uncompressed bytes of all members
+    zip_max_total: int = 512 * 1024 * 1024  # declared uncompressed bytes of all members
     zip_max_member: int = 200 * 1024 * 1024
-    zip_max_ratio: int = 200                     # uncompressed / compressed of one member
+    zip_max_ratio: int = 200  # uncompressed / compressed of one member
 
 
 class TooBig(Exception):
@@ -28,13 +28,13 @@ class TooBig(Exception):
 
 @dataclass
 class Extracted:
-    extractor: str                               # pdf | docx | xlsx | ofd | doc | et | txt | zip | none
-    version: str                                 # e.g. "pdf/1": changes when the extractor reads better
-    library: Optional[str] = None                # e.g. "pypdf 7.1.1"
+    extractor: str  # pdf | docx | xlsx | ofd | doc | et | txt | zip | none
+    version: str  # e.g. "pdf/1": changes when the extractor reads better
+    library: str | None = None  # e.g. "pypdf 7.1.1"
     status: str = OK
     pages: list[str] = field(default_factory=list)
-    labels: Optional[list[str]] = None           # page names when pages are not numbered (zip members)
-    error: Optional[str] = None
+    labels: list[str] | None = None  # page names when pages are not numbered (zip members)
+    error: str | None = None
 
     @property
     def text(self) -> str:
@@ -46,7 +46,7 @@ class Budget:
 
     def __init__(self, limits: Limits):
         self.limits, self.chars, self.started = limits, 0, time.monotonic()
-        self.stopped: Optional[str] = None
+        self.stopped: str | None = None
 
     def add(self, out: list[str], page: str) -> bool:
         room = self.limits.max_chars - self.chars
@@ -72,7 +72,9 @@ def check_zip(zf: zipfile.ZipFile, limits: Limits) -> None:
         if info.file_size > limits.zip_max_member:
             raise TooBig(f"zip bomb guard: member {info.filename!r} unpacks to {info.file_size:,} bytes")
         if info.file_size > 1_000_000 and info.file_size > limits.zip_max_ratio * max(info.compress_size, 1):
-            raise TooBig(f"zip bomb guard: member {info.filename!r} compresses {info.file_size // max(info.compress_size, 1):,}:1")
+            raise TooBig(
+                f"zip bomb guard: member {info.filename!r} compresses {info.file_size // max(info.compress_size, 1):,}:1"
+            )
     if total > limits.zip_max_total:
         raise TooBig(f"zip bomb guard: members unpack to {total:,} bytes (limit {limits.zip_max_total:,})")
 

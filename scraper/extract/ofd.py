@@ -1,6 +1,7 @@
 """OFD (GB/T 33190, China's fixed-layout format): a zip of XML. OFD.xml names each document's
 Document.xml, which lists its pages in order; each page's Content.xml holds TextObject/TextCode text.
 Text objects on one baseline join without a space (Chinese), a new baseline starts a new line."""
+
 from __future__ import annotations
 
 import io

@@ -1,5 +1,6 @@
 """Office Open XML: .docx with python-docx (paragraphs and table cells), .xlsx with openpyxl (cell text,
 one page a sheet). Both are zips: the zip bomb guard runs before the library opens them."""
+
 from __future__ import annotations
 
 import io
@@ -11,8 +12,9 @@ DOCX_VERSION, XLSX_VERSION = "docx/1", "xlsx/1"
 
 
 def extract_docx(data: bytes, limits: Limits) -> Extracted:
-    import docx
     from importlib.metadata import version
+
+    import docx
 
     out = Extracted("docx", DOCX_VERSION, f"python-docx {version('python-docx')}")
     try:
@@ -22,7 +24,7 @@ def extract_docx(data: bytes, limits: Limits) -> Extracted:
         lines = [p.text for p in document.paragraphs]
         for table in document.tables:
             for row in table.rows:
-                cells = list(dict.fromkeys(c.text for c in row.cells))     # merged cells repeat
+                cells = list(dict.fromkeys(c.text for c in row.cells))  # merged cells repeat
                 lines.append("\t".join(cells))
     except TooBig as exc:
         return _fail(out, str(exc))
@@ -43,8 +45,10 @@ def extract_xlsx(data: bytes, limits: Limits) -> Extracted:
         try:
             labels = []
             for sheet in book.worksheets:
-                rows = ("\t".join("" if v is None else str(v) for v in row).rstrip("\t")
-                        for row in sheet.iter_rows(values_only=True))
+                rows = (
+                    "\t".join("" if v is None else str(v) for v in row).rstrip("\t")
+                    for row in sheet.iter_rows(values_only=True)
+                )
                 labels.append(sheet.title)
                 if not budget.add(out.pages, "\n".join(r for r in rows if r)):
                     break

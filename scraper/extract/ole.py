@@ -3,13 +3,14 @@
 Word 97-2003 .doc and Kingsoft WPS .wps (the same WordDocument stream) are read through the piece
 table: the CLX in the table stream maps character positions to runs of UTF-16 or cp1252 bytes.
 Spreadsheets (.xls/.et, BIFF8) are not read: they come back `unsupported`, saying so."""
+
 from __future__ import annotations
 
 import io
 import re
 import struct
 
-from scraper.extract.base import EMPTY, ERROR, UNSUPPORTED, Budget, Extracted, Limits, PARTIAL
+from scraper.extract.base import EMPTY, ERROR, PARTIAL, UNSUPPORTED, Budget, Extracted, Limits
 
 VERSION = "doc/1"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -19,6 +20,7 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f]")
 
 def library() -> str:
     import olefile
+
     return f"olefile {olefile.__version__}"
 
 
@@ -63,14 +65,14 @@ def _word_text(ole) -> str:
         raise ValueError(f"no {table_name} stream")
     table = ole.openstream(table_name).read()
     fc_clx, lcb_clx = struct.unpack_from("<II", word, 0x1A2)
-    clx = table[fc_clx:fc_clx + lcb_clx]
+    clx = table[fc_clx : fc_clx + lcb_clx]
     i = 0
-    while i < len(clx) and clx[i] == 0x01:               # Prc: property modifiers, skipped
+    while i < len(clx) and clx[i] == 0x01:  # Prc: property modifiers, skipped
         i += 3 + struct.unpack_from("<H", clx, i + 1)[0]
     if i >= len(clx) or clx[i] != 0x02:
         raise ValueError("no piece table in the CLX")
     lcb = struct.unpack_from("<I", clx, i + 1)[0]
-    plc = clx[i + 5:i + 5 + lcb]
+    plc = clx[i + 5 : i + 5 + lcb]
     n = (lcb - 4) // 12
     cps = struct.unpack_from(f"<{n + 1}I", plc, 0)
     parts = []
@@ -79,9 +81,9 @@ def _word_text(ole) -> str:
         chars = cps[k + 1] - cps[k]
         if fc & 0x40000000:
             start = (fc & 0x3FFFFFFF) // 2
-            parts.append(word[start:start + chars].decode("cp1252", "replace"))
+            parts.append(word[start : start + chars].decode("cp1252", "replace"))
         else:
-            parts.append(word[fc:fc + 2 * chars].decode("utf-16-le", "replace"))
+            parts.append(word[fc : fc + 2 * chars].decode("utf-16-le", "replace"))
     text = _FIELD.sub(r"\1", "".join(parts))
     text = text.replace("\r", "\n").replace("\x07", "\t").replace("\x0b", "\n").replace("\x0c", "\n")
     return _CONTROL.sub("", text).strip()

@@ -1,4 +1,5 @@
 """PDF with pypdf, page by page: the text layer of each page; a file of images only is a scan (no OCR)."""
+
 from __future__ import annotations
 
 import io
@@ -7,12 +8,13 @@ import logging
 from scraper.extract.base import EMPTY, ERROR, PARTIAL, SCANNED, Budget, Extracted, Limits
 
 VERSION = "pdf/1"
-_FORGET_EVERY = 20        # pages between dropping pypdf's cache of parsed objects (memory stays flat)
-logging.getLogger("pypdf").setLevel(logging.ERROR)   # it warns on every odd xref of real-world files
+_FORGET_EVERY = 20  # pages between dropping pypdf's cache of parsed objects (memory stays flat)
+logging.getLogger("pypdf").setLevel(logging.ERROR)  # it warns on every odd xref of real-world files
 
 
 def library() -> str:
     import pypdf
+
     return f"pypdf {pypdf.__version__}"
 
 
@@ -51,8 +53,11 @@ def extract(data: bytes, limits: Limits) -> Extracted:
         return _fail(out, f"damaged PDF: no page readable ({bad[0]})")
     if not any(p.strip() for p in out.pages):
         out.status = SCANNED if images else EMPTY
-        out.error = (f"scanned: {images} of {count} pages are images with no text layer (OCR is not done)"
-                     if images else "no text in any page")
+        out.error = (
+            f"scanned: {images} of {count} pages are images with no text layer (OCR is not done)"
+            if images
+            else "no text in any page"
+        )
     elif budget.stopped or bad:
         out.status = PARTIAL
         out.error = "; ".join([*([budget.stopped] if budget.stopped else []), *bad[:3]])

@@ -1,13 +1,24 @@
 """Which extractor reads a file (its magic bytes first, then its name), and zip archives one level deep."""
+
 from __future__ import annotations
 
 import io
 import zipfile
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from scraper.extract import ofd, office, ole, pdf, plain
-from scraper.extract.base import (ERROR, OK, PARTIAL, UNSUPPORTED, Budget, Extracted, Limits, TooBig, check_zip,
-                                  read_member)
+from scraper.extract.base import (
+    ERROR,
+    OK,
+    PARTIAL,
+    UNSUPPORTED,
+    Budget,
+    Extracted,
+    Limits,
+    TooBig,
+    check_zip,
+    read_member,
+)
 
 ZIP_VERSION = "zip/1"
 _TEXT_NAMES = (".txt", ".csv", ".text")
@@ -80,7 +91,7 @@ EXTRACTORS: dict[str, tuple[str, Extractor]] = {
 }
 
 
-def version_of(extractor: str) -> Optional[str]:
+def version_of(extractor: str) -> str | None:
     """The current version of an extractor (None for one no longer known)."""
     entry = EXTRACTORS.get(extractor)
     return entry[0] if entry else None
@@ -115,8 +126,9 @@ def extract(data: bytes, name: str = "", limits: Limits = Limits()) -> Extracted
     key = extractor_for(data, name)
     version, fn = EXTRACTORS[key]
     if len(data) > limits.max_file_bytes:
-        return Extracted(key, version, None, ERROR,
-                         error=f"too large to read: {len(data):,} bytes (limit {limits.max_file_bytes:,})")
+        return Extracted(
+            key, version, None, ERROR, error=f"too large to read: {len(data):,} bytes (limit {limits.max_file_bytes:,})"
+        )
     try:
         return fn(data, limits)
     except RecursionError:

@@ -1,5 +1,6 @@
 """Plain text: UTF-8, else GB18030 (a superset of GB2312/GBK) when it reads the bytes cleanly, else the
 encoding charset-normalizer detects (short Chinese texts fool detection: the two common ones go first)."""
+
 from __future__ import annotations
 
 from scraper.extract.base import EMPTY, ERROR, PARTIAL, Budget, Extracted, Limits

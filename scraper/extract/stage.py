@@ -5,6 +5,7 @@ by a hundred documents is read once). The extractors run in a process pool, so a
 process keeps its core and its GIL, and a file that hangs or kills its worker costs only that file.
 `files_beside` runs the stage beside the crawls of one process and drains it when the last one ends.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -12,11 +13,11 @@ import multiprocessing
 import os
 import time
 from collections import deque
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Optional
 
 from loguru import logger
 from sqlalchemy.engine import Engine
@@ -28,7 +29,7 @@ from storage import file_texts, retry
 from storage.archive import ArchiveError, BlobStore
 from storage.db import read_session, session
 
-Item = tuple[str, str]                       # (sha256, a name the file was linked under)
+Item = tuple[str, str]  # (sha256, a name the file was linked under)
 POLL_SECONDS = 2.0
 
 
@@ -37,7 +38,7 @@ class ExtractSummary:
     files: int = 0
     bytes: int = 0
     seconds: float = 0.0
-    by_status: dict[str, int] = field(default_factory=dict)     # ok, partial, empty, scanned, error, unsupported
+    by_status: dict[str, int] = field(default_factory=dict)  # ok, partial, empty, scanned, error, unsupported
     problems: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -59,7 +60,7 @@ def _lower_priority() -> None:
     os.nice(10)
 
 
-def unread(engine: Engine, limit: Optional[int] = None) -> list[Item]:
+def unread(engine: Engine, limit: int | None = None) -> list[Item]:
     with read_session(engine) as s:
         return file_texts.unread(s, limit)
 
@@ -67,33 +68,40 @@ def unread(engine: Engine, limit: Optional[int] = None) -> list[Item]:
 def outdated(engine: Engine) -> list[Item]:
     """Files whose newest text was made by an extractor version older than today's."""
     with read_session(engine) as s:
-        return [(sha, name) for sha, name, ver in file_texts.read_by(s)
-                if version_of(ver.split("/", 1)[0]) != ver]
+        return [(sha, name) for sha, name, ver in file_texts.read_by(s) if version_of(ver.split("/", 1)[0]) != ver]
 
 
 class FileTextStage:
     def __init__(self, engine: Engine, store: BlobStore, workers: int = 1, limits: Limits = Limits()):
         self.engine, self.store, self.workers, self.limits = engine, store, max(1, workers), limits
-        self._pool: Optional[ProcessPoolExecutor] = None
-        self.skipped: set[str] = set()        # blobs the archive could not give back (verify names them)
-        self.halt = False                     # set: finish the files in flight, start no more
+        self._pool: ProcessPoolExecutor | None = None
+        self.skipped: set[str] = set()  # blobs the archive could not give back (verify names them)
+        self.halt = False  # set: finish the files in flight, start no more
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                             max_tasks_per_child=200, initializer=_lower_priority)
+            self._pool = ProcessPoolExecutor(
+                self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                max_tasks_per_child=200,
+                initializer=_lower_priority,
+            )
         return self._pool
 
     def close(self, kill: bool = False) -> None:
         if self._pool is not None:
-            if kill:     # a hung extractor: its process is ended, not waited for
+            if kill:  # a hung extractor: its process is ended, not waited for
                 for proc in list(getattr(self._pool, "_processes", {}).values()):
                     proc.kill()
             self._pool.shutdown(wait=not kill, cancel_futures=True)
             self._pool = None
 
-    def run(self, items: Iterable[Item], progress: Optional[Callable[[int], None]] = None,
-            summary: Optional[ExtractSummary] = None) -> ExtractSummary:
+    def run(
+        self,
+        items: Iterable[Item],
+        progress: Callable[[int], None] | None = None,
+        summary: ExtractSummary | None = None,
+    ) -> ExtractSummary:
         """Read `items` (a few in flight per worker), recording each result as it comes."""
         sm = summary or ExtractSummary()
         step = progress or (lambda n: None)
@@ -101,7 +109,7 @@ class FileTextStage:
         todo = deque(it for it in items if it[0] not in self.skipped)
         flight: dict[Future, Item] = {}
         crashes: dict[str, int] = {}
-        solo = 0              # after a crash, files go one at a time until the culprit is found
+        solo = 0  # after a crash, files go one at a time until the culprit is found
         while (todo and not self.halt) or flight:
             while todo and not self.halt and len(flight) < (1 if solo else 2 * self.workers):
                 solo = max(0, solo - 1)
@@ -120,27 +128,31 @@ class FileTextStage:
             if not flight:
                 break
             done, _ = wait(flight, timeout=self.limits.seconds + 60, return_when=FIRST_COMPLETED)
-            if not done:       # every file in flight hung past its budget
-                for fut, (sha, name) in flight.items():
-                    self._record(sm, sha, name, _failed(name, f"the extractor hung for over {self.limits.seconds:g} s"), 0)
+            if not done:  # every file in flight hung past its budget
+                for _fut, (sha, name) in flight.items():
+                    self._record(
+                        sm, sha, name, _failed(name, f"the extractor hung for over {self.limits.seconds:g} s"), 0
+                    )
                     step(1)
                 flight.clear()
                 self.close(kill=True)
                 continue
             for fut in done:
-                if fut not in flight:         # a crash already put it back in the queue
+                if fut not in flight:  # a crash already put it back in the queue
                     continue
                 sha, name = flight.pop(fut)
                 try:
                     got, seconds = fut.result()
-                except BrokenProcessPool:     # the pool is gone: every file in flight goes back, read alone
+                except BrokenProcessPool:  # the pool is gone: every file in flight goes back, read alone
                     self.close(kill=True)
                     suspects = [(sha, name), *flight.values()]
                     flight.clear()
                     crashes.update({s: crashes.get(s, 0) + 1 for s, _ in suspects})
                     culprits = [it for it in suspects if crashes[it[0]] > 1 or len(suspects) == 1]
                     for it in culprits:
-                        self._record(sm, *it, _failed(it[1], "the extractor crashed on this file (its worker died)"), 0.0)
+                        self._record(
+                            sm, *it, _failed(it[1], "the extractor crashed on this file (its worker died)"), 0.0
+                        )
                         step(1)
                     again = [it for it in suspects if it not in culprits]
                     todo.extendleft(reversed(again))
@@ -154,21 +166,37 @@ class FileTextStage:
     def _record(self, sm: ExtractSummary, sha: str, name: str, got: Extracted, seconds: float) -> None:
         def write() -> None:
             with session(self.engine) as s:
-                file_texts.save(s, sha, extractor=got.extractor, extractor_version=got.version, library=got.library,
-                                status=got.status, pages=got.pages, labels=got.labels, error=got.error,
-                                seconds=seconds)
+                file_texts.save(
+                    s,
+                    sha,
+                    extractor=got.extractor,
+                    extractor_version=got.version,
+                    library=got.library,
+                    status=got.status,
+                    pages=got.pages,
+                    labels=got.labels,
+                    error=got.error,
+                    seconds=seconds,
+                )
                 s.commit()
+
         try:
             retry.call(self.engine, write)
-        except IntegrityError:        # another process read the same file at the same time
+        except IntegrityError:  # another process read the same file at the same time
             logger.debug("file {} was read elsewhere meanwhile", sha)
             return
         sm.files += 1
         sm.by_status[got.status] = sm.by_status.get(got.status, 0) + 1
         if got.status == ERROR:
             sm.problems.append(f"{name} ({sha[:12]}): {got.error}")
-        logger.log("WARNING" if got.status == ERROR else "DEBUG", "file text {} ({}): {}{}", name, sha[:12],
-                   got.status, f": {got.error}" if got.error else "")
+        logger.log(
+            "WARNING" if got.status == ERROR else "DEBUG",
+            "file text {} ({}): {}{}",
+            name,
+            sha[:12],
+            got.status,
+            f": {got.error}" if got.error else "",
+        )
 
     async def beside(self, done: asyncio.Event, poll: float = POLL_SECONDS) -> ExtractSummary:
         """Read new files as crawls archive them, until `done` is set and nothing is left."""
@@ -184,11 +212,11 @@ class FileTextStage:
                 else:
                     try:
                         await asyncio.wait_for(done.wait(), poll)
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         pass
             return sm
         finally:
-            self.halt = True        # cancelled (Ctrl-C, shutdown): the thread reading stops after its files in flight
+            self.halt = True  # cancelled (Ctrl-C, shutdown): the thread reading stops after its files in flight
             await asyncio.shield(asyncio.to_thread(self.close))
 
 
@@ -197,12 +225,17 @@ def _failed(name: str, message: str) -> Extracted:
 
 
 # -- beside the crawls of this process ------------------------------------------------------
-_BESIDE: dict[int, dict] = {}      # id(engine) -> {"users", "done", "stage", "task"}
+_BESIDE: dict[int, dict] = {}  # id(engine) -> {"users", "done", "stage", "task"}
 
 
 @asynccontextmanager
-async def files_beside(engine: Engine, store: BlobStore, enabled: bool = True, workers: int = 1,
-                       stopping: Callable[[], bool] = lambda: False):
+async def files_beside(
+    engine: Engine,
+    store: BlobStore,
+    enabled: bool = True,
+    workers: int = 1,
+    stopping: Callable[[], bool] = lambda: False,
+):
     """Around a crawl run: one extraction stage per process reads the files the runs archive. When the
     last run ends the stage finishes the files left in the background (a daemon's next run is never
     held up; a command about to exit awaits `files_drained()`), unless `stopping()` (a shutdown: the
@@ -236,14 +269,14 @@ async def files_drained() -> None:
         task = slot["task"]
         if task.done():
             _BESIDE.pop(key, None)
-        elif task.get_loop() is loop and slot["users"] == 0:     # not an earlier event loop's
+        elif task.get_loop() is loop and slot["users"] == 0:  # not an earlier event loop's
             await asyncio.wait([task])
 
 
 def _outcome(task: asyncio.Task) -> None:
     if task.cancelled():
         return
-    if task.exception() is not None:        # extraction never fails a crawl
+    if task.exception() is not None:  # extraction never fails a crawl
         logger.error("file text extraction stopped: {}", task.exception())
     elif task.result().files:
         logger.info("file text: {}", task.result().line())

@@ -42,7 +42,9 @@ def _parse(body: bytes, url: str, content_type: str | None) -> ParsedArticle:
     text, encoding = decode_html(body, content_type)
     warnings: list[str] = []
     if encoding.endswith("-replace"):
-        warnings.append(f"bytes did not decode cleanly: read as {encoding.removesuffix('-replace')} with replacement characters")
+        warnings.append(
+            f"bytes did not decode cleanly: read as {encoding.removesuffix('-replace')} with replacement characters"
+        )
     text, capped = cap_nesting(text)
     if capped:
         warnings.append(f"tags nested deeper than {MAX_DEPTH} levels were dropped")
@@ -78,8 +80,15 @@ def _parse(body: bytes, url: str, content_type: str | None) -> ParsedArticle:
     if not values["title"]:
         warnings.append("no title found")
     return ParsedArticle(
-        **values, fields=fields, body_text=body_text, attachments=files, related=related_links,
-        encoding=encoding, has_metadata=block is not None, warnings=warnings, explain=explain,
+        **values,
+        fields=fields,
+        body_text=body_text,
+        attachments=files,
+        related=related_links,
+        encoding=encoding,
+        has_metadata=block is not None,
+        warnings=warnings,
+        explain=explain,
     )
 
 
@@ -96,5 +105,8 @@ def _hints(tree: LexborHTMLParser, root: LexborNode, jcms: bool) -> dict[str, tu
     publisher, by = meta_content(tree, "ContentSource"), "<meta ContentSource>"
     if not publisher and jcms:
         publisher, by = marker_text(root, "信息来源"), "jcms marker 信息来源"
-    return {"title": (title or None, where), "publisher": (publisher, by),
-            "publish_date": (meta_content(tree, "PubDate", "firstpublishedtime"), "<meta PubDate>")}
+    return {
+        "title": (title or None, where),
+        "publisher": (publisher, by),
+        "publish_date": (meta_content(tree, "PubDate", "firstpublishedtime"), "<meta PubDate>"),
+    }

@@ -9,9 +9,25 @@ from scraper.parse.tree import collapse, is_hidden, is_inside, node_text, walk
 
 # portals.md §2.1, most specific first; `.content` is the last resort.
 CONTAINER_SELECTORS = (
-    "#zoom", ".zoom", ".bt-content", ".TRS_Editor", ".trs_editor_view", ".TRS_UEDITOR", "#UCAP-CONTENT",
-    ".article_con", ".main-txt", "#zoomcon", ".article-content", ".article_content", "#ivs_content", ".pages_content",
-    "div.zwnr", "div.wip_art_con", ".art_con", "div.zw", ".content",
+    "#zoom",
+    ".zoom",
+    ".bt-content",
+    ".TRS_Editor",
+    ".trs_editor_view",
+    ".TRS_UEDITOR",
+    "#UCAP-CONTENT",
+    ".article_con",
+    ".main-txt",
+    "#zoomcon",
+    ".article-content",
+    ".article_content",
+    "#ivs_content",
+    ".pages_content",
+    "div.zwnr",
+    "div.wip_art_con",
+    ".art_con",
+    "div.zw",
+    ".content",
 )
 # Never body text: page chrome, share widgets and embedded metadata tables.
 NOISE_SELECTORS = (
@@ -19,9 +35,40 @@ NOISE_SELECTORS = (
     "#share, .share, .bdsharebuttonbox, .bshare-custom, .jiathis_style, "
     "[id^='qr_'], [id*='qrcode'], [class*='qrcode']"  # 扫一扫在手机打开当前页 (a QR code of the page)
 )
-_BLOCK_TAGS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "dl",
-                         "dt", "dd", "section", "article", "blockquote", "pre", "hr", "center", "form", "address",
-                         "figure", "figcaption", "caption", "header", "footer"})
+_BLOCK_TAGS = frozenset(
+    {
+        "p",
+        "div",
+        "br",
+        "li",
+        "tr",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "table",
+        "ul",
+        "ol",
+        "dl",
+        "dt",
+        "dd",
+        "section",
+        "article",
+        "blockquote",
+        "pre",
+        "hr",
+        "center",
+        "form",
+        "address",
+        "figure",
+        "figcaption",
+        "caption",
+        "header",
+        "footer",
+    }
+)
 _CELL_TAGS = frozenset({"td", "th"})
 
 

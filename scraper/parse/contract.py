@@ -17,9 +17,14 @@ def _chain(field: str) -> list[tuple[str, str]]:
     """(kind, label) in priority order: table labels, inline labels, fallback labels (table then inline),
     inline-only labels, then the page hint; a field's own labels always outrank another's fallback."""
     primary, fallback = FIELD_LABELS[field], FALLBACK_LABELS.get(field, ())
-    return ([("table", label) for label in primary] + [("inline", label) for label in primary]
-            + [("table", label) for label in fallback] + [("inline", label) for label in fallback]
-            + [("inline", label) for label in INLINE_ONLY_LABELS.get(field, ())] + [("page", "")])
+    return (
+        [("table", label) for label in primary]
+        + [("inline", label) for label in primary]
+        + [("table", label) for label in fallback]
+        + [("inline", label) for label in fallback]
+        + [("inline", label) for label in INLINE_ONLY_LABELS.get(field, ())]
+        + [("page", "")]
+    )
 
 
 def _value(field: str, raw: str, where: str, warnings: list[str]) -> str | None:
@@ -36,8 +41,9 @@ def _value(field: str, raw: str, where: str, warnings: list[str]) -> str | None:
     return value if value and value not in _NO_VALUE else None
 
 
-def resolve(fields: dict[str, str], inline: dict[str, str], hints: dict[str, Hint],
-            warnings: list[str]) -> tuple[dict[str, str | None], dict[str, str]]:
+def resolve(
+    fields: dict[str, str], inline: dict[str, str], hints: dict[str, Hint], warnings: list[str]
+) -> tuple[dict[str, str | None], dict[str, str]]:
     """First usable value per contract field (empty -> None; dates ISO; index_no normalised), and for each
     field found, which label or rule gave it."""
     out: dict[str, str | None] = {}

@@ -35,9 +35,26 @@ INLINE_ONLY_LABELS: dict[str, tuple[str, ...]] = {
 
 # Known labels that map to no contract field but still mark a metadata block.
 OTHER_LABELS = (
-    "组配分类", "统一编号", "规范性文件统一登记号", "公开范围", "公开时限", "服务对象",
-    "关键词", "关键字", "主题词", "生效日期", "施行日期", "废止日期", "失效日期", "公开目录",
-    "目录分类", "所属栏目", "内容概述", "摘要", "公开责任部门", "公开形式",
+    "组配分类",
+    "统一编号",
+    "规范性文件统一登记号",
+    "公开范围",
+    "公开时限",
+    "服务对象",
+    "关键词",
+    "关键字",
+    "主题词",
+    "生效日期",
+    "施行日期",
+    "废止日期",
+    "失效日期",
+    "公开目录",
+    "目录分类",
+    "所属栏目",
+    "内容概述",
+    "摘要",
+    "公开责任部门",
+    "公开形式",
 )
 
 # Byline labels ("发布时间：… 来源：…" under a title): they alone do not make a block.
@@ -46,7 +63,8 @@ BYLINE_LABELS = frozenset({"发布日期", "发布时间", "信息来源", "来�
 KNOWN_LABELS = frozenset(
     [label for labels in FIELD_LABELS.values() for label in labels]
     + [label for labels in FALLBACK_LABELS.values() for label in labels]
-    + list(OTHER_LABELS) + list(BYLINE_LABELS)
+    + list(OTHER_LABELS)
+    + list(BYLINE_LABELS)
 )
 
 _SPACE_RE = re.compile(r"[\s\u200b\ufeff]+")  # \s covers NBSP, U+2002 (&ensp;), U+3000

@@ -142,7 +142,9 @@ def attachments(root: LexborNode, base_url: str) -> list[Link]:
             if name is None:
                 continue
             url = urljoin(base_url, href)
-            if (url not in found or not _file_name(found[url].name)) and not _in_chrome(a, _CHROME_HINTS + _RELATED_HINTS):
+            if (url not in found or not _file_name(found[url].name)) and not _in_chrome(
+                a, _CHROME_HINTS + _RELATED_HINTS
+            ):
                 add(url, name)
     for script in root.css("script"):
         for obj in _JS_OBJECT_RE.findall(script.text() or ""):
@@ -204,4 +206,8 @@ def related(root: LexborNode, base_url: str, page_url: str) -> list[Link]:
 def _may_say(a: LexborNode, attrs: dict, word: str) -> bool:
     """False only when the link's name (its text, else its title or image alt) cannot contain `word`."""
     quick = a.text(deep=True)
-    return word in quick or word in (attrs.get("title") or "") or (not quick.strip() and a.css_first("img[alt]") is not None)
+    return (
+        word in quick
+        or word in (attrs.get("title") or "")
+        or (not quick.strip() and a.css_first("img[alt]") is not None)
+    )

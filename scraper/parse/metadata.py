@@ -13,20 +13,51 @@ Pages without a block (or with fields it lacks) give `label：value` runs in lin
 
 from __future__ import annotations
 
-from selectolax.lexbor import LexborNode
-
 import re
 
-from scraper.parse.labels import (BYLINE_LABELS, FALLBACK_LABELS, FIELD_LABELS, INLINE_ONLY_LABELS, KNOWN_LABELS, is_known,
-                                  normalise_label)
+from selectolax.lexbor import LexborNode
+
+from scraper.parse.labels import (
+    BYLINE_LABELS,
+    FALLBACK_LABELS,
+    FIELD_LABELS,
+    INLINE_ONLY_LABELS,
+    KNOWN_LABELS,
+    is_known,
+    normalise_label,
+)
 from scraper.parse.tree import ancestors, collapse, maybe_hidden, walk
 
 CONTAINER_TAGS = frozenset({"table", "ul", "ol", "dl", "div", "section", "form", "article"})
 # Elements whose text may be a label ("索引号：", "<b>索 引 号：</b>", "<li>文号：…</li>").
-_LABEL_TAGS = frozenset({"td", "th", "dt", "dd", "li", "p", "span", "b", "strong", "label", "font", "em", "div", "h4", "h5"})
+_LABEL_TAGS = frozenset(
+    {"td", "th", "dt", "dd", "li", "p", "span", "b", "strong", "label", "font", "em", "div", "h4", "h5"}
+)
 CELL_TAGS = frozenset({"td", "th", "dt", "dd", "li"})
-_BREAK_TAGS = frozenset({"p", "div", "tr", "table", "tbody", "thead", "tfoot", "ul", "ol", "dl", "h1", "h2", "h3",
-                         "h4", "h5", "h6", "section", "hr", "caption", "br"})
+_BREAK_TAGS = frozenset(
+    {
+        "p",
+        "div",
+        "tr",
+        "table",
+        "tbody",
+        "thead",
+        "tfoot",
+        "ul",
+        "ol",
+        "dl",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "section",
+        "hr",
+        "caption",
+        "br",
+    }
+)
 _MAX_LABEL_CHARS = 12
 
 
@@ -34,7 +65,7 @@ def _split_colon(text: str) -> tuple[str, str] | None:
     """("label", "rest") at the first ：/: within a label's length, else None."""
     for i, ch in enumerate(text[: _MAX_LABEL_CHARS * 3]):
         if ch in "：:":
-            return text[:i], text[i + 1:]
+            return text[:i], text[i + 1 :]
     return None
 
 
@@ -203,18 +234,28 @@ def read_pairs(block: LexborNode) -> dict[str, str]:
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         value = nxt[1] if nxt is not None and nxt[0] == "value" else ""
         is_hidden = label_hidden or (nxt is not None and nxt[3])
-        better = (not fields[label] and value) or (hidden[label] and not is_hidden and value) if label in fields else True
+        better = (
+            (not fields[label] and value) or (hidden[label] and not is_hidden and value) if label in fields else True
+        )
         if better:
             fields[label], hidden[label] = value, is_hidden
     return fields
 
 
-_FIELD_LABELS = {label for labels in (*FIELD_LABELS.values(), *FALLBACK_LABELS.values(), *INLINE_ONLY_LABELS.values())
-                 for label in labels}
-_INLINE_LABELS = sorted(KNOWN_LABELS | _FIELD_LABELS, key=len, reverse=True)  # every known label ends the value before it
+_FIELD_LABELS = {
+    label
+    for labels in (*FIELD_LABELS.values(), *FALLBACK_LABELS.values(), *INLINE_ONLY_LABELS.values())
+    for label in labels
+}
+_INLINE_LABELS = sorted(
+    KNOWN_LABELS | _FIELD_LABELS, key=len, reverse=True
+)  # every known label ends the value before it
 # `索 引 号：` spaced any way, then a colon, not the tail of a longer word (组配分类 is no 分类)
-_INLINE_RE = re.compile(r"(?<![\u4e00-\u9fff])(?:" + "|".join(r"[\s\u200b\ufeff]*".join(map(re.escape, label)) for label in _INLINE_LABELS)
-                       + r")(?=[\s\u200b\ufeff]*[：:])")
+_INLINE_RE = re.compile(
+    r"(?<![\u4e00-\u9fff])(?:"
+    + "|".join(r"[\s\u200b\ufeff]*".join(map(re.escape, label)) for label in _INLINE_LABELS)
+    + r")(?=[\s\u200b\ufeff]*[：:])"
+)
 _MAX_LINE = 300
 
 
@@ -226,7 +267,7 @@ def inline_pairs(lines: list[str]) -> dict[str, str]:
             continue
         found = list(_INLINE_RE.finditer(line))
         for m, nxt in zip(found, found[1:] + [None]):
-            value = line[m.end():nxt.start() if nxt else len(line)]
+            value = line[m.end() : nxt.start() if nxt else len(line)]
             value = collapse(value.lstrip(" \u3000\xa0").lstrip("：:"))
             label = normalise_label(m.group(0))
             if value and label in _FIELD_LABELS and label not in pairs:

@@ -17,6 +17,7 @@ _NOT_CONTENT = ("encoding", "warnings")
 @dataclass
 class ParsedArticle(ContractRecord):
     """The contract's fields (storage/contract.py: defined there once), then what a parse adds."""
+
     fields: dict[str, str] = field(default_factory=dict)
     body_text: str = ""
     attachments: list[Link] = field(default_factory=list)

@@ -37,7 +37,7 @@ def cap_nesting(html: str, limit: int = MAX_DEPTH) -> tuple[str, bool]:
     out, last = [], 0
     for m, depth in _depth_events(html):
         if depth > limit:
-            out.append(html[last:m.start()])
+            out.append(html[last : m.start()])
             last = m.end()
     out.append(html[last:])
     return "".join(out), True

@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from selectolax.lexbor import LexborNode
 
 # Subtrees that never carry document text.
-SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "iframe", "object", "embed", "head", "select", "button"})
+SKIP_TAGS = frozenset(
+    {"script", "style", "noscript", "template", "iframe", "object", "embed", "head", "select", "button"}
+)
 
 _WS_RE = re.compile(r"[\s\u200b\ufeff]+")
 _HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)

@@ -5,6 +5,7 @@ tries the signatures by rank, in the order of the field guide (portals.md §1.0)
 dataproxy (A), the Hanweb xxgk module (B), Hanweb jpaas (D), TRS static (F), Guangdong gkmlpt (G),
 gov.cn (H); a page none of them claims may still be a plain static list (generic), last.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -13,13 +14,22 @@ from dataclasses import dataclass
 
 from scraper.portals.base import REGISTRY, ListItem, ListProblem, Portal
 
-for _module in pkgutil.iter_modules(__path__):      # each family module registers its adapter (Portal)
+for _module in pkgutil.iter_modules(__path__):  # each family module registers its adapter (Portal)
     importlib.import_module(f"{__name__}.{_module.name}")
 
 FAMILIES: dict[str, type[Portal]] = REGISTRY
 
-__all__ = ["FAMILIES", "Detection", "ListItem", "ListProblem", "Portal", "detect", "order", "portal_class",
-           "signatures"]
+__all__ = [
+    "FAMILIES",
+    "Detection",
+    "ListItem",
+    "ListProblem",
+    "Portal",
+    "detect",
+    "order",
+    "portal_class",
+    "signatures",
+]
 
 
 def order() -> list[type[Portal]]:
@@ -31,7 +41,7 @@ def order() -> list[type[Portal]]:
 class Detection:
     family: str
     portal: type[Portal]
-    params: dict             # the list parameters found on the page (unit ids, page counts, SID …)
+    params: dict  # the list parameters found on the page (unit ids, page counts, SID …)
 
 
 def portal_class(family: str) -> type[Portal]:

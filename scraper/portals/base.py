@@ -1,4 +1,5 @@
 """The one small interface every CMS family implements: column URL in, list items out."""
+
 from __future__ import annotations
 
 import asyncio
@@ -6,8 +7,9 @@ import datetime as dt
 import json
 import re
 from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import AsyncIterator, Awaitable, Callable, ClassVar, Optional
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 from scraper.decode import decode_html
@@ -23,9 +25,9 @@ META_FIELDS = ("index_no", "doc_no", "publisher", "publish_date", "written_date"
 @dataclass
 class ListItem:
     url: str
-    title: Optional[str] = None
-    date: Optional[str] = None           # ISO YYYY-MM-DD
-    meta: dict = field(default_factory=dict)   # list-level metadata (META_FIELDS) where the family carries it
+    title: str | None = None
+    date: str | None = None  # ISO YYYY-MM-DD
+    meta: dict = field(default_factory=dict)  # list-level metadata (META_FIELDS) where the family carries it
 
 
 def list_meta(**values) -> dict:
@@ -43,20 +45,22 @@ def list_meta(**values) -> dict:
 @dataclass
 class Page:
     """One list page as a family reads it: its items (absolute URLs) and what it says of the whole list."""
-    items: list[Optional[ListItem]]
-    pages: Optional[int] = None          # how many pages the list has, when the page says
-    total: Optional[int] = None          # how many items the list holds, when the page says
+
+    items: list[ListItem | None]
+    pages: int | None = None  # how many pages the list has, when the page says
+    total: int | None = None  # how many items the list holds, when the page says
 
 
 @dataclass
 class ListProblem:
     """A list page that could not be read; the walk goes on where it can."""
+
     url: str
     reason: str
-    layout: bool = False                 # True when the page did not look like this family at all
+    layout: bool = False  # True when the page did not look like this family at all
 
 
-Fetch = Callable[..., Awaitable[FetchResult]]   # fetch(url, method=, data=, headers=) -> FetchResult
+Fetch = Callable[..., Awaitable[FetchResult]]  # fetch(url, method=, data=, headers=) -> FetchResult
 Yielded = ListItem | ListProblem
 
 
@@ -64,38 +68,45 @@ class ListError(Exception):
     def __init__(self, url: str, reason: str, layout: bool = False, transient: bool = True):
         super().__init__(f"{reason}: {url}")
         self.url, self.reason, self.layout, self.transient = url, reason, layout, transient
-        self.broken = False          # an answer that did not read as a list page (asked for again)
+        self.broken = False  # an answer that did not read as a list page (asked for again)
 
 
-REGISTRY: dict[str, type["Portal"]] = {}     # family name -> adapter; each adapter module adds its own
+REGISTRY: dict[str, type[Portal]] = {}  # family name -> adapter; each adapter module adds its own
 
 
 class Portal(ABC):
     """A CMS family: subclass it in a module of scraper/portals/ and it is registered by its `family`
     name (detection tries families by `rank`, lowest first). Families that page by number give
     page() and call walk(); others give items() whole."""
+
     family: ClassVar[str]
-    rank: ClassVar[int]                  # detection order (field guide §1.0): the most specific signature first
-    looks_for: ClassVar[str]             # the signature sniff() looks for, in words (for error messages)
+    rank: ClassVar[int]  # detection order (field guide §1.0): the most specific signature first
+    looks_for: ClassVar[str]  # the signature sniff() looks for, in words (for error messages)
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
         if "family" in cls.__dict__:
             REGISTRY[cls.family] = cls
 
-    def __init__(self, column_url: str, fetch: Fetch, max_pages: Optional[int] = None,
-                 options: Optional[dict] = None, retry_delay: float = 0.5):
+    def __init__(
+        self,
+        column_url: str,
+        fetch: Fetch,
+        max_pages: int | None = None,
+        options: dict | None = None,
+        retry_delay: float = 0.5,
+    ):
         self.column_url = column_url
         self.fetch = fetch
         self.max_pages = max_pages
-        self.options = options or {}         # family options from the source (the generic family's selectors)
-        self.retry_delay = retry_delay       # before asking again for a list page that did not read
-        self.total: Optional[int] = None     # items the portal says the column holds, once known
-        self.requests = 0                    # list requests made through get_text()
+        self.options = options or {}  # family options from the source (the generic family's selectors)
+        self.retry_delay = retry_delay  # before asking again for a list page that did not read
+        self.total: int | None = None  # items the portal says the column holds, once known
+        self.requests = 0  # list requests made through get_text()
 
     @classmethod
     @abstractmethod
-    def sniff(cls, url: str, html: str) -> Optional[dict]:
+    def sniff(cls, url: str, html: str) -> dict | None:
         """The list parameters found when a column page looks like this family, else None."""
 
     @classmethod
@@ -132,7 +143,7 @@ class Portal(ABC):
                 yield item
             n += 1
 
-    async def get_text(self, url: str, check: Optional[Callable[[str, str], None]] = None, **kw) -> str:
+    async def get_text(self, url: str, check: Callable[[str, str], None] | None = None, **kw) -> str:
         """A list page as text, `check`ed. Network errors, 5xx and walls were retried by the fetcher
         (scraper/fetch.py: one policy, not repeated here); only an answer that came back but does not
         read as a list page (cut short, malformed) is asked for again, up to LIST_ATTEMPTS times."""
@@ -189,7 +200,7 @@ def origin(url: str) -> str:
     return f"{p.scheme}://{p.netloc}"
 
 
-def epoch_date(value) -> Optional[str]:
+def epoch_date(value) -> str | None:
     """An ISO date (Beijing time) from unix seconds or milliseconds; None when not a timestamp."""
     try:
         seconds = float(value)
@@ -205,7 +216,7 @@ def epoch_date(value) -> Optional[str]:
         return None
 
 
-def iso_date(text: Optional[str]) -> Optional[str]:
+def iso_date(text: str | None) -> str | None:
     m = _DATE.search(text or "")
     if not m:
         return None

@@ -5,14 +5,16 @@ A source gives `selectors = {item = "ul.news-list > li", link = "a", date = "spa
 whose repeated children each hold a link and a date. Pages follow the `next` link (or a link reading
 下一页 / 下页 / next) until there is none, it was seen, or a page brings nothing new.
 """
+
 from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import AsyncIterator, Optional
+from collections.abc import AsyncIterator
 from urllib.parse import urljoin
 
-from selectolax.lexbor import LexborHTMLParser as HTMLParser, LexborNode
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+from selectolax.lexbor import LexborNode
 
 from scraper.portals.base import ListError, ListItem, ListProblem, Portal, Yielded, iso_date, unseen
 
@@ -34,14 +36,18 @@ def _selector(node: LexborNode) -> str:
 def _path_selector(node: LexborNode) -> str:
     """The node's selector, anchored on the nearest ancestor (up to 3) with an id or a class."""
     parts, current = [_selector(node)], node
-    while parts[0] == current.tag and current.parent is not None and len(parts) < 4 \
-            and current.parent.tag not in ("body", "html"):
+    while (
+        parts[0] == current.tag
+        and current.parent is not None
+        and len(parts) < 4
+        and current.parent.tag not in ("body", "html")
+    ):
         current = current.parent
         parts.insert(0, _selector(current))
     return " > ".join(parts)
 
 
-def _dated_link(row: LexborNode) -> Optional[tuple[LexborNode, Optional[LexborNode]]]:
+def _dated_link(row: LexborNode) -> tuple[LexborNode, LexborNode | None] | None:
     """(title link, the child element printing a date) of a list row, if it is one."""
     link = next((a for a in row.css("a[href]") if len((a.attributes.get("title") or a.text(strip=True))) >= 6), None)
     if link is None:
@@ -52,10 +58,10 @@ def _dated_link(row: LexborNode) -> Optional[tuple[LexborNode, Optional[LexborNo
     return (link, None) if iso_date(row.text()) else None
 
 
-def guess_selectors(html: str) -> Optional[dict]:
+def guess_selectors(html: str) -> dict | None:
     """Selectors for the biggest run of sibling rows that each hold a title link and a date."""
     tree = HTMLParser(html)
-    best: Optional[tuple[int, LexborNode, str]] = None
+    best: tuple[int, LexborNode, str] | None = None
     for parent in tree.css("ul, ol, tbody, table, div, dl"):
         if _CHROME.search(f"{parent.attributes.get('class') or ''} {parent.attributes.get('id') or ''}"):
             continue
@@ -95,7 +101,7 @@ def _date_selector(row: LexborNode, date: LexborNode) -> dict:
     return {}
 
 
-def next_link(tree: HTMLParser, selector: Optional[str]) -> Optional[LexborNode]:
+def next_link(tree: HTMLParser, selector: str | None) -> LexborNode | None:
     if selector:
         return next((a for a in tree.css(selector) if a.attributes.get("href")), None)
     for a in tree.css("a[href]"):
@@ -105,7 +111,7 @@ def next_link(tree: HTMLParser, selector: Optional[str]) -> Optional[LexborNode]
     return None
 
 
-def parse_page(html: str, page_url: str, sel: dict) -> tuple[list[ListItem], Optional[str]]:
+def parse_page(html: str, page_url: str, sel: dict) -> tuple[list[ListItem], str | None]:
     """(items, next page URL) of one list page."""
     tree = HTMLParser(html)
     items = []
@@ -115,8 +121,9 @@ def parse_page(html: str, page_url: str, sel: dict) -> tuple[list[ListItem], Opt
         if not href or href.startswith(("#", "javascript:")):
             continue
         shown = row.css_first(sel["title"]) if sel.get("title") else None
-        title = (shown.text(strip=True) if shown is not None else
-                 link.attributes.get("title") or link.text(strip=True) or "").strip() or None
+        title = (
+            shown.text(strip=True) if shown is not None else link.attributes.get("title") or link.text(strip=True) or ""
+        ).strip() or None
         date_node = row.css_first(sel["date"]) if sel.get("date") else None
         date = iso_date(date_node.text() if date_node is not None else row.text())
         items.append(ListItem(urljoin(page_url, href), title, date))
@@ -127,16 +134,16 @@ def parse_page(html: str, page_url: str, sel: dict) -> tuple[list[ListItem], Opt
 
 class Generic(Portal):
     family = "generic"
-    rank = 1000   # a plain list page: tried when no other family claims the page
+    rank = 1000  # a plain list page: tried when no other family claims the page
     looks_for = "a static list: repeated rows that each hold a title link and a date (or set selectors)"
 
     @classmethod
-    def sniff(cls, url: str, html: str) -> Optional[dict]:
+    def sniff(cls, url: str, html: str) -> dict | None:
         return guess_selectors(html)
 
     async def items(self) -> AsyncIterator[Yielded]:
         sel = dict(self.options.get("selectors") or {})
-        url: Optional[str] = self.column_url
+        url: str | None = self.column_url
         visited: set[str] = set()
         seen: set[str] = set()
         while url and url not in visited and (not visited or self.pages_left()):

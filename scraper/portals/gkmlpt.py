@@ -7,12 +7,13 @@ starts at 1 (as Portal.walk does); it ends at post_count, at an empty page or at
 identifier (索引号), document_number (文号), publisher, dates and classification are kept as list
 metadata; `"type":"url"` entries are jumps to other sites, not documents.
 """
+
 from __future__ import annotations
 
 import json
 import math
 import re
-from typing import AsyncIterator, Optional
+from collections.abc import AsyncIterator
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 from scraper.portals.base import ListError, ListItem, ListProblem, Page, Portal, Yielded, epoch_date, list_meta
@@ -23,7 +24,7 @@ _TREE = re.compile(r"TREE\s*:\s*(\[.*?\])\s*,\s*[A-Z_]+\s*:", re.S)
 _API = re.compile(r"^(.*)/gkmlpt/api/all/(\d+)$")
 
 
-def split_column(url: str) -> tuple[str, Optional[str], Optional[str]]:
+def split_column(url: str) -> tuple[str, str | None, str | None]:
     """(base URL before /gkmlpt/, category, sid) of a column URL."""
     parts = urlsplit(url)
     m = _API.match(parts.path)
@@ -46,14 +47,19 @@ def leaves(tree: list) -> list[str]:
     return out
 
 
-def to_item(article: dict, base: str) -> Optional[ListItem]:
+def to_item(article: dict, base: str) -> ListItem | None:
     if article.get("type") == "url" or not article.get("url"):
-        return None                                  # a jump to another site, not a document here
+        return None  # a jump to another site, not a document here
     published = epoch_date(article.get("display_publish_time")) or epoch_date(article.get("create_time"))
-    meta = list_meta(index_no=article.get("identifier"), doc_no=article.get("document_number"),
-                     publisher=article.get("publisher"), publish_date=published,
-                     written_date=epoch_date(article.get("date")), topic=article.get("classify_theme_name"),
-                     genre=article.get("classify_genre_name"))
+    meta = list_meta(
+        index_no=article.get("identifier"),
+        doc_no=article.get("document_number"),
+        publisher=article.get("publisher"),
+        publish_date=published,
+        written_date=epoch_date(article.get("date")),
+        topic=article.get("classify_theme_name"),
+        genre=article.get("classify_genre_name"),
+    )
     title = str(article.get("title") or "").strip() or None
     return ListItem(urljoin(base, str(article["url"]).strip()), title, published, meta)
 
@@ -64,7 +70,7 @@ class Gkmlpt(Portal):
     looks_for = "Guangdong gkmlpt: a /gkmlpt/ URL, or window._CONFIG with SID and TREE"
 
     @classmethod
-    def sniff(cls, url: str, html: str) -> Optional[dict]:
+    def sniff(cls, url: str, html: str) -> dict | None:
         if "/gkmlpt/" not in urlsplit(url).path and not ("_CONFIG" in html and _SID.search(html) and "TREE" in html):
             return None
         base, category, sid = split_column(url)
@@ -86,7 +92,7 @@ class Gkmlpt(Portal):
             async for item in self.walk((f"{base}/gkmlpt/api/all/{cat}", sid), seen):
                 yield item
 
-    async def _config(self, base: str, sid: Optional[str], category: Optional[str]) -> tuple[str, list[str]]:
+    async def _config(self, base: str, sid: str | None, category: str | None) -> tuple[str, list[str]]:
         url = f"{base}/gkmlpt/index"
         page = await self.get_text(url)
         found, tree = _SID.search(page), _TREE.search(page)
@@ -111,5 +117,8 @@ class Gkmlpt(Portal):
         total = classify.get("post_count") if isinstance(classify, dict) else None
         total = total if isinstance(total, int) else payload.get("total")
         total = total if isinstance(total, int) else None
-        return Page([to_item(a, url) for a in articles if isinstance(a, dict)],
-                    math.ceil(total / PER_PAGE) if total is not None else None, total)
+        return Page(
+            [to_item(a, url) for a in articles if isinstance(a, dict)],
+            math.ceil(total / PER_PAGE) if total is not None else None,
+            total,
+        )

@@ -6,27 +6,49 @@ zhengcelibrary for all, answered under searchVO.catMap.*), or a search-gov/data 
 pubtime (ms) and childtype (主题分类), kept as list metadata: template-B articles have no table, so the
 list is where their 索引号 comes from. The end: p past totalpage, or code 1001 with searchVO null.
 """
+
 from __future__ import annotations
 
 import re
-from typing import AsyncIterator, Optional
+from collections.abc import AsyncIterator
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
-from scraper.portals.base import (ListError, ListItem, Page, Portal, Yielded, epoch_date, iso_date, list_meta,
-                                  origin)
+from scraper.portals.base import ListError, ListItem, Page, Portal, Yielded, epoch_date, iso_date, list_meta, origin
 
 LIBRARY = "policyDocumentLibrary"
 API = "/search-gov/data"
 PAGE_SIZE = 20
 # the parameters the library page sends (sousuo.www.gov.cn, observed in scrapers)
-DEFAULTS = {"t": "zhengcelibrary_gw", "q": "", "timetype": "timeqb", "mintime": "", "maxtime": "", "sort": "pubtime",
-            "sortType": "1", "searchfield": "title", "pcodeJiguan": "", "childtype": "", "subchildtype": "",
-            "tsbq": "", "pubtimeyear": "", "puborg": "", "pcodeYear": "", "pcodeNum": "", "filetype": "",
-            "p": "1", "n": str(PAGE_SIZE), "inpro": "", "bmfl": "", "dup": "", "orpro": "", "type": "gwyzcwjk"}
+DEFAULTS = {
+    "t": "zhengcelibrary_gw",
+    "q": "",
+    "timetype": "timeqb",
+    "mintime": "",
+    "maxtime": "",
+    "sort": "pubtime",
+    "sortType": "1",
+    "searchfield": "title",
+    "pcodeJiguan": "",
+    "childtype": "",
+    "subchildtype": "",
+    "tsbq": "",
+    "pubtimeyear": "",
+    "puborg": "",
+    "pcodeYear": "",
+    "pcodeNum": "",
+    "filetype": "",
+    "p": "1",
+    "n": str(PAGE_SIZE),
+    "inpro": "",
+    "bmfl": "",
+    "dup": "",
+    "orpro": "",
+    "type": "gwyzcwjk",
+}
 _TAGS = re.compile(r"<[^>]+>")
 
 
-def listing(payload, url: str) -> tuple[list[dict], Optional[int], Optional[int]]:
+def listing(payload, url: str) -> tuple[list[dict], int | None, int | None]:
     """(items, total pages, total count) of one search-gov/data answer; no items for code 1001."""
     if not isinstance(payload, dict):
         raise ListError(url, "search answer is not a JSON object", layout=True)
@@ -36,20 +58,28 @@ def listing(payload, url: str) -> tuple[list[dict], Optional[int], Optional[int]
             return [], None, None
         raise ListError(url, f"search answer code {payload.get('code')}: {payload.get('msg')}")
     rows = vo.get("listVO")
-    if rows is None:                               # t=zhengcelibrary: one list per category
+    if rows is None:  # t=zhengcelibrary: one list per category
         rows = [r for cat in (vo.get("catMap") or {}).values() for r in (cat.get("listVO") or cat.get("listvo") or [])]
     pages, count = vo.get("totalpage"), vo.get("totalCount")
-    return ([r for r in rows if isinstance(r, dict)], int(pages) if str(pages).isdigit() else None,
-            int(count) if str(count).isdigit() else None)
+    return (
+        [r for r in rows if isinstance(r, dict)],
+        int(pages) if str(pages).isdigit() else None,
+        int(count) if str(count).isdigit() else None,
+    )
 
 
-def to_item(row: dict, base: str) -> Optional[ListItem]:
+def to_item(row: dict, base: str) -> ListItem | None:
     url = str(row.get("url") or "").strip()
     if not url:
         return None
     date = iso_date(row.get("pubtimeStr")) or epoch_date(row.get("pubtime"))
-    meta = list_meta(index_no=row.get("index"), doc_no=row.get("pcode"), publisher=row.get("puborg"),
-                     publish_date=date, topic=row.get("childtype"))
+    meta = list_meta(
+        index_no=row.get("index"),
+        doc_no=row.get("pcode"),
+        publisher=row.get("puborg"),
+        publish_date=date,
+        topic=row.get("childtype"),
+    )
     title = _TAGS.sub("", str(row.get("title") or "")).strip() or None
     return ListItem(urljoin(base, url), title, date, meta)
 
@@ -60,7 +90,7 @@ class Govcn(Portal):
     looks_for = "gov.cn: a policyDocumentLibrary or search-gov/data URL, or zhengcelibrary in the page"
 
     @classmethod
-    def sniff(cls, url: str, html: str) -> Optional[dict]:
+    def sniff(cls, url: str, html: str) -> dict | None:
         path = urlsplit(url).path
         if LIBRARY not in path and not path.endswith(API) and "zhengcelibrary" not in html:
             return None

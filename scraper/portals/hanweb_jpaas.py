@@ -6,14 +6,15 @@ page/build/unit" queryData="{'webId':'…','tplSetId':'…','pageId':'…',…}"
 pagination table whose count= is the total and rows= the page size. Pages go ONLY through
 paramJson={"pageNo":N,"pageSize":"R"} (bare pageNo is ignored); a page with nothing new ends the walk.
 """
+
 from __future__ import annotations
 
 import html as htmllib
 import json
 import math
 import re
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import AsyncIterator, Optional
 from urllib.parse import urlencode, urljoin
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
@@ -26,7 +27,7 @@ _ATTR = r"""\b{name}\s*=\s*("([^"]*)"|'([^']*)')"""
 _PAIR = re.compile(r"""['"](\w+)['"]\s*:\s*['"]([^'"]*)['"]""")
 
 
-def attr(tag: str, name: str) -> Optional[str]:
+def attr(tag: str, name: str) -> str | None:
     m = re.search(_ATTR.format(name=name), tag, re.I)
     return htmllib.unescape(m.group(2) if m.group(2) is not None else m.group(3)) if m else None
 
@@ -41,14 +42,17 @@ def find_units(html: str) -> list[tuple[str, dict]]:
     return units
 
 
-def parse_unit(payload, url: str) -> tuple[list[ListItem], Optional[int], Optional[int]]:
+def parse_unit(payload, url: str) -> tuple[list[ListItem], int | None, int | None]:
     """(items, count, rows) of one unit API answer; raises ListError when it is not one."""
     data = payload.get("data") if isinstance(payload, dict) else None
     html = data.get("html") if isinstance(data, dict) else None
     if not isinstance(html, str):
-        raise ListError(url, "unit API answer without data.html "
-                        f"({(payload or {}).get('message') if isinstance(payload, dict) else 'not an object'})",
-                        layout=True)
+        raise ListError(
+            url,
+            "unit API answer without data.html "
+            f"({(payload or {}).get('message') if isinstance(payload, dict) else 'not an object'})",
+            layout=True,
+        )
     tree = HTMLParser(html)
     items = []
     for li in tree.css("li"):
@@ -72,7 +76,7 @@ class HanwebJpaas(Portal):
     looks_for = "Hanweb jpaas: jpaas-publish-server, a unitbuild.js script with queryData"
 
     @classmethod
-    def sniff(cls, url: str, html: str) -> Optional[dict]:
+    def sniff(cls, url: str, html: str) -> dict | None:
         if "jpaas-publish-server" not in html and "unitbuild.js" not in html:
             return None
         units = find_units(html)
@@ -85,15 +89,16 @@ class HanwebJpaas(Portal):
             yield ListProblem(exc.url, exc.reason, exc.layout)
             return
         if not units:
-            yield ListProblem(self.column_url, f"no list unit on the column page (looked for {self.looks_for})",
-                              layout=True)
+            yield ListProblem(
+                self.column_url, f"no list unit on the column page (looked for {self.looks_for})", layout=True
+            )
             return
         seen: set[str] = set()
         for api, query in units:
             async for item in self.walk(Unit(urljoin(self.column_url, api), query), seen):
                 yield item
 
-    async def page(self, target: "Unit", n: int) -> Page:
+    async def page(self, target: Unit, n: int) -> Page:
         paging = json.dumps({"pageNo": n, "pageSize": str(target.rows)}, separators=(",", ":"))
         url = f"{target.api}?{urlencode({**target.query, 'paramJson': paging})}"
         items, count, size = parse_unit(await self.get_json(url, headers={"Referer": self.column_url}), url)
@@ -108,12 +113,13 @@ class HanwebJpaas(Portal):
 @dataclass
 class Unit:
     """One list unit of a column page: its API, its queryData, and its page size once an answer gives it."""
+
     api: str
     query: dict
     rows: int = 15
 
 
-def _int(value) -> Optional[int]:
+def _int(value) -> int | None:
     try:
         return int(str(value).strip())
     except (TypeError, ValueError):

@@ -3,11 +3,12 @@
 Everything is read off the column page as a browser does: the unit's `param_{UNIT}` object (the
 ajaxParam), and from its `$('#UNIT').jpage({...})` call totalRecord, perPage, groupSize, proxyUrl.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import AsyncIterator, Optional
 from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
@@ -48,18 +49,23 @@ def find_units(html: str) -> list[Unit]:
     units: dict[str, Unit] = {}
     for unit_id, body in _JPAGE.findall(html):
         opts = js_object(body)
-        if "dataStore" not in body:          # jpage_XXX(): the search form's call (totalRecord:1000)
+        if "dataStore" not in body:  # jpage_XXX(): the search form's call (totalRecord:1000)
             continue
         m = re.search(_PARAM.format(unit=re.escape(unit_id)), html, re.S)
         params = js_object(m.group(1)) if m else {}
         try:
-            units[unit_id] = Unit(unit_id, int(float(opts.get("totalRecord", "0"))),
-                                  int(opts.get("perPage", "15")), int(opts.get("groupSize", "3")),
-                                  opts.get("proxyUrl") or "/module/web/jpage/dataproxy.jsp",
-                                  params, opts.get("showMode") == "mini")
+            units[unit_id] = Unit(
+                unit_id,
+                int(float(opts.get("totalRecord", "0"))),
+                int(opts.get("perPage", "15")),
+                int(opts.get("groupSize", "3")),
+                opts.get("proxyUrl") or "/module/web/jpage/dataproxy.jsp",
+                params,
+                opts.get("showMode") == "mini",
+            )
         except ValueError:
             continue
-    return sorted(units.values(), key=lambda u: u.mini)   # PC units before mobile ones
+    return sorted(units.values(), key=lambda u: u.mini)  # PC units before mobile ones
 
 
 def parse_records(xml: str) -> list[ListItem]:
@@ -99,15 +105,22 @@ class HanwebJpage(Portal):
     looks_for = "Hanweb jcms: dataproxy.jsp, or a <datastore> with a .jpage({...}) call"
 
     @classmethod
-    def sniff(cls, url: str, html: str) -> Optional[dict]:
+    def sniff(cls, url: str, html: str) -> dict | None:
         if "dataproxy.jsp" not in html and not ("<datastore>" in html and ".jpage(" in html):
             return None
         units = find_units(html)
         if not units:
             return {}
         u = units[0]
-        return {"unitid": u.unit_id, "columnid": u.params.get("columnid"), "webid": u.params.get("webid"),
-                "totalRecord": u.total, "perPage": u.per_page, "groupSize": u.group_size, "proxyUrl": u.proxy_url}
+        return {
+            "unitid": u.unit_id,
+            "columnid": u.params.get("columnid"),
+            "webid": u.params.get("webid"),
+            "totalRecord": u.total,
+            "perPage": u.per_page,
+            "groupSize": u.group_size,
+            "proxyUrl": u.proxy_url,
+        }
 
     async def items(self) -> AsyncIterator[Yielded]:
         try:
@@ -117,8 +130,11 @@ class HanwebJpage(Portal):
             return
         units = find_units(html)
         if not units:
-            yield ListProblem(self.column_url, "no jpage unit on the column page (looked for "
-                              "$('#UNIT').jpage({...dataStore...}) and var param_UNIT)", layout=True)
+            yield ListProblem(
+                self.column_url,
+                "no jpage unit on the column page (looked for $('#UNIT').jpage({...dataStore...}) and var param_UNIT)",
+                layout=True,
+            )
             return
         unit = units[0]
         self.total = unit.total
@@ -147,8 +163,9 @@ class HanwebJpage(Portal):
                 query = f"page={start // window + 1}&perpage={window}"
             url = f"{proxy}?{query}"
             try:
-                xml = await self.get_text(url, check_datastore, method="POST", data=dict(unit.params),
-                                          headers={"Referer": self.column_url})
+                xml = await self.get_text(
+                    url, check_datastore, method="POST", data=dict(unit.params), headers={"Referer": self.column_url}
+                )
             except ListError as exc:
                 yield ListProblem(exc.url, exc.reason)
                 start += window
@@ -159,13 +176,13 @@ class HanwebJpage(Portal):
             if not records:
                 return
             if mode == "records" and start and records[0].url == first:
-                mode = "page"               # the server ignored startrecord: page through instead
+                mode = "page"  # the server ignored startrecord: page through instead
                 continue
             fresh = [i for i in records if i.url not in seen]
             for item in fresh:
                 seen.add(item.url)
                 yield item
-            start += min(len(records), window) if mode == "records" else window   # never past what was asked
+            start += min(len(records), window) if mode == "records" else window  # never past what was asked
 
     def _absolute(self, item: ListItem) -> ListItem:
         item.url = urljoin(self.column_url, item.url)

@@ -6,17 +6,17 @@ and an Origin. A column with only the `tree.jsp?divid=…&area=…` iframe is wa
 `funclick('<infotypeId>', …)`). Answers are HTML fragments whose links carry mc (名称), wh (文号),
 rq (日期) and syh (索引号); paging stops at 共N页 or at a page with nothing new.
 """
+
 from __future__ import annotations
 
 import html as htmllib
 import re
-from typing import AsyncIterator, Optional
+from collections.abc import AsyncIterator
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
-from scraper.portals.base import (ListError, ListItem, ListProblem, Page, Portal, Yielded, iso_date, list_meta,
-                                  origin)
+from scraper.portals.base import ListError, ListItem, ListProblem, Page, Portal, Yielded, iso_date, list_meta, origin
 
 _SEARCH = re.compile(r"""(/module/xxgk/(?:search|search_custom|subjectinfo)\.jsp\?[^'"\s<>]*)""")
 _TREE = re.compile(r"""(/module/xxgk/tree\.jsp\?[^'"\s<>]*)""")
@@ -52,10 +52,12 @@ def parse_rows(fragment: str, base_url: str) -> list[ListItem]:
 class HanwebXxgk(Portal):
     family = "hanweb-xxgk"
     rank = 20
-    looks_for = "Hanweb xxgk: /module/xxgk/search.jsp (loadDynamic) or a /module/xxgk/tree.jsp iframe, without dataproxy.jsp"
+    looks_for = (
+        "Hanweb xxgk: /module/xxgk/search.jsp (loadDynamic) or a /module/xxgk/tree.jsp iframe, without dataproxy.jsp"
+    )
 
     @classmethod
-    def sniff(cls, url: str, html: str) -> Optional[dict]:
+    def sniff(cls, url: str, html: str) -> dict | None:
         if "module/xxgk/" not in html or "dataproxy" in html:
             return None
         search, tree = _SEARCH.search(html), _TREE.search(html)
@@ -85,16 +87,21 @@ class HanwebXxgk(Portal):
             return [form_of(search.group(1))]
         tree = _TREE.search(page)
         if tree is None:
-            raise ListError(self.column_url, f"no xxgk list on the column page (looked for {self.looks_for})",
-                            layout=True)
+            raise ListError(
+                self.column_url, f"no xxgk list on the column page (looked for {self.looks_for})", layout=True
+            )
         tree_path, tree_params = form_of(tree.group(1))
         nodes = list(dict.fromkeys(_FUNCLICK.findall(await self.get_text(urljoin(self.column_url, tree.group(1))))))
         if not nodes:
             raise ListError(urljoin(self.column_url, tree_path), "tree.jsp has no funclick('…') nodes", layout=True)
         webid = _WEBID.search(page)
-        base = {"area": tree_params.get("area", ""), "divid": tree_params.get("divid", ""),
-                "jdid": webid.group(1) if webid else "", "sortfield": ",compaltedate:0", "standardXxgk":
-                tree_params.get("standardXxgk", "1")}
+        base = {
+            "area": tree_params.get("area", ""),
+            "divid": tree_params.get("divid", ""),
+            "jdid": webid.group(1) if webid else "",
+            "sortfield": ",compaltedate:0",
+            "standardXxgk": tree_params.get("standardXxgk", "1"),
+        }
         return [("/module/xxgk/search.jsp", {**base, "infotypeId": node}) for node in nodes]
 
     async def page(self, target: tuple[str, dict], n: int) -> Page:

@@ -6,13 +6,15 @@ links to `./YYYYMM/tYYYYMMDD_ID.html` inside the column's folder; links out of i
 ../../jd/…) and links inside `.popbox` are not this column's documents. The row's date is its own
 `<span>`/`<td>` text, never the date in the URL (they differ).
 """
+
 from __future__ import annotations
 
 import re
-from typing import AsyncIterator, Optional
+from collections.abc import AsyncIterator
 from urllib.parse import urljoin, urlsplit
 
-from selectolax.lexbor import LexborHTMLParser as HTMLParser, LexborNode
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+from selectolax.lexbor import LexborNode
 
 from scraper.portals.base import ListError, ListItem, ListProblem, Portal, Yielded, iso_date, unseen
 
@@ -22,7 +24,7 @@ _ARTICLE = re.compile(r"/t\d{8}_\d+(?:_\w+)?\.s?html?$")
 _ROW_TAGS = ("li", "tr", "dd", "p")
 
 
-def paging(html: str, column_url: str) -> Optional[tuple[int, str, str]]:
+def paging(html: str, column_url: str) -> tuple[int, str, str] | None:
     """(pages, page name, extension), or None when the page declares no paging."""
     m = _CREATE.search(html)
     if m:
@@ -47,14 +49,14 @@ def _in_popbox(node: LexborNode) -> bool:
     return False
 
 
-def _row_date(a: LexborNode) -> Optional[str]:
+def _row_date(a: LexborNode) -> str | None:
     """The date printed in the link's row (its own children, not a popbox's), else in the link."""
-    holding = {a.mem_id}                   # the link and its ancestors up to the row: a title may hold a date
+    holding = {a.mem_id}  # the link and its ancestors up to the row: a title may hold a date
     row = a.parent
     while row is not None and row.tag not in _ROW_TAGS:
         holding.add(row.mem_id)
         row = row.parent
-    for child in (row.iter() if row is not None else ()):
+    for child in row.iter() if row is not None else ():
         if child.mem_id not in holding and "popbox" not in (child.attributes.get("class") or ""):
             date = iso_date(child.text())
             if date:
@@ -76,10 +78,10 @@ def parse_list(html: str, page_url: str, folder: str) -> list[ListItem]:
 class TrsStatic(Portal):
     family = "trs-static"
     rank = 40
-    looks_for = "TRS WCM: createPageHTML(N, i, \"index\", \"html\") or var countPage, ./YYYYMM/tYYYYMMDD_ID.html links"
+    looks_for = 'TRS WCM: createPageHTML(N, i, "index", "html") or var countPage, ./YYYYMM/tYYYYMMDD_ID.html links'
 
     @classmethod
-    def sniff(cls, url: str, html: str) -> Optional[dict]:
+    def sniff(cls, url: str, html: str) -> dict | None:
         found = paging(html, url)
         if found:
             return {"pages": found[0], "name": found[1], "ext": found[2]}
@@ -97,8 +99,9 @@ class TrsStatic(Portal):
         pages, name, ext = paging(first, self.column_url) or (1, "index", "html")
         items = parse_list(first, self.column_url, folder)
         if not items:
-            yield ListProblem(self.column_url, "no ./YYYYMM/tYYYYMMDD_ID.html links in the column's folder",
-                              layout=True)
+            yield ListProblem(
+                self.column_url, "no ./YYYYMM/tYYYYMMDD_ID.html links in the column's folder", layout=True
+            )
             return
         seen: set[str] = set()
         for page in range(pages):

@@ -42,7 +42,7 @@ def file_label(att: Attachment) -> str:
     return att.text if att.text.endswith(f".{ext}") else f"{att.text}.{ext}"
 
 
-SIMULATED: dict[str, type["FamilySite"]] = {}    # family name -> simulated site; each module adds its own
+SIMULATED: dict[str, type[FamilySite]] = {}  # family name -> simulated site; each module adds its own
 
 
 class FamilySite:
@@ -51,7 +51,7 @@ class FamilySite:
 
     family: ClassVar[str]
     profile: ClassVar[Profile]
-    server: ClassVar[str] = "JCMS/4.2"     # the Server header
+    server: ClassVar[str] = "JCMS/4.2"  # the Server header
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
@@ -63,7 +63,7 @@ class FamilySite:
         self.day = day
         self.robots = robots
         self._cache: dict = {}
-        self.file_overrides: dict[str, tuple[bytes, str]] = {}   # filename -> (bytes, type) a test serves instead
+        self.file_overrides: dict[str, tuple[bytes, str]] = {}  # filename -> (bytes, type) a test serves instead
         self._visits = itertools.count(1)
         self.columns = {c.id: c for c in corpus.profile.columns}
 
@@ -74,8 +74,9 @@ class FamilySite:
         if not paths:
             return cls.profile
         columns = tuple(cls.column_at(path, i) for i, path in enumerate(paths))
-        return Profile(columns, (1,) * len(columns), cls.profile.organs, id_base=cls.profile.id_base,
-                       paths=tuple(paths))
+        return Profile(
+            columns, (1,) * len(columns), cls.profile.organs, id_base=cls.profile.id_base, paths=tuple(paths)
+        )
 
     @classmethod
     def column_at(cls, path: str, i: int) -> Column:
@@ -108,8 +109,9 @@ class FamilySite:
 
     def doc_at(self, path: str) -> Doc | None:
         """The live document served at `path` today."""
-        return self.cached(("paths",), lambda: {p: d for d in self.docs().values() for p in self.doc_paths(d)}
-                           ).get(path)
+        return self.cached(("paths",), lambda: {p: d for d in self.docs().values() for p in self.doc_paths(d)}).get(
+            path
+        )
 
     def file_at(self, path: str) -> str | None:
         """The attachment file name served at `path` (files of deleted documents stay served)."""
@@ -122,8 +124,9 @@ class FamilySite:
     def route(self, ctx: Context, params: dict) -> Response:
         if ctx.path == "/robots.txt":
             status, text = robots_txt(self.robots)
-            return html_response(status, text, "text/plain; charset=UTF-8" if status == 200 else
-                                 "text/html; charset=UTF-8")
+            return html_response(
+                status, text, "text/plain; charset=UTF-8" if status == 200 else "text/html; charset=UTF-8"
+            )
         return self.serve(ctx, params) or not_found()
 
     def serve(self, ctx: Context, params: dict) -> Response | None:
@@ -134,10 +137,14 @@ class FamilySite:
         if att is None:
             return not_found()
         data, ctype = self.file_overrides.get(filename) or self.cached(
-            ("file", filename, att.revision), lambda: attachment_bytes(filename, att.revision))
+            ("file", filename, att.revision), lambda: attachment_bytes(filename, att.revision)
+        )
         name = disposition or att.name or filename  # as real servers do: the name a person gave the file
-        return Response(200, {"Content-Type": ctype,
-                              "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name, safe='')}"}, data)
+        return Response(
+            200,
+            {"Content-Type": ctype, "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name, safe='')}"},
+            data,
+        )
 
     def stored(self, path: str) -> Response | None:
         """An attachment or an article served at `path`, if any (articles rendered once per day)."""
@@ -188,8 +195,17 @@ class FamilySite:
         return doc.body_lines()
 
     def expected(self, doc: Doc, base_url: str) -> dict:
-        files = [file_truth(self.attachment_name(a), base_url + self.attachment_path(doc, a), a.filename, a.revision)
-                 for a in doc.attachments]
-        return expected(doc, base_url, paths=self.doc_paths(doc), files=files, rows=self.rows(doc),
-                        from_page=self.page_values(doc), from_list=self.list_values(doc),
-                        body_lines=self.body_lines(doc))
+        files = [
+            file_truth(self.attachment_name(a), base_url + self.attachment_path(doc, a), a.filename, a.revision)
+            for a in doc.attachments
+        ]
+        return expected(
+            doc,
+            base_url,
+            paths=self.doc_paths(doc),
+            files=files,
+            rows=self.rows(doc),
+            from_page=self.page_values(doc),
+            from_list=self.list_values(doc),
+            body_lines=self.body_lines(doc),
+        )

@@ -26,7 +26,10 @@ _LIST = re.compile(r"^(/.*/)list(\d*)\.htm$")
 
 GENERIC = Profile(
     columns=(Column(1, "通知公告", key="/zwgk/tzgg/"), Column(2, "部门文件", key="/zhengce/zhengceku/bmwj/")),
-    weights=(1, 1), organs=ORGANS, id_base=4_000_000)
+    weights=(1, 1),
+    organs=ORGANS,
+    id_base=4_000_000,
+)
 
 
 class GenericSite(FamilySite):
@@ -66,20 +69,32 @@ class GenericSite(FamilySite):
         count = max(1, math.ceil(len(docs) / PER_PAGE))
         if page > count:
             return None
-        window = docs[(page - 1) * PER_PAGE: page * PER_PAGE]
-        body = self.zhengceku(col, window, page, count) if col.key.startswith("/zhengce/zhengceku/") \
+        window = docs[(page - 1) * PER_PAGE : page * PER_PAGE]
+        body = (
+            self.zhengceku(col, window, page, count)
+            if col.key.startswith("/zhengce/zhengceku/")
             else self.news_list(col, window, page, count)
-        return html_response(200, f"""<!DOCTYPE html>
+        )
+        return html_response(
+            200,
+            f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>{col.name}</title></head>
 <body><div class="header"><ul class="menu"><li><a href="/">首页</a></li><li><a href="/zwgk/">政务公开</a></li></ul></div>
 {body}
-<div class="footer">版权所有</div></body></html>""")
+<div class="footer">版权所有</div></body></html>""",
+        )
 
     def news_list(self, col: Column, docs: list[Doc], page: int, count: int) -> str:
         rows = "\n".join(
             f'<li><a href="{self.doc_paths(d)[d.columns.index(col.id)]}" title="{escape(d.title)}" target="_blank">'
-            f'{escape(d.title)}</a><span class="date">[{d.date.isoformat()}]</span></li>' for d in docs)
-        nxt = f'<a class="next" href="list{page + 1}.htm">下一页</a>' if page < count else '<span class="next">下一页</span>'
+            f'{escape(d.title)}</a><span class="date">[{d.date.isoformat()}]</span></li>'
+            for d in docs
+        )
+        nxt = (
+            f'<a class="next" href="list{page + 1}.htm">下一页</a>'
+            if page < count
+            else '<span class="next">下一页</span>'
+        )
         prev = f'<a class="prev" href="list{page - 1 if page > 2 else ""}.htm">上一页</a>' if page > 1 else ""
         return f"""<div class="col-main"><h2>{col.name}</h2>
 <ul class="news-list">
@@ -93,9 +108,11 @@ class GenericSite(FamilySite):
         for i, d in enumerate(docs):
             if i and i % 5 == 0:
                 rows.append('<li class="line"></li>')
-            rows.append(f'<li><h4><a href="{self.doc_paths(d)[d.columns.index(col.id)]}" target="_blank" '
-                        f'title="{escape(d.title)}">{escape(d.title)}</a><span class="date">{d.date.isoformat()}'
-                        '</span></h4></li>')
+            rows.append(
+                f'<li><h4><a href="{self.doc_paths(d)[d.columns.index(col.id)]}" target="_blank" '
+                f'title="{escape(d.title)}">{escape(d.title)}</a><span class="date">{d.date.isoformat()}'
+                "</span></h4></li>"
+            )
         nxt = f'<a href="list{page + 1}.htm">下一页</a>' if page < count else ""
         return f"""<div class="channel_tab"><div class="noline"><a href="./">{col.name}</a></div></div>
 <div class="news_box"><div class="list">

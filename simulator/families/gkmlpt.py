@@ -37,10 +37,15 @@ _API = re.compile(r"^(.*)/gkmlpt/api/all/(\d+)$")
 GKMLPT = Profile(
     columns=(Column(20765, "通告、公告"), Column(20766, "其他文件"), Column(20767, "规范性文件")),
     weights=(4, 4, 2),
-    organs=(organ("深圳市坪山区人民政府", "深圳市坪山区人民政府", "1144030069555064", "深坪府", ("营商环境", "安全生产")),
-            organ("坪山区发展和改革局", "深圳市坪山区发展和改革局", "11440300MB2C0D1E", "深坪发改", ("乡村振兴", "财政管理")),
-            organ("坪山区生态环境局", "深圳市生态环境局坪山管理局", "11440300MB2C0D2F", "深坪环", ("生态环境",))),
-    id_base=9_100_000)
+    organs=(
+        organ("深圳市坪山区人民政府", "深圳市坪山区人民政府", "1144030069555064", "深坪府", ("营商环境", "安全生产")),
+        organ(
+            "坪山区发展和改革局", "深圳市坪山区发展和改革局", "11440300MB2C0D1E", "深坪发改", ("乡村振兴", "财政管理")
+        ),
+        organ("坪山区生态环境局", "深圳市生态环境局坪山管理局", "11440300MB2C0D2F", "深坪环", ("生态环境",)),
+    ),
+    id_base=9_100_000,
+)
 
 
 def ts(day: dt.date, hhmm: str = "00:00") -> int:
@@ -80,13 +85,19 @@ class GkmlptSite(FamilySite):
         return doc.body_lines(with_files=False)
 
     def rows(self, doc: Doc) -> list[tuple[str, str, str]]:
-        return [("索引号", "索引号", doc.value("索引号") or ""), ("主题分类", "分类", TOPICS[doc.topic][0]),
-                ("发布单位", "发布机构", doc.organ.short), ("成文日期", "成文日期", written(doc)),
-                ("标题", "名称", doc.title), ("文号", "文号", doc.value("文号") or ""),
-                ("公开日期", "发布日期", doc.date.isoformat()), ("主题词", "主题词", "")]
+        return [
+            ("索引号", "索引号", doc.value("索引号") or ""),
+            ("主题分类", "分类", TOPICS[doc.topic][0]),
+            ("发布单位", "发布机构", doc.organ.short),
+            ("成文日期", "成文日期", written(doc)),
+            ("标题", "名称", doc.title),
+            ("文号", "文号", doc.value("文号") or ""),
+            ("公开日期", "发布日期", doc.date.isoformat()),
+            ("主题词", "主题词", ""),
+        ]
 
     def list_values(self, doc: Doc) -> dict:
-        return {"genre": doc.value("体裁分类")}                          # classify_genre_name: not on the page
+        return {"genre": doc.value("体裁分类")}  # classify_genre_name: not on the page
 
     # -- serving -------------------------------------------------------------------------------
     def serve(self, ctx: Context, params: dict) -> Response | None:
@@ -99,10 +110,12 @@ class GkmlptSite(FamilySite):
         return self.stored(path)
 
     def index_page(self) -> str:
-        children = [{"id": c.id, "name": c.name, "parent": 20764, "jump_url": "", "children": []}
-                    for c in self.columns.values()]
-        children.append({"id": 20770, "name": "政府公报", "parent": 20764, "children": [],
-                         "jump_url": "http://www.sz.gov.cn/zfgb/"})
+        children = [
+            {"id": c.id, "name": c.name, "parent": 20764, "jump_url": "", "children": []} for c in self.columns.values()
+        ]
+        children.append(
+            {"id": 20770, "name": "政府公报", "parent": 20764, "children": [], "jump_url": "http://www.sz.gov.cn/zfgb/"}
+        )
         tree = [{"id": 20764, "name": "法定主动公开内容", "parent": 0, "jump_url": "", "children": children}]
         return f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>政府信息公开目录</title>
 <link href="{self.prefix}/gkmlpt/gkml/pc/css/app.css" rel="stylesheet"></head>
@@ -121,42 +134,85 @@ class GkmlptSite(FamilySite):
         entries = [self._jump(col)] + [self._article(d, col, host) for d in self.column_docs(col.id)]
         if ctx.options.get("empty"):
             entries = []
-        page = max(1, to_int(params.get("page"), 1))           # page 0 answers as page 1
+        page = max(1, to_int(params.get("page"), 1))  # page 0 answers as page 1
         offset = (page - 1) * PER_PAGE
-        body = {"classify": {"id": col.id, "name": col.name, "post_count": len(entries), "jump_url": "",
-                             "pages": math.ceil(len(entries) / PER_PAGE)},
-                "articles": entries[offset:offset + PER_PAGE], "total": len(entries), "offset": offset}
+        body = {
+            "classify": {
+                "id": col.id,
+                "name": col.name,
+                "post_count": len(entries),
+                "jump_url": "",
+                "pages": math.ceil(len(entries) / PER_PAGE),
+            },
+            "articles": entries[offset : offset + PER_PAGE],
+            "total": len(entries),
+            "offset": offset,
+        }
         return Response(200, {"Content-Type": JSON}, json.dumps(body, ensure_ascii=False).encode())
 
     def _jump(self, col: Column) -> dict:
-        return {"id": 9_000_000 + col.id, "title": "深圳市政府公报（外部链接）", "type": "url",
-                "url": "http://www.sz.gov.cn/zfgb/", "classify_main": col.id, "attachment": []}
+        return {
+            "id": 9_000_000 + col.id,
+            "title": "深圳市政府公报（外部链接）",
+            "type": "url",
+            "url": "http://www.sz.gov.cn/zfgb/",
+            "classify_main": col.id,
+            "attachment": [],
+        }
 
     def _article(self, doc: Doc, col: Column, host: str) -> dict:
         files = []
         for a in doc.attachments:
             data, mime = attachment_bytes(a.filename, a.revision)
-            files.append({"id": int(a.filename[:7], 16) % 10**7, "name": self.attachment_name(a),
-                          "type": a.filename.rsplit(".", 1)[1], "mime": mime, "size": str(len(data)),
-                          "url": f"http://{host}{self.attachment_path(doc, a)}"})
+            files.append(
+                {
+                    "id": int(a.filename[:7], 16) % 10**7,
+                    "name": self.attachment_name(a),
+                    "type": a.filename.rsplit(".", 1)[1],
+                    "mime": mime,
+                    "size": str(len(data)),
+                    "url": f"http://{host}{self.attachment_path(doc, a)}",
+                }
+            )
         published = ts(doc.date, doc.time)
-        return {"id": doc.id, "title": doc.title, "type": "normal", "classify_main": col.id,
-                "classify_main_name": col.name, "classify_genre_name": doc.value("体裁分类") or "",
-                "classify_theme_name": TOPICS[doc.topic][0], "identifier": doc.value("索引号") or "",
-                "document_number": doc.value("文号") or "", "publisher": doc.organ.short, "keywords": "",
-                "date": ts(dt.date.fromisoformat(iso(written(doc)))), "created_at": f"{doc.date} {doc.time}:00",
-                "create_time": published, "display_publish_time": published,
-                "url": f"//{host}{self.doc_paths(doc)[0]}", "post_url": f"http://{host}{self.doc_paths(doc)[0]}",
-                "attachment": files, "abstract": "", "relation": "[]", "is_expired": 0, "is_abolished": 0}
+        return {
+            "id": doc.id,
+            "title": doc.title,
+            "type": "normal",
+            "classify_main": col.id,
+            "classify_main_name": col.name,
+            "classify_genre_name": doc.value("体裁分类") or "",
+            "classify_theme_name": TOPICS[doc.topic][0],
+            "identifier": doc.value("索引号") or "",
+            "document_number": doc.value("文号") or "",
+            "publisher": doc.organ.short,
+            "keywords": "",
+            "date": ts(dt.date.fromisoformat(iso(written(doc)))),
+            "created_at": f"{doc.date} {doc.time}:00",
+            "create_time": published,
+            "display_publish_time": published,
+            "url": f"//{host}{self.doc_paths(doc)[0]}",
+            "post_url": f"http://{host}{self.doc_paths(doc)[0]}",
+            "attachment": files,
+            "abstract": "",
+            "relation": "[]",
+            "is_expired": 0,
+            "is_abolished": 0,
+        }
 
     def article_page(self, doc: Doc, path: str) -> str:
-        cells = [f'<td class="td-label">{label}：</td><td class="td-value"><span>{escape(value)}</span></td>'
-                 for _c, label, value in self.rows(doc)]
+        cells = [
+            f'<td class="td-label">{label}：</td><td class="td-value"><span>{escape(value)}</span></td>'
+            for _c, label, value in self.rows(doc)
+        ]
         trs = "".join(f"<tr>{cells[i]}{cells[i + 1]}</tr>\n" for i in range(0, len(cells), 2))
         content = body_html(doc, with_files=False)
-        files = "".join(f'<p><a href="{self.attachment_path(doc, a)}"'
-                        + (f' download="{escape(a.download)}"' if a.download else "")
-                        + f">{escape(file_label(a))}</a></p>" for a in doc.attachments)
+        files = "".join(
+            f'<p><a href="{self.attachment_path(doc, a)}"'
+            + (f' download="{escape(a.download)}"' if a.download else "")
+            + f">{escape(file_label(a))}</a></p>"
+            for a in doc.attachments
+        )
         files = f'<div class="article-attachment"><p>附件：</p>{files}</div>' if files else ""
         detail = {"id": doc.id, "title": doc.title, "identifier": doc.value("索引号") or "", "content": content}
         return f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{escape(doc.title)}</title>

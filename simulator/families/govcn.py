@@ -35,11 +35,14 @@ EMPTY = {"code": 1001, "msg": "抱歉，没有找到相关结果", "data": [], "
 GOVCN = Profile(
     columns=(Column(1, "国务院文件", key="zhengcelibrary_gw"), Column(2, "部门文件", key="zhengcelibrary_bm")),
     weights=(1, 1),
-    organs=(organ("国务院办公厅", "国务院办公厅", "00001434", "国办发", ("营商环境", "安全生产", "医疗卫生")),
-            organ("国务院", "国务院", "00001433", "国发", ("乡村振兴", "生态环境")),
-            organ("财政部", "财政部", "00001391", "财预", ("财政管理",)),
-            organ("教育部", "教育部", "00001402", "教发", ("教育事业",))),
-    id_base=7_000_000)
+    organs=(
+        organ("国务院办公厅", "国务院办公厅", "00001434", "国办发", ("营商环境", "安全生产", "医疗卫生")),
+        organ("国务院", "国务院", "00001433", "国发", ("乡村振兴", "生态环境")),
+        organ("财政部", "财政部", "00001391", "财预", ("财政管理",)),
+        organ("教育部", "教育部", "00001402", "教发", ("教育事业",)),
+    ),
+    id_base=7_000_000,
+)
 
 
 def template_b(doc: Doc) -> bool:
@@ -69,8 +72,11 @@ class GovcnSite(FamilySite):
 
     def doc_paths(self, doc: Doc) -> list[str]:
         d = doc.date
-        return [f"/zhengce/{d:%Y%m}/content_{doc.id}.htm" if template_b(doc)
-                else f"/zhengce/content/{d:%Y%m}/content_{doc.id}.htm"]
+        return [
+            f"/zhengce/{d:%Y%m}/content_{doc.id}.htm"
+            if template_b(doc)
+            else f"/zhengce/content/{d:%Y%m}/content_{doc.id}.htm"
+        ]
 
     def attachment_path(self, doc: Doc, att) -> str:
         return f"/zhengce/files/{doc.date:%Y%m}/{att.filename}"
@@ -78,17 +84,27 @@ class GovcnSite(FamilySite):
     def rows(self, doc: Doc) -> list[tuple[str, str, str]]:
         if template_b(doc):
             return []
-        return [("索引号", "索引号", doc.value("索引号") or ""), ("主题分类", "主题分类", topic(doc)),
-                ("发布单位", "发文机关", doc.organ.full), ("成文日期", "成文日期", written(doc)),
-                ("标题", "标题", doc.title), ("文号", "发文字号", doc.value("文号") or ""),
-                ("公开日期", "发布日期", doc.date.isoformat()), ("主题词", "主题词", "")]
+        return [
+            ("索引号", "索引号", doc.value("索引号") or ""),
+            ("主题分类", "主题分类", topic(doc)),
+            ("发布单位", "发文机关", doc.organ.full),
+            ("成文日期", "成文日期", written(doc)),
+            ("标题", "标题", doc.title),
+            ("文号", "发文字号", doc.value("文号") or ""),
+            ("公开日期", "发布日期", doc.date.isoformat()),
+            ("主题词", "主题词", ""),
+        ]
 
     def page_values(self, doc: Doc) -> dict:
         return {"publish_date": doc.date.isoformat()}
 
     def list_values(self, doc: Doc) -> dict:
-        return {"index_no": doc.value("索引号") or None, "doc_no": doc.value("文号") or None,
-                "publisher": doc.organ.full, "topic": topic(doc)}
+        return {
+            "index_no": doc.value("索引号") or None,
+            "doc_no": doc.value("文号") or None,
+            "publisher": doc.organ.full,
+            "topic": topic(doc),
+        }
 
     # -- serving -------------------------------------------------------------------------------
     def serve(self, ctx: Context, params: dict) -> Response | None:
@@ -114,33 +130,56 @@ class GovcnSite(FamilySite):
         col = next((c for c in self.columns.values() if c.key == params.get("t")), None)
         page, size = max(1, to_int(params.get("p"), 1)), min(100, max(1, to_int(params.get("n"), 5)))
         docs = [] if col is None or ctx.options.get("empty") else self.column_docs(col.id)
-        window = docs[(page - 1) * size: page * size]
+        window = docs[(page - 1) * size : page * size]
         if not window:
             return _json(EMPTY)
         host = ctx.headers.get("Host", "")
-        return _json({"code": 200, "msg": "操作成功", "searchVO": {
-            "listVO": [self._item(d, host) for d in window], "totalCount": len(docs),
-            "totalpage": math.ceil(len(docs) / size)}})
+        return _json(
+            {
+                "code": 200,
+                "msg": "操作成功",
+                "searchVO": {
+                    "listVO": [self._item(d, host) for d in window],
+                    "totalCount": len(docs),
+                    "totalpage": math.ceil(len(docs) / size),
+                },
+            }
+        )
 
     def _item(self, doc: Doc, host: str) -> dict:
         when = dt.datetime.combine(doc.date, dt.time.fromisoformat(doc.time), BEIJING)
         first = next((b[1] for b in doc.body if b[0] == "p"), "")
-        return {"title": doc.title, "url": f"http://{host}{self.doc_paths(doc)[0]}",
-                "pcode": doc.value("文号") or "", "puborg": doc.organ.full, "pubtime": int(when.timestamp() * 1000),
-                "pubtimeStr": f"{doc.date:%Y.%m.%d}", "ptime": int(when.timestamp() * 1000), "childtype": topic(doc),
-                "summary": first[:80], "index": doc.value("索引号") or "", "id": doc.id}
+        return {
+            "title": doc.title,
+            "url": f"http://{host}{self.doc_paths(doc)[0]}",
+            "pcode": doc.value("文号") or "",
+            "puborg": doc.organ.full,
+            "pubtime": int(when.timestamp() * 1000),
+            "pubtimeStr": f"{doc.date:%Y.%m.%d}",
+            "ptime": int(when.timestamp() * 1000),
+            "childtype": topic(doc),
+            "summary": first[:80],
+            "index": doc.value("索引号") or "",
+            "id": doc.id,
+        }
 
     def article_page(self, doc: Doc, path: str) -> str:
         d = doc.date
         labels = {"索引号": "索 引 号", "标题": "标\u3000\u3000题", "主题词": "主 题 词"}
         if template_b(doc):
-            head = (f'<h1 id="ti">{escape(doc.title)}</h1>\n<div class="pages-date">{d.isoformat()} {doc.time}'
-                    f'<span class="font">来源：{escape(doc.organ.full)}</span></div>')
+            head = (
+                f'<h1 id="ti">{escape(doc.title)}</h1>\n<div class="pages-date">{d.isoformat()} {doc.time}'
+                f'<span class="font">来源：{escape(doc.organ.full)}</span></div>'
+            )
         else:
-            cells = [f'<td class="b12c"><b>{labels.get(label, label)}：</b></td><td>{escape(value)}</td>'
-                     for _c, label, value in self.rows(doc)]
+            cells = [
+                f'<td class="b12c"><b>{labels.get(label, label)}：</b></td><td>{escape(value)}</td>'
+                for _c, label, value in self.rows(doc)
+            ]
             trs = "".join(f"<tr>{cells[i]}{cells[i + 1]}</tr>\n" for i in range(0, len(cells), 2))
-            head = f'<div class="policyLibraryOverview_header"><table class="bd1">\n<tbody>\n{trs}</tbody></table></div>'
+            head = (
+                f'<div class="policyLibraryOverview_header"><table class="bd1">\n<tbody>\n{trs}</tbody></table></div>'
+            )
         zoom = body_html(doc, href=lambda a: self.attachment_path(doc, a))
         return f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8">

@@ -39,10 +39,13 @@ _COL = re.compile(r"^/col/col(\d+)/index\.html$")
 JPAAS = Profile(
     columns=(Column(1229565788, "行政规范性文件"), Column(1229123351, "其他文件"), Column(1599544, "通知公告")),
     weights=(3, 4, 3),
-    organs=(organ("省发展改革委", "浙江省发展和改革委员会", "1133000000248203", "浙发改", ("营商环境", "乡村振兴")),
-            organ("省能源局", "浙江省能源局", "11330000MB1A2B3C", "浙能源", ("生态环境", "安全生产")),
-            organ("省物价局", "浙江省物价局", "1133000000248211", "浙价", ("市场监管", "财政管理"))),
-    id_base=2_540_000)
+    organs=(
+        organ("省发展改革委", "浙江省发展和改革委员会", "1133000000248203", "浙发改", ("营商环境", "乡村振兴")),
+        organ("省能源局", "浙江省能源局", "11330000MB1A2B3C", "浙能源", ("生态环境", "安全生产")),
+        organ("省物价局", "浙江省物价局", "1133000000248211", "浙价", ("市场监管", "财政管理")),
+    ),
+    id_base=2_540_000,
+)
 
 
 def art_hex(doc: Doc, column_id: int) -> str:
@@ -76,8 +79,10 @@ class HanwebJpaasSite(FamilySite):
         return [f"/col/col{c}/art/{d.year}/art_{art_hex(doc, c)}.html" for c in doc.columns]
 
     def attachment_path(self, doc: Doc, att) -> str:
-        return f"{DOWNLOAD}?fileUrl={quote(base64.b64encode(att.filename.encode()).decode(), safe='')}" \
-               f"&fileName={quote(self.file_param(att), safe='')}"
+        return (
+            f"{DOWNLOAD}?fileUrl={quote(base64.b64encode(att.filename.encode()).decode(), safe='')}"
+            f"&fileName={quote(self.file_param(att), safe='')}"
+        )
 
     @staticmethod
     def file_param(att) -> str:
@@ -101,13 +106,15 @@ class HanwebJpaasSite(FamilySite):
         if m and int(m[1]) in self.columns:
             return html_response(200, self.cached(("shell", m[1]), lambda: self.shell(self.columns[int(m[1])])))
         resp = self.stored(path)
-        if resp is not None:          # the visit counter grows per request
+        if resp is not None:  # the visit counter grows per request
             resp.body = resp.body.replace(b"\x00VC\x00", self.visits(self.doc_at(path)).encode())
         return resp
 
     def shell(self, col: Column) -> str:
-        query = (f"{{'parseType':'bulidstatic','webId':'{WEB_ID}','tplSetId':'{TPL_SET}','pageType':'column',"
-                 f"'tagId':'信息列表','editType':'null','pageId':'{col.id}'}}")
+        query = (
+            f"{{'parseType':'bulidstatic','webId':'{WEB_ID}','tplSetId':'{TPL_SET}','pageType':'column',"
+            f"'tagId':'信息列表','editType':'null','pageId':'{col.id}'}}"
+        )
         unit = hashlib.md5(f"unit:{col.id}".encode()).hexdigest()
         return f"""<!DOCTYPE html>
 <html>
@@ -138,31 +145,47 @@ var authorizedReadUnitId = "{unit}";
     def unit(self, params: dict, ctx: Context) -> Response:
         col = self.columns.get(to_int(params.get("pageid"), 0))
         if col is None or params.get("webid") != WEB_ID:
-            return Response(200, {"Content-Type": JSON}, json.dumps(
-                {"success": False, "message": "页面不存在", "code": "500", "data": None}, ensure_ascii=False).encode())
+            return Response(
+                200,
+                {"Content-Type": JSON},
+                json.dumps(
+                    {"success": False, "message": "页面不存在", "code": "500", "data": None}, ensure_ascii=False
+                ).encode(),
+            )
         try:
             paging = json.loads(params.get("paramjson") or "{}")
         except ValueError:
             paging = {}
         if not isinstance(paging, dict):
             paging = {}
-        page = max(1, to_int(paging.get("pageNo"), 1))          # bare pageNo / page / currentPage: ignored
+        page = max(1, to_int(paging.get("pageNo"), 1))  # bare pageNo / page / currentPage: ignored
         rows = min(MAX_ROWS, max(1, to_int(paging.get("pageSize"), 15)))
         docs = [] if ctx.options.get("empty") else self.column_docs(col.id)
         host = ctx.headers.get("Host", "")
-        items = "".join(self._item(d, col.id, host) for d in docs[(page - 1) * rows: page * rows])
-        query = (f"{{'webId':'{WEB_ID}','pageId':'{col.id}','parseType':'bulidstatic','pageType':'column',"
-                 f"'tagId': '信息列表', 'tplSetId': '{TPL_SET}'}}")
-        html = (f'<ul>  <div id="信息列表">\n    <div class="page-content">\n{items}\n    </div>\n  </div>\n</ul>\n'
-                f'<table class="pagination default_pgToolbar" width="100%" border="0" cellpadding="0" '
-                f'cellspacing="0" newPagination="1" queryData="{query}" rows="{rows}" unitid="信息列表" '
-                f'count="{len(docs)}" pageNo="{page}" unitUrl="{UNIT_API}"><tbody><tr><td>第 {page} 页 / 共 '
-                f'{max(1, math.ceil(len(docs) / rows))} 页</td></tr></tbody></table>')
+        items = "".join(self._item(d, col.id, host) for d in docs[(page - 1) * rows : page * rows])
+        query = (
+            f"{{'webId':'{WEB_ID}','pageId':'{col.id}','parseType':'bulidstatic','pageType':'column',"
+            f"'tagId': '信息列表', 'tplSetId': '{TPL_SET}'}}"
+        )
+        html = (
+            f'<ul>  <div id="信息列表">\n    <div class="page-content">\n{items}\n    </div>\n  </div>\n</ul>\n'
+            f'<table class="pagination default_pgToolbar" width="100%" border="0" cellpadding="0" '
+            f'cellspacing="0" newPagination="1" queryData="{query}" rows="{rows}" unitid="信息列表" '
+            f'count="{len(docs)}" pageNo="{page}" unitUrl="{UNIT_API}"><tbody><tr><td>第 {page} 页 / 共 '
+            f"{max(1, math.ceil(len(docs) / rows))} 页</td></tr></tbody></table>"
+        )
         if ctx.options.get("layout"):
             html = '<div class="new-list-2025">栏目改版中</div>'
-        body = {"roles": None, "permissions": None, "success": True, "message": "生成成功", "code": "200",
-                "data": {"html": html}, "traceId": hashlib.md5(f"{col.id}:{page}".encode()).hexdigest(),
-                "messageType": 2}
+        body = {
+            "roles": None,
+            "permissions": None,
+            "success": True,
+            "message": "生成成功",
+            "code": "200",
+            "data": {"html": html},
+            "traceId": hashlib.md5(f"{col.id}:{page}".encode()).hexdigest(),
+            "messageType": 2,
+        }
         return Response(200, {"Content-Type": JSON}, json.dumps(body, ensure_ascii=False).encode())
 
     def _item(self, doc: Doc, column_id: int, host: str) -> str:
@@ -170,22 +193,29 @@ var authorizedReadUnitId = "{unit}";
         href = f"//{host}{path}" if migrated(doc) else path
         title = doc.title
         shown = title if len(title) <= 30 else title[:30] + "..."
-        return (f'\n      <li class="clearfix"><a class="bt-left" title="{escape(title)}" href="{href}" '
-                f'target="_blank">{escape(shown)}</a><span class="bt-right">{doc.date.isoformat()}</span></li>\n')
+        return (
+            f'\n      <li class="clearfix"><a class="bt-left" title="{escape(title)}" href="{href}" '
+            f'target="_blank">{escape(shown)}</a><span class="bt-right">{doc.date.isoformat()}</span></li>\n'
+        )
 
     # -- articles ---------------------------------------------------------------------------------
     def rows(self, doc: Doc) -> list[tuple[str, str, str]]:
         r = _rng(self.corpus.seed, "jpaas-rows", doc.id)
-        stamp = doc.date - dt.timedelta(days=r.randint(0, 4))            # 生成日期: the written date (as on the real page)
+        stamp = doc.date - dt.timedelta(days=r.randint(0, 4))  # 生成日期: the written date (as on the real page)
         doc_no = doc.value("文号") or ""
         unified = f"ZJSP-02-{doc.date.year}-{doc.id % 10000:04d}" if doc_no and r.random() < 0.5 else ""
-        return [("索引号", "索引号", doc.value("索引号") or ""), ("组配分类", "组配分类", doc.value("组配分类") or "其他文件"),
-                ("发布单位", "发布机构", doc.organ.short), ("成文日期", "生成日期", stamp.isoformat()),
-                ("文号", "文件编号", doc_no), ("统一编号", "统一编号", unified),
-                ("有效性", "有效性", doc.value("有效性") or "")]
+        return [
+            ("索引号", "索引号", doc.value("索引号") or ""),
+            ("组配分类", "组配分类", doc.value("组配分类") or "其他文件"),
+            ("发布单位", "发布机构", doc.organ.short),
+            ("成文日期", "生成日期", stamp.isoformat()),
+            ("文号", "文件编号", doc_no),
+            ("统一编号", "统一编号", unified),
+            ("有效性", "有效性", doc.value("有效性") or ""),
+        ]
 
     def page_values(self, doc: Doc) -> dict:
-        return {"publish_date": doc.date.isoformat()}                  # <meta PubDate>, not 生成日期
+        return {"publish_date": doc.date.isoformat()}  # <meta PubDate>, not 生成日期
 
     def article_page(self, doc: Doc, path: str) -> str:
         pairs = self.rows(doc)
@@ -195,10 +225,12 @@ var authorizedReadUnitId = "{unit}";
         d = doc.date
         jd = ""
         if doc.id % 7 == 0:
-            jd = (f'<table style="width:100%;"><tr><td align="right"><a id="zcjdlink" target="_blank" '
-                  f'href="/col/col1229602268/art/{d.year}/art_{art_hex(doc, 1229602268)}.html"><img '
-                  'src="/cms_files/jcms1/web3185/site/picture/0/1905221443169361025.png" width="86" height="26" />'
-                  '</a></td></tr></table>')
+            jd = (
+                f'<table style="width:100%;"><tr><td align="right"><a id="zcjdlink" target="_blank" '
+                f'href="/col/col1229602268/art/{d.year}/art_{art_hex(doc, 1229602268)}.html"><img '
+                'src="/cms_files/jcms1/web3185/site/picture/0/1905221443169361025.png" width="86" height="26" />'
+                "</a></td></tr></table>"
+            )
         zoom = body_html(doc, href=lambda a: self.attachment_path(doc, a))
         return f"""<!DOCTYPE html>
 <html>

@@ -27,13 +27,19 @@ SITE_NAME = "国家发展和改革委员会"
 _PAGE = re.compile(r"^(/.*/)index(?:_(\d+))?\.(html|htm|shtml)$")
 
 TRS = Profile(
-    columns=(Column(1, "通知", key="/xxgk/zcfb/tz/index.html"), Column(2, "公告", key="/xxgk/zcfb/gg/index.htm"),
-             Column(3, "规范性文件", key="/xxgk/zcfb/ghxwj/index.shtml")),
+    columns=(
+        Column(1, "通知", key="/xxgk/zcfb/tz/index.html"),
+        Column(2, "公告", key="/xxgk/zcfb/gg/index.htm"),
+        Column(3, "规范性文件", key="/xxgk/zcfb/ghxwj/index.shtml"),
+    ),
     weights=(5, 3, 2),
-    organs=(organ("经贸司", "国家发展改革委经济贸易司", "00001398", "发改经贸", ("营商环境", "市场监管")),
-            organ("价格司", "国家发展改革委价格司", "00001399", "发改价格", ("市场监管", "财政管理")),
-            organ("环资司", "国家发展改革委资源节约和环境保护司", "00001400", "发改环资", ("生态环境", "安全生产"))),
-    id_base=1_400_000)
+    organs=(
+        organ("经贸司", "国家发展改革委经济贸易司", "00001398", "发改经贸", ("营商环境", "市场监管")),
+        organ("价格司", "国家发展改革委价格司", "00001399", "发改价格", ("市场监管", "财政管理")),
+        organ("环资司", "国家发展改革委资源节约和环境保护司", "00001400", "发改环资", ("生态环境", "安全生产")),
+    ),
+    id_base=1_400_000,
+)
 
 
 def folder(col: Column) -> str:
@@ -67,13 +73,16 @@ class TrsStaticSite(FamilySite):
 
     def doc_paths(self, doc: Doc) -> list[str]:
         d = doc.date
-        return [f"{folder(self.columns[c])}{d:%Y%m}/t{d:%Y%m%d}_{doc.id}.{ext_of(self.columns[c])}"
-                for c in doc.columns]
+        return [
+            f"{folder(self.columns[c])}{d:%Y%m}/t{d:%Y%m%d}_{doc.id}.{ext_of(self.columns[c])}" for c in doc.columns
+        ]
 
     def attachment_path(self, doc: Doc, att) -> str:
         d = doc.date
         serial = int(att.filename.split(".")[0][:12], 16) % 10**12
-        return f"{folder(self.columns[doc.columns[0]])}{d:%Y%m}/P0{d:%Y%m%d}{serial:012d}.{att.filename.rsplit('.', 1)[1]}"
+        return (
+            f"{folder(self.columns[doc.columns[0]])}{d:%Y%m}/P0{d:%Y%m%d}{serial:012d}.{att.filename.rsplit('.', 1)[1]}"
+        )
 
     def attachment_name(self, att) -> str:
         return att.download or file_label(att)
@@ -84,21 +93,26 @@ class TrsStaticSite(FamilySite):
     def rows(self, doc: Doc) -> list[tuple[str, str, str]]:
         if not has_table(doc):
             return []
-        return [("索引号", "索引号", doc.value("索引号") or ""), ("主题分类", "主题分类", doc.value("主题分类") or ""),
-                ("发布单位", "发布机构", doc.organ.short), ("成文日期", "成文日期", doc.value("成文日期") or ""),
-                ("文号", "文号", doc.value("文号") or ""), ("公开日期", "发布日期", doc.date.isoformat())]
+        return [
+            ("索引号", "索引号", doc.value("索引号") or ""),
+            ("主题分类", "主题分类", doc.value("主题分类") or ""),
+            ("发布单位", "发布机构", doc.organ.short),
+            ("成文日期", "成文日期", doc.value("成文日期") or ""),
+            ("文号", "文号", doc.value("文号") or ""),
+            ("公开日期", "发布日期", doc.date.isoformat()),
+        ]
 
     def page_values(self, doc: Doc) -> dict:
         return {"publish_date": doc.date.isoformat(), "publisher": doc.organ.short}
 
     # -- serving -------------------------------------------------------------------------------
     def serve(self, ctx: Context, params: dict) -> Response | None:
-        if ctx.path.endswith("/"):                                  # the folder itself: its index page
+        if ctx.path.endswith("/"):  # the folder itself: its index page
             col = next((c for c in self.columns.values() if folder(c) == ctx.path), None)
             return self.list_page(col, 0, ctx.options) if col else None
         m = _PAGE.match(ctx.path)
         col = next((c for c in self.columns.values() if m and folder(c) == m[1] and ext_of(c) == m[3]), None)
-        if col is not None and m[2] != "0":                         # there is no index_0
+        if col is not None and m[2] != "0":  # there is no index_0
             return self.list_page(col, int(m[2] or 0), ctx.options)
         return self.stored(ctx.path)
 
@@ -106,21 +120,25 @@ class TrsStaticSite(FamilySite):
         docs = [] if options.get("empty") else self.column_docs(col.id)
         count = max(1, math.ceil(len(docs) / PER_PAGE))
         if page >= count:
-            return None                                             # past the end: 404
+            return None  # past the end: 404
         rows = []
-        for i, doc in enumerate(docs[page * PER_PAGE:(page + 1) * PER_PAGE]):
+        for i, doc in enumerate(docs[page * PER_PAGE : (page + 1) * PER_PAGE]):
             if i and i % 5 == 0:
                 rows.append('                <li class="empty"></li>')
             rows.append(self._row(doc, col))
         ext = ext_of(col)
-        if col.id % 3 == 0:         # older template: only `var countPage`, its own pager
+        if col.id % 3 == 0:  # older template: only `var countPage`, its own pager
             nxt = f'<a href="index_{page + 1}.{ext}">下一页</a>' if page + 1 < count else ""
-            pager = (f'<script type="text/javascript">var countPage = {count}//共多少页\nvar currentPage = {page};'
-                     f'</script>{nxt}')
+            pager = (
+                f'<script type="text/javascript">var countPage = {count}//共多少页\nvar currentPage = {page};'
+                f"</script>{nxt}"
+            )
         else:
-            pager = (f'<script type="text/javascript">\n                    <!--\n                    '
-                     f'createPageHTML({count}, {page}, "index", "{ext}");\n                    //-->\n'
-                     '                </script>')
+            pager = (
+                f'<script type="text/javascript">\n                    <!--\n                    '
+                f'createPageHTML({count}, {page}, "index", "{ext}");\n                    //-->\n'
+                "                </script>"
+            )
         if options.get("layout"):
             rows, pager = ['<div class="redesign">本栏目已改版</div>'], ""
         html = f"""<!DOCTYPE html>
@@ -164,8 +182,10 @@ class TrsStaticSite(FamilySite):
         title = escape(doc.title)
         jd = ""
         if doc.id % 3 == 0:
-            jd = (f'\n                                    <li><a href="../../jd/jd/{d:%Y%m}/t{d:%Y%m%d}_{doc.id + 1}.html" '
-                  f'target="_blank" title="有关负责同志就{title}答记者问">有关负责同志就{title}答记者问</a></li>')
+            jd = (
+                f'\n                                    <li><a href="../../jd/jd/{d:%Y%m}/t{d:%Y%m%d}_{doc.id + 1}.html" '
+                f'target="_blank" title="有关负责同志就{title}答记者问">有关负责同志就{title}答记者问</a></li>'
+            )
         return f"""                    <li><a href="{href}" target="_blank" title="{title}">{title}</a>
                         <script>
                             var jdFlag={1 if jd else 0};
@@ -183,12 +203,15 @@ class TrsStaticSite(FamilySite):
         rows = self.rows(doc)
         table = ""
         if rows:
-            cells = [f"<td class=\"t\">{label}：</td><td>{escape(value)}</td>" for _c, label, value in rows]
+            cells = [f'<td class="t">{label}：</td><td>{escape(value)}</td>' for _c, label, value in rows]
             trs = "".join(f"<tr>{cells[i]}{cells[i + 1]}</tr>\n" for i in range(0, len(cells), 2))
             table = f'<div class="xxgk-head"><table class="xxgk_table" width="100%">\n{trs}</table></div>'
-        files = "".join(f'<a href="{self._file_href(doc, a, path)}"'
-                        + (f' download="{escape(a.download)}"' if a.download else "")
-                        + f">{escape(file_label(a))}</a><BR>" for a in doc.attachments)
+        files = "".join(
+            f'<a href="{self._file_href(doc, a, path)}"'
+            + (f' download="{escape(a.download)}"' if a.download else "")
+            + f">{escape(file_label(a))}</a><BR>"
+            for a in doc.attachments
+        )
         files = f'<div class="attachment">附件：{files}</div>' if files else ""
         return f"""<!DOCTYPE html>
 <html lang="zh-CN">

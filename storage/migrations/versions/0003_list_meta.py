@@ -4,21 +4,21 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-29
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
-
-revision = '0003'
-down_revision = '0002'
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('document_urls', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('list_meta', sa.JSON(), nullable=True))
+    with op.batch_alter_table("document_urls", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("list_meta", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('document_urls', schema=None) as batch_op:
-        batch_op.drop_column('list_meta')
+    with op.batch_alter_table("document_urls", schema=None) as batch_op:
+        batch_op.drop_column("list_meta")
