@@ -61,15 +61,7 @@ def _fetch(ctx: typer.Context, url: str) -> tuple[bytes, str | None, str]:
     from scraper.fetch import Fetcher, FetchError, FetchPolicy
 
     st = ctx_obj(ctx).config.settings
-    policy = FetchPolicy(
-        user_agent=st.user_agent,
-        timeout=st.timeout,
-        max_body_bytes=st.max_body_bytes,
-        retries=st.retries,
-        backoff=st.backoff,
-        rate=0,
-        allowed_hosts=frozenset({urlsplit(url).hostname}),
-    )
+    policy = FetchPolicy.from_settings(st, rate=0, allowed_hosts=frozenset({urlsplit(url).hostname}))
 
     async def get():
         async with Fetcher(policy) as fetcher:

@@ -27,14 +27,7 @@ def detect(
     if not url.startswith(("http://", "https://")):
         raise fail(f"need an http:// or https:// URL, got {url!r}")
     st = ctx_obj(ctx).config.settings
-    policy = FetchPolicy(
-        user_agent=st.user_agent,
-        timeout=st.timeout,
-        max_body_bytes=st.max_body_bytes,
-        retries=st.retries,
-        backoff=st.backoff,
-        rate=0,
-    )
+    policy = FetchPolicy.from_settings(st, rate=0)
     found = asyncio.run(probe(url, policy, items))
     if json_out:
         print_json(found.as_dict())

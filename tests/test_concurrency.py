@@ -41,6 +41,9 @@ def test_daemon_crawls_and_readers_at_once_never_lock(tmp_path):
             for n in "bc"
         ]
         readers = []
+        db = tmp_path / "data" / "xxgk.db"
+        while not db.exists() and any(p.poll() is None for p in crawls):  # readers start once there is an archive
+            time.sleep(0.05)
         while any(p.poll() is None for p in crawls):
             for args in (
                 ["ls", "--json", "--limit", "5"],
@@ -69,7 +72,7 @@ def test_daemon_crawls_and_readers_at_once_never_lock(tmp_path):
     have = {k for row in map(json.loads, listing.splitlines()) for k in [row["index_no"], *row["urls"]] if k}
     for (_, out, _), sim in zip(crawl_out, sims[1:]):
         summary = json.loads(out.splitlines()[0])
-        assert summary["status"] == "ok" and summary["errors"] == 0
+        assert summary["status"] == "ok" and summary["errors"] == 0, (summary, [e for _, _, e in crawl_out])
         # (the seed document is in every simulated portal: one document, several sources' URLs)
         assert all((e["index_no"] or e["urls"][0]) in have for e in sim.expected_documents())
     runs = [

@@ -31,6 +31,7 @@ from storage.db import read_session, session
 
 Item = tuple[str, str]  # (sha256, a name the file was linked under)
 POLL_SECONDS = 2.0
+WRITE_BATCH, WRITE_SECONDS = 25, 1.0  # results are written this many at a time, or after this long
 
 
 @dataclass
@@ -77,6 +78,8 @@ class FileTextStage:
         self._pool: ProcessPoolExecutor | None = None
         self.skipped: set[str] = set()  # blobs the archive could not give back (verify names them)
         self.halt = False  # set: finish the files in flight, start no more
+        self._pending: list[tuple[str, str, Extracted, float]] = []  # results not written yet
+        self._pending_since = time.monotonic()
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -160,12 +163,51 @@ class FileTextStage:
                     continue
                 self._record(sm, sha, name, got, seconds)
                 step(1)
+        self._flush(sm)
         sm.seconds += time.monotonic() - started
         return sm
 
     def _record(self, sm: ExtractSummary, sha: str, name: str, got: Extracted, seconds: float) -> None:
-        def write() -> None:
-            with session(self.engine) as s:
+        """Keep a result; they are written a batch at a time (one write transaction for many files, so the
+        crawls' writers and lease renewals sharing a SQLite file are not held up by a write per file)."""
+        if not self._pending:
+            self._pending_since = time.monotonic()
+        self._pending.append((sha, name, got, seconds))
+        if len(self._pending) >= WRITE_BATCH or time.monotonic() - self._pending_since >= WRITE_SECONDS:
+            self._flush(sm)
+
+    def _flush(self, sm: ExtractSummary) -> None:
+        batch, self._pending, self._pending_since = self._pending, [], time.monotonic()
+        if not batch:
+            return
+        try:
+            retry.call(self.engine, lambda: self._write(batch))
+            written = batch
+        except IntegrityError:  # another process read one of these files meanwhile: write them one by one
+            written = []
+            for one in batch:
+                try:
+                    retry.call(self.engine, lambda one=one: self._write([one]))
+                    written.append(one)
+                except IntegrityError:
+                    logger.debug("file {} was read elsewhere meanwhile", one[0])
+        for sha, name, got, _ in written:
+            sm.files += 1
+            sm.by_status[got.status] = sm.by_status.get(got.status, 0) + 1
+            if got.status == ERROR:
+                sm.problems.append(f"{name} ({sha[:12]}): {got.error}")
+            logger.log(
+                "WARNING" if got.status == ERROR else "DEBUG",
+                "file text {} ({}): {}{}",
+                name,
+                sha[:12],
+                got.status,
+                f": {got.error}" if got.error else "",
+            )
+
+    def _write(self, batch: list[tuple[str, str, Extracted, float]]) -> None:
+        with session(self.engine) as s:
+            for sha, _, got, seconds in batch:
                 file_texts.save(
                     s,
                     sha,
@@ -178,25 +220,7 @@ class FileTextStage:
                     error=got.error,
                     seconds=seconds,
                 )
-                s.commit()
-
-        try:
-            retry.call(self.engine, write)
-        except IntegrityError:  # another process read the same file at the same time
-            logger.debug("file {} was read elsewhere meanwhile", sha)
-            return
-        sm.files += 1
-        sm.by_status[got.status] = sm.by_status.get(got.status, 0) + 1
-        if got.status == ERROR:
-            sm.problems.append(f"{name} ({sha[:12]}): {got.error}")
-        logger.log(
-            "WARNING" if got.status == ERROR else "DEBUG",
-            "file text {} ({}): {}{}",
-            name,
-            sha[:12],
-            got.status,
-            f": {got.error}" if got.error else "",
-        )
+            s.commit()
 
     async def beside(self, done: asyncio.Event, poll: float = POLL_SECONDS) -> ExtractSummary:
         """Read new files as crawls archive them, until `done` is set and nothing is left."""
