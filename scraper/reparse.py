@@ -9,7 +9,11 @@ turn them into documents.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from loguru import logger
@@ -20,18 +24,20 @@ from scraper import process
 from scraper.parse import ParseError
 from scraper.process import process_capture, reparse_version
 from storage.archive import ArchiveError, BlobStore
-from storage.db import session
-from storage.documents import NEW, REPARSED
-from storage.models import Capture, Document, DocumentUrl, DocumentVersion, Source
+from storage.db import read_session, session
+from storage.documents import NEW, REPARSED, Parsed
+from storage.models import Attachment, Capture, Document, DocumentUrl, DocumentVersion, Source
 
 BATCH = 200
+MIN_POOL_PAGES = 400  # fewer pages than this are parsed here: forking the pool costs more than it saves
 Progress = Callable[[int], None]
 
 
 @dataclass
 class ReparseSummary:
     parser_version: str = ""  # the parser that read the pages (the one process.py stamps)
-    versions: int = 0  # versions parsed again
+    versions: int = 0  # versions read (parsed again, or already read by this parser)
+    already_current: int = 0  # ... this parser had already read: not parsed again, counted unchanged
     reparsed: int = 0  # ... whose parse changed: recorded as re-parses
     unchanged: int = 0
     same_as_previous: int = 0  # re-parsed versions now identical to the version before them
@@ -88,21 +94,42 @@ def total(engine: Engine, sources: list[int]) -> int:
 
 
 def reparse_archive(
-    engine: Engine, store: BlobStore, sources: list[int], progress: Progress | None = None
+    engine: Engine,
+    store: BlobStore,
+    sources: list[int],
+    progress: Progress | None = None,
+    *,
+    every: bool = False,
+    workers: int | None = None,
 ) -> ReparseSummary:
-    """Re-parse every version of `sources`, then retry their failed pages; one transaction a batch."""
+    """Re-parse every version of `sources`, then retry their failed pages; one transaction a batch.
+
+    A version today's parser already read is not read again (`every`: read it all the same); the
+    pages are parsed in `workers` processes (default: one a core; 1: here)."""
     sm = ReparseSummary(parser_version=process.PARSER_VERSION)
     step = progress or (lambda n: None)
-    _in_batches(
-        engine, _version_ids(engine, sources), DocumentVersion, lambda s, ver: _one_version(s, store, ver, sm), step
-    )
+    ids = _version_ids(engine, sources)
+    todo = ids if every else _outdated(engine, ids)
+    sm.versions = sm.unchanged = sm.already_current = len(ids) - len(todo)
+    step(sm.already_current)
+    with _pages_parser(workers, len(todo)) as parse_pages:
+        pending = None  # the batch whose pages are being parsed while the one before it is recorded
+        for start in range(0, len(todo) + BATCH, BATCH):
+            chunk = todo[start : start + BATCH]
+            ahead = _read_pages(engine, store, chunk, parse_pages) if chunk else None
+            if pending:
+                _record_batch(engine, store, *pending, sm)
+                step(len(pending[0]))
+            pending = ahead
     _in_batches(
         engine, _failed_capture_ids(engine, sources), Capture, lambda s, cap: _one_failed_page(s, store, cap, sm), step
     )
     logger.info(
-        "reparse with parser {}: {} versions, {} re-parsed, {} unchanged, {} errors, {} recovered",
+        "reparse with parser {}: {} versions ({} already read by it), {} re-parsed, {} unchanged, {} errors, "
+        "{} recovered",
         sm.parser_version,
         sm.versions,
+        sm.already_current,
         sm.reparsed,
         sm.unchanged,
         sm.errors,
@@ -111,27 +138,99 @@ def reparse_archive(
     return sm
 
 
-def _in_batches(engine: Engine, ids: list[int], model, work, step: Progress) -> None:
-    for start in range(0, len(ids), BATCH):
-        chunk = ids[start : start + BATCH]
-        with session(engine) as s:
-            for row_id in chunk:
-                work(s, s.get(model, row_id))
-            s.commit()
-        step(len(chunk))
+def _outdated(engine: Engine, ids: list[int]) -> list[int]:
+    """The versions of `ids` another parser read last (in id order)."""
+    out: list[int] = []
+    with session(engine) as s:
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            q = select(DocumentVersion.id).where(
+                DocumentVersion.id.in_(chunk), DocumentVersion.parser_version != process.PARSER_VERSION
+            )
+            out.extend(s.scalars(q))
+    return sorted(out)
 
 
-def _one_version(s, store: BlobStore, ver: DocumentVersion, sm: ReparseSummary) -> None:
-    sm.versions += 1
+def _parse_job(job: tuple[bytes, str, str | None]) -> Parsed | str:
+    """One page parsed (in a worker process): the record, or the ParseError's message."""
     try:
-        with s.begin_nested():
-            outcome = reparse_version(s, store, ver)
-    except (ParseError, ArchiveError) as exc:
-        doc = s.get(Document, ver.document_id)
-        sm.errors += 1
-        sm.problems.append(f"{doc.index_no or doc.url} version {ver.version}: {exc}")
-        logger.error("cannot re-parse {} version {}: {}", doc.index_no or doc.url, ver.version, exc)
+        return process.parse_page(*job)
+    except ParseError as exc:
+        return str(exc)
+
+
+@contextmanager
+def _pages_parser(workers: int | None, pages: int) -> Iterator[Callable[[list], list]]:
+    """parse_pages(jobs) -> results in order: in a pool of forked processes (they inherit today's
+    parser) when there are several cores and enough pages to pay for it."""
+    n = workers or os.cpu_count() or 1
+    if n < 2 or pages < MIN_POOL_PAGES:
+        yield lambda jobs: [_parse_job(j) for j in jobs]
         return
+    with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork")) as pool:
+        yield lambda jobs: list(pool.map(_parse_job, jobs, chunksize=max(1, len(jobs) // (4 * n))))
+
+
+def _read_pages(engine: Engine, store: BlobStore, chunk: list[int], parse_pages) -> tuple:
+    """The archived pages of the versions `chunk`, handed to the parser: (chunk, results, unreadable)."""
+    with read_session(engine) as s:
+        rows = s.execute(
+            select(DocumentVersion.id, Capture.sha256, Capture.url, Capture.headers)
+            .join(Capture, Capture.id == DocumentVersion.capture_id)
+            .where(DocumentVersion.id.in_(chunk))
+        ).all()
+    readable, jobs, unreadable = [], [], {}
+    for row in rows:
+        try:
+            body = store.get(row.sha256) if row.sha256 else b""
+        except ArchiveError as exc:
+            unreadable[row.id] = str(exc)
+            continue
+        ctype = next((v for k, v in row.headers or [] if k.lower() == "content-type"), None)
+        readable.append(row.id)
+        jobs.append((body, row.url, ctype))
+    return chunk, zip(readable, parse_pages(jobs), strict=True), unreadable
+
+
+def _record_batch(engine: Engine, store: BlobStore, chunk: list[int], results, unreadable: dict, sm) -> None:
+    """Record the parses of the versions `chunk`: their rows, captures, listings and files read in a
+    few queries, every change in one transaction."""
+    with session(engine) as s:
+        vers = {v.id: v for v in s.scalars(select(DocumentVersion).where(DocumentVersion.id.in_(chunk)))}
+        caps = {
+            c.id: c for c in s.scalars(select(Capture).where(Capture.id.in_({v.capture_id for v in vers.values()})))
+        }
+        docs = {
+            d.id: d for d in s.scalars(select(Document).where(Document.id.in_({v.document_id for v in vers.values()})))
+        }
+        urls = {c.url for c in caps.values()}
+        listings = {
+            a.url: (a.list_title, a.list_meta or {})
+            for a in s.scalars(select(DocumentUrl).where(DocumentUrl.url.in_(urls)))
+        }
+        own: dict[int, process.Files] = {i: {} for i in vers}
+        for a in s.scalars(select(Attachment).where(Attachment.version_id.in_(chunk))):
+            own[a.version_id][a.url] = (a.sha256, a.size) if a.sha256 else None
+        sm.versions += len(vers)
+        outcomes = [*((i, exc) for i, exc in unreadable.items()), *results]
+        for ver_id, page in sorted(outcomes, key=lambda o: o[0]):
+            ver = vers[ver_id]
+            doc, url = docs[ver.document_id], caps[ver.capture_id].url
+            if isinstance(page, str):
+                _cannot_read(sm, doc, ver, page)
+                continue
+            known = process.Known(page, listings.get(url, (None, {})), own[ver.id])
+            _count(s, ver, reparse_version(s, store, ver, known), sm)
+        s.commit()
+
+
+def _cannot_read(sm: ReparseSummary, doc: Document, ver: DocumentVersion, exc) -> None:
+    sm.errors += 1
+    sm.problems.append(f"{doc.index_no or doc.url} version {ver.version}: {exc}")
+    logger.error("cannot re-parse {} version {}: {}", doc.index_no or doc.url, ver.version, exc)
+
+
+def _count(s, ver: DocumentVersion, outcome: str, sm: ReparseSummary) -> None:
     if outcome != REPARSED:
         sm.unchanged += 1
         return
@@ -142,6 +241,16 @@ def _one_version(s, store: BlobStore, ver: DocumentVersion, sm: ReparseSummary) 
         )
     ).first()
     sm.same_as_previous += prev == ver.content_hash
+
+
+def _in_batches(engine: Engine, ids: list[int], model, work, step: Progress) -> None:
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
+        with session(engine) as s:
+            for row_id in chunk:
+                work(s, s.get(model, row_id))
+            s.commit()
+        step(len(chunk))
 
 
 def _one_failed_page(s, store: BlobStore, cap: Capture, sm: ReparseSummary) -> None:

@@ -59,10 +59,14 @@ def archive(request, tmp_path, portal):
 def test_same_parser_changes_nothing(tmp_path, portal):
     cli = crawled_cli(tmp_path, portal, days=1)
     before = documents(cli)
-    summary = reparse(cli)
+    summary = reparse(cli, "--all")  # every page parsed again and joined as the crawl joined it
     assert summary["versions"] == count(cli, DocumentVersion) and summary["unchanged"] == summary["versions"]
-    assert summary["reparsed"] == summary["errors"] == summary["recovered"] == 0
+    assert summary["reparsed"] == summary["errors"] == summary["recovered"] == summary["already_current"] == 0
     assert count(cli, DocumentReparse) == 0 and documents(cli) == before
+    # Without --all, the versions this parser already read are not parsed again.
+    summary = reparse(cli)
+    assert summary["already_current"] == summary["unchanged"] == summary["versions"] == count(cli, DocumentVersion)
+    assert summary["reparsed"] == 0 and documents(cli) == before
 
 
 def _files(cli) -> list[tuple]:
@@ -88,7 +92,7 @@ def test_a_reparse_keeps_each_version_with_its_own_files(archive):
     """Day 2 replaced files at the same URL and name: re-parsing version 1 must not take version 2's file."""
     cli = archive
     before = _versions_and_files(cli)
-    summary = reparse(cli)
+    summary = reparse(cli, "--all")
     assert summary["reparsed"] == 0 and summary["unchanged"] == summary["versions"] == count(cli, DocumentVersion)
     assert count(cli, DocumentReparse) == 0 and _versions_and_files(cli) == before
     replaced = [
