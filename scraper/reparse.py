@@ -105,7 +105,7 @@ def reparse_archive(
     """Re-parse every version of `sources`, then retry their failed pages; one transaction a batch.
 
     A version today's parser already read is not read again (`every`: read it all the same); the
-    pages are parsed in `workers` processes (default: one a core; 1: here)."""
+    pages are parsed in `workers` processes (default: one a core when there are many pages; 1: here)."""
     sm = ReparseSummary(parser_version=process.PARSER_VERSION)
     step = progress or (lambda n: None)
     ids = _version_ids(engine, sources)
@@ -164,7 +164,7 @@ def _pages_parser(workers: int | None, pages: int) -> Iterator[Callable[[list], 
     """parse_pages(jobs) -> results in order: in a pool of forked processes (they inherit today's
     parser) when there are several cores and enough pages to pay for it."""
     n = workers or os.cpu_count() or 1
-    if n < 2 or pages < MIN_POOL_PAGES:
+    if n < 2 or (workers is None and pages < MIN_POOL_PAGES):
         yield lambda jobs: [_parse_job(j) for j in jobs]
         return
     with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork")) as pool:

@@ -7,12 +7,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from archive_helpers import crawled_cli, documents, engine_of
+from archive_helpers import crawled_cli, documents, engine_of, store_of
 from sqlalchemy import func
 from sqlmodel import select
 
 from scraper import process
 from scraper.parse import ParseError
+from scraper.reparse import reparse_archive, source_ids
 from storage.db import read_session
 from storage.leases import acquire
 from storage.models import Attachment, Capture, DocumentReparse, DocumentVersion, Source
@@ -166,6 +167,21 @@ def test_pages_the_new_parser_cannot_read_keep_their_parse(tmp_path, portal, mon
     assert "parser 2 cannot read this page" in result.output and (target["index_no"] or target["url"]) in result.output
     still = json.loads(cli("show", target["index_no"] or target["url"], "--json").stdout)
     assert not (still["topic"] or "").endswith("/v2")
+
+
+def test_worker_processes_parse_as_this_process_does(tmp_path, portal, monkeypatch):
+    """Pages parsed in a pool of worker processes (today's parser, its errors) are recorded as here."""
+    cli = crawled_cli(tmp_path, portal, days=1)
+    target = cli.jsonl("ls")[3]
+    better_parser(monkeypatch, fail_on=(target["url"],))
+    engine = engine_of(cli)
+    summary = reparse_archive(engine, store_of(cli), source_ids(engine, None), workers=2)
+    total = count(cli, DocumentVersion)
+    assert summary.versions == total and summary.reparsed == total - 1 and summary.errors == 1
+    assert "parser 2 cannot read this page" in summary.problems[0]
+    assert all(d["topic"].endswith("/v2") for d in documents(cli) if d["url"] != target["url"])
+    again = reparse_archive(engine, store_of(cli), source_ids(engine, None), workers=2)
+    assert again.already_current == total - 1 and again.errors == 1 and again.reparsed == 0
 
 
 def test_pages_that_failed_to_parse_become_documents(tmp_path, portal, monkeypatch):
