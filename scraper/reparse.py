@@ -168,7 +168,7 @@ def _pages_parser(workers: int | None, pages: int) -> Iterator[Callable[[list], 
         yield lambda jobs: [_parse_job(j) for j in jobs]
         return
     with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork")) as pool:
-        yield lambda jobs: list(pool.map(_parse_job, jobs, chunksize=max(1, len(jobs) // (4 * n))))
+        yield lambda jobs: pool.map(_parse_job, jobs, chunksize=max(1, len(jobs) // (4 * n)))  # lazy: parsed ahead
 
 
 def _read_pages(engine: Engine, store: BlobStore, chunk: list[int], parse_pages) -> tuple:
@@ -204,12 +204,13 @@ def _record_batch(engine: Engine, store: BlobStore, chunk: list[int], results, u
             d.id: d for d in s.scalars(select(Document).where(Document.id.in_({v.document_id for v in vers.values()})))
         }
         urls = {c.url for c in caps.values()}
+        listed = select(DocumentUrl.url, DocumentUrl.list_title, DocumentUrl.list_meta)
         listings = {
-            a.url: (a.list_title, a.list_meta or {})
-            for a in s.scalars(select(DocumentUrl).where(DocumentUrl.url.in_(urls)))
+            a.url: (a.list_title, a.list_meta or {}) for a in s.execute(listed.where(DocumentUrl.url.in_(urls)))
         }
         own: dict[int, process.Files] = {i: {} for i in vers}
-        for a in s.scalars(select(Attachment).where(Attachment.version_id.in_(chunk))):
+        files = select(Attachment.version_id, Attachment.url, Attachment.sha256, Attachment.size)
+        for a in s.execute(files.where(Attachment.version_id.in_(chunk))):
             own[a.version_id][a.url] = (a.sha256, a.size) if a.sha256 else None
         sm.versions += len(vers)
         outcomes = [*((i, exc) for i, exc in unreadable.items()), *results]
