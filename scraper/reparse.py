@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,6 +31,8 @@ from storage.models import Attachment, Capture, Document, DocumentUrl, DocumentV
 BATCH = 200
 MIN_POOL_PAGES = 400  # fewer pages than this are parsed here: forking the pool costs more than it saves
 Progress = Callable[[int], None]
+ParsePages = Callable[[list[tuple[bytes, str, str | None]]], Iterable[Parsed | str]]  # pages -> parses, in order
+Pending = tuple[list[int], Iterator[tuple[int, Parsed | str]], dict[int, str]]  # versions, parses, unreadable
 
 
 @dataclass
@@ -118,7 +120,7 @@ def reparse_archive(
             chunk = todo[start : start + BATCH]
             ahead = _read_pages(engine, store, chunk, parse_pages) if chunk else None
             if pending:
-                _record_batch(engine, store, *pending, sm)
+                _record_batch(engine, store, pending, sm)
                 step(len(pending[0]))
             pending = ahead
     _in_batches(
@@ -160,7 +162,7 @@ def _parse_job(job: tuple[bytes, str, str | None]) -> Parsed | str:
 
 
 @contextmanager
-def _pages_parser(workers: int | None, pages: int) -> Iterator[Callable[[list], list]]:
+def _pages_parser(workers: int | None, pages: int) -> Iterator[ParsePages]:
     """parse_pages(jobs) -> results in order: in a pool of forked processes (they inherit today's
     parser) when there are several cores and enough pages to pay for it."""
     n = workers or os.cpu_count() or 1
@@ -171,7 +173,7 @@ def _pages_parser(workers: int | None, pages: int) -> Iterator[Callable[[list], 
         yield lambda jobs: pool.map(_parse_job, jobs, chunksize=max(1, len(jobs) // (4 * n)))  # lazy: parsed ahead
 
 
-def _read_pages(engine: Engine, store: BlobStore, chunk: list[int], parse_pages) -> tuple:
+def _read_pages(engine: Engine, store: BlobStore, chunk: list[int], parse_pages: ParsePages) -> Pending:
     """The archived pages of the versions `chunk`, handed to the parser: (chunk, results, unreadable)."""
     with read_session(engine) as s:
         rows = s.execute(
@@ -192,9 +194,10 @@ def _read_pages(engine: Engine, store: BlobStore, chunk: list[int], parse_pages)
     return chunk, zip(readable, parse_pages(jobs), strict=True), unreadable
 
 
-def _record_batch(engine: Engine, store: BlobStore, chunk: list[int], results, unreadable: dict, sm) -> None:
+def _record_batch(engine: Engine, store: BlobStore, pending: Pending, sm: ReparseSummary) -> None:
     """Record the parses of the versions `chunk`: their rows, captures, listings and files read in a
     few queries, every change in one transaction."""
+    chunk, results, unreadable = pending
     with session(engine) as s:
         vers = {v.id: v for v in s.scalars(select(DocumentVersion).where(DocumentVersion.id.in_(chunk)))}
         caps = {
