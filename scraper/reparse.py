@@ -1,16 +1,20 @@
 """`xxgk reparse`: today's parser over the archived captures again, without the network.
 
-Every document version is parsed again from its own capture (scraper/process.py, the crawl's path).
-A different result is recorded as a re-parse of that same version (previous parse kept, parser
-version noted), never as a new version. Article pages that failed to parse when crawled, at URLs no
-document has, are given to the crawl's own `process_capture` in fetch order: a better parser can
-turn them into documents.
+Every document version another parser read last is parsed again from its own capture
+(scraper/process.py, the crawl's path); the versions today's parser already read are skipped unless
+asked for (`every`). A batch's pages are parsed in worker processes while the batch before it is
+recorded, one transaction a batch. A different result is recorded as a re-parse of that same
+version (previous parse kept, parser version noted), never as a new version. Article pages that
+failed to parse when crawled, at URLs no document has, are given to the crawl's own
+`process_capture` in fetch order: a better parser can turn them into documents.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -161,6 +165,16 @@ def _parse_job(job: tuple[bytes, str, str | None]) -> Parsed | str:
         return str(exc)
 
 
+def _die_with_parent(parent: int) -> None:
+    """A parse worker ends with the reparse that started it, even one killed with SIGKILL (Linux)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the worker ends when its parent's pipe does
+        pass
+    if os.getppid() != parent:  # the parent died before that took effect
+        os._exit(1)
+
+
 @contextmanager
 def _pages_parser(workers: int | None, pages: int) -> Iterator[ParsePages]:
     """parse_pages(jobs) -> results in order: in a pool of forked processes (they inherit today's
@@ -169,7 +183,8 @@ def _pages_parser(workers: int | None, pages: int) -> Iterator[ParsePages]:
     if n < 2 or (workers is None and pages < MIN_POOL_PAGES):
         yield lambda jobs: [_parse_job(j) for j in jobs]
         return
-    with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork")) as pool:
+    fork = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(n, mp_context=fork, initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
         yield lambda jobs: pool.map(_parse_job, jobs, chunksize=max(1, len(jobs) // (4 * n)))  # lazy: parsed ahead
 
 

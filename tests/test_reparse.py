@@ -5,6 +5,10 @@ by a crawl that meets the new parser first. Pages that failed before can become 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 from archive_helpers import crawled_cli, documents, engine_of, store_of
@@ -215,3 +219,33 @@ def test_reparse_waits_for_no_crawl_and_names_bad_sources(tmp_path, portal):
     assert acquire(engine, source_id, "someone-else", 60) is None
     assert "being crawled by someone-else" in cli("reparse", code=3).output
     assert "unknown source 'nowhere'" in cli("reparse", "--source", "nowhere", code=2).output
+
+
+def test_parse_workers_end_with_a_killed_reparse(tmp_path):
+    """kill -9 of a reparse leaves no parse worker behind (they would wait on its pipe for ever)."""
+    script = tmp_path / "pool.py"
+    script.write_text(
+        "import time\n"
+        "from scraper.reparse import _pages_parser\n"
+        "with _pages_parser(2, 0) as parse:\n"
+        "    list(parse([(b'<html><body><p>x</p></body></html>', 'http://x/', None)] * 4))\n"
+        "    print('ready', flush=True)\n"
+        "    time.sleep(60)\n"
+    )
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, cwd=Path.cwd())
+    assert proc.stdout.readline().strip() == "ready"
+    workers = [int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+    assert len(workers) == 2
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{w}").exists() and "Z" not in _state(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert all(not Path(f"/proc/{w}").exists() or "Z" in _state(w) for w in workers)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
