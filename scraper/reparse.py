@@ -231,7 +231,7 @@ def _record_batch(engine: Engine, store: BlobStore, pending: Pending, sm: Repars
         for a in s.execute(files.where(Attachment.version_id.in_(chunk))):
             own[a.version_id][a.url] = (a.sha256, a.size) if a.sha256 else None
         sm.versions += len(vers)
-        outcomes = [*((i, exc) for i, exc in unreadable.items()), *results]
+        outcomes, reparsed = [*((i, exc) for i, exc in unreadable.items()), *results], []
         for ver_id, page in sorted(outcomes, key=lambda o: o[0]):
             ver = vers[ver_id]
             doc, url = docs[ver.document_id], caps[ver.capture_id].url
@@ -239,7 +239,12 @@ def _record_batch(engine: Engine, store: BlobStore, pending: Pending, sm: Repars
                 _cannot_read(sm, doc, ver, page)
                 continue
             known = process.Known(page, listings.get(url, (None, {})), own[ver.id])
-            _count(s, ver, reparse_version(s, store, ver, known), sm)
+            if reparse_version(s, store, ver, known) == REPARSED:
+                reparsed.append(ver)
+            else:
+                sm.unchanged += 1
+        sm.reparsed += len(reparsed)
+        sm.same_as_previous += _same_as_previous(s, reparsed)
         s.commit()
 
 
@@ -249,17 +254,16 @@ def _cannot_read(sm: ReparseSummary, doc: Document, ver: DocumentVersion, exc) -
     logger.error("cannot re-parse {} version {}: {}", doc.index_no or doc.url, ver.version, exc)
 
 
-def _count(s, ver: DocumentVersion, outcome: str, sm: ReparseSummary) -> None:
-    if outcome != REPARSED:
-        sm.unchanged += 1
-        return
-    sm.reparsed += 1
-    prev = s.scalars(
-        select(DocumentVersion.content_hash).where(
-            DocumentVersion.document_id == ver.document_id, DocumentVersion.version == ver.version - 1
-        )
-    ).first()
-    sm.same_as_previous += prev == ver.content_hash
+def _same_as_previous(s, reparsed: list[DocumentVersion]) -> int:
+    """How many of the versions `reparsed` now read the same as the version before them (one query)."""
+    if not reparsed:
+        return 0
+    s.flush()
+    pairs = {(v.document_id, v.version - 1): v.content_hash for v in reparsed}
+    q = select(DocumentVersion.document_id, DocumentVersion.version, DocumentVersion.content_hash).where(
+        DocumentVersion.document_id.in_({d for d, _ in pairs})
+    )
+    return sum(pairs.get((r.document_id, r.version)) == r.content_hash for r in s.execute(q))
 
 
 def _in_batches(engine: Engine, ids: list[int], model, work, step: Progress) -> None:
