@@ -1,28 +1,44 @@
-"""Reparse and export throughput: crawl a simulated portal once, then time `reparse` (every version
-parsed again from its archived capture, recorded) and `export --format jsonl` (streamed to a null
-sink) over the same archive, and print versions/s.
-    .venv/bin/python benchmarks/reparse_bench.py [--docs 2000] [--family hanweb-jpage]
+"""Reparse and export throughput: crawl a simulated portal once, then time `reparse` twice over the
+same archive — with the parser that crawled it (nothing to read again), as a new parser with the same
+output (every version parsed again and compared) and as one whose output differs (every version
+recorded as a re-parse) — and `export --format jsonl` (streamed to a null sink).
+CPU is this process's and its parse workers'.
+    .venv/bin/python benchmarks/reparse_bench.py [--docs 2000] [--family hanweb-jpage] [--workers N]
+                                                 [--compare CHECKOUT (e.g. ../main: its code, same run)]
+With --compare, the same benchmark runs on CHECKOUT's code too (its packages first on PYTHONPATH), and
+the two are printed side by side.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 from loguru import logger
 
+HERE = Path(__file__).resolve().parent.parent
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--docs", type=int, default=2000)
-    ap.add_argument("--family", default="hanweb-jpage")
-    args = ap.parse_args()
-    logger.remove()
 
+def _timed(fn) -> tuple[object, float, float]:
+    """fn()'s result, wall seconds, CPU seconds (this process and its reaped children)."""
+    t0, c0 = time.perf_counter(), os.times()
+    out = fn()
+    c1 = os.times()
+    cpu = sum(c1[:4]) - sum(c0[:4])
+    return out, time.perf_counter() - t0, cpu
+
+
+def measure(docs: int, family: str, workers: int | None) -> dict:
+    import inspect
+
+    from scraper import process
     from scraper.config import parse_config
     from scraper.crawl import crawl_source
     from scraper.reparse import reparse_archive, source_ids
@@ -31,36 +47,72 @@ def main() -> None:
     from storage.archive import open_archive
     from storage.db import open_database, read_session
 
-    with tempfile.TemporaryDirectory() as tmp, PortalSimulator(seed=1, docs=args.docs, family=args.family) as sim:
+    kw = {"workers": workers} if "workers" in inspect.signature(reparse_archive).parameters else {}
+    with tempfile.TemporaryDirectory() as tmp, PortalSimulator(seed=1, docs=docs, family=family) as sim:
         urls = ", ".join(f'"{u}"' for u in sim.column_urls)
         cfg = parse_config(
-            f'[[sources]]\nname = "bench"\nstart_urls = [{urls}]\nfamily = "{args.family}"\n'
-            "rate = 0\nconcurrency = 8\n",
+            f'[[sources]]\nname = "bench"\nstart_urls = [{urls}]\nfamily = "{family}"\nrate = 0\nconcurrency = 8\n',
             "bench.toml",
             Path(tmp),
             None,
         )
         engine, store = open_database(cfg.database_url), open_archive(cfg.archive_url)
         crawled = asyncio.run(crawl_source(cfg, cfg.sources[0], engine, store, full=True))
+        ids = source_ids(engine, None)
+        out = {"crawled": crawled.new}
+        real_parse = process.parse_article
 
-        cpu0, t0 = time.process_time(), time.perf_counter()
-        sm = reparse_archive(engine, store, source_ids(engine, None))
-        reparse_wall, reparse_cpu = time.perf_counter() - t0, time.process_time() - cpu0
+        def changed_parse(data, url, content_type=None):  # a parser whose output differs: all re-parses
+            art = real_parse(data, url, content_type)
+            art.body_text = art.body_text.replace("，", ",")
+            return art
 
-        cpu0, t0 = time.process_time(), time.perf_counter()
-        with read_session(engine) as s, open(os.devnull, "w", encoding="utf-8") as null:
-            exported = export.write_jsonl(export.iter_documents(s), null)
-        export_wall, export_cpu = time.perf_counter() - t0, time.process_time() - cpu0
+        for mode in ("same parser", "new parser", "changed output"):
+            # a bumped parser version: every version is read again (the same output, then a different one)
+            process.PARSER_VERSION = str(int(process.PARSER_VERSION) + (mode != "same parser"))
+            if mode == "changed output":
+                process.parse_article = changed_parse
+            sm, wall, cpu = _timed(lambda: reparse_archive(engine, store, ids, **kw))
+            out[f"reparse, {mode}"] = (sm.versions, wall, cpu)
 
-    print(f"archive               {crawled.new} documents crawled ({args.family})")
-    print(
-        f"reparse               {sm.versions} versions in {reparse_wall:.1f} s: "
-        f"{sm.versions / reparse_wall:.0f} versions/s, {reparse_cpu / max(sm.versions, 1) * 1000:.2f} ms CPU each"
-    )
-    print(
-        f"export jsonl          {exported} documents in {export_wall:.2f} s: "
-        f"{exported / export_wall:.0f} documents/s, {export_cpu / max(exported, 1) * 1000:.2f} ms CPU each"
-    )
+        def run_export() -> int:
+            with read_session(engine) as s, open(os.devnull, "w", encoding="utf-8") as null:
+                return export.write_jsonl(export.iter_documents(s), null)
+
+        out["export jsonl"] = _timed(run_export)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--docs", type=int, default=2000)
+    ap.add_argument("--family", default="hanweb-jpage")
+    ap.add_argument("--workers", type=int, default=None, help="parse processes (default: one a core)")
+    ap.add_argument("--compare", type=Path, help="another checkout, measured in the same run")
+    ap.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # one tree's figures, for --compare
+    args = ap.parse_args()
+    logger.remove()
+    if args.json:
+        print(json.dumps(measure(args.docs, args.family, args.workers)))
+        return
+    trees = [HERE] + ([args.compare.resolve()] if args.compare else [])
+    results = []
+    for tree in trees:
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--json", "--docs", str(args.docs)]
+        cmd += ["--family", args.family] + (["--workers", str(args.workers)] if args.workers else [])
+        env = {**os.environ, "PYTHONPATH": str(tree)}
+        run = subprocess.run(cmd, env=env, cwd=tree, capture_output=True, text=True, check=True)
+        results.append(json.loads(run.stdout.strip().splitlines()[-1]))
+    print(f"{results[0]['crawled']} documents crawled ({args.family}); columns: " + " | ".join(map(str, trees)))
+    for key in results[0]:
+        if key == "crawled":
+            continue
+        cells = []
+        for r in results:
+            n, wall, cpu = r[key]
+            cells.append(f"{n} in {wall:6.2f} s: {n / wall:7.0f}/s, {cpu / max(n, 1) * 1000:5.2f} ms CPU each")
+        ratio = f"   x{results[1][key][1] / results[0][key][1]:.1f} faster" if len(results) > 1 else ""
+        print(f"{key:<24}" + " | ".join(cells) + ratio)
 
 
 if __name__ == "__main__":

@@ -60,6 +60,9 @@ def reparse(
         help="Instead: read again the text of files an older extractor version "
         "read (and those never read); the older text is kept.",
     ),
+    every: bool = typer.Option(
+        False, "--all", help="Parse again also the versions today's parser already read (by default skipped)."
+    ),
     json_out: bool = typer.Option(False, "--json", help="The summary as one JSON object."),
 ) -> None:
     """Re-run today's parser over the archived pages (no network). A different parse is recorded as a
@@ -96,7 +99,7 @@ def reparse(
                     progress.advance(task, n)
                     keep()
 
-                summary = reparse_archive(engine, app_ctx.store, ids, progress=step)
+                summary = reparse_archive(engine, app_ctx.store, ids, progress=step, every=every)
     except SourceBusy as busy:
         err_console.print(f"[yellow]{busy}[/]: try again when it is done", highlight=False)
         raise typer.Exit(EXIT_BUSY)
@@ -104,7 +107,8 @@ def reparse(
         print_json(summary.as_dict())
     else:
         out.print(
-            f"parser {summary.parser_version}: {summary.versions} versions read, "
+            f"parser {summary.parser_version}: {summary.versions} versions read "
+            f"({summary.already_current} already read by it, not parsed again), "
             f"{summary.reparsed} re-parsed (same version, previous parse kept), {summary.unchanged} unchanged, "
             f"{summary.errors} errors; failed pages: {summary.recovered} now documents, "
             f"{summary.still_failing} still failing",

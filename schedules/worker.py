@@ -266,7 +266,8 @@ def reparse_source(
     while True:
         try:
             with hold_sources(engine, {ids[0]: source}, "reparse", ttl) as keep:
-                summary = reparse_archive(engine, store, ids, progress=lambda n: keep())
+                # workers=1: no forking of this many-threaded daemon (its crawls share the cores anyway)
+                summary = reparse_archive(engine, store, ids, progress=lambda n: keep(), workers=1)
             break
         except SourceBusy as busy:
             if stopping():

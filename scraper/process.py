@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 
 from loguru import logger
 from sqlmodel import Session, select
@@ -114,12 +115,14 @@ def files_as_crawled(s: Session, cap: Capture, urls: list[str]) -> Files:
     }
 
 
-def version_files(s: Session, ver: DocumentVersion, urls: list[str]) -> Files:
-    """The files `ver` was recorded with (its own attachment rows); links it did not have, as crawled."""
-    own = {
-        a.url: (a.sha256, a.size) if a.sha256 else None
-        for a in s.exec(select(Attachment).where(Attachment.version_id == ver.id))
-    }
+def version_files(s: Session, ver: DocumentVersion, urls: list[str], own: Files | None = None) -> Files:
+    """The files `ver` was recorded with (its own attachment rows, read here unless given as `own`);
+    links it did not have, as crawled."""
+    if own is None:
+        own = {
+            a.url: (a.sha256, a.size) if a.sha256 else None
+            for a in s.exec(select(Attachment).where(Attachment.version_id == ver.id))
+        }
     cap = s.get(Capture, ver.capture_id)
     return {**files_as_crawled(s, cap, [u for u in urls if u not in own]), **own}
 
@@ -217,19 +220,33 @@ def record_page(
             reparsed[stale.version.id] = _reparse_quietly(s, store, stale.version)
 
 
-def parse_version(s: Session, store: BlobStore, ver: DocumentVersion) -> Parsed:
+@dataclass
+class Known:
+    """What a batch of re-parses read up front instead of once a version: the page already parsed
+    from the capture's bytes, the list values recorded for its URL, the version's own files."""
+
+    page: Parsed
+    listing: tuple[str | None, dict]
+    own: Files
+
+
+def parse_version(s: Session, store: BlobStore, ver: DocumentVersion, known: Known | None = None) -> Parsed:
     """A version's own capture parsed again with today's parser, joined as the crawl joined it, with the
     files that version was recorded with."""
     cap = s.get(Capture, ver.capture_id)
-    parsed = parse_capture(store, cap)
-    return complete(s, parsed, cap, files=version_files(s, ver, _links(parsed)))
+    if known is None:
+        parsed = parse_capture(store, cap)
+        return complete(s, parsed, cap, files=version_files(s, ver, _links(parsed)))
+    title, meta = known.listing
+    files = version_files(s, ver, _links(known.page), known.own)
+    return complete(s, known.page, cap, list_title=title, list_meta=meta, files=files)
 
 
-def reparse_version(s: Session, store: BlobStore, ver: DocumentVersion) -> str:
+def reparse_version(s: Session, store: BlobStore, ver: DocumentVersion, known: Known | None = None) -> str:
     """Parse a version's own capture again with today's parser: 'reparsed' or 'unchanged'.
 
     Raises ParseError / ArchiveError when the archived page cannot be parsed or read."""
-    return record_reparse(s, s.get(Document, ver.document_id), ver, parse_version(s, store, ver))
+    return record_reparse(s, s.get(Document, ver.document_id), ver, parse_version(s, store, ver, known))
 
 
 def _reparse_quietly(s: Session, store: BlobStore, ver: DocumentVersion) -> Parsed | None:

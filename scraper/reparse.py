@@ -1,15 +1,23 @@
 """`xxgk reparse`: today's parser over the archived captures again, without the network.
 
-Every document version is parsed again from its own capture (scraper/process.py, the crawl's path).
-A different result is recorded as a re-parse of that same version (previous parse kept, parser
-version noted), never as a new version. Article pages that failed to parse when crawled, at URLs no
-document has, are given to the crawl's own `process_capture` in fetch order: a better parser can
-turn them into documents.
+Every document version another parser read last is parsed again from its own capture
+(scraper/process.py, the crawl's path); the versions today's parser already read are skipped unless
+asked for (`every`). A batch's pages are parsed in worker processes while the batch before it is
+recorded, one transaction a batch. A different result is recorded as a re-parse of that same
+version (previous parse kept, parser version noted), never as a new version. Article pages that
+failed to parse when crawled, at URLs no document has, are given to the crawl's own
+`process_capture` in fetch order: a better parser can turn them into documents.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import ctypes
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from loguru import logger
@@ -20,18 +28,22 @@ from scraper import process
 from scraper.parse import ParseError
 from scraper.process import process_capture, reparse_version
 from storage.archive import ArchiveError, BlobStore
-from storage.db import session
-from storage.documents import NEW, REPARSED
-from storage.models import Capture, Document, DocumentUrl, DocumentVersion, Source
+from storage.db import read_session, session
+from storage.documents import NEW, REPARSED, Parsed
+from storage.models import Attachment, Capture, Document, DocumentUrl, DocumentVersion, Source
 
 BATCH = 200
+MIN_POOL_PAGES = 400  # fewer pages than this are parsed here: forking the pool costs more than it saves
 Progress = Callable[[int], None]
+ParsePages = Callable[[list[tuple[bytes, str, str | None]]], Iterable[Parsed | str]]  # pages -> parses, in order
+Pending = tuple[list[int], Iterator[tuple[int, Parsed | str]], dict[int, str]]  # versions, parses, unreadable
 
 
 @dataclass
 class ReparseSummary:
     parser_version: str = ""  # the parser that read the pages (the one process.py stamps)
-    versions: int = 0  # versions parsed again
+    versions: int = 0  # versions read (parsed again, or already read by this parser)
+    already_current: int = 0  # ... this parser had already read: not parsed again, counted unchanged
     reparsed: int = 0  # ... whose parse changed: recorded as re-parses
     unchanged: int = 0
     same_as_previous: int = 0  # re-parsed versions now identical to the version before them
@@ -88,27 +100,170 @@ def total(engine: Engine, sources: list[int]) -> int:
 
 
 def reparse_archive(
-    engine: Engine, store: BlobStore, sources: list[int], progress: Progress | None = None
+    engine: Engine,
+    store: BlobStore,
+    sources: list[int],
+    progress: Progress | None = None,
+    *,
+    every: bool = False,
+    workers: int | None = None,
 ) -> ReparseSummary:
-    """Re-parse every version of `sources`, then retry their failed pages; one transaction a batch."""
+    """Re-parse every version of `sources`, then retry their failed pages; one transaction a batch.
+
+    A version today's parser already read is not read again (`every`: read it all the same); the
+    pages are parsed in `workers` processes (default: one a core when there are many pages; 1: here)."""
     sm = ReparseSummary(parser_version=process.PARSER_VERSION)
     step = progress or (lambda n: None)
-    _in_batches(
-        engine, _version_ids(engine, sources), DocumentVersion, lambda s, ver: _one_version(s, store, ver, sm), step
-    )
+    ids = _version_ids(engine, sources)
+    todo = ids if every else _outdated(engine, ids)
+    sm.versions = sm.unchanged = sm.already_current = len(ids) - len(todo)
+    step(sm.already_current)
+    with _pages_parser(workers, len(todo)) as parse_pages:
+        pending = None  # the batch whose pages are being parsed while the one before it is recorded
+        for start in range(0, len(todo) + BATCH, BATCH):
+            chunk = todo[start : start + BATCH]
+            ahead = _read_pages(engine, store, chunk, parse_pages) if chunk else None
+            if pending:
+                _record_batch(engine, store, pending, sm)
+                step(len(pending[0]))
+            pending = ahead
     _in_batches(
         engine, _failed_capture_ids(engine, sources), Capture, lambda s, cap: _one_failed_page(s, store, cap, sm), step
     )
     logger.info(
-        "reparse with parser {}: {} versions, {} re-parsed, {} unchanged, {} errors, {} recovered",
+        "reparse with parser {}: {} versions ({} already read by it), {} re-parsed, {} unchanged, {} errors, "
+        "{} recovered",
         sm.parser_version,
         sm.versions,
+        sm.already_current,
         sm.reparsed,
         sm.unchanged,
         sm.errors,
         sm.recovered,
     )
     return sm
+
+
+def _outdated(engine: Engine, ids: list[int]) -> list[int]:
+    """The versions of `ids` another parser read last (in id order)."""
+    out: list[int] = []
+    with session(engine) as s:
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            q = select(DocumentVersion.id).where(
+                DocumentVersion.id.in_(chunk), DocumentVersion.parser_version != process.PARSER_VERSION
+            )
+            out.extend(s.scalars(q))
+    return sorted(out)
+
+
+def _parse_job(job: tuple[bytes, str, str | None]) -> Parsed | str:
+    """One page parsed (in a worker process): the record, or the ParseError's message."""
+    try:
+        return process.parse_page(*job)
+    except ParseError as exc:
+        return str(exc)
+
+
+def _die_with_parent(parent: int) -> None:
+    """A parse worker ends with the reparse that started it, even one killed with SIGKILL (Linux)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the worker ends when its parent's pipe does
+        pass
+    if os.getppid() != parent:  # the parent died before that took effect
+        os._exit(1)
+
+
+@contextmanager
+def _pages_parser(workers: int | None, pages: int) -> Iterator[ParsePages]:
+    """parse_pages(jobs) -> results in order: in a pool of forked processes (they inherit today's
+    parser) when there are several cores and enough pages to pay for it."""
+    n = workers or os.cpu_count() or 1
+    if n < 2 or (workers is None and pages < MIN_POOL_PAGES):
+        yield lambda jobs: [_parse_job(j) for j in jobs]
+        return
+    fork = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(n, mp_context=fork, initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
+        yield lambda jobs: pool.map(_parse_job, jobs, chunksize=max(1, len(jobs) // (4 * n)))  # lazy: parsed ahead
+
+
+def _read_pages(engine: Engine, store: BlobStore, chunk: list[int], parse_pages: ParsePages) -> Pending:
+    """The archived pages of the versions `chunk`, handed to the parser: (chunk, results, unreadable)."""
+    with read_session(engine) as s:
+        rows = s.execute(
+            select(DocumentVersion.id, Capture.sha256, Capture.url, Capture.headers)
+            .join(Capture, Capture.id == DocumentVersion.capture_id)
+            .where(DocumentVersion.id.in_(chunk))
+        ).all()
+    readable, jobs, unreadable = [], [], {}
+    for row in rows:
+        try:
+            body = store.get(row.sha256) if row.sha256 else b""
+        except ArchiveError as exc:
+            unreadable[row.id] = str(exc)
+            continue
+        ctype = next((v for k, v in row.headers or [] if k.lower() == "content-type"), None)
+        readable.append(row.id)
+        jobs.append((body, row.url, ctype))
+    return chunk, zip(readable, parse_pages(jobs), strict=True), unreadable
+
+
+def _record_batch(engine: Engine, store: BlobStore, pending: Pending, sm: ReparseSummary) -> None:
+    """Record the parses of the versions `chunk`: their rows, captures, listings and files read in a
+    few queries, every change in one transaction."""
+    chunk, results, unreadable = pending
+    with session(engine) as s:
+        vers = {v.id: v for v in s.scalars(select(DocumentVersion).where(DocumentVersion.id.in_(chunk)))}
+        caps = {
+            c.id: c for c in s.scalars(select(Capture).where(Capture.id.in_({v.capture_id for v in vers.values()})))
+        }
+        docs = {
+            d.id: d for d in s.scalars(select(Document).where(Document.id.in_({v.document_id for v in vers.values()})))
+        }
+        urls = {c.url for c in caps.values()}
+        listed = select(DocumentUrl.url, DocumentUrl.list_title, DocumentUrl.list_meta)
+        listings = {
+            a.url: (a.list_title, a.list_meta or {}) for a in s.execute(listed.where(DocumentUrl.url.in_(urls)))
+        }
+        own: dict[int, process.Files] = {i: {} for i in vers}
+        files = select(Attachment.version_id, Attachment.url, Attachment.sha256, Attachment.size)
+        for a in s.execute(files.where(Attachment.version_id.in_(chunk))):
+            own[a.version_id][a.url] = (a.sha256, a.size) if a.sha256 else None
+        sm.versions += len(vers)
+        outcomes, reparsed = [*((i, exc) for i, exc in unreadable.items()), *results], []
+        for ver_id, page in sorted(outcomes, key=lambda o: o[0]):
+            ver = vers[ver_id]
+            doc, url = docs[ver.document_id], caps[ver.capture_id].url
+            if isinstance(page, str):
+                _cannot_read(sm, doc, ver, page)
+                continue
+            known = process.Known(page, listings.get(url, (None, {})), own[ver.id])
+            if reparse_version(s, store, ver, known) == REPARSED:
+                reparsed.append(ver)
+            else:
+                sm.unchanged += 1
+        sm.reparsed += len(reparsed)
+        sm.same_as_previous += _same_as_previous(s, reparsed)
+        s.commit()
+
+
+def _cannot_read(sm: ReparseSummary, doc: Document, ver: DocumentVersion, exc) -> None:
+    sm.errors += 1
+    sm.problems.append(f"{doc.index_no or doc.url} version {ver.version}: {exc}")
+    logger.error("cannot re-parse {} version {}: {}", doc.index_no or doc.url, ver.version, exc)
+
+
+def _same_as_previous(s, reparsed: list[DocumentVersion]) -> int:
+    """How many of the versions `reparsed` now read the same as the version before them (one query)."""
+    if not reparsed:
+        return 0
+    s.flush()
+    pairs = {(v.document_id, v.version - 1): v.content_hash for v in reparsed}
+    q = select(DocumentVersion.document_id, DocumentVersion.version, DocumentVersion.content_hash).where(
+        DocumentVersion.document_id.in_({d for d, _ in pairs})
+    )
+    return sum(pairs.get((r.document_id, r.version)) == r.content_hash for r in s.execute(q))
 
 
 def _in_batches(engine: Engine, ids: list[int], model, work, step: Progress) -> None:
@@ -119,29 +274,6 @@ def _in_batches(engine: Engine, ids: list[int], model, work, step: Progress) -> 
                 work(s, s.get(model, row_id))
             s.commit()
         step(len(chunk))
-
-
-def _one_version(s, store: BlobStore, ver: DocumentVersion, sm: ReparseSummary) -> None:
-    sm.versions += 1
-    try:
-        with s.begin_nested():
-            outcome = reparse_version(s, store, ver)
-    except (ParseError, ArchiveError) as exc:
-        doc = s.get(Document, ver.document_id)
-        sm.errors += 1
-        sm.problems.append(f"{doc.index_no or doc.url} version {ver.version}: {exc}")
-        logger.error("cannot re-parse {} version {}: {}", doc.index_no or doc.url, ver.version, exc)
-        return
-    if outcome != REPARSED:
-        sm.unchanged += 1
-        return
-    sm.reparsed += 1
-    prev = s.scalars(
-        select(DocumentVersion.content_hash).where(
-            DocumentVersion.document_id == ver.document_id, DocumentVersion.version == ver.version - 1
-        )
-    ).first()
-    sm.same_as_previous += prev == ver.content_hash
 
 
 def _one_failed_page(s, store: BlobStore, cap: Capture, sm: ReparseSummary) -> None:

@@ -5,14 +5,19 @@ by a crawl that meets the new parser first. Pages that failed before can become 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
-from archive_helpers import crawled_cli, documents, engine_of
+from archive_helpers import crawled_cli, documents, engine_of, store_of
 from sqlalchemy import func
 from sqlmodel import select
 
 from scraper import process
 from scraper.parse import ParseError
+from scraper.reparse import reparse_archive, source_ids
 from storage.db import read_session
 from storage.leases import acquire
 from storage.models import Attachment, Capture, DocumentReparse, DocumentVersion, Source
@@ -59,10 +64,14 @@ def archive(request, tmp_path, portal):
 def test_same_parser_changes_nothing(tmp_path, portal):
     cli = crawled_cli(tmp_path, portal, days=1)
     before = documents(cli)
-    summary = reparse(cli)
+    summary = reparse(cli, "--all")  # every page parsed again and joined as the crawl joined it
     assert summary["versions"] == count(cli, DocumentVersion) and summary["unchanged"] == summary["versions"]
-    assert summary["reparsed"] == summary["errors"] == summary["recovered"] == 0
+    assert summary["reparsed"] == summary["errors"] == summary["recovered"] == summary["already_current"] == 0
     assert count(cli, DocumentReparse) == 0 and documents(cli) == before
+    # Without --all, the versions this parser already read are not parsed again.
+    summary = reparse(cli)
+    assert summary["already_current"] == summary["unchanged"] == summary["versions"] == count(cli, DocumentVersion)
+    assert summary["reparsed"] == 0 and documents(cli) == before
 
 
 def _files(cli) -> list[tuple]:
@@ -88,7 +97,7 @@ def test_a_reparse_keeps_each_version_with_its_own_files(archive):
     """Day 2 replaced files at the same URL and name: re-parsing version 1 must not take version 2's file."""
     cli = archive
     before = _versions_and_files(cli)
-    summary = reparse(cli)
+    summary = reparse(cli, "--all")
     assert summary["reparsed"] == 0 and summary["unchanged"] == summary["versions"] == count(cli, DocumentVersion)
     assert count(cli, DocumentReparse) == 0 and _versions_and_files(cli) == before
     replaced = [
@@ -164,6 +173,21 @@ def test_pages_the_new_parser_cannot_read_keep_their_parse(tmp_path, portal, mon
     assert not (still["topic"] or "").endswith("/v2")
 
 
+def test_worker_processes_parse_as_this_process_does(archive, monkeypatch):
+    """Pages parsed in a pool of worker processes (today's parser, its errors) are recorded as here."""
+    cli = archive
+    target = cli.jsonl("ls")[3]
+    better_parser(monkeypatch, fail_on=(target["url"],))
+    engine, failing = engine_of(cli), target["versions"]
+    summary = reparse_archive(engine, store_of(cli), source_ids(engine, None), workers=2)
+    total = count(cli, DocumentVersion)
+    assert summary.versions == total and summary.reparsed == total - failing and summary.errors == failing
+    assert "parser 2 cannot read this page" in summary.problems[0]
+    assert all(d["topic"].endswith("/v2") for d in documents(cli) if d["url"] != target["url"])
+    again = reparse_archive(engine, store_of(cli), source_ids(engine, None), workers=2)
+    assert again.already_current == total - failing and again.errors == failing and again.reparsed == 0
+
+
 def test_pages_that_failed_to_parse_become_documents(tmp_path, portal, monkeypatch):
     broken = [e["urls"][0] for e in portal.expected_documents(1)[5:8]]
     real = process.parse_article
@@ -195,3 +219,33 @@ def test_reparse_waits_for_no_crawl_and_names_bad_sources(tmp_path, portal):
     assert acquire(engine, source_id, "someone-else", 60) is None
     assert "being crawled by someone-else" in cli("reparse", code=3).output
     assert "unknown source 'nowhere'" in cli("reparse", "--source", "nowhere", code=2).output
+
+
+def test_parse_workers_end_with_a_killed_reparse(tmp_path):
+    """kill -9 of a reparse leaves no parse worker behind (they would wait on its pipe for ever)."""
+    script = tmp_path / "pool.py"
+    script.write_text(
+        "import time\n"
+        "from scraper.reparse import _pages_parser\n"
+        "with _pages_parser(2, 0) as parse:\n"
+        "    list(parse([(b'<html><body><p>x</p></body></html>', 'http://x/', None)] * 4))\n"
+        "    print('ready', flush=True)\n"
+        "    time.sleep(60)\n"
+    )
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, cwd=Path.cwd())
+    assert proc.stdout.readline().strip() == "ready"
+    workers = [int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+    assert len(workers) == 2
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{w}").exists() and "Z" not in _state(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert all(not Path(f"/proc/{w}").exists() or "Z" in _state(w) for w in workers)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
