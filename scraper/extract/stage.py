@@ -9,6 +9,7 @@ process keeps its core and its GIL, and a file that hangs or kills its worker co
 from __future__ import annotations
 
 import asyncio
+import functools
 import multiprocessing
 import os
 import time
@@ -187,7 +188,7 @@ class FileTextStage:
             written = []
             for one in batch:
                 try:
-                    retry.call(self.engine, lambda one=one: self._write([one]))
+                    retry.call(self.engine, functools.partial(self._write, [one]))
                     written.append(one)
                 except IntegrityError:
                     logger.debug("file {} was read elsewhere meanwhile", one[0])
