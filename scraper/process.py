@@ -12,7 +12,6 @@ nothing) reaches the same record and content hash as the crawl did:
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 
@@ -24,13 +23,13 @@ from scraper.parse import PARSER_VERSION, ParseError, parse_article
 from scraper.parse.dates import to_iso
 from scraper.parse.index_no import check_index_no, normalise
 from scraper.parse.links import is_storage_name
+from scraper.parse.model import content_digest
 from scraper.parse.tree import collapse
 from storage.archive import ArchiveError, BlobStore
 from storage.captures import capture_body, header, latest_file
 from storage.documents import Parsed, StaleParse, apply_parse, listing_of, record_reparse
 from storage.models import Attachment, Capture, Document, DocumentVersion
 
-_NOT_CONTENT = ("encoding", "warnings")  # as ParsedArticle.content_hash: how it was read, not what it says
 _DATES = ("publish_date", "written_date")
 Files = dict[str, tuple[str, int] | None]  # attachment URL -> (sha256, size) of its archived file
 
@@ -50,10 +49,7 @@ def parse_page(body: bytes, url: str, content_type: str | None) -> Parsed:
 
 def content_hash(record: dict, body_text: str) -> str:
     """The ParsedArticle content hash, over a record that may have gained list values and file hashes."""
-    content = {k: v for k, v in record.items() if k not in _NOT_CONTENT}
-    content["body_text"] = body_text
-    canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return content_digest({**record, "body_text": body_text})
 
 
 def _list_value(key: str, raw) -> str | None:

@@ -8,6 +8,7 @@ and a PARSER_VERSION bump (tests/test_parser_fingerprint.py fails until then).
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, fields
 
 
@@ -59,3 +60,17 @@ def document_keys() -> tuple[str, ...]:
 def shown_fields() -> tuple[str, ...]:
     """The lines under the title in `show` and on the web's document page."""
     return tuple(f for f in CONTRACT_FIELDS if f != "title")
+
+
+def _fold_ascii(ch: str) -> str:
+    """Full-width ASCII (e.g. １ ／ －) -> half-width; other characters unchanged."""
+    folded = unicodedata.normalize("NFKC", ch)
+    return folded if len(folded) == 1 and folded.isascii() else ch
+
+
+def normalise_index_no(raw: str | None) -> str | None:
+    """The 索引号 as an identity (the parser's and every lookup's): fold full-width ASCII, drop all whitespace (NBSP, U+3000 too), uppercase; '' -> None."""
+    if raw is None:
+        return None
+    text = "".join(_fold_ascii(ch) for ch in raw if not ch.isspace())
+    return text.upper() or None

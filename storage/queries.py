@@ -11,6 +11,7 @@ from sqlalchemy import and_, func, or_
 from sqlmodel import Session, select
 
 from storage import contract
+from storage.contract import normalise_index_no
 from storage.documents import doc_key
 from storage.models import Attachment, Blob, Capture, CrawlRun, Document, DocumentUrl, DocumentVersion, Source
 from storage.stamps import iso_ts
@@ -21,12 +22,7 @@ def find_document(s: Session, ident: str) -> Document | None:
     ident = ident.strip()
     doc = s.exec(select(Document).where(Document.doc_key == ident)).first()
     if doc is None:
-        folded = (
-            "".join(chr(ord(c) - 0xFEE0) if "\uff01" <= c <= "\uff5e" else c for c in ident)
-            .replace(" ", "")
-            .replace("\u3000", "")
-            .upper()
-        )
+        folded = normalise_index_no(ident) or ident
         doc = s.exec(select(Document).where(Document.doc_key == folded)).first()
     if doc is None:
         alias = s.exec(select(DocumentUrl).where(DocumentUrl.url == ident)).first()

@@ -8,27 +8,14 @@ reported, never used to reject: local schemes exist.
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from storage.contract import normalise_index_no as normalise  # noqa: F401 (the identity rule: one copy)
 
 _SPLIT_RE = re.compile(r"^([0-9A-Z\-]{6,20})[/\-](\d{4,6})-(\d{4,10})$")
 
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-
-
-def _fold_ascii(ch: str) -> str:
-    """Full-width ASCII (e.g. １ ／ －) -> half-width; other characters unchanged."""
-    folded = unicodedata.normalize("NFKC", ch)
-    return folded if len(folded) == 1 and folded.isascii() else ch
-
-
-def normalise(raw: str | None) -> str | None:
-    """Fold full-width ASCII, drop all whitespace (NBSP, U+3000 too), uppercase; '' -> None."""
-    if raw is None:
-        return None
-    text = "".join(_fold_ascii(ch) for ch in raw if not ch.isspace())
-    return text.upper() or None
 
 
 def split_index_no(index_no: str) -> tuple[str, str, str] | None:

@@ -34,6 +34,12 @@ class ParsedArticle(ContractRecord):
 
     def content_hash(self) -> str:
         """sha256 of canonical JSON of the content: same content, same hash, whatever the bytes."""
-        content = {k: v for k, v in self.to_dict().items() if k not in _NOT_CONTENT}
-        canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        return content_digest(self.to_dict())
+
+
+def content_digest(record: dict) -> str:
+    """The content hash of a record (what a parse gave, maybe with list values and file hashes added):
+    sha256 of its canonical JSON, leaving out how the bytes were read."""
+    content = {k: v for k, v in record.items() if k not in _NOT_CONTENT}
+    canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
