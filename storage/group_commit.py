@@ -106,12 +106,14 @@ class GroupWriter:
                     if not isolated:  # the common case: no savepoint; a failure re-runs the batch isolated
                         try:
                             out.append((True, unit.fn(s)))
+                            s.flush()  # its rows written now: a failure is its own, not the commit's
                         except Exception as exc:
                             raise _UnitFailed() from exc
                         continue
                     try:
-                        with s.begin_nested():
-                            out.append((True, unit.fn(s)))
+                        with s.begin_nested():  # released (flushed) before its result counts
+                            value = unit.fn(s)
+                        out.append((True, value))
                     except Exception as exc:  # noqa: BLE001 - handed to that unit's caller
                         if retry.transient(exc):
                             raise  # the whole batch is tried again

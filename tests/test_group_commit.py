@@ -78,3 +78,18 @@ def test_a_failing_unit_fails_alone_and_nothing_is_written_twice(db_url, bad_at)
     expected = sorted({f"s{i}" for i in range(10)} - {f"s{bad_at}"})
     assert names(engine) == expected  # every other unit committed, once
     assert writer.reruns == 1  # the batch ran again, a savepoint per unit
+
+
+def test_a_unit_whose_rows_fail_only_at_flush_fails_alone(db_url):
+    """Its rows are written after it returns (savepoint release, or commit): the error is still its
+    own, and the results of the units after it stay theirs."""
+    engine = open_database(db_url)
+
+    def pending_duplicate(s):
+        s.add(Source(name="s1"))  # not flushed by the unit itself
+
+    units = [add("s0"), add("s1"), pending_duplicate, add("s3"), add("s4")]
+    writer, results, _seen = run(engine, units)
+    assert results[:2] == ["s0", "s1"] and results[3:] == ["s3", "s4"], results
+    assert isinstance(results[2], Exception)
+    assert names(engine) == ["s0", "s1", "s3", "s4"]
