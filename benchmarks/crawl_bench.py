@@ -6,6 +6,8 @@ Documents link attachments (about 30 % of them), which are downloaded and archiv
 
 `--profile` runs the crawl under cProfile and prints the top functions by own time (the timings then
 include the profiler's overhead: compare profiles with profiles, numbers with numbers).
+`--compare CHECKOUT` (e.g. ../main) runs the benchmark alternately on this tree and on CHECKOUT's code
+(its packages first on PYTHONPATH), `--rounds` times each, and prints the medians side by side.
 """
 
 from __future__ import annotations
@@ -14,8 +16,13 @@ import argparse
 import asyncio
 import cProfile
 import multiprocessing as mp
+import os
 import pstats
+import re
 import resource
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -38,7 +45,11 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--family", default="hanweb-jpage", help="the simulated portal's CMS family")
     ap.add_argument("--profile", action="store_true", help="print the top functions by own time")
+    ap.add_argument("--compare", type=Path, help="another checkout, benchmarked alternately with this one")
+    ap.add_argument("--rounds", type=int, default=3, help="runs per tree with --compare")
     args = ap.parse_args()
+    if args.compare:
+        return compare(args)
     logger.remove()
 
     parent, child = mp.Pipe()
@@ -61,6 +72,7 @@ def main() -> None:
             None,
         )
         engine = open_database(cfg.database_url)
+        statements = count_statements(engine)
         store = open_archive(cfg.archive_url)
         cpu0, t0 = time.process_time(), time.perf_counter()
         profiler = cProfile.Profile() if args.profile else None
@@ -86,11 +98,58 @@ def main() -> None:
     print(f"documents/s           {docs / wall:.1f}")
     print(f"requests/s            {summary.requests / wall:.1f}")
     print(f"CPU s per document    {cpu / max(docs, 1) * 1000:.2f} ms")
+    print(f"SQL per document      {statements[0] / max(docs, 1):.1f}  ({statements[0]} statements, all kinds)")
     print(f"peak RSS (crawler)    {peak_mb:.0f} MB")
     print(f"archive on disk       {archive_bytes / 1e6:.1f} MB")
     if profiler:
         print()
         pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+
+
+def count_statements(engine) -> list[int]:
+    """A counter of every statement the engine sends (an executemany counts once)."""
+    from sqlalchemy import event
+
+    counter = [0]
+
+    def count(*_a) -> None:
+        counter[0] += 1
+
+    event.listen(engine, "before_cursor_execute", count)
+    return counter
+
+
+FIGURES = {
+    "documents/s": r"documents/s\s+([\d.]+)",
+    "CPU ms/doc": r"CPU s per document\s+([\d.]+)",
+    "SQL/doc": r"SQL per document\s+([\d.]+)",
+    "requests/s": r"requests/s\s+([\d.]+)",
+}
+
+
+def compare(args) -> None:
+    here, other = Path(__file__).resolve().parents[1], args.compare.resolve()
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--docs",
+        str(args.docs),
+        "--concurrency",
+        str(args.concurrency),
+        "--family",
+        args.family,
+    ]
+    runs: dict[Path, list[dict[str, float]]] = {here: [], other: []}
+    for _ in range(args.rounds):
+        for tree in runs:  # alternate, so both see the same noise
+            env = {**os.environ, "PYTHONPATH": str(tree)}
+            out = subprocess.run(cmd, env=env, cwd=tree, check=True, capture_output=True, text=True).stdout
+            runs[tree].append({k: float(m.group(1)) for k, rx in FIGURES.items() if (m := re.search(rx, out))})
+    print(f"median of {args.rounds} runs, {args.docs} documents, {args.family}")
+    print(f"  {'figure':<14}{here.name:>14}{other.name:>14}     ratio")
+    for name in FIGURES:
+        a, b = (statistics.median(r.get(name, float("nan")) for r in runs[t]) for t in (here, other))
+        print(f"  {name:<14}{a:14.2f}{b:14.2f}  {a / b if b else float('nan'):8.2f}x")
 
 
 if __name__ == "__main__":

@@ -121,6 +121,7 @@ def apply_parse(
         )
         if not parsed.index_no:
             _add_flag(doc, "no_index_no")
+        _bump(doc, parsed, now)  # its first version's fields go in with the INSERT: no UPDATE after it
         s.add(doc)
         s.flush()
         outcome = NEW
@@ -135,7 +136,7 @@ def apply_parse(
     alias.list_meta = list_meta if list_meta is not None else alias.list_meta
     alias.content_hash = parsed.content_hash
 
-    cur = current_version(s, doc) if doc.version else None
+    cur = current_version(s, doc) if doc.version and outcome != NEW else None
     if (
         cur is not None
         and reparsed is not None
@@ -149,7 +150,9 @@ def apply_parse(
     # The decision, in the write transaction: a new document, a changed version, or the same content.
     # (The alerts helper adds `record_event(...)` here: same transaction, so no event without its row.)
     if cur is None or (cur.content_hash != parsed.content_hash and previous_at_url != parsed.content_hash):
-        _new_version(s, doc, capture_id, parsed, now)
+        if outcome != NEW:
+            _bump(doc, parsed, now)
+        _new_version(s, doc, capture_id, parsed, now, new_doc=outcome == NEW)
         outcome = NEW if outcome == NEW or cur is None else CHANGED
         outbox.record(s, outcome, doc)
     doc.last_seen = now
@@ -160,11 +163,17 @@ def apply_parse(
     return outcome, doc
 
 
-def _new_version(s: Session, doc: Document, capture_id: int, parsed: Parsed, now: datetime) -> None:
+def _bump(doc: Document, parsed: Parsed, now: datetime) -> None:
+    """The document moves to its next version (`_new_version` adds that version's row)."""
     doc.version += 1
     doc.changed_at = now
     for name in DENORMALISED:
         setattr(doc, name, parsed.record.get(name))
+
+
+def _new_version(
+    s: Session, doc: Document, capture_id: int, parsed: Parsed, now: datetime, new_doc: bool = False
+) -> None:
     ver = DocumentVersion(
         document_id=doc.id,
         version=doc.version,
@@ -183,7 +192,7 @@ def _new_version(s: Session, doc: Document, capture_id: int, parsed: Parsed, now
                 version_id=ver.id, name=att["name"], url=att["url"], sha256=att.get("sha256"), size=att.get("size")
             )
         )
-    search.index_document(s.connection(), doc.id, parsed.record.get("title"), parsed.body_text)
+    search.index_document(s.connection(), doc.id, parsed.record.get("title"), parsed.body_text, new=new_doc)
 
 
 def record_reparse(s: Session, doc: Document, ver: DocumentVersion, parsed: Parsed, now: datetime | None = None) -> str:

@@ -1,7 +1,9 @@
 """Group commit: one writer thread commits many units of work per transaction, off the event loop.
 
-A unit is `fn(session)`; each runs in its own savepoint, so a unit that fails (an integrity error, a
-bad row) is rolled back alone and its caller gets the exception, while the others commit. Before the
+A unit is `fn(session)`. A batch first runs without savepoints; when a unit fails (an integrity error,
+a bad row) the transaction is rolled back and the batch runs again with each unit in its own savepoint,
+so the failing unit is rolled back alone and its caller gets the exception, while the others commit
+(units are already re-runnable: a transient error re-runs the whole batch). Before the
 transaction commits, `before_commit()` makes the blobs and journal lines the batch wrote durable
 (once per batch: storage/journal.py, storage/archive.py), so no committed row ever names a blob that
 a crash could lose. A transient database error re-runs the whole batch (storage/retry.py), so units
@@ -29,6 +31,10 @@ from storage.db import session
 MAX_BATCH = 16  # units per transaction: a short hold of SQLite's write lock (lease renewals wait on it)
 
 
+class _UnitFailed(Exception):
+    """A unit raised in a batch run without savepoints (its exception is the __cause__)."""
+
+
 @dataclass
 class _Unit:
     fn: Callable[[Session], Any]
@@ -51,6 +57,7 @@ class GroupWriter:
         self.paused = paused
         self.batches = self.units = 0
         self.failed_batches = 0  # batches that did not commit (their blobs may be without rows)
+        self.reruns = 0  # batches run again with a savepoint per unit (one of their units failed)
         self._loop = asyncio.get_running_loop()
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name=f"group-commit-{name}", daemon=True)
@@ -89,16 +96,24 @@ class GroupWriter:
                     self._commit(units, fenced)
 
     def _commit(self, units: list[_Unit], fenced: bool) -> None:
-        def transaction() -> list[tuple[bool, Any]]:
+        def transaction(isolated: bool) -> list[tuple[bool, Any]]:
             out = []
             self.before_commit()  # blobs staged before their units came: durable, outside the lock
             with session(self.engine) as s:
                 if fenced:
                     self.fence(s)
                 for unit in units:
-                    try:
-                        with s.begin_nested():
+                    if not isolated:  # the common case: no savepoint; a failure re-runs the batch isolated
+                        try:
                             out.append((True, unit.fn(s)))
+                            s.flush()  # its rows written now: a failure is its own, not the commit's
+                        except Exception as exc:
+                            raise _UnitFailed() from exc
+                        continue
+                    try:
+                        with s.begin_nested():  # released (flushed) before its result counts
+                            value = unit.fn(s)
+                        out.append((True, value))
                     except Exception as exc:  # noqa: BLE001 - handed to that unit's caller
                         if retry.transient(exc):
                             raise  # the whole batch is tried again
@@ -107,10 +122,23 @@ class GroupWriter:
                 s.commit()
             return out
 
+        def attempt() -> list[tuple[bool, Any]]:
+            """Optimistically without savepoints (two statements fewer per unit); when a unit fails, the
+            transaction is rolled back whole and the batch runs again with a savepoint per unit, so the
+            failing unit alone gets its exception (a transient error is raised: the batch is retried)."""
+            try:
+                return transaction(isolated=False)
+            except _UnitFailed as failed:
+                cause = failed.__cause__
+                if retry.transient(cause):
+                    raise cause from None
+                if len(units) == 1:  # nothing else to commit
+                    return [(False, cause)]
+                self.reruns += 1
+                return transaction(isolated=True)
+
         try:
-            results = retry.call(
-                self.engine, transaction, abort=self.abort if fenced else lambda: None, paused=self.paused
-            )
+            results = retry.call(self.engine, attempt, abort=self.abort if fenced else lambda: None, paused=self.paused)
         except Exception as exc:  # noqa: BLE001 - every unit of the batch fails with it
             results = [(False, exc)] * len(units)
             self.failed_batches += 1

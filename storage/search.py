@@ -131,10 +131,13 @@ def pg_trgm_sees_cjk(conn: Connection, schema: str) -> bool:
     return bool(conn.exec_driver_sql(f"SELECT \"{schema}\".show_trgm('政府建设')").scalar())
 
 
-def index_document(conn: Connection, document_id: int, title: str | None, body: str | None) -> None:
-    """Make `document_id` searchable by this title and body (its current version)."""
+def index_document(
+    conn: Connection, document_id: int, title: str | None, body: str | None, *, new: bool = False
+) -> None:
+    """Make `document_id` searchable by this title and body (its current version). `new`: the document
+    was inserted in this transaction, so it has no row yet (one lookup fewer)."""
     title, body = normalise(title), normalise(body)
-    old = conn.execute(select(ST.c.title, ST.c.body).where(ST.c.document_id == document_id)).first()
+    old = None if new else conn.execute(select(ST.c.title, ST.c.body).where(ST.c.document_id == document_id)).first()
     if old is not None and (old.title, old.body) == (title, body):
         return
     fts = conn.dialect.name == "sqlite"
