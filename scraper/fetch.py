@@ -26,6 +26,8 @@ import httpx
 from loguru import logger
 from protego import Protego
 
+from storage.headers import header_in
+
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 MAX_REDIRECTS = 5
@@ -78,8 +80,7 @@ class FetchResult:
     wall_checked: bool = False  # (then nobody needs to look again)
 
     def header(self, name: str) -> str | None:
-        name = name.lower()
-        return next((v for k, v in self.headers if k.lower() == name), None)
+        return header_in(self.headers, name)
 
     @property
     def content_type(self) -> str | None:

@@ -8,6 +8,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from storage.archive import BlobStore
+from storage.headers import header_in
 from storage.models import Blob, Capture, utcnow
 
 
@@ -66,8 +67,7 @@ def capture_body(store: BlobStore, cap: Capture) -> bytes:
 
 
 def header(cap: Capture, name: str) -> str | None:
-    name = name.lower()
-    return next((v for k, v in cap.headers or [] if k.lower() == name), None)
+    return header_in(cap.headers or [], name)
 
 
 def latest_file(
