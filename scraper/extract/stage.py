@@ -81,6 +81,7 @@ class FileTextStage:
         self.halt = False  # set: finish the files in flight, start no more
         self._pending: list[tuple[str, str, Extracted, float]] = []  # results not written yet
         self._pending_since = time.monotonic()
+        self._running = False  # run() is reading: close() from another thread leaves the pool to it
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -93,6 +94,9 @@ class FileTextStage:
         return self._pool
 
     def close(self, kill: bool = False) -> None:
+        if self._running and not kill:  # a run is waiting on the pool (another thread): it closes it when done
+            self.halt = True
+            return
         if self._pool is not None:
             if kill:  # a hung extractor: its process is ended, not waited for
                 for proc in list(getattr(self._pool, "_processes", {}).values()):
@@ -107,6 +111,20 @@ class FileTextStage:
         summary: ExtractSummary | None = None,
     ) -> ExtractSummary:
         """Read `items` (a few in flight per worker), recording each result as it comes."""
+        self._running = True
+        try:
+            return self._run(items, progress, summary)
+        finally:
+            self._running = False
+            if self.halt:  # asked to close meanwhile
+                self.close()
+
+    def _run(
+        self,
+        items: Iterable[Item],
+        progress: Callable[[int], None] | None,
+        summary: ExtractSummary | None,
+    ) -> ExtractSummary:
         sm = summary or ExtractSummary()
         step = progress or (lambda n: None)
         started = time.monotonic()
