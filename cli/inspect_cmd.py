@@ -96,13 +96,13 @@ def ls_(
     json_out: bool = typer.Option(False, "--json", help="JSON Lines, one document a line."),
 ) -> None:
     """List archived documents, newest first by publish date."""
-    from storage.db import read_session
+    from storage.db import read_connection
     from storage.queries import DocFilter, count_documents, document_json, list_documents, source_names
 
     app_ctx = ctx_obj(ctx)
     if limit is None and not json_out:
         limit = LS_DEFAULT_LIMIT
-    with read_session(app_ctx.archive_engine) as s:
+    with read_connection(app_ctx.archive_engine) as s:
         f = DocFilter(
             source=check_source(app_ctx, s, source),
             since=since,
@@ -142,13 +142,13 @@ def show(
 ) -> None:
     """Show one document (fields, URLs, attachments, body), or its raw archived page."""
     from storage.archive import ArchiveError
-    from storage.db import read_session
+    from storage.db import read_connection
     from storage.queries import document_json, version_capture
 
     app_ctx = ctx_obj(ctx)
     if json_out and raw:
         raise fail("--json and --raw exclude each other")
-    with read_session(app_ctx.archive_engine) as s:
+    with read_connection(app_ctx.archive_engine) as s:
         doc = document_or_fail(s, index_no)
         ver = version_or_fail(s, doc, version, f"document {index_no}")
         if raw:
