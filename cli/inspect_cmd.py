@@ -141,7 +141,6 @@ def show(
     version: int | None = typer.Option(None, "--version", min=1, help="Version N (default: latest)."),
 ) -> None:
     """Show one document (fields, URLs, attachments, body), or its raw archived page."""
-    from storage.archive import ArchiveError
     from storage.db import read_connection
     from storage.queries import document_json, version_capture
 
@@ -152,6 +151,8 @@ def show(
         doc = document_or_fail(s, index_no)
         ver = version_or_fail(s, doc, version, f"document {index_no}")
         if raw:
+            from storage.archive import ArchiveError
+
             cap = version_capture(s, ver)
             try:
                 data = app_ctx.store.get(cap.sha256)
