@@ -69,3 +69,15 @@ def test_show_and_ls_read_through_core_alone(cli):
         assert loaded == [], f"`xxgk {' '.join(args)}` imports {loaded}"
         if args[-1] == "--json":  # the same bytes as in-process (the CLI tests' way)
             assert out == cli(*args).stdout
+
+
+def test_ls_json_in_batches_is_show_json_without_the_body(cli, monkeypatch):
+    from cli import inspect_cmd
+
+    cli("crawl", "kaihua")
+    monkeypatch.setattr(inspect_cmd, "LS_JSON_BATCH", 7)  # several batches, the last one short
+    rows = cli.jsonl("ls")
+    assert len(rows) > 7 and len(rows) % 7
+    for row in rows:
+        shown = json.loads(cli("show", row["index_no"] or row["url"], "--json").stdout)
+        assert row == {k: v for k, v in shown.items() if k != "body_text"}
