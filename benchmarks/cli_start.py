@@ -7,7 +7,8 @@ most to import on the `show` path (`python -X importtime`, self time summed per 
 
 With --compare, each command runs alternately on this tree and on CHECKOUT's (its packages first on
 PYTHONPATH), so the two columns share the machine's noise and their ratio is the figure to read. On a busy
-machine the CPU columns are the steadier ones (wall time includes waiting for a core).
+machine the CPU columns are the steadier ones (wall time includes waiting for a core), and the least CPU of
+the runs is the nearest to what an idle machine takes.
 """
 
 from __future__ import annotations
@@ -94,12 +95,15 @@ def main() -> None:
     trees = [HERE] + ([args.compare.resolve()] if args.compare else [])
     bare = [once([sys.executable, "-c", "pass"], dict(os.environ)) for _ in range(args.runs)]
     print(
-        f"median of {args.runs} runs, seconds (archive {root}, document {index_no}); bare `python -c pass`: "
-        f"wall {statistics.median(w for w, _ in bare):.3f}, CPU {statistics.median(c for _, c in bare):.3f}"
+        f"median (and least CPU) of {args.runs} runs, seconds (archive {root}, document {index_no}); load average "
+        f"{os.getloadavg()[0]:.1f}; bare `python -c pass`: wall {statistics.median(w for w, _ in bare):.3f}, "
+        f"CPU {statistics.median(c for _, c in bare):.3f}"
     )
     names = [t.name for t in trees]
-    head = "".join(f"{n + ' wall':>16}" for n in names) + ("     ratio" if len(trees) > 1 else "")
-    head += "".join(f"{n + ' CPU':>16}" for n in names) + ("     ratio" if len(trees) > 1 else "")
+    ratio = "     ratio" if len(trees) > 1 else ""
+    head = ""
+    for what in ("wall", "CPU", "CPU min"):  # CPU min: the least contended run, closest to an idle machine
+        head += "".join(f"{n + ' ' + what:>17}" for n in names) + ratio
     print(f"  {'command':<18}{head}")
     for name, cmd_args in commands.items():
         runs: dict[Path, list[tuple[float, float]]] = {t: [] for t in trees}
@@ -107,10 +111,10 @@ def main() -> None:
             for tree in trees:  # alternate, so both see the same noise
                 runs[tree].append(once(*xxgk(tree, *cmd_args)))
         line = f"  {name:<18}"
-        for part in (0, 1):  # wall, then CPU
-            medians = [statistics.median(r[part] for r in runs[t]) for t in trees]
-            line += "".join(f"{m:16.3f}" for m in medians)
-            line += f"  {medians[0] / medians[1]:7.2f}x" if len(trees) > 1 else ""
+        for part, stat in ((0, statistics.median), (1, statistics.median), (1, min)):
+            figures = [stat(r[part] for r in runs[t]) for t in trees]
+            line += "".join(f"{m:17.3f}" for m in figures)
+            line += f"  {figures[0] / figures[1]:7.2f}x" if len(trees) > 1 else ""
         print(line)
     for tree in trees:
         print(f"\nimport time of `xxgk show` in {tree.name}, self time summed per package (top {args.top}):")
