@@ -252,13 +252,13 @@ def _fetched_at(url: str, run_id: int) -> list[float]:
 
 
 def test_a_worker_told_to_stop_during_an_outage_stops_in_bounded_time(tmp_path, portal, proxy):
-    """SIGTERM while the database is away (a 40 s outage, longer than the grace): the worker still exits, within
+    """SIGTERM while the database is away (a 20 s outage, longer than the grace): the worker still exits, within
     grace + its stop margin, without waiting for the database; once it is back the next run completes."""
     grace = 3.0
     cli = setup(tmp_path, portal, proxy, engine="queue", grace_seconds=grace)
     proc = Proc(cli.config, tmp_path / "worker.log", "worker", ready="taking up to").start()
     try:
-        outage_at(proxy, STORING, 40)
+        outage_at(proxy, STORING, 20)
         cli("trigger", "kaihua")
         wait_for(lambda: proxy.fired, timeout=90, why=proc.output)
         time.sleep(1)
