@@ -35,7 +35,7 @@ def _timed(fn) -> tuple[object, float, float]:
     return out, time.perf_counter() - t0, cpu
 
 
-def measure(docs: int, family: str, workers: int | None) -> dict:
+def measure(docs: int, family: str, workers: int | None, profile: bool = False) -> dict:
     import inspect
 
     from scraper import process
@@ -72,7 +72,10 @@ def measure(docs: int, family: str, workers: int | None) -> dict:
             process.PARSER_VERSION = str(int(process.PARSER_VERSION) + (mode != "same parser"))
             if mode == "changed output":
                 process.parse_article = changed_parse
-            sm, wall, cpu = _timed(lambda: reparse_archive(engine, store, ids, **kw))
+            run = lambda: reparse_archive(engine, store, ids, **kw)  # noqa: E731
+            if profile and mode == "changed output":
+                run = _profiled(run)
+            sm, wall, cpu = _timed(run)
             out[f"reparse, {mode}"] = (sm.versions, wall, cpu)
 
         def run_export() -> int:
@@ -83,17 +86,34 @@ def measure(docs: int, family: str, workers: int | None) -> dict:
     return out
 
 
+def _profiled(fn):
+    """fn, run under cProfile: the top functions (this process only) printed to stderr."""
+
+    def run():
+        import cProfile
+        import pstats
+
+        prof = cProfile.Profile()
+        out = prof.runcall(fn)
+        pstats.Stats(prof, stream=sys.stderr).sort_stats("cumulative").print_stats(35)
+        pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(25)
+        return out
+
+    return run
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--docs", type=int, default=2000)
     ap.add_argument("--family", default="hanweb-jpage")
     ap.add_argument("--workers", type=int, default=None, help="parse processes (default: one a core)")
     ap.add_argument("--compare", type=Path, help="another checkout, measured in the same run")
+    ap.add_argument("--profile", action="store_true", help="profile the changed-output reparse (stderr)")
     ap.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # one tree's figures, for --compare
     args = ap.parse_args()
     logger.remove()
     if args.json:
-        print(json.dumps(measure(args.docs, args.family, args.workers)))
+        print(json.dumps(measure(args.docs, args.family, args.workers, args.profile)))
         return
     trees = [HERE] + ([args.compare.resolve()] if args.compare else [])
     results = []
