@@ -2,7 +2,7 @@
 same archive — with the parser that crawled it (nothing to read again), as a new parser with the same
 output (every version parsed again and compared) and as one whose output differs (every version
 recorded as a re-parse) — and `export --format jsonl` (streamed to a null sink).
-CPU is this process's and its parse workers'.
+CPU is this process's and its parse workers' (each shown too).
     .venv/bin/python benchmarks/reparse_bench.py [--docs 2000] [--family hanweb-jpage] [--workers N]
                                                  [--compare CHECKOUT (e.g. ../main: its code, same run)]
 With --compare, the same benchmark runs on CHECKOUT's code too (its packages first on PYTHONPATH), and
@@ -26,13 +26,13 @@ from loguru import logger
 HERE = Path(__file__).resolve().parent.parent
 
 
-def _timed(fn) -> tuple[object, float, float]:
-    """fn()'s result, wall seconds, CPU seconds (this process and its reaped children)."""
+def _timed(fn) -> tuple[object, float, float, float]:
+    """fn()'s result, wall seconds, CPU seconds of this process, and of its reaped children (the parse
+    workers)."""
     t0, c0 = time.perf_counter(), os.times()
     out = fn()
     c1 = os.times()
-    cpu = sum(c1[:4]) - sum(c0[:4])
-    return out, time.perf_counter() - t0, cpu
+    return out, time.perf_counter() - t0, sum(c1[:2]) - sum(c0[:2]), sum(c1[2:4]) - sum(c0[2:4])
 
 
 def measure(docs: int, family: str, workers: int | None, profile: bool = False) -> dict:
@@ -75,14 +75,14 @@ def measure(docs: int, family: str, workers: int | None, profile: bool = False) 
             run = lambda: reparse_archive(engine, store, ids, **kw)  # noqa: E731
             if profile and mode == "changed output":
                 run = _profiled(run)
-            sm, wall, cpu = _timed(run)
-            out[f"reparse, {mode}"] = (sm.versions, wall, cpu)
+            sm, wall, cpu, workers_cpu = _timed(run)
+            out[f"reparse, {mode}"] = (sm.versions, wall, cpu, workers_cpu)
 
         def run_export() -> int:
             with read_session(engine) as s, open(os.devnull, "w", encoding="utf-8") as null:
                 return export.write_jsonl(export.iter_documents(s), null)
 
-        out["export jsonl"] = _timed(run_export)
+        out["export jsonl"] = _timed(run_export)[:3]
     return out
 
 
@@ -129,8 +129,10 @@ def main() -> None:
             continue
         cells = []
         for r in results:
-            n, wall, cpu = r[key]
-            cells.append(f"{n} in {wall:6.2f} s: {n / wall:7.0f}/s, {cpu / max(n, 1) * 1000:5.2f} ms CPU each")
+            n, wall, cpu, *workers = r[key]
+            ms = [sec / max(n, 1) * 1000 for sec in (cpu, *workers)]
+            split = f" ({ms[0]:.2f} here + {ms[1]:.2f} parse workers)" if workers else ""
+            cells.append(f"{n} in {wall:6.2f} s: {n / wall:7.0f}/s, {sum(ms):5.2f} ms CPU each{split}")
         ratio = f"   x{results[1][key][1] / results[0][key][1]:.1f} faster" if len(results) > 1 else ""
         print(f"{key:<24}" + " | ".join(cells) + ratio)
 
