@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 
 from scraper import process
 from scraper.parse import ParseError
-from scraper.process import process_capture
+from scraper.process import join_version, process_capture
 from storage import reparse_writes
 from storage.archive import ArchiveError, BlobStore
 from storage.db import read_session, session
@@ -224,26 +224,15 @@ def _record_batch(engine: Engine, store: BlobStore, pending: Pending, sm: Repars
             if isinstance(page, str):
                 _cannot_read(sm, batch.documents[ver.document_id], ver, page)
                 continue
-            cap = batch.captures[ver.capture_id]
-            parses.append(
-                (ver_id, _complete(s, page, cap, batch.listings.get(cap.url, (None, {})), batch.own_files(ver_id)))
-            )
+            cap = batch.captures[ver.capture_id]  # a row with the capture's url, run_id and fetched_at
+            listing = batch.listings.get(cap.url, (None, {}))
+            parses.append((ver_id, join_version(s, page, cap, listing, batch.own_files(ver_id))))
         done = reparse_writes.record_reparses(conn, batch, parses)
         reparsed = [p for p, outcome in zip(parses, done, strict=True) if outcome == REPARSED]
         sm.reparsed += len(reparsed)
         sm.unchanged += len(parses) - len(reparsed)
         sm.same_as_previous += reparse_writes.same_as_previous(conn, batch, reparsed)
         s.commit()
-
-
-def _complete(s, page: Parsed, cap, listing: tuple[str | None, dict], own: process.Files) -> Parsed:
-    """`page` (parsed from `cap`) joined as the crawl joined it: the list values recorded for its URL,
-    the files its version was recorded with, and for links it did not have, the files as crawled
-    (process.parse_version's join, from rows read up front)."""
-    title, meta = listing
-    links = [a["url"] for a in page.record.get("attachments") or []]
-    files = {**process.files_as_crawled(s, cap, [u for u in links if u not in own]), **own}
-    return process.complete(s, page, cap, list_title=title, list_meta=meta, files=files)
 
 
 def _cannot_read(sm: ReparseSummary, doc, ver, exc) -> None:
