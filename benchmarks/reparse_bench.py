@@ -5,6 +5,7 @@ recorded as a re-parse) — and `export --format jsonl` (streamed to a null sink
 CPU is this process's and its parse workers' (each shown too).
     .venv/bin/python benchmarks/reparse_bench.py [--docs 2000] [--family hanweb-jpage] [--workers N]
                                                  [--compare CHECKOUT (e.g. ../main: its code, same run)]
+                                                 [--postgres postgresql+psycopg://postgres@127.0.0.1/test]
 With --compare, the same benchmark runs on CHECKOUT's code too (its packages first on PYTHONPATH), and
 the two are printed side by side.
 """
@@ -19,6 +20,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from loguru import logger
@@ -35,7 +39,28 @@ def _timed(fn) -> tuple[object, float, float, float]:
     return out, time.perf_counter() - t0, sum(c1[:2]) - sum(c0[:2]), sum(c1[2:4]) - sum(c0[2:4])
 
 
-def measure(docs: int, family: str, workers: int | None, profile: bool = False) -> dict:
+@contextmanager
+def _database(postgres: str | None) -> Iterator[str]:
+    """The config line naming the database: SQLite in the data folder, or a fresh schema of `postgres`
+    (dropped afterwards)."""
+    if not postgres:
+        yield ""
+        return
+    import sqlalchemy
+
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = sqlalchemy.create_engine(postgres, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    try:
+        yield f'[settings]\ndatabase_url = "{postgres}{"&" if "?" in postgres else "?"}options=-csearch_path%3D{schema}"\n'
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
+
+
+def measure(docs: int, family: str, workers: int | None, profile: bool = False, postgres: str | None = None) -> dict:
     import inspect
 
     from scraper import process
@@ -48,10 +73,15 @@ def measure(docs: int, family: str, workers: int | None, profile: bool = False) 
     from storage.db import open_database, read_session
 
     kw = {"workers": workers} if "workers" in inspect.signature(reparse_archive).parameters else {}
-    with tempfile.TemporaryDirectory() as tmp, PortalSimulator(seed=1, docs=docs, family=family) as sim:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        PortalSimulator(seed=1, docs=docs, family=family) as sim,
+        _database(postgres) as db_line,
+    ):
         urls = ", ".join(f'"{u}"' for u in sim.column_urls)
         cfg = parse_config(
-            f'[[sources]]\nname = "bench"\nstart_urls = [{urls}]\nfamily = "{family}"\nrate = 0\nconcurrency = 8\n',
+            f'{db_line}[[sources]]\nname = "bench"\nstart_urls = [{urls}]\nfamily = "{family}"\nrate = 0\n'
+            "concurrency = 8\n",
             "bench.toml",
             Path(tmp),
             None,
@@ -108,18 +138,20 @@ def main() -> None:
     ap.add_argument("--family", default="hanweb-jpage")
     ap.add_argument("--workers", type=int, default=None, help="parse processes (default: one a core)")
     ap.add_argument("--compare", type=Path, help="another checkout, measured in the same run")
+    ap.add_argument("--postgres", metavar="URL", help="on PostgreSQL (a fresh schema of this database)")
     ap.add_argument("--profile", action="store_true", help="profile the changed-output reparse (stderr)")
     ap.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # one tree's figures, for --compare
     args = ap.parse_args()
     logger.remove()
     if args.json:
-        print(json.dumps(measure(args.docs, args.family, args.workers, args.profile)))
+        print(json.dumps(measure(args.docs, args.family, args.workers, args.profile, args.postgres)))
         return
     trees = [HERE] + ([args.compare.resolve()] if args.compare else [])
     results = []
     for tree in trees:
         cmd = [sys.executable, str(Path(__file__).resolve()), "--json", "--docs", str(args.docs)]
         cmd += ["--family", args.family] + (["--workers", str(args.workers)] if args.workers else [])
+        cmd += ["--postgres", args.postgres] if args.postgres else []
         env = {**os.environ, "PYTHONPATH": str(tree)}
         run = subprocess.run(cmd, env=env, cwd=tree, capture_output=True, text=True, check=True)
         results.append(json.loads(run.stdout.strip().splitlines()[-1]))
