@@ -2,7 +2,8 @@
 same archive — with the parser that crawled it (nothing to read again), as a new parser with the same
 output (every version parsed again and compared) and as one whose output differs (every version
 recorded as a re-parse) — and `export --format jsonl` (streamed to a null sink).
-CPU is this process's and its parse workers' (each shown too).
+CPU is this process's and its parse workers' (each shown too); peak RSS is this process's growth over
+what it held before that run (Linux).
     .venv/bin/python benchmarks/reparse_bench.py [--docs 2000] [--family hanweb-jpage] [--workers N]
                                                  [--compare CHECKOUT (e.g. ../main: its code, same run)]
                                                  [--postgres postgresql+psycopg://postgres@127.0.0.1/test]
@@ -30,13 +31,32 @@ from loguru import logger
 HERE = Path(__file__).resolve().parent.parent
 
 
-def _timed(fn) -> tuple[object, float, float, float]:
-    """fn()'s result, wall seconds, CPU seconds of this process, and of its reaped children (the parse
-    workers)."""
+def _timed(fn) -> tuple[object, float, float, float, float]:
+    """fn()'s result, wall seconds, CPU seconds of this process and of its reaped children (the parse
+    workers), and this process's peak RSS growth in MB while fn ran (Linux; 0 elsewhere)."""
+    rss0 = _reset_peak_rss()
     t0, c0 = time.perf_counter(), os.times()
     out = fn()
     c1 = os.times()
-    return out, time.perf_counter() - t0, sum(c1[:2]) - sum(c0[:2]), sum(c1[2:4]) - sum(c0[2:4])
+    wall = time.perf_counter() - t0
+    return out, wall, sum(c1[:2]) - sum(c0[:2]), sum(c1[2:4]) - sum(c0[2:4]), _peak_rss() - rss0
+
+
+def _reset_peak_rss() -> float:
+    """Resets this process's peak RSS to its RSS now (Linux: /proc/self/clear_refs) and returns it, MB."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return _peak_rss()
+    return _peak_rss()
+
+
+def _peak_rss() -> float:
+    try:
+        status = Path("/proc/self/status").read_text().splitlines()
+    except OSError:
+        return 0.0
+    return next((int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:")), 0.0)
 
 
 @contextmanager
@@ -105,14 +125,15 @@ def measure(docs: int, family: str, workers: int | None, profile: bool = False, 
             run = lambda: reparse_archive(engine, store, ids, **kw)  # noqa: E731
             if profile and mode == "changed output":
                 run = _profiled(run)
-            sm, wall, cpu, workers_cpu = _timed(run)
-            out[f"reparse, {mode}"] = (sm.versions, wall, cpu, workers_cpu)
+            sm, wall, cpu, workers_cpu, rss = _timed(run)
+            out[f"reparse, {mode}"] = (sm.versions, wall, cpu, workers_cpu, rss)
 
         def run_export() -> int:
             with read_session(engine) as s, open(os.devnull, "w", encoding="utf-8") as null:
                 return export.write_jsonl(export.iter_documents(s), null)
 
-        out["export jsonl"] = _timed(run_export)[:3]
+        n, wall, cpu, _, rss = _timed(run_export)
+        out["export jsonl"] = (n, wall, cpu, None, rss)
     return out
 
 
@@ -161,10 +182,12 @@ def main() -> None:
             continue
         cells = []
         for r in results:
-            n, wall, cpu, *workers = r[key]
-            ms = [sec / max(n, 1) * 1000 for sec in (cpu, *workers)]
-            split = f" ({ms[0]:.2f} here + {ms[1]:.2f} parse workers)" if workers else ""
-            cells.append(f"{n} in {wall:6.2f} s: {n / wall:7.0f}/s, {sum(ms):5.2f} ms CPU each{split}")
+            n, wall, cpu, workers, rss = r[key]
+            ms = [sec / max(n, 1) * 1000 for sec in (cpu, workers or 0)]
+            split = f" ({ms[0]:.2f} here + {ms[1]:.2f} parse workers)" if workers is not None else ""
+            cells.append(
+                f"{n} in {wall:6.2f} s: {n / wall:7.0f}/s, {sum(ms):5.2f} ms CPU each{split}, peak RSS +{rss:.0f} MB"
+            )
         ratio = f"   x{results[1][key][1] / results[0][key][1]:.1f} faster" if len(results) > 1 else ""
         print(f"{key:<24}" + " | ".join(cells) + ratio)
 
