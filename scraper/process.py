@@ -13,7 +13,6 @@ nothing) reaches the same record and content hash as the crawl did:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 from loguru import logger
 from sqlmodel import Session, select
@@ -27,7 +26,7 @@ from scraper.parse.model import content_digest
 from scraper.parse.tree import collapse
 from storage.archive import ArchiveError, BlobStore
 from storage.captures import capture_body, header, latest_file
-from storage.documents import Parsed, StaleParse, apply_parse, listing_of, record_reparse
+from storage.documents import Parsed, StaleParse, apply_parse, listing_of
 from storage.models import Attachment, Capture, Document, DocumentVersion
 
 _DATES = ("publish_date", "written_date")
@@ -43,8 +42,9 @@ def parse_page(body: bytes, url: str, content_type: str | None) -> Parsed:
     """Parse a page's raw bytes, as fetched or as archived: pure (raises ParseError on a bad page)."""
     art = parse_article(body, url, content_type)
     record = art.to_dict()
+    digest = content_digest(record)  # art.content_hash(), without making the record a second time
     body = record.pop("body_text", "")
-    return Parsed(record=record, body_text=body, content_hash=art.content_hash(), parser_version=PARSER_VERSION)
+    return Parsed(record=record, body_text=body, content_hash=digest, parser_version=PARSER_VERSION)
 
 
 def content_hash(record: dict, body_text: str) -> str:
@@ -111,16 +111,10 @@ def files_as_crawled(s: Session, cap: Capture, urls: list[str]) -> Files:
     }
 
 
-def version_files(s: Session, ver: DocumentVersion, urls: list[str], own: Files | None = None) -> Files:
-    """The files `ver` was recorded with (its own attachment rows, read here unless given as `own`);
-    links it did not have, as crawled."""
-    if own is None:
-        own = {
-            a.url: (a.sha256, a.size) if a.sha256 else None
-            for a in s.exec(select(Attachment).where(Attachment.version_id == ver.id))
-        }
-    cap = s.get(Capture, ver.capture_id)
-    return {**files_as_crawled(s, cap, [u for u in urls if u not in own]), **own}
+def own_files(s: Session, ver: DocumentVersion) -> Files:
+    """The files `ver` was recorded with: its own attachment rows."""
+    rows = s.exec(select(Attachment).where(Attachment.version_id == ver.id).order_by(Attachment.id))
+    return {a.url: (a.sha256, a.size) if a.sha256 else None for a in rows}
 
 
 def links(parsed: Parsed) -> list[str]:
@@ -216,33 +210,21 @@ def record_page(
             reparsed[stale.version.id] = _reparse_quietly(s, store, stale.version)
 
 
-@dataclass
-class Known:
-    """What a batch of re-parses read up front instead of once a version: the page already parsed
-    from the capture's bytes, the list values recorded for its URL, the version's own files."""
-
-    page: Parsed
-    listing: tuple[str | None, dict]
-    own: Files
-
-
-def parse_version(s: Session, store: BlobStore, ver: DocumentVersion, known: Known | None = None) -> Parsed:
+def parse_version(s: Session, store: BlobStore, ver: DocumentVersion) -> Parsed:
     """A version's own capture parsed again with today's parser, joined as the crawl joined it, with the
     files that version was recorded with."""
     cap = s.get(Capture, ver.capture_id)
-    if known is None:
-        parsed = parse_capture(store, cap)
-        return complete(s, parsed, cap, files=version_files(s, ver, _links(parsed)))
-    title, meta = known.listing
-    files = version_files(s, ver, _links(known.page), known.own)
-    return complete(s, known.page, cap, list_title=title, list_meta=meta, files=files)
+    title, meta = listing_of(s, cap.url)
+    return join_version(s, parse_capture(store, cap), cap, (title, meta or {}), own_files(s, ver))
 
 
-def reparse_version(s: Session, store: BlobStore, ver: DocumentVersion, known: Known | None = None) -> str:
-    """Parse a version's own capture again with today's parser: 'reparsed' or 'unchanged'.
-
-    Raises ParseError / ArchiveError when the archived page cannot be parsed or read."""
-    return record_reparse(s, s.get(Document, ver.document_id), ver, parse_version(s, store, ver, known))
+def join_version(s: Session, page: Parsed, cap: Capture, listing: tuple[str | None, dict], own: Files) -> Parsed:
+    """`page` (today's parse of a version's capture `cap`) joined as the crawl joined it: the list values
+    recorded for its URL (`listing`), the files the version was recorded with (`own`) and, for links it
+    did not have, the files as crawled. A reparse batch reads `listing` and `own` up front."""
+    title, meta = listing
+    files = {**files_as_crawled(s, cap, [u for u in _links(page) if u not in own]), **own}
+    return complete(s, page, cap, list_title=title, list_meta=meta, files=files)
 
 
 def _reparse_quietly(s: Session, store: BlobStore, ver: DocumentVersion) -> Parsed | None:

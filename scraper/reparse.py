@@ -26,11 +26,12 @@ from sqlalchemy.engine import Engine
 
 from scraper import process
 from scraper.parse import ParseError
-from scraper.process import process_capture, reparse_version
+from scraper.process import join_version, process_capture
+from storage import reparse_writes
 from storage.archive import ArchiveError, BlobStore
 from storage.db import read_session, session
 from storage.documents import NEW, REPARSED, Parsed
-from storage.models import Attachment, Capture, Document, DocumentUrl, DocumentVersion, Source
+from storage.models import Capture, Document, DocumentUrl, DocumentVersion, Source
 
 BATCH = 200
 MIN_POOL_PAGES = 400  # fewer pages than this are parsed here: forking the pool costs more than it saves
@@ -211,59 +212,33 @@ def _read_pages(engine: Engine, store: BlobStore, chunk: list[int], parse_pages:
 
 def _record_batch(engine: Engine, store: BlobStore, pending: Pending, sm: ReparseSummary) -> None:
     """Record the parses of the versions `chunk`: their rows, captures, listings and files read in a
-    few queries, every change in one transaction."""
+    few queries, joined as the crawl joined them, and written in a few statements, in one transaction."""
     chunk, results, unreadable = pending
     with session(engine) as s:
-        vers = {v.id: v for v in s.scalars(select(DocumentVersion).where(DocumentVersion.id.in_(chunk)))}
-        caps = {
-            c.id: c for c in s.scalars(select(Capture).where(Capture.id.in_({v.capture_id for v in vers.values()})))
-        }
-        docs = {
-            d.id: d for d in s.scalars(select(Document).where(Document.id.in_({v.document_id for v in vers.values()})))
-        }
-        urls = {c.url for c in caps.values()}
-        listed = select(DocumentUrl.url, DocumentUrl.list_title, DocumentUrl.list_meta)
-        listings = {
-            a.url: (a.list_title, a.list_meta or {}) for a in s.execute(listed.where(DocumentUrl.url.in_(urls)))
-        }
-        own: dict[int, process.Files] = {i: {} for i in vers}
-        files = select(Attachment.version_id, Attachment.url, Attachment.sha256, Attachment.size)
-        for a in s.execute(files.where(Attachment.version_id.in_(chunk))):
-            own[a.version_id][a.url] = (a.sha256, a.size) if a.sha256 else None
-        sm.versions += len(vers)
-        outcomes, reparsed = [*((i, exc) for i, exc in unreadable.items()), *results], []
+        conn = s.connection()
+        batch = reparse_writes.read_batch(conn, chunk)
+        sm.versions += len(batch.versions)
+        outcomes, parses = [*((i, exc) for i, exc in unreadable.items()), *results], []
         for ver_id, page in sorted(outcomes, key=lambda o: o[0]):
-            ver = vers[ver_id]
-            doc, url = docs[ver.document_id], caps[ver.capture_id].url
+            ver = batch.versions[ver_id]
             if isinstance(page, str):
-                _cannot_read(sm, doc, ver, page)
+                _cannot_read(sm, batch.documents[ver.document_id], ver, page)
                 continue
-            known = process.Known(page, listings.get(url, (None, {})), own[ver.id])
-            if reparse_version(s, store, ver, known) == REPARSED:
-                reparsed.append(ver)
-            else:
-                sm.unchanged += 1
+            cap = batch.captures[ver.capture_id]  # a row with the capture's url, run_id and fetched_at
+            listing = batch.listings.get(cap.url, (None, {}))
+            parses.append((ver_id, join_version(s, page, cap, listing, batch.own_files(ver_id))))
+        done = reparse_writes.record_reparses(conn, batch, parses)
+        reparsed = [p for p, outcome in zip(parses, done, strict=True) if outcome == REPARSED]
         sm.reparsed += len(reparsed)
-        sm.same_as_previous += _same_as_previous(s, reparsed)
+        sm.unchanged += len(parses) - len(reparsed)
+        sm.same_as_previous += reparse_writes.same_as_previous(conn, batch, reparsed)
         s.commit()
 
 
-def _cannot_read(sm: ReparseSummary, doc: Document, ver: DocumentVersion, exc) -> None:
+def _cannot_read(sm: ReparseSummary, doc, ver, exc) -> None:
     sm.errors += 1
     sm.problems.append(f"{doc.index_no or doc.url} version {ver.version}: {exc}")
     logger.error("cannot re-parse {} version {}: {}", doc.index_no or doc.url, ver.version, exc)
-
-
-def _same_as_previous(s, reparsed: list[DocumentVersion]) -> int:
-    """How many of the versions `reparsed` now read the same as the version before them (one query)."""
-    if not reparsed:
-        return 0
-    s.flush()
-    pairs = {(v.document_id, v.version - 1): v.content_hash for v in reparsed}
-    q = select(DocumentVersion.document_id, DocumentVersion.version, DocumentVersion.content_hash).where(
-        DocumentVersion.document_id.in_({d for d, _ in pairs})
-    )
-    return sum(pairs.get((r.document_id, r.version)) == r.content_hash for r in s.execute(q))
 
 
 def _in_batches(engine: Engine, ids: list[int], model, work, step: Progress) -> None:

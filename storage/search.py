@@ -20,10 +20,11 @@ offsets in the original). Each term needs two or more characters.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from loguru import logger
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.engine import Connection
 
 from storage.models import SearchFile, SearchText
@@ -149,6 +150,37 @@ def index_document(
         conn.execute(insert(ST).values(document_id=document_id, title=title, body=body))
     if fts:
         _fts_write(conn, document_id, title, body)
+
+
+def index_documents(conn: Connection, docs: Sequence[tuple[int, str | None, str | None]]) -> None:
+    """index_document for many (document id, title, body) at once: one read, one executemany a table."""
+    wanted = {doc_id: (normalise(title), normalise(body)) for doc_id, title, body in docs}
+    rows = conn.execute(select(ST.c.document_id, ST.c.title, ST.c.body).where(ST.c.document_id.in_(wanted)))
+    old = {r.document_id: (r.title, r.body) for r in rows}
+    changed = {d: tb for d, tb in wanted.items() if old.get(d) != tb}
+    fts = conn.dialect.name == "sqlite"
+    if fts:
+        _fts_write_many(conn, [(d, *old[d]) for d in changed if d in old], delete=True)
+    stale = [{"d_id": d, "title": t, "body": b} for d, (t, b) in changed.items() if d in old]
+    if stale:
+        conn.execute(update(ST).where(ST.c.document_id == bindparam("d_id")), stale)
+    fresh = [{"document_id": d, "title": t, "body": b} for d, (t, b) in changed.items() if d not in old]
+    if fresh:
+        conn.execute(insert(ST), fresh)
+    if fts:
+        _fts_write_many(conn, [(d, t, b) for d, (t, b) in changed.items()])
+
+
+def _fts_write_many(conn: Connection, rows: list[tuple[int, str, str]], delete: bool = False) -> None:
+    if not rows:
+        return
+    for table, tokens in (("search_trigram", None), ("search_bigram", bigram_tokens)):
+        values = [(d, tokens(t), tokens(b)) if tokens else (d, t, b) for d, t, b in rows]
+        if delete:
+            sql = f"INSERT INTO {table}({table}, rowid, title, body) VALUES ('delete', ?, ?, ?)"
+        else:
+            sql = f"INSERT INTO {table}(rowid, title, body) VALUES (?, ?, ?)"
+        conn.exec_driver_sql(sql, values)
 
 
 def _fts_write(conn: Connection, rowid: int, title: str, body: str, delete: bool = False) -> None:

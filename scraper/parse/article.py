@@ -15,7 +15,7 @@ from scraper.parse.markers import marker_text
 from scraper.parse.metadata import find_block, inline_pairs, read_pairs
 from scraper.parse.model import ParsedArticle
 from scraper.parse.nesting import MAX_DEPTH, cap_nesting
-from scraper.parse.tree import meta_content, node_text
+from scraper.parse.tree import meta_content, meta_map, node_text
 
 _TITLE_SELECTORS = (".con-title", ".article_title", "h1", "title")
 
@@ -94,7 +94,8 @@ def _parse(body: bytes, url: str, content_type: str | None) -> ParsedArticle:
 
 def _hints(tree: LexborHTMLParser, root: LexborNode, jcms: bool) -> dict[str, tuple[str | None, str]]:
     """Page-level values (a <meta>, a jcms marker, a title element) and where each came from."""
-    title, where = meta_content(tree, "ArticleTitle"), "<meta ArticleTitle>"
+    metas = meta_map(tree)
+    title, where = meta_content(tree, "ArticleTitle", metas=metas), "<meta ArticleTitle>"
     if not title and jcms:
         title, where = marker_text(root, "标题名称(html)"), "jcms marker 标题名称"
     for selector in _TITLE_SELECTORS:
@@ -102,11 +103,11 @@ def _hints(tree: LexborHTMLParser, root: LexborNode, jcms: bool) -> dict[str, tu
             break
         node = tree.css_first(selector)
         title, where = (node_text(node) if node is not None else None), f"the page's {selector} element"
-    publisher, by = meta_content(tree, "ContentSource"), "<meta ContentSource>"
+    publisher, by = meta_content(tree, "ContentSource", metas=metas), "<meta ContentSource>"
     if not publisher and jcms:
         publisher, by = marker_text(root, "信息来源"), "jcms marker 信息来源"
     return {
         "title": (title or None, where),
         "publisher": (publisher, by),
-        "publish_date": (meta_content(tree, "PubDate", "firstpublishedtime"), "<meta PubDate>"),
+        "publish_date": (meta_content(tree, "PubDate", "firstpublishedtime", metas=metas), "<meta PubDate>"),
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import json
@@ -28,13 +29,26 @@ class ParsedArticle(ContractRecord):
     explain: dict[str, str] = field(default_factory=dict)  # field -> the label or rule that gave it (not stored)
 
     def to_dict(self) -> dict:
-        record = dataclasses.asdict(self)
-        del record["explain"]
-        return record
+        """Plain data, as dataclasses.asdict gives it (without `explain`), made without its deep copy of
+        every string (a third of a page's parse)."""
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self) if f.name != "explain"}
 
     def content_hash(self) -> str:
         """sha256 of canonical JSON of the content: same content, same hash, whatever the bytes."""
         return content_digest(self.to_dict())
+
+
+def _plain(value):
+    """dataclasses.asdict's conversion of one value: strings and numbers are immutable, so not copied."""
+    if value is None or isinstance(value, str | int | float):
+        return value
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    return copy.deepcopy(value)
 
 
 def content_digest(record: dict) -> str:

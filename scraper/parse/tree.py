@@ -82,13 +82,21 @@ def node_text(node: LexborNode) -> str:
     return collapse("".join(parts))
 
 
-def meta_content(tree, *names: str) -> str | None:
-    """First non-empty `<meta name=…>` content among `names` (case-insensitive)."""
-    wanted = [n.lower() for n in names]
+def meta_map(tree) -> dict[str, str]:
+    """Each `<meta name=…>` name (lower case) with its first non-empty content, collapsed."""
     found: dict[str, str] = {}
     for meta in tree.css("meta[name]"):
         name = (meta.attributes.get("name") or "").strip().lower()
+        if name in found:
+            continue
         content = collapse(meta.attributes.get("content") or "")
-        if name in wanted and content and name not in found:
+        if content:
             found[name] = content
-    return next((found[n] for n in wanted if n in found), None)
+    return found
+
+
+def meta_content(tree, *names: str, metas: dict[str, str] | None = None) -> str | None:
+    """First non-empty `<meta name=…>` content among `names` (case-insensitive); `metas`: the page's
+    meta_map, when already read."""
+    metas = meta_map(tree) if metas is None else metas
+    return next((metas[n] for n in (n.lower() for n in names) if n in metas), None)
