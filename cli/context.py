@@ -6,7 +6,8 @@ import json
 import os
 import sys
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -24,6 +25,7 @@ if TYPE_CHECKING:  # the modules behind these load on first use: `xxgk --help` n
 
     from scraper.config import Config
     from storage.archive import BlobStore
+    from storage.doc_reads import Reads
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3  # EXIT_BUSY: the source is being crawled elsewhere
 
@@ -100,6 +102,23 @@ class AppContext:
         if missing:
             raise fail(f"no archive yet: {missing} does not exist (`xxgk crawl NAME` makes it)", EXIT_FAILED)
         return self.engine
+
+    @contextmanager
+    def document_reads(self) -> Iterator[Reads]:
+        """storage/doc_reads.py's reader for a read-only command, in one read transaction: stdlib sqlite3
+        on an embedded archive at the newest migration (no SQLAlchemy to import), else SQLAlchemy Core."""
+        from storage.sqlite_reads import open_reads
+
+        fast = open_reads(self.config.database_url)
+        if fast is not None:
+            with fast:
+                yield fast
+            return
+        from storage.db import read_connection
+        from storage.queries import CoreReads
+
+        with read_connection(self.archive_engine) as conn:
+            yield CoreReads(conn)
 
     @cached_property
     def store(self) -> BlobStore:

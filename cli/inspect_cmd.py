@@ -146,19 +146,18 @@ def show(
     version: int | None = typer.Option(None, "--version", min=1, help="Version N (default: latest)."),
 ) -> None:
     """Show one document (fields, URLs, attachments, body), or its raw archived page."""
-    from storage.db import read_connection
-    from storage.queries import document_json, version_capture
+    from storage.doc_reads import document_json, version_capture
 
     app_ctx = ctx_obj(ctx)
     if json_out and raw:
         raise fail("--json and --raw exclude each other")
-    with read_connection(app_ctx.archive_engine) as s:
-        doc = document_or_fail(s, index_no)
-        ver = version_or_fail(s, doc, version, f"document {index_no}")
+    with app_ctx.document_reads() as r:
+        doc = document_or_fail(r, index_no)
+        ver = version_or_fail(r, doc, version, f"document {index_no}")
         if raw:
             from storage.archive import ArchiveError
 
-            cap = version_capture(s, ver)
+            cap = version_capture(r, ver)
             try:
                 data = app_ctx.store.get(cap.sha256)
             except ArchiveError as exc:
@@ -166,7 +165,7 @@ def show(
             with stdout_bytes() as raw_out:  # bytes as archived, never re-encoded
                 raw_out.write(data)
             return
-        obj = document_json(s, doc, version=ver.version)
+        obj = document_json(r, doc, version=ver.version)
     if json_out:
         return print_json(obj)
     _print_document(obj, app_ctx.config.settings.timezone)

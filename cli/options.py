@@ -12,6 +12,7 @@ from cli.context import EXIT_FAILED, AppContext, fail
 from storage.stamps import iso_day
 
 if TYPE_CHECKING:  # storage loads when a command runs, not when the CLI starts
+    from storage.doc_reads import Reads
     from storage.queries import Reader, Row
 
 
@@ -73,21 +74,32 @@ def check_source(app: AppContext, s: Reader, name: str | None) -> str | None:
     return name
 
 
-def document_or_fail(s: Reader, ident: str) -> Row:
-    """The document `ident` names (索引号, doc key or URL); exit 1 naming it when the archive has none."""
-    from storage.queries import find_document
+def reads(s: Reader | Reads) -> Reads:
+    """`s` as storage/doc_reads.py's reader (SQLAlchemy loads only for a Session or Connection)."""
+    from storage.doc_reads import Reads
 
-    doc = find_document(s, ident)
+    if isinstance(s, Reads):
+        return s
+    from storage.queries import CoreReads
+
+    return CoreReads(s)
+
+
+def document_or_fail(s: Reader | Reads, ident: str) -> Row:
+    """The document `ident` names (索引号, doc key or URL); exit 1 naming it when the archive has none."""
+    from storage.doc_reads import find_document
+
+    doc = find_document(reads(s), ident)
     if doc is None:
         raise fail(f"no document {ident!r} in the archive", EXIT_FAILED)
     return doc
 
 
-def version_or_fail(s: Reader, doc: Row, version: int | None, name: str) -> Row:
+def version_or_fail(s: Reader | Reads, doc: Row, version: int | None, name: str) -> Row:
     """Version `version` of `doc` (None: the latest); exit 1 naming the versions there are."""
-    from storage.queries import get_version
+    from storage.doc_reads import get_version
 
-    ver = get_version(s, doc, version)
+    ver = get_version(reads(s), doc, version)
     if ver is None:
         raise fail(f"{name} has versions 1..{doc.version}, not {version}", EXIT_FAILED)
     return ver

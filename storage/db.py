@@ -6,7 +6,6 @@ imported only when the database's revision, read in one query, is not the newest
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,12 +14,12 @@ from sqlalchemy.engine import Connection, Engine, make_url
 
 from storage import retry
 from storage.retry import DEFAULT_PATIENCE, set_patience
+from storage.schema_head import MIGRATIONS, head_revision
 
 if TYPE_CHECKING:
     from alembic.config import Config
     from sqlmodel import Session
 
-MIGRATIONS = Path(__file__).with_name("migrations")
 BUSY_MS = 10000  # SQLite: a writer waits this long for the lock before "database is locked"
 CONNECT_TIMEOUT = 10  # PostgreSQL: seconds to reach the server
 
@@ -68,15 +67,6 @@ def alembic_config(engine: Engine) -> Config:
 
 
 _MIGRATE_LOCK = 0x78786B6D  # pg advisory lock key: one migrating process at a time
-
-
-def head_revision() -> str:
-    """The newest migration's revision id (migrations are linear; their file names sort in order)."""
-    newest = max((MIGRATIONS / "versions").glob("[0-9]*.py"))
-    found = re.search(r"^revision = ['\"]([^'\"]+)['\"]", newest.read_text("utf-8"), re.M)
-    if found is None:
-        raise RuntimeError(f"no `revision = ...` line in {newest}")
-    return found.group(1)
 
 
 def current_revision(engine: Engine) -> str | None:

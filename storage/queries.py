@@ -13,12 +13,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.engine import Connection
 
-from storage import contract
-from storage.contract import doc_key, normalise_index_no
-from storage.stamps import iso_ts
+from storage import doc_reads
+from storage.doc_reads import build_document_json
 from storage.tables import (
     attachments,
     blobs,
@@ -39,41 +38,63 @@ if TYPE_CHECKING:
 Row = Any  # a result row: the table's columns as attributes (sqlalchemy Row), or an ORM object of the table
 
 
-def run(s: Reader, statement) -> Result:
+def run(s: Reader, statement, params: dict | None = None) -> Result:
     """A Core statement in `s`'s transaction (an ORM session's pending changes flushed first, as its
     own queries would)."""
     if isinstance(s, Connection):
-        return s.execute(statement)
+        return s.execute(statement, params)
     if s.autoflush:
         s.flush()
-    return s.connection().execute(statement)
+    return s.connection().execute(statement, params)
 
 
-def _document(s: Reader, where) -> Row | None:
-    return run(s, select(documents).where(where).limit(1)).first()
+# The named queries of storage/doc_reads.py (what `show` reads). storage/sqlite_sql.py holds them compiled
+# for SQLite (`python -m storage.sqlite_gen`; tests/test_sqlite_reads.py fails when it is stale).
+READS = {
+    "document_by_key": select(documents).where(documents.c.doc_key == bindparam("doc_key")).limit(1),
+    "document_by_id": select(documents).where(documents.c.id == bindparam("id")).limit(1),
+    "document_id_by_url": select(document_urls.c.document_id).where(document_urls.c.url == bindparam("url")).limit(1),
+    "version": select(document_versions)
+    .where(
+        document_versions.c.document_id == bindparam("document_id"),
+        document_versions.c.version == bindparam("version"),
+    )
+    .limit(1),
+    "document_urls": select(document_urls.c.url)
+    .where(document_urls.c.document_id == bindparam("document_id"))
+    .order_by(document_urls.c.first_seen, document_urls.c.id),
+    "version_attachments": select(attachments)
+    .where(attachments.c.version_id == bindparam("version_id"))
+    .order_by(attachments.c.id),
+    "source_name": select(sources.c.name).where(sources.c.id == bindparam("id")),
+    "capture": select(captures).where(captures.c.id == bindparam("id")),
+}
+
+
+class CoreReads(doc_reads.Reads):
+    """storage/doc_reads.py's queries through SQLAlchemy Core, in a Session's or Connection's transaction."""
+
+    def __init__(self, s: Reader) -> None:
+        self.s = s
+
+    def rows(self, name: str, **params: Any) -> list[Row]:
+        return list(run(self.s, READS[name], params))
+
+    def one(self, name: str, **params: Any) -> Row:
+        return run(self.s, READS[name], params).one()
+
+
+def reads(s: Reader | doc_reads.Reads) -> doc_reads.Reads:
+    return s if isinstance(s, doc_reads.Reads) else CoreReads(s)
 
 
 def find_document(s: Reader, ident: str) -> Row | None:
     """By 索引号 (as printed: full-width and spaces tolerated), by doc key, or by any of its URLs."""
-    ident = ident.strip()
-    doc = _document(s, documents.c.doc_key == ident)
-    if doc is None:
-        folded = normalise_index_no(ident) or ident
-        doc = _document(s, documents.c.doc_key == folded)
-    if doc is None:
-        alias = run(s, select(document_urls.c.document_id).where(document_urls.c.url == ident).limit(1)).first()
-        if alias is None:
-            doc = _document(s, documents.c.doc_key == doc_key(None, ident))
-        else:
-            doc = _document(s, documents.c.id == alias.document_id)
-    return doc
+    return doc_reads.find_document(reads(s), ident)
 
 
 def get_version(s: Reader, doc: Row, version: int | None = None) -> Row | None:
-    v = document_versions.c
-    return run(
-        s, select(document_versions).where(v.document_id == doc.id, v.version == (version or doc.version)).limit(1)
-    ).first()
+    return doc_reads.get_version(reads(s), doc, version)
 
 
 def document_json(
@@ -84,12 +105,21 @@ def document_json(
     sources: dict[int, str] | None = None,
 ) -> dict:
     """The contract's document object (keys stable, null when absent, ISO dates)."""
-    ver = get_version(s, doc, version)
-    u = document_urls.c
-    urls = run(s, select(u.url).where(u.document_id == doc.id).order_by(u.first_seen, u.id)).scalars().all()
-    atts = version_attachments(s, ver) if ver else []
-    source = (sources or {}).get(doc.source_id) or source_name(s, doc.source_id)
-    return build_document_json(doc, ver, list(urls), list(atts), source, body)
+    return doc_reads.document_json(reads(s), doc, version, body, sources)
+
+
+def source_name(s: Reader, source_id: int) -> str:
+    return doc_reads.source_name(reads(s), source_id)
+
+
+def version_attachments(s: Reader, ver: Row) -> list[Row]:
+    """A version's attachments in the order the page lists them (as `show` numbers them, from 1)."""
+    return doc_reads.version_attachments(reads(s), ver)
+
+
+def version_capture(s: Reader, ver: Row) -> Row | None:
+    """The archived response a version was parsed from."""
+    return doc_reads.version_capture(reads(s), ver)
 
 
 def documents_json(s: Reader, docs: list[Row], body: bool = True, sources: dict[int, str] | None = None) -> list[dict]:
@@ -123,38 +153,6 @@ def documents_json(s: Reader, docs: list[Row], body: bool = True, sources: dict[
         )
         for doc in docs
     ]
-
-
-def build_document_json(
-    doc: Row,
-    ver: Row | None,
-    urls: list[str],
-    atts: list[Row],
-    source: str,
-    body: bool = True,
-) -> dict:
-    """The document object from rows already loaded (exports load them a batch at a time)."""
-    rec = ver.record if ver else {}
-    out = {k: rec.get(k) for k in contract.CONTRACT_FIELDS}
-    out["index_no"] = doc.index_no
-    out["fields"] = rec.get("fields") or {}
-    if body:
-        out["body_text"] = ver.body_text if ver else None
-    out.update(
-        {
-            "url": doc.url,
-            "urls": urls,
-            "source": source,
-            "attachments": [{"name": a.name, "url": a.url, "sha256": a.sha256, "size": a.size} for a in atts],
-            "version": ver.version if ver else doc.version,
-            "versions": doc.version,
-            "first_seen": iso_ts(doc.first_seen),
-            "last_seen": iso_ts(doc.last_seen),
-            "changed_at": iso_ts(doc.changed_at),
-            "withdrawn_at": iso_ts(doc.withdrawn_at),
-        }
-    )
-    return out
 
 
 @dataclass(frozen=True)
@@ -235,16 +233,6 @@ def source_names(s: Reader) -> dict[int, str]:
     return {sid: name for sid, name in run(s, select(sources.c.id, sources.c.name))}
 
 
-def source_name(s: Reader, source_id: int) -> str:
-    return run(s, select(sources.c.name).where(sources.c.id == source_id)).scalar_one()
-
-
-def version_attachments(s: Reader, ver: Row) -> list[Row]:
-    """A version's attachments in the order the page lists them (as `show` numbers them, from 1)."""
-    a = attachments.c
-    return list(run(s, select(attachments).where(a.version_id == ver.id).order_by(a.id)))
-
-
 def pick_attachment(atts: list[Row], which: str | None) -> Row:
     """Attachment number `which` (from 1) or the one named `which`; with None, the only one.
     LookupError names the choices."""
@@ -271,8 +259,3 @@ def blob_known(s: Reader, sha256: str) -> bool:
 def attachment_named(s: Reader, sha256: str) -> Row | None:
     """An archived attachment with these bytes (for a download), or None."""
     return run(s, select(attachments).where(attachments.c.sha256 == sha256).limit(1)).first()
-
-
-def version_capture(s: Reader, ver: Row) -> Row | None:
-    """The archived response a version was parsed from."""
-    return run(s, select(captures).where(captures.c.id == ver.capture_id)).first()

@@ -48,14 +48,14 @@ READ_PATH_NEVER = (
 )
 
 
-def loaded_by(config, *args: str) -> tuple[str, list[str]]:
-    """(stdout, the READ_PATH_NEVER modules loaded) of `xxgk --config CONFIG ARGS` run as the console script does."""
+def loaded_by(config, *args: str, never: tuple[str, ...] = READ_PATH_NEVER) -> tuple[str, list[str]]:
+    """(stdout, the `never` modules loaded) of `xxgk --config CONFIG ARGS` run as the console script does."""
     probe = (
         "import json, sys\n"
         f"sys.argv = ['xxgk', '--config', {str(config)!r}, *{list(args)!r}]\n"
         "from cli.main import run\n"
         "try:\n    run()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
-        f"sys.stderr.write(json.dumps([m for m in {READ_PATH_NEVER!r} if m in sys.modules]))\n"
+        f"sys.stderr.write(json.dumps([m for m in {never!r} if m in sys.modules]))\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     return done.stdout, json.loads(done.stderr.strip().splitlines()[-1])
@@ -69,6 +69,18 @@ def test_show_and_ls_read_through_core_alone(cli):
         assert loaded == [], f"`xxgk {' '.join(args)}` imports {loaded}"
         if args[-1] == "--json":  # the same bytes as in-process (the CLI tests' way)
             assert out == cli(*args).stdout
+
+
+def test_show_on_sqlite_loads_no_sqlalchemy(cli, db_url):
+    """On an embedded archive `show` reads through stdlib sqlite3 (storage/sqlite_reads.py)."""
+    cli("crawl", "kaihua")
+    first = cli.jsonl("ls", "--limit", "1")[0]
+    sqlite = db_url.startswith("sqlite")
+    for more in ((), ("--json",), ("--raw",), ("--version", "1")):
+        out, loaded = loaded_by(cli.config, "show", first["index_no"], *more, never=("sqlalchemy", *READ_PATH_NEVER))
+        assert loaded == ([] if sqlite else ["sqlalchemy"]), f"`xxgk show {' '.join(more)}` imports {loaded}"
+        if more == ("--json",):
+            assert out == cli("show", first["index_no"], *more).stdout
 
 
 def test_ls_json_in_batches_is_show_json_without_the_body(cli, monkeypatch):

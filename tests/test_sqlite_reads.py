@@ -1,0 +1,119 @@
+"""`xxgk show` on an embedded archive reads through stdlib sqlite3 (storage/sqlite_reads.py), running the
+SQL compiled from storage.queries.READS: the generated SQL must be what the Core statements compile to,
+the values what SQLAlchemy's types make of them, and the output the bytes the SQLAlchemy path prints."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sqlalchemy import create_engine, select
+
+from storage import sqlite_gen, sqlite_reads
+from storage.doc_reads import Reads
+from storage.queries import READS
+from storage.tables import metadata
+
+
+def test_the_generated_sql_is_what_the_core_queries_compile_to():
+    from storage.sqlite_sql import QUERIES
+
+    assert QUERIES == sqlite_gen.compiled(), (
+        "storage/sqlite_sql.py is stale: run `.venv/bin/python -m storage.sqlite_gen`"
+    )
+    assert set(QUERIES) == set(READS)
+
+
+def test_only_a_plain_sqlite_url_takes_the_sqlite3_path(tmp_path):
+    assert sqlite_reads.sqlite_path("sqlite:////abs/x.db").as_posix() == "/abs/x.db"
+    assert sqlite_reads.sqlite_path("sqlite:///rel/x.db").as_posix() == "rel/x.db"
+    for url in ("postgresql://u@h/db", "sqlite://", "sqlite:///:memory:", "sqlite:///x.db?mode=ro", "sqlite:///a%20b"):
+        assert sqlite_reads.sqlite_path(url) is None, url
+    assert sqlite_reads.open_reads(f"sqlite:///{tmp_path}/none.db") is None  # never created here
+    old = tmp_path / "old.db"
+    with sqlite3.connect(old) as conn:
+        conn.execute("CREATE TABLE alembic_version (version_num TEXT)")
+        conn.execute("INSERT INTO alembic_version VALUES ('0001')")
+    assert sqlite_reads.open_reads(f"sqlite:///{old}") is None  # not at head: the Core path migrates it
+
+
+def _archived(cli, portal) -> list[dict]:
+    """A crawled archive with second versions (the simulator's day 2, crawled in full)."""
+    cli("crawl", "kaihua")
+    portal.set_day(2)
+    cli("crawl", "kaihua", "--full")
+    return cli.jsonl("ls")
+
+
+def test_rows_convert_as_sqlalchemy_converts_them(cli, portal, db_url):
+    if not db_url.startswith("sqlite"):
+        assert sqlite_reads.open_reads(db_url) is None  # PostgreSQL keeps the SQLAlchemy path
+        return
+    _archived(cli, portal)
+    path = sqlite_reads.sqlite_path(db_url)
+    engine = create_engine(f"sqlite:///{path}")
+    raw = sqlite3.connect(path)
+    kinds_seen = set()
+    try:
+        with engine.connect() as conn:
+            for table in metadata.sorted_tables:
+                cols = [c for c in table.columns if _kind_known(c)]
+                want = [repr(tuple(r)) for r in conn.execute(select(*cols).order_by(*table.primary_key.columns))]
+                names = ", ".join(c.name for c in cols)
+                order = ", ".join(c.name for c in table.primary_key.columns)
+                got = []
+                for row in raw.execute(f"SELECT {names} FROM {table.name} ORDER BY {order}"):
+                    kinds = [sqlite_gen.column_kind(c.type) for c in cols]
+                    kinds_seen |= {k for k, v in zip(kinds, row, strict=True) if k and v is not None}
+                    got.append(
+                        repr(tuple(sqlite_reads.CONVERT[k](v) if k else v for k, v in zip(kinds, row, strict=True)))
+                    )
+                assert got == want, table.name
+    finally:
+        raw.close()
+        engine.dispose()
+    assert {"datetime_utc", "json"} <= kinds_seen  # the archive had values of the kinds that convert
+
+
+def _kind_known(col) -> bool:
+    try:
+        sqlite_gen.column_kind(col.type)
+    except TypeError:
+        return False
+    return True
+
+
+def test_show_prints_what_the_sqlalchemy_path_prints(cli, portal, db_url, monkeypatch):
+    docs = _archived(cli, portal)
+    keys = [d["index_no"] or d["url"] for d in docs]
+    versioned = [d["index_no"] or d["url"] for d in docs if d["versions"] > 1]
+    assert len(keys) > 20 and versioned
+    cases = [("show", k, "--json") for k in keys]
+    cases += [("show", k) for k in keys[:10]] + [("show", k, "--raw") for k in keys[:10]]
+    cases += [("show", k, *more) for k in versioned[:5] for more in (("--version", "1"), ("--version", "1", "--raw"))]
+    cases += [("show", keys[0], "--version", "9"), ("show", "no-such-document"), ("show", docs[0]["urls"][0])]
+
+    opened = []
+    real_open = sqlite_reads.open_reads
+
+    def counted(url):
+        found = real_open(url)
+        opened.append(found is not None)
+        return found
+
+    monkeypatch.setattr(sqlite_reads, "open_reads", counted)
+    fast = [_outcome(cli, args) for args in cases]
+    assert opened == [db_url.startswith("sqlite")] * len(cases)  # every show took the sqlite3 path on SQLite
+    monkeypatch.setattr(sqlite_reads, "open_reads", lambda url: None)
+    slow = [_outcome(cli, args) for args in cases]
+    for args, f, s in zip(cases, fast, slow, strict=True):
+        assert f == s, args
+    assert {code for code, _, _ in fast} == {0, 1}
+
+
+def _outcome(cli, args) -> tuple[int, bytes, str]:
+    result = cli(*args, code=None)
+    return result.exit_code, result.stdout_bytes, result.stderr
+
+
+def test_a_reads_instance_serves_the_shared_cli_checks():
+    assert issubclass(sqlite_reads.SqliteReads, Reads)
