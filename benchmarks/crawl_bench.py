@@ -75,8 +75,11 @@ def main() -> None:
         statements = count_statements(engine)
         store = open_archive(cfg.archive_url)
         cpu0, t0 = time.process_time(), time.perf_counter()
-        profiler = cProfile.Profile() if args.profile else None
+        profiler = cProfile.Profile(time.thread_time) if args.profile else None
+        writer_profiles: list[cProfile.Profile] = []
+        writer_cpu = measure_writer()
         if profiler:
+            profile_writer(writer_profiles)
             profiler.enable()
         summary = asyncio.run(crawl_source(cfg, cfg.sources[0], engine, store, full=True))
         if profiler:
@@ -98,12 +101,47 @@ def main() -> None:
     print(f"documents/s           {docs / wall:.1f}")
     print(f"requests/s            {summary.requests / wall:.1f}")
     print(f"CPU s per document    {cpu / max(docs, 1) * 1000:.2f} ms")
+    print(f"  of which writer     {sum(writer_cpu) / max(docs, 1) * 1000:.2f} ms  (the group-commit thread)")
     print(f"SQL per document      {statements[0] / max(docs, 1):.1f}  ({statements[0]} statements, all kinds)")
     print(f"peak RSS (crawler)    {peak_mb:.0f} MB")
     print(f"archive on disk       {archive_bytes / 1e6:.1f} MB")
     if profiler:
-        print()
+        print("\n== event loop (main thread), by own time ==")
         pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+        for prof in writer_profiles:
+            print("== writer thread (group commit), by own time ==")
+            pstats.Stats(prof).sort_stats("tottime").print_stats(30)
+            pstats.Stats(prof).sort_stats("cumulative").print_stats("xxgk|wt-|storage|scraper", 40)
+
+
+def measure_writer() -> list[float]:
+    """CPU seconds of each group writer's thread, filled in as each thread ends."""
+    from storage.group_commit import GroupWriter
+
+    run, seconds = GroupWriter._run, []
+
+    def measured(self) -> None:
+        try:
+            run(self)
+        finally:
+            seconds.append(time.thread_time())
+
+    GroupWriter._run = measured  # type: ignore[method-assign]
+    return seconds
+
+
+def profile_writer(into: list) -> None:
+    """Run each group writer's thread under a profiler of its own (cProfile sees one thread only)."""
+    from storage.group_commit import GroupWriter
+
+    run = GroupWriter._run
+
+    def profiled(self) -> None:
+        prof = cProfile.Profile(time.thread_time)
+        into.append(prof)
+        prof.runcall(run, self)
+
+    GroupWriter._run = profiled  # type: ignore[method-assign]
 
 
 def count_statements(engine) -> list[int]:

@@ -18,7 +18,7 @@ from scraper.fetch import BadAnswer, FetchError, FetchResult, RobotsDisallowed
 from scraper.outcomes import BadPage, Blocked, Failed, FetchFailed, Gone, Outcome, Refused, Stored
 from scraper.parse import ParseError
 from scraper.portals import ListItem
-from scraper.process import links, parse_page, record_page
+from scraper.process import links, parse_page, record_crawled
 from scraper.run_ledger import Failures
 from storage import retry_list
 from storage.documents import Parsed, mark_gone
@@ -117,10 +117,11 @@ class DocumentPipeline:
         if c.src.attachments and isinstance(page, Parsed):
             files = await c.files.files(links(page))
 
-        c.stage(res)
+        put = c.stage(res)
+        error = page.reason if isinstance(page, Failed) else None
 
         def store(s) -> Outcome:
-            cap = c.archive(res, "article", s)
+            cap = c.archive(res, "article", s, error, put=put)
             outcome = self._store(s, cap, page, item, recheck, files)
             if item.url in self.retry_urls and not isinstance(outcome, Failed):
                 retry_list.done(s, c.source_id, item.url)
@@ -132,21 +133,19 @@ class DocumentPipeline:
         """Record one archived document page as `read` found it, in the caller's transaction."""
         if page is None:
             return Gone(mark_gone(s, item.url))
-        if isinstance(page, Failed):
-            cap.error = page.reason
-            s.add(cap)
+        if isinstance(page, Failed):  # archived with its reason as the capture's error
             return page
         counter, parsed = self._record(s, cap, page, item, recheck, files)
         return Stored(counter, parsed.record.get("warnings") or [], bool(parsed.record.get("has_metadata", True)))
 
     def _record(self, s, cap, page: Parsed, item: ListItem, recheck: bool, files) -> tuple[str, Parsed]:
-        """record_page (a savepoint of its own); once more when another process stored the same
-        document (same 索引号, another source) between our read and our write: the second try finds
-        its row."""
+        """record_crawled (on PostgreSQL in a savepoint of its own); once more when another process
+        stored the same document (same 索引号, another source) between our read and our write: the
+        second try finds its row."""
         c = self.crawl
         for attempt in (1, 2):
             try:
-                outcome, _doc, parsed = record_page(
+                return record_crawled(
                     s,
                     c.store,
                     cap,
@@ -158,7 +157,6 @@ class DocumentPipeline:
                     list_meta=None if recheck else item.meta,
                     files=files,
                 )
-                return outcome, parsed
             except IntegrityError:
                 if attempt == 2:
                     raise

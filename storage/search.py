@@ -47,9 +47,19 @@ def normalise(value: str | None) -> str:
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in folded)  # keep offsets (e.g. 'İ')
 
 
+_HEX: dict[str, str] = {}  # character -> its code point in hex (bounded by the characters there are)
+
+
 def bigram_tokens(value: str) -> str:
     """Every overlapping pair of characters as one ASCII token, e.g. '政府' -> '653fx5e9c'."""
-    codes = [format(ord(c), "x") for c in value]
+    hexes = _HEX
+    try:
+        codes = [hexes[c] for c in value]
+    except KeyError:
+        for c in value:
+            if c not in hexes:
+                hexes[c] = format(ord(c), "x")
+        codes = [hexes[c] for c in value]
     return " ".join([a + "x" + b for a, b in zip(codes, codes[1:])])
 
 
