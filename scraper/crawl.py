@@ -35,6 +35,7 @@ from scraper.blocking import block_reason, wall_of
 from scraper.config import Config, SourceConfig
 from scraper.fetch import Fetcher, FetchError, FetchPolicy, FetchResult
 from scraper.lister import Lister
+from scraper.parse_pool import ParsePool
 from scraper.pipeline import DocumentPipeline
 from scraper.portals import ListItem, portal_class
 from scraper.run_ledger import RunLedger, RunSummary, ensure_source, source_family
@@ -204,6 +205,13 @@ class Crawl:
 
     async def _crawl(self, retries: list) -> None:
         """The retry list first, then the lister feeding the pipeline's workers; then the end-of-run passes."""
+        self.parser = ParsePool(self.cfg.settings.parse_workers)
+        try:
+            await self._crawl_with(retries)
+        finally:
+            await asyncio.to_thread(self.parser.close)  # its workers' CPU stays in self.parser.cpu
+
+    async def _crawl_with(self, retries: list) -> None:
         async with Fetcher(self.policy, on_robots=self._archive_robots) as self.fetcher:
             self.files = FileFetcher(
                 self.fetch, self._archive_file, self._archived_file, self.cfg.settings.max_attachment_bytes

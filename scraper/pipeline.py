@@ -17,8 +17,9 @@ from scraper.blocking import wall_of
 from scraper.fetch import BadAnswer, FetchError, FetchResult, RobotsDisallowed
 from scraper.outcomes import BadPage, Blocked, Failed, FetchFailed, Gone, Outcome, Refused, Stored
 from scraper.parse import ParseError
+from scraper.parse_pool import ParsePool
 from scraper.portals import ListItem
-from scraper.process import links, parse_page, record_crawled
+from scraper.process import links, record_crawled
 from scraper.run_ledger import Failures
 from storage import retry_list
 from storage.documents import Parsed, mark_gone
@@ -112,7 +113,7 @@ class DocumentPipeline:
         except FetchError as exc:
             return FetchFailed(exc.reason)
         c.summary.fetched += 1
-        page = read(res, recheck)
+        page = await read(c.parser, res, recheck)
         files = None
         if c.src.attachments and isinstance(page, Parsed):
             files = await c.files.files(links(page))
@@ -171,8 +172,9 @@ class DocumentPipeline:
         self.crawl.progress("done", outcome="error")
 
 
-def read(res: FetchResult, recheck: bool) -> Parsed | Failed | None:
-    """The fetched page parsed from its bytes in memory, or why it is not a document (None: gone)."""
+async def read(parser: ParsePool, res: FetchResult, recheck: bool) -> Parsed | Failed | None:
+    """The fetched page parsed from its bytes in memory (by the run's parse workers, if it has
+    any), or why it is not a document (None: gone)."""
     if res.status in GONE and recheck:
         return None
     blocked = wall_of(res)
@@ -181,6 +183,6 @@ def read(res: FetchResult, recheck: bool) -> Parsed | Failed | None:
     if res.status != 200:
         return FetchFailed(f"HTTP {res.status}")  # the fetcher already retried 5xx/429
     try:
-        return parse_page(res.body, res.url, res.content_type)
+        return await parser.parse(res.body, res.url, res.content_type)
     except ParseError as exc:
         return BadPage(f"parse error: {exc.reason}")
