@@ -192,7 +192,9 @@ def compare(args) -> None:
             extra = ["--parse-workers", str(args.parse_workers)] if tree == here and args.parse_workers else []
             out = subprocess.run(cmd + extra, env=env, cwd=tree, check=True, capture_output=True, text=True).stdout
             runs[tree].append({k: float(m.group(1)) for k, rx in FIGURES.items() if (m := re.search(rx, out))})
-    print(f"median of {args.rounds} runs, {args.docs} documents, {args.family}, parse_workers {args.parse_workers} here")
+    print(
+        f"median of {args.rounds} runs, {args.docs} documents, {args.family}, parse_workers {args.parse_workers} here"
+    )
     print(f"  {'figure':<14}{here.name:>14}{other.name:>14}     ratio")
     for name in FIGURES:
         a, b = (statistics.median(r.get(name, float("nan")) for r in runs[t]) for t in (here, other))
