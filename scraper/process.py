@@ -56,8 +56,9 @@ def parse_page(body: bytes, url: str, content_type: str | None) -> Parsed:
     """Parse a page's raw bytes, as fetched or as archived: pure (raises ParseError on a bad page)."""
     art = parse_article(body, url, content_type)
     record = art.to_dict()
+    digest = content_digest(record)  # art.content_hash(), without building the dict a second time
     body = record.pop("body_text", "")
-    return Parsed(record=record, body_text=body, content_hash=art.content_hash(), parser_version=PARSER_VERSION)
+    return Parsed(record=record, body_text=body, content_hash=digest, parser_version=PARSER_VERSION)
 
 
 def content_hash(record: dict, body_text: str) -> str:

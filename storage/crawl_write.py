@@ -44,6 +44,9 @@ _DOC = select(
 _CURRENT = select(DV.c.id, DV.c.content_hash, DV.c.parser_version).where(
     DV.c.document_id == bindparam("doc"), DV.c.version == bindparam("version")
 )
+# Statements built once: building one per call (insert(table)) costs about as much again as running it.
+_INSERT = {t.name: insert(t) for t in (CT, DT, DU, DV, AT, EV)}
+_BY_ID = {t.name: update(t).where(t.c.id == bindparam("_id")) for t in (DT, DU)}  # SET: the columns given
 _BLOB = {d.__name__.rsplit(".", 1)[-1]: d.insert(BT).on_conflict_do_nothing() for d in (sqlite, postgresql)}
 
 
@@ -100,7 +103,7 @@ def insert_capture(
         "size": put.size,
         "error": error,
     }
-    cid = conn.execute(insert(CT), row).inserted_primary_key[0]
+    cid = conn.execute(_INSERT[CT.name], row).inserted_primary_key[0]
     return CaptureRow(cid, url, kind, status, put.sha256, put.size, fetched_at, run_id, source_id)
 
 
@@ -132,7 +135,7 @@ def record_core(
     if doc is None:  # a new document at a new URL
         flags = [] if parsed.index_no else ["no_index_no"]
         doc_id = conn.execute(
-            insert(DT),
+            _INSERT[DT.name],
             {
                 "doc_key": key,
                 "index_no": parsed.index_no,
@@ -163,9 +166,8 @@ def record_core(
     else:
         previous_at_url = alias.content_hash
         conn.execute(
-            update(DU)
-            .where(DU.c.id == alias.id)
-            .values(last_seen=now, gone_at=None, content_hash=parsed.content_hash, **listed)
+            _BY_ID[DU.name],
+            {"_id": alias.id, "last_seen": now, "gone_at": None, "content_hash": parsed.content_hash, **listed},
         )
     values: dict[str, Any] = {"last_seen": now}
     outcome = UNCHANGED
@@ -178,7 +180,7 @@ def record_core(
         values["withdrawn_at"] = None
         flags = list(doc.flags or [])
         values["flags"] = flags if "reappeared" in flags else [*flags, "reappeared"]
-    conn.execute(update(DT).where(DT.c.id == doc.id).values(**values))
+    conn.execute(_BY_ID[DT.name], {"_id": doc.id, **values})
     return outcome, doc.id
 
 
@@ -187,7 +189,7 @@ def _insert_alias(
 ) -> None:
     row = {"list_title": None, "list_date": None, "list_meta": None, **listed}
     conn.execute(
-        insert(DU),
+        _INSERT[DU.name],
         {
             "url": url,
             "document_id": doc_id,
@@ -205,7 +207,7 @@ def _new_version(
     conn: Connection, doc_id: int, version: int, capture_id: int, parsed: Parsed, now: datetime, new_doc: bool = False
 ) -> None:
     ver_id = conn.execute(
-        insert(DV),
+        _INSERT[DV.name],
         {
             "document_id": doc_id,
             "version": version,
@@ -222,7 +224,7 @@ def _new_version(
         for a in parsed.record.get("attachments") or []
     ]
     if files:
-        conn.execute(insert(AT), files)
+        conn.execute(_INSERT[AT.name], files)
     search.index_document(conn, doc_id, parsed.record.get("title"), parsed.body_text, new=new_doc)
 
 
@@ -246,7 +248,7 @@ def _event(
         "url": url,
     }
     conn.execute(
-        insert(EV),
+        _INSERT[EV.name],
         {
             "kind": kind,
             "source_id": source_id,

@@ -29,9 +29,10 @@ class JournaledStore:
 
     def put(self, data: bytes) -> PutResult:
         """Noted, then written; durable (journal first, then the blob) once `sync()` returns."""
-        os.write(self._fd, (sha256_hex(data) + "\n").encode())
+        digest = sha256_hex(data)
+        os.write(self._fd, (digest + "\n").encode())
         pending = getattr(self.store, "put_pending", None)
-        return pending(data) if pending else self.store.put(data)
+        return pending(data, digest) if pending else self.store.put(data)
 
     def sync(self) -> None:
         os.fsync(self._fd)

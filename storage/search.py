@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from loguru import logger
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.engine import Connection
 
 from storage.models import SearchFile, SearchText
@@ -141,22 +141,28 @@ def pg_trgm_sees_cjk(conn: Connection, schema: str) -> bool:
     return bool(conn.exec_driver_sql(f"SELECT \"{schema}\".show_trgm('政府建设')").scalar())
 
 
+# built once (a statement built per call costs about as much again as running it)
+_ST_READ = select(ST.c.title, ST.c.body).where(ST.c.document_id == bindparam("doc"))
+_ST_UPDATE = update(ST).where(ST.c.document_id == bindparam("doc"))
+_ST_INSERT = insert(ST)
+
+
 def index_document(
     conn: Connection, document_id: int, title: str | None, body: str | None, *, new: bool = False
 ) -> None:
     """Make `document_id` searchable by this title and body (its current version). `new`: the document
     was inserted in this transaction, so it has no row yet (one lookup fewer)."""
     title, body = normalise(title), normalise(body)
-    old = None if new else conn.execute(select(ST.c.title, ST.c.body).where(ST.c.document_id == document_id)).first()
+    old = None if new else conn.execute(_ST_READ, {"doc": document_id}).first()
     if old is not None and (old.title, old.body) == (title, body):
         return
     fts = conn.dialect.name == "sqlite"
     if old is not None:
         if fts:
             _fts_write(conn, document_id, old.title, old.body, delete=True)
-        conn.execute(update(ST).where(ST.c.document_id == document_id).values(title=title, body=body))
+        conn.execute(_ST_UPDATE, {"doc": document_id, "title": title, "body": body})
     else:
-        conn.execute(insert(ST).values(document_id=document_id, title=title, body=body))
+        conn.execute(_ST_INSERT, {"document_id": document_id, "title": title, "body": body})
     if fts:
         _fts_write(conn, document_id, title, body)
 
