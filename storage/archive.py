@@ -96,7 +96,7 @@ class LocalBlobStore:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self._pending: dict[str, tuple[Path, Path, int]] = {}  # sha256 -> (temp file, name, stored size)
-        self._folders: set[Path] = set()  # folders known to exist
+        self._folders = bytearray(1 << 16)  # 1 for each ab/cd folder known to exist (64 KB, however many blobs)
         self._lock = threading.Lock()  # put_pending (event loop) and sync (writer thread)
 
     def path(self, sha256: str) -> Path:
@@ -148,9 +148,10 @@ class LocalBlobStore:
         if target.exists():
             return PutResult(digest, len(data), target.stat().st_size, True)
         packed = pack(data)
-        if target.parent not in self._folders:
+        folder = int(digest[:4], 16)
+        if not self._folders[folder]:
             target.parent.mkdir(parents=True, exist_ok=True)
-            self._folders.add(target.parent)
+            self._folders[folder] = 1
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
         with os.fdopen(fd, "wb") as fh:
             fh.write(packed)
