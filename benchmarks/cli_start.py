@@ -1,12 +1,14 @@
-"""How long `xxgk` takes to start: the median wall time of `--help`, `ls` and `show` against a small demo
-archive, beside a bare interpreter start, then the packages that cost the most to import on the `show` path
-(`python -X importtime`, self time summed per top-level package).
+"""How long `xxgk` takes to start: the median wall time and CPU time (user + sys of the process) of `--help`,
+`ls` and `show` against a small demo archive, beside a bare interpreter start, then the packages that cost the
+most to import on the `show` path (`python -X importtime`, self time summed per top-level package).
 
     .venv/bin/python benchmarks/cli_start.py [--runs 9] [--dir PATH (keep / reuse the demo archive)]
                                              [--compare CHECKOUT (e.g. ../main: its code, same run)]
 
 With --compare, each command runs alternately on this tree and on CHECKOUT's (its packages first on
-PYTHONPATH), so the two columns share the machine's noise and their ratio is the figure to read.
+PYTHONPATH), so the two columns share the machine's noise and their ratio is the figure to read. On a busy
+machine the CPU columns are the steadier ones (wall time includes waiting for a core), and the least CPU of
+the runs is the nearest to what an idle machine takes.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -42,12 +45,18 @@ def demo_archive(root: Path) -> tuple[Path, str]:
     return cfg, json.loads(first)["index_no"]
 
 
-def once(cmd: list[str], env: dict) -> float:
-    started = time.perf_counter()
+def children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def once(cmd: list[str], env: dict) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one run."""
+    cpu, started = children_cpu(), time.perf_counter()
     subprocess.run(
         cmd, env=env, cwd=env.get("XXGK_TREE"), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    return time.perf_counter() - started
+    return time.perf_counter() - started, children_cpu() - cpu
 
 
 def import_offenders(tree: Path, args: list[str], top: int) -> list[tuple[str, float]]:
@@ -84,20 +93,29 @@ def main() -> None:
         "xxgk sources": [*base, "sources"],
     }
     trees = [HERE] + ([args.compare.resolve()] if args.compare else [])
-    bare = statistics.median(once([sys.executable, "-c", "pass"], dict(os.environ)) for _ in range(args.runs))
+    bare = [once([sys.executable, "-c", "pass"], dict(os.environ)) for _ in range(args.runs)]
     print(
-        f"median wall time of {args.runs} runs, seconds (archive {root}, document {index_no}); "
-        f"bare `python -c pass`: {bare:.3f}"
+        f"median (and least CPU) of {args.runs} runs, seconds (archive {root}, document {index_no}); load average "
+        f"{os.getloadavg()[0]:.1f}; bare `python -c pass`: wall {statistics.median(w for w, _ in bare):.3f}, "
+        f"CPU {statistics.median(c for _, c in bare):.3f}"
     )
-    print(f"  {'command':<18}" + "".join(f"{t.name:>14}" for t in trees) + ("      ratio" if len(trees) > 1 else ""))
+    names = [t.name for t in trees]
+    ratio = "     ratio" if len(trees) > 1 else ""
+    head = ""
+    for what in ("wall", "CPU", "CPU min"):  # CPU min: the least contended run, closest to an idle machine
+        head += "".join(f"{n + ' ' + what:>17}" for n in names) + ratio
+    print(f"  {'command':<18}{head}")
     for name, cmd_args in commands.items():
-        times: dict[Path, list[float]] = {t: [] for t in trees}
+        runs: dict[Path, list[tuple[float, float]]] = {t: [] for t in trees}
         for _ in range(args.runs):
             for tree in trees:  # alternate, so both see the same noise
-                times[tree].append(once(*xxgk(tree, *cmd_args)))
-        medians = [statistics.median(times[t]) for t in trees]
-        ratio = f"  {medians[0] / medians[1]:8.2f}x" if len(trees) > 1 else ""
-        print(f"  {name:<18}" + "".join(f"{m:14.3f}" for m in medians) + ratio)
+                runs[tree].append(once(*xxgk(tree, *cmd_args)))
+        line = f"  {name:<18}"
+        for part, stat in ((0, statistics.median), (1, statistics.median), (1, min)):
+            figures = [stat(r[part] for r in runs[t]) for t in trees]
+            line += "".join(f"{m:17.3f}" for m in figures)
+            line += f"  {figures[0] / figures[1]:7.2f}x" if len(trees) > 1 else ""
+        print(line)
     for tree in trees:
         print(f"\nimport time of `xxgk show` in {tree.name}, self time summed per package (top {args.top}):")
         for package, ms in import_offenders(tree, [*base, "show", index_no], args.top):

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cli.context import EXIT_BUSY, EXIT_FAILED, AppContext, ctx_obj, err_console, fail, print_jsonl
 
@@ -26,6 +25,8 @@ def run_crawls(
     app: AppContext, sources: list[SourceConfig], full: bool, max_pages: int | None, wait: bool = False
 ) -> list[RunSummary | SourceBusy]:
     """Crawl `sources` in parallel under their leases; a busy source comes back as SourceBusy."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     from schedules.notify import deliver_or_log
     from schedules.runner import SourceBusy, SourceRun, new_holder
     from scraper.extract.stage import files_drained

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import islice
+
 import typer
 from rich.table import Table
 from rich.text import Text
@@ -22,6 +24,7 @@ from cli.times import local_time, zone_caption
 
 out = make_console()
 LS_DEFAULT_LIMIT = 50
+LS_JSON_BATCH = 500  # documents read together by `ls --json`
 
 
 def retry_note(retry: dict) -> str:
@@ -96,13 +99,13 @@ def ls_(
     json_out: bool = typer.Option(False, "--json", help="JSON Lines, one document a line."),
 ) -> None:
     """List archived documents, newest first by publish date."""
-    from storage.db import read_session
-    from storage.queries import DocFilter, count_documents, document_json, list_documents, source_names
+    from storage.db import read_connection
+    from storage.queries import DocFilter, count_documents, documents_json, list_documents, source_names
 
     app_ctx = ctx_obj(ctx)
     if limit is None and not json_out:
         limit = LS_DEFAULT_LIMIT
-    with read_session(app_ctx.archive_engine) as s:
+    with read_connection(app_ctx.archive_engine) as s:
         f = DocFilter(
             source=check_source(app_ctx, s, source),
             since=since,
@@ -112,8 +115,10 @@ def ls_(
         )
         names = source_names(s)
         docs = list_documents(s, f, limit=limit)
-        if json_out:
-            return print_jsonl(document_json(s, d, body=False, sources=names) for d in docs)
+        if json_out:  # a batch of documents in four queries, not four queries a document
+            while batch := list(islice(docs, LS_JSON_BATCH)):
+                print_jsonl(documents_json(s, batch, body=False, sources=names))
+            return
         table = Table(show_lines=False)
         for col in ("index_no", "date", "publisher", "title", "v", "status"):
             table.add_column(col, overflow="fold")
@@ -141,17 +146,18 @@ def show(
     version: int | None = typer.Option(None, "--version", min=1, help="Version N (default: latest)."),
 ) -> None:
     """Show one document (fields, URLs, attachments, body), or its raw archived page."""
-    from storage.archive import ArchiveError
-    from storage.db import read_session
+    from storage.db import read_connection
     from storage.queries import document_json, version_capture
 
     app_ctx = ctx_obj(ctx)
     if json_out and raw:
         raise fail("--json and --raw exclude each other")
-    with read_session(app_ctx.archive_engine) as s:
+    with read_connection(app_ctx.archive_engine) as s:
         doc = document_or_fail(s, index_no)
         ver = version_or_fail(s, doc, version, f"document {index_no}")
         if raw:
+            from storage.archive import ArchiveError
+
             cap = version_capture(s, ver)
             try:
                 data = app_ctx.store.get(cap.sha256)

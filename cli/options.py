@@ -12,9 +12,7 @@ from cli.context import EXIT_FAILED, AppContext, fail
 from storage.stamps import iso_day
 
 if TYPE_CHECKING:  # storage loads when a command runs, not when the CLI starts
-    from sqlmodel import Session
-
-    from storage.models import Document, DocumentVersion
+    from storage.queries import Reader, Row
 
 
 def _iso_date(value: str | None) -> str | None:
@@ -63,7 +61,7 @@ def local_datetime(value: str | None, tz: str) -> datetime | None:
     return at if at.tzinfo else at.replace(tzinfo=ZoneInfo(tz))
 
 
-def check_source(app: AppContext, s: Session, name: str | None) -> str | None:
+def check_source(app: AppContext, s: Reader, name: str | None) -> str | None:
     """`name` when it is a configured source or one in the archive; else exit 2 naming the known ones."""
     from storage.queries import source_names
 
@@ -75,7 +73,7 @@ def check_source(app: AppContext, s: Session, name: str | None) -> str | None:
     return name
 
 
-def document_or_fail(s: Session, ident: str) -> Document:
+def document_or_fail(s: Reader, ident: str) -> Row:
     """The document `ident` names (索引号, doc key or URL); exit 1 naming it when the archive has none."""
     from storage.queries import find_document
 
@@ -85,7 +83,7 @@ def document_or_fail(s: Session, ident: str) -> Document:
     return doc
 
 
-def version_or_fail(s: Session, doc: Document, version: int | None, name: str) -> DocumentVersion:
+def version_or_fail(s: Reader, doc: Row, version: int | None, name: str) -> Row:
     """Version `version` of `doc` (None: the latest); exit 1 naming the versions there are."""
     from storage.queries import get_version
 

@@ -7,16 +7,27 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from cli.context import AppContext, err_console, fail, silence_stdout
+
+if TYPE_CHECKING:  # rich.progress loads with the first progress bar
+    from rich.progress import Progress
 
 
 def progress_bar(app: AppContext) -> Progress:
     """A progress bar on stderr; silent when stderr is not a terminal or with -q."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),

@@ -29,6 +29,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from schedules import stacks
 from schedules.beats import beat_forever, claim_sole, live, write_beat
 from schedules.health import BLOCKED
 from schedules.ledger import last_slot, mark_stale_runs, missed_slots, record_slot
@@ -90,6 +91,7 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopping.set)
         loop.add_signal_handler(signal.SIGHUP, self.reload)
+        stacks.install(loop)
         closed = mark_stale_runs(self.engine)
         if closed:
             logger.warning("closed {} runs left running by a dead process (recorded as interrupted)", closed)

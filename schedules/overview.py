@@ -16,7 +16,6 @@ from scraper.config import Config
 from storage import retry_list
 from storage.db import read_session
 from storage.models import COUNTERS, CrawlRun, Document, Source
-from storage.queries import running_sources
 from storage.stamps import iso_ts
 
 
@@ -86,6 +85,8 @@ def run_json(run: CrawlRun, source: str) -> dict:
 
 def fleet_rows(engine: Engine) -> tuple[list[dict], dict]:
     """(the live daemon and workers, each with the sources it crawls now; the queue's jobs by task and status)."""
+    from storage.queries import running_sources  # Core tables: `sources` and `runs` do without them
+
     procs = live(engine)
     jobs = queue_counts(engine) if engine.dialect.name == "postgresql" else {}
     with read_session(engine) as s:

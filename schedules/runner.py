@@ -53,6 +53,7 @@ class SourceRun:
         self.cfg, self.src, self.engine, self.store = cfg, src, engine, store
         self.holder, self.crawl_kw = holder, crawl_kw
         self.crawl: Crawl | None = None
+        self.source_id: int | None = None
         self.stopped = False
 
     def stop(self) -> None:
@@ -66,7 +67,8 @@ class SourceRun:
             return await self._run(wait)
 
     async def _run(self, wait: bool) -> RunSummary:
-        source_id = ensure_source(self.engine, self.src)
+        # off the event loop: through an outage this waits (patience) while heartbeats and signals go on
+        self.source_id = source_id = await asyncio.to_thread(ensure_source, self.engine, self.src)
         register_watches(self.cfg, self.engine)
         ttl = self.cfg.settings.lease_seconds
         db = self.engine

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import signal
 import time
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from collections.abc import Callable
 from loguru import logger
 from sqlalchemy.engine import Engine
 
+from schedules import stacks
 from schedules.beats import beat_forever, write_beat
 from schedules.hold import hold_sources
 from schedules.notify import deliver_quietly
@@ -68,6 +70,8 @@ class DatabaseLost(Exception):
 
 
 JOB_RETRIES = 5
+STOP_MARGIN = 8.0  # seconds past grace_seconds a stop may take before the process ends regardless
+EXIT_OVERDUE = 3  # the exit code of a stop that had to be cut short
 
 
 class Worker:
@@ -97,24 +101,11 @@ class Worker:
         self.app.task(name=REPARSE, queue=QUEUE, pass_context=True)(self._reparse)
         async with self.app.open_async():
             self.queue = CrawlQueue(self.engine, self.holder, app=self.app)
-            main = asyncio.create_task(
-                self.app.run_worker_async(
-                    queues=[QUEUE],
-                    concurrency=self.concurrency,
-                    name=self.holder,
-                    install_signal_handlers=False,
-                    fetch_job_polling_interval=POLL_SECONDS,
-                    abort_job_polling_interval=1.0,
-                    shutdown_graceful_timeout=self.cfg.settings.grace_seconds + 2,
-                    delete_jobs="successful",
-                    update_heartbeat_interval=self.beat,
-                    stalled_worker_timeout=self.stall,
-                )
-            )
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(sig, self.stop, main)
+                loop.add_signal_handler(sig, self.stop)
             loop.add_signal_handler(signal.SIGHUP, logger.info, "SIGHUP: nothing to reload; every job reads the config")
+            stacks.install(loop)
             helpers = [asyncio.create_task(beat_forever(self.engine, self.holder)), asyncio.create_task(self._reap())]
             logger.info(
                 "worker {} taking up to {} jobs at a time from queue {!r}", self.holder, self.concurrency, QUEUE
@@ -126,9 +117,7 @@ class Worker:
                     self.store.root,
                 )
             try:
-                await main
-            except asyncio.CancelledError:
-                pass
+                await self._take_jobs()
             finally:
                 for h in helpers:
                     h.cancel()
@@ -136,7 +125,43 @@ class Worker:
         logger.info("worker stopped")
         return 0
 
-    def stop(self, main: asyncio.Task) -> None:
+    async def _take_jobs(self) -> None:
+        """procrastinate's job loop until this worker is told to stop. The loop stops on its own when one of
+        its side tasks fails (a heartbeat through an outage longer than the pool's timeout): it is started
+        again once the database is back. Jobs are polled for (every POLL_SECONDS) rather than LISTENed for:
+        a listening connection an outage breaks would stop the loop, and the polling is as prompt."""
+        while not self.stopping:
+            self.main = asyncio.create_task(
+                self.app.run_worker_async(
+                    queues=[QUEUE],
+                    concurrency=self.concurrency,
+                    name=self.holder,
+                    install_signal_handlers=False,
+                    listen_notify=False,
+                    fetch_job_polling_interval=POLL_SECONDS,
+                    abort_job_polling_interval=1.0,
+                    shutdown_graceful_timeout=self.cfg.settings.grace_seconds + 2,
+                    delete_jobs="successful",
+                    update_heartbeat_interval=self.beat,
+                    stalled_worker_timeout=self.stall,
+                )
+            )
+            try:
+                await self.main
+            except asyncio.CancelledError:
+                if not self.stopping:
+                    raise
+            except Exception as exc:  # noqa: BLE001 - the job loop is started again below
+                logger.warning("the job loop ended: {}: {}", type(exc).__name__, exc)
+            if self.stopping:
+                return
+            logger.warning("the job loop stopped on its own; it starts again once the database answers")
+            while not self.stopping and not retry.quietly(
+                self.engine, lambda: retry.ping(self.engine), "database check"
+            ):
+                await asyncio.sleep(1.0)
+
+    def stop(self) -> None:
         """Stop taking jobs; running crawls stop gracefully (and are queued again to be resumed)."""
         if self.stopping:
             return
@@ -144,7 +169,26 @@ class Worker:
         logger.info("stopping: no new jobs; running crawls get {}s", self.cfg.settings.grace_seconds)
         for run in self.running.values():
             run.stop()
-        main.cancel()  # procrastinate then waits for the running jobs (shutdown_graceful_timeout)
+        main = getattr(self, "main", None)
+        if main is not None:
+            main.cancel()  # procrastinate then waits for the running jobs (shutdown_graceful_timeout)
+        limit = self.cfg.settings.grace_seconds + STOP_MARGIN
+        asyncio.get_running_loop().call_later(limit, self._overdue, limit)
+
+    def _overdue(self, limit: float) -> None:
+        """A stop is bounded. Past grace + STOP_MARGIN (procrastinate still persisting a job's status through a
+        database outage, say) the process ends as a killed one would: its jobs stay 'doing' and the reapers hand
+        them back; its run is closed as interrupted by whoever finds it next (the design for kill -9)."""
+        main = getattr(self, "main", None)
+        if main is None or main.done():
+            return
+        logger.error(
+            "worker still stopping after {:g}s: ending now; its jobs go back to the queue. It was doing:\n{}",
+            limit,
+            stacks.dump(),
+        )
+        logger.complete()
+        os._exit(EXIT_OVERDUE)
 
     async def _reap(self) -> None:
         """Jobs left 'doing' by a worker that stopped beating go back to the queue."""
@@ -235,14 +279,27 @@ class Worker:
         finally:
             self.running.pop(job.id, None)
             if self.stopping and (summary is None or summary.status == "interrupted"):
-                why = f"continues run {summary.run_id}" if summary else "continues a crawl"
-                await self.queue.enqueue_async(
-                    src,
-                    ensure_source(self.engine, src),
-                    trigger=run.crawl_kw["trigger"],
-                    full=full,
-                    reason=f"{why} interrupted when worker {self.holder} stopped",
-                )
+                await self._continue_later(src, run, summary, full)
+
+    async def _continue_later(self, src, run: SourceRun, summary, full: bool) -> None:
+        """Queue the rest of a crawl this stopping worker interrupted. With the database away it is not waited
+        for (the worker must end): the job stays 'doing' and the reapers hand it back once the database is up."""
+        why = f"continues run {summary.run_id}" if summary else "continues a crawl"
+        try:
+            source_id = run.source_id or await asyncio.to_thread(ensure_source, self.engine, src)
+            await self.queue.enqueue_async(
+                src,
+                source_id,
+                trigger=run.crawl_kw["trigger"],
+                full=full,
+                reason=f"{why} interrupted when worker {self.holder} stopped",
+            )
+        except Exception as exc:  # noqa: BLE001 - the database is away: the reapers resume it later
+            if not retry.transient(exc):
+                raise
+            logger.warning(
+                "{}: the rest of the crawl is not queued ({}); it resumes once the database is back", src.name, exc
+            )
 
     async def _database_back(self, job_id: int, exc: BaseException) -> None:
         """Wait until the database is back (procrastinate must record the retry there)."""

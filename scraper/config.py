@@ -152,10 +152,10 @@ class SourceConfig(_Named):
     @field_validator("family")
     @classmethod
     def _family(cls, v: str | None) -> str | None:
-        from scraper.portals import FAMILIES  # the adapters register themselves there
+        from scraper.portal_names import family_names  # the names only: the adapters load when they crawl
 
-        if v is not None and v not in FAMILIES:
-            raise ValueError(f"unknown portal family {v!r} (known: {', '.join(FAMILIES)})")
+        if v is not None and v not in family_names():
+            raise ValueError(f"unknown portal family {v!r} (known: {', '.join(family_names())})")
         return v
 
     @field_validator("start_urls")

@@ -186,7 +186,8 @@ class Crawl:
         fatal: str | None = None
         try:
             await self._crawl(retries)
-        except asyncio.CancelledError:
+        except asyncio.CancelledError:  # the process is ending: its end is recorded unless the database is away
+            self.writer.halt(f"run {run.id} was cancelled while the database was away")
             await self._finish("interrupted", started, "cancelled")
             await self._close_journal(journal)
             raise

@@ -74,3 +74,8 @@ def normalise_index_no(raw: str | None) -> str | None:
         return None
     text = "".join(_fold_ascii(ch) for ch in raw if not ch.isspace())
     return text.upper() or None
+
+
+def doc_key(index_no: str | None, url: str) -> str:
+    """A document's identity: its normalised 索引号, or 'url:<url>' for a page without one."""
+    return index_no if index_no else f"url:{url}"

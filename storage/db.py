@@ -10,15 +10,15 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import event, text
-from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, create_engine
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Connection, Engine, make_url
 
 from storage import retry
 from storage.retry import DEFAULT_PATIENCE, set_patience
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlmodel import Session
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 BUSY_MS = 10000  # SQLite: a writer waits this long for the lock before "database is locked"
@@ -150,9 +150,19 @@ def open_readonly(url: str) -> Engine:
 
 def session(engine: Engine) -> Session:
     """A read-write session (on SQLite its transactions take the write lock at BEGIN)."""
+    from sqlmodel import Session  # the ORM loads with the first session: Core readers never pay for it
+
     return Session(engine, expire_on_commit=False)
 
 
 def read_session(engine: Engine) -> Session:
     """A read-only session: never blocks writers on SQLite (WAL snapshot)."""
+    from sqlmodel import Session
+
     return Session(engine.execution_options(xxgk_readonly=True), expire_on_commit=False)
+
+
+def read_connection(engine: Engine) -> Connection:
+    """A read-only Core connection (storage/queries.py reads through it, no ORM loaded): one transaction,
+    begun at the first query, that never blocks writers on SQLite (WAL snapshot). Use it in `with`."""
+    return engine.execution_options(xxgk_readonly=True).connect()

@@ -12,12 +12,13 @@ import json
 from collections.abc import Iterator
 from typing import TextIO
 
-from sqlmodel import Session, select
+from sqlalchemy import select
+from sqlmodel import Session
 
 from storage import file_texts
 from storage.contract import document_keys
-from storage.models import Document
-from storage.queries import DocFilter, documents_json, filter_documents, source_names
+from storage.queries import DocFilter, documents_json, filter_documents, run, source_names
+from storage.tables import documents
 
 BATCH = 500
 NESTED = ("fields", "urls", "attachments")  # JSON text inside a CSV cell
@@ -31,8 +32,8 @@ def iter_documents(
     names = source_names(s)
     last = 0
     while True:
-        q = filter_documents(select(Document), f)
-        docs = list(s.exec(q.where(Document.id > last).order_by(Document.id).limit(batch)))
+        q = filter_documents(select(documents), f)
+        docs = list(run(s, q.where(documents.c.id > last).order_by(documents.c.id).limit(batch)))
         if not docs:
             return
         rows = documents_json(s, docs, sources=names)

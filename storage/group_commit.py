@@ -58,6 +58,7 @@ class GroupWriter:
         self.batches = self.units = 0
         self.failed_batches = 0  # batches that did not commit (their blobs may be without rows)
         self.reruns = 0  # batches run again with a savepoint per unit (one of their units failed)
+        self._halted: str | None = None  # halt(): a batch meeting the database away is given up, not waited for
         self._loop = asyncio.get_running_loop()
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name=f"group-commit-{name}", daemon=True)
@@ -68,6 +69,16 @@ class GroupWriter:
         future = self._loop.create_future()
         self._queue.put(_Unit(fn, fenced, future))
         return await future
+
+    def halt(self, reason: str) -> None:
+        """From now on a batch tries the database once more but never waits for it through an outage (a run
+        cancelled at shutdown: its process must end; what is not committed is recovered by the next run)."""
+        self._halted = reason
+
+    def _give_up(self, fenced: bool) -> str | None:
+        if self._halted is not None and retry.outage.since is not None:
+            return self._halted
+        return self.abort() if fenced else None
 
     async def close(self) -> None:
         """Commit what is queued, then stop the thread."""
@@ -138,7 +149,7 @@ class GroupWriter:
                 return transaction(isolated=True)
 
         try:
-            results = retry.call(self.engine, attempt, abort=self.abort if fenced else lambda: None, paused=self.paused)
+            results = retry.call(self.engine, attempt, abort=lambda: self._give_up(fenced), paused=self.paused)
         except Exception as exc:  # noqa: BLE001 - every unit of the batch fails with it
             results = [(False, exc)] * len(units)
             self.failed_batches += 1

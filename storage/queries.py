@@ -1,4 +1,9 @@
-"""Reading the archive back: document listings and the stable document JSON of the contract."""
+"""Reading the archive back: document listings and the stable document JSON of the contract.
+
+On SQLAlchemy Core over storage/tables.py (no ORM, sqlmodel or pydantic to import: `xxgk show` and `ls`
+start fast). Every function takes a read Session (ORM callers) or a Connection, and returns rows:
+read-only objects with the columns as attributes (`doc.id`, `ver.record`), as the ORM objects had them.
+"""
 
 from __future__ import annotations
 
@@ -6,101 +11,125 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, func, or_
-from sqlmodel import Session, select
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.engine import Connection
 
 from storage import contract
-from storage.contract import normalise_index_no
-from storage.documents import doc_key
-from storage.models import Attachment, Blob, Capture, CrawlRun, Document, DocumentUrl, DocumentVersion, Source
+from storage.contract import doc_key, normalise_index_no
 from storage.stamps import iso_ts
+from storage.tables import (
+    attachments,
+    blobs,
+    captures,
+    crawl_runs,
+    document_urls,
+    document_versions,
+    documents,
+    sources,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Result
+    from sqlalchemy.orm import Session
+
+    Reader = Session | Connection
+
+Row = Any  # a result row: the table's columns as attributes (sqlalchemy Row), or an ORM object of the table
 
 
-def find_document(s: Session, ident: str) -> Document | None:
+def run(s: Reader, statement) -> Result:
+    """A Core statement in `s`'s transaction (an ORM session's pending changes flushed first, as its
+    own queries would)."""
+    if isinstance(s, Connection):
+        return s.execute(statement)
+    if s.autoflush:
+        s.flush()
+    return s.connection().execute(statement)
+
+
+def _document(s: Reader, where) -> Row | None:
+    return run(s, select(documents).where(where).limit(1)).first()
+
+
+def find_document(s: Reader, ident: str) -> Row | None:
     """By 索引号 (as printed: full-width and spaces tolerated), by doc key, or by any of its URLs."""
     ident = ident.strip()
-    doc = s.exec(select(Document).where(Document.doc_key == ident)).first()
+    doc = _document(s, documents.c.doc_key == ident)
     if doc is None:
         folded = normalise_index_no(ident) or ident
-        doc = s.exec(select(Document).where(Document.doc_key == folded)).first()
+        doc = _document(s, documents.c.doc_key == folded)
     if doc is None:
-        alias = s.exec(select(DocumentUrl).where(DocumentUrl.url == ident)).first()
+        alias = run(s, select(document_urls.c.document_id).where(document_urls.c.url == ident).limit(1)).first()
         if alias is None:
-            doc = s.exec(select(Document).where(Document.doc_key == doc_key(None, ident))).first()
+            doc = _document(s, documents.c.doc_key == doc_key(None, ident))
         else:
-            doc = s.get(Document, alias.document_id)
+            doc = _document(s, documents.c.id == alias.document_id)
     return doc
 
 
-def get_version(s: Session, doc: Document, version: int | None = None) -> DocumentVersion | None:
-    return s.exec(
-        select(DocumentVersion).where(
-            DocumentVersion.document_id == doc.id, DocumentVersion.version == (version or doc.version)
-        )
+def get_version(s: Reader, doc: Row, version: int | None = None) -> Row | None:
+    v = document_versions.c
+    return run(
+        s, select(document_versions).where(v.document_id == doc.id, v.version == (version or doc.version)).limit(1)
     ).first()
 
 
 def document_json(
-    s: Session,
-    doc: Document,
+    s: Reader,
+    doc: Row,
     version: int | None = None,
     body: bool = True,
     sources: dict[int, str] | None = None,
 ) -> dict:
     """The contract's document object (keys stable, null when absent, ISO dates)."""
     ver = get_version(s, doc, version)
-    urls = s.exec(
-        select(DocumentUrl.url)
-        .where(DocumentUrl.document_id == doc.id)
-        .order_by(DocumentUrl.first_seen, DocumentUrl.id)
-    ).all()
+    u = document_urls.c
+    urls = run(s, select(u.url).where(u.document_id == doc.id).order_by(u.first_seen, u.id)).scalars().all()
     atts = version_attachments(s, ver) if ver else []
-    source = (sources or {}).get(doc.source_id) or s.get(Source, doc.source_id).name
+    source = (sources or {}).get(doc.source_id) or source_name(s, doc.source_id)
     return build_document_json(doc, ver, list(urls), list(atts), source, body)
 
 
-def documents_json(
-    s: Session, docs: list[Document], body: bool = True, sources: dict[int, str] | None = None
-) -> list[dict]:
+def documents_json(s: Reader, docs: list[Row], body: bool = True, sources: dict[int, str] | None = None) -> list[dict]:
     """document_json of many documents (current versions) in four queries, in the order given."""
     ids = [d.id for d in docs]
+    v, d, u, a = document_versions.c, documents.c, document_urls.c, attachments.c
     vers = {
-        v.document_id: v
-        for v in s.exec(
-            select(DocumentVersion)
-            .join(
-                Document, and_(Document.id == DocumentVersion.document_id, Document.version == DocumentVersion.version)
-            )
-            .where(DocumentVersion.document_id.in_(ids))
+        ver.document_id: ver
+        for ver in run(
+            s,
+            select(document_versions)
+            .join(documents, and_(d.id == v.document_id, d.version == v.version))
+            .where(v.document_id.in_(ids)),
         )
     }
     urls: dict[int, list[str]] = defaultdict(list)
-    for doc_id, url in s.exec(
-        select(DocumentUrl.document_id, DocumentUrl.url)
-        .where(DocumentUrl.document_id.in_(ids))
-        .order_by(DocumentUrl.first_seen, DocumentUrl.id)
-    ):
+    for doc_id, url in run(s, select(u.document_id, u.url).where(u.document_id.in_(ids)).order_by(u.first_seen, u.id)):
         urls[doc_id].append(url)
-    atts: dict[int, list[Attachment]] = defaultdict(list)
-    for att in s.exec(
-        select(Attachment).where(Attachment.version_id.in_([v.id for v in vers.values()])).order_by(Attachment.id)
-    ):
+    atts: dict[int, list[Row]] = defaultdict(list)
+    for att in run(s, select(attachments).where(a.version_id.in_([ver.id for ver in vers.values()])).order_by(a.id)):
         atts[att.version_id].append(att)
     names = sources or source_names(s)
     return [
         build_document_json(
-            d, vers.get(d.id), urls[d.id], atts[vers[d.id].id] if d.id in vers else [], names[d.source_id], body
+            doc,
+            vers.get(doc.id),
+            urls[doc.id],
+            atts[vers[doc.id].id] if doc.id in vers else [],
+            names[doc.source_id],
+            body,
         )
-        for d in docs
+        for doc in docs
     ]
 
 
 def build_document_json(
-    doc: Document,
-    ver: DocumentVersion | None,
+    doc: Row,
+    ver: Row | None,
     urls: list[str],
-    atts: list[Attachment],
+    atts: list[Row],
     source: str,
     body: bool = True,
 ) -> dict:
@@ -141,72 +170,82 @@ class DocFilter:
 
 
 def filter_documents(q, f: DocFilter = DocFilter()):
-    """`q` (a select over Document) narrowed by `f`."""
+    """`q` (a select over storage.tables.documents) narrowed by `f`."""
+    d = documents.c
     if f.source:
-        q = q.join(Source, Source.id == Document.source_id).where(Source.name == f.source)
+        q = q.join(sources, sources.c.id == d.source_id).where(sources.c.name == f.source)
     if f.since:
-        q = q.where(Document.publish_date >= f.since)
+        q = q.where(d.publish_date >= f.since)
     if f.until:
-        q = q.where(Document.publish_date <= f.until)
+        q = q.where(d.publish_date <= f.until)
     if f.publisher:
-        q = q.where(Document.publisher.contains(f.publisher))
+        q = q.where(d.publisher.contains(f.publisher))
     if f.changed_since:
         at = f.changed_since.astimezone(UTC)
-        q = q.where(or_(Document.first_seen >= at, Document.changed_at >= at, Document.withdrawn_at >= at))
+        q = q.where(or_(d.first_seen >= at, d.changed_at >= at, d.withdrawn_at >= at))
     return q
 
 
-def count_documents(s: Session, f: DocFilter = DocFilter()) -> int:
-    return int(s.exec(filter_documents(select(func.count(Document.id)), f)).one())
+def count_documents(s: Reader, f: DocFilter = DocFilter()) -> int:
+    return int(run(s, filter_documents(select(func.count(documents.c.id)), f)).scalar_one())
 
 
 def list_documents(
-    s: Session, f: DocFilter = DocFilter(), limit: int | None = None, after: Document | None = None
-) -> Iterator[Document]:
+    s: Reader, f: DocFilter = DocFilter(), limit: int | None = None, after: Row | None = None
+) -> Iterator[Row]:
     """Newest first by publish date (undated last); `after`: the listing continues after this document
     (keyset paging)."""
-    q = filter_documents(select(Document), replace(f, source=None))
+    d = documents.c
+    q = filter_documents(select(documents), replace(f, source=None))
     if f.source:  # `+ 0`: walk the publish_date index in order, not sort every document of the source
-        q = q.where(Document.source_id + 0 == select(Source.id).where(Source.name == f.source).scalar_subquery())
+        q = q.where(d.source_id + 0 == select(sources.c.id).where(sources.c.name == f.source).scalar_subquery())
     if after is not None:
-        undated_after = and_(Document.publish_date.is_(None), Document.id < after.id)
+        undated_after = and_(d.publish_date.is_(None), d.id < after.id)
         q = q.where(
             undated_after
             if after.publish_date is None
             else or_(
-                Document.publish_date < after.publish_date,
-                Document.publish_date.is_(None),
-                and_(Document.publish_date == after.publish_date, Document.id < after.id),
+                d.publish_date < after.publish_date,
+                d.publish_date.is_(None),
+                and_(d.publish_date == after.publish_date, d.id < after.id),
             )
         )
-    q = q.order_by(Document.publish_date.desc().nulls_last(), Document.id.desc())
+    q = q.order_by(d.publish_date.desc().nulls_last(), d.id.desc())
     if limit:
         q = q.limit(limit)
-    yield from s.exec(q)
+    yield from run(s, q)
 
 
-def running_sources(s: Session) -> list[tuple[str, str]]:
+def running_sources(s: Reader) -> list[tuple[str, str]]:
     """(holder, source name) of every run in progress."""
-    return list(
-        s.exec(
-            select(CrawlRun.holder, Source.name)
-            .join(Source, Source.id == CrawlRun.source_id)
-            .where(CrawlRun.status == "running")
-            .order_by(Source.name)
+    r = crawl_runs.c
+    return [
+        (holder, name)
+        for holder, name in run(
+            s,
+            select(r.holder, sources.c.name)
+            .join(sources, sources.c.id == r.source_id)
+            .where(r.status == "running")
+            .order_by(sources.c.name),
         )
-    )
+    ]
 
 
-def source_names(s: Session) -> dict[int, str]:
-    return {sid: name for sid, name in s.exec(select(Source.id, Source.name))}
+def source_names(s: Reader) -> dict[int, str]:
+    return {sid: name for sid, name in run(s, select(sources.c.id, sources.c.name))}
 
 
-def version_attachments(s: Session, ver: DocumentVersion) -> list[Attachment]:
+def source_name(s: Reader, source_id: int) -> str:
+    return run(s, select(sources.c.name).where(sources.c.id == source_id)).scalar_one()
+
+
+def version_attachments(s: Reader, ver: Row) -> list[Row]:
     """A version's attachments in the order the page lists them (as `show` numbers them, from 1)."""
-    return list(s.exec(select(Attachment).where(Attachment.version_id == ver.id).order_by(Attachment.id)))
+    a = attachments.c
+    return list(run(s, select(attachments).where(a.version_id == ver.id).order_by(a.id)))
 
 
-def pick_attachment(atts: list[Attachment], which: str | None) -> Attachment:
+def pick_attachment(atts: list[Row], which: str | None) -> Row:
     """Attachment number `which` (from 1) or the one named `which`; with None, the only one.
     LookupError names the choices."""
     if not atts:
@@ -224,16 +263,16 @@ def pick_attachment(atts: list[Attachment], which: str | None) -> Attachment:
     raise LookupError(f"no attachment {which!r} (attachments: {choices})")
 
 
-def blob_known(s: Session, sha256: str) -> bool:
+def blob_known(s: Reader, sha256: str) -> bool:
     """Whether the archive holds a body with this sha256."""
-    return s.get(Blob, sha256) is not None
+    return run(s, select(blobs.c.sha256).where(blobs.c.sha256 == sha256)).first() is not None
 
 
-def attachment_named(s: Session, sha256: str) -> Attachment | None:
+def attachment_named(s: Reader, sha256: str) -> Row | None:
     """An archived attachment with these bytes (for a download), or None."""
-    return s.exec(select(Attachment).where(Attachment.sha256 == sha256)).first()
+    return run(s, select(attachments).where(attachments.c.sha256 == sha256).limit(1)).first()
 
 
-def version_capture(s: Session, ver: DocumentVersion) -> Capture | None:
+def version_capture(s: Reader, ver: Row) -> Row | None:
     """The archived response a version was parsed from."""
-    return s.get(Capture, ver.capture_id)
+    return run(s, select(captures).where(captures.c.id == ver.capture_id)).first()

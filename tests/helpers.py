@@ -161,7 +161,18 @@ class Proc:
 
     def stop(self, sig=signal.SIGTERM, timeout=30) -> int:
         self.proc.send_signal(sig)
-        code = self.proc.wait(timeout=timeout)
+        try:
+            code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:  # say where it is stuck (schedules/stacks.py), then end it
+            self.proc.send_signal(signal.SIGUSR1)  # tasks and threads, from the event loop
+            time.sleep(1)
+            self.proc.send_signal(signal.SIGUSR2)  # threads, even with the event loop blocked
+            time.sleep(1)
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError(
+                f"{' '.join(self.verb)} did not stop in {timeout}s:\n{self.output()[-30000:]}"
+            ) from None
         self.fh.close()
         return code
 

@@ -169,3 +169,13 @@ def test_list_values_and_timestamps():
         list_meta(author="x")
     assert epoch_date(1741161600) == epoch_date(1741161600000) == "2025-03-05"
     assert epoch_date(0) is None and epoch_date("x") is None
+
+
+def test_each_family_is_named_as_its_module():
+    """Config validation knows the families by module name (scraper/portal_names.py), without importing them."""
+    from scraper.portal_names import family_names
+    from scraper.portals import FAMILIES
+
+    assert family_names() == tuple(FAMILIES)
+    for name, cls in FAMILIES.items():
+        assert cls.__module__ == "scraper.portals." + name.replace("-", "_")

@@ -241,13 +241,22 @@ class FileTextStage:
                 )
             s.commit()
 
+    def _halted(self) -> str | None:
+        return "the file text stage is stopping" if self.halt else None
+
     async def beside(self, done: asyncio.Event, poll: float = POLL_SECONDS) -> ExtractSummary:
         """Read new files as crawls archive them, until `done` is set and nothing is left."""
         sm = ExtractSummary()
         try:
             while not self.halt:
                 finishing = done.is_set()
-                items = [it for it in await asyncio.to_thread(unread, self.engine, 50) if it[0] not in self.skipped]
+                try:  # an outage is waited out (as the crawls wait), unless the stage is told to stop
+                    new = await asyncio.to_thread(
+                        retry.call, self.engine, lambda: unread(self.engine, 50), self._halted
+                    )
+                except retry.Abandoned:
+                    return sm
+                items = [it for it in new if it[0] not in self.skipped]
                 if items:
                     await asyncio.to_thread(self.run, items, None, sm)
                 elif finishing:
