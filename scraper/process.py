@@ -256,6 +256,8 @@ def record_crawled(
         list_meta=list_meta,
         seen_at=cap.fetched_at,
     )
+    if s.dirty or s.new:
+        s.flush()  # Core reads what the session has written so far
     conn = s.connection()
     if conn.dialect.name == "sqlite":
         done = record_core(conn, **args)
@@ -272,6 +274,9 @@ def record_crawled(
 
 
 def _forget_documents(s: Session) -> None:
+    """Document rows the session holds are read again when next used (Core wrote past them)."""
+    if s.dirty or s.new:
+        s.flush()  # expiring an object drops its unflushed changes
     for obj in list(s.identity_map.values()):
         if isinstance(obj, Document | DocumentUrl | DocumentVersion):
             s.expire(obj)
