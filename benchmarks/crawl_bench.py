@@ -44,6 +44,7 @@ def main() -> None:
     ap.add_argument("--docs", type=int, default=5000)
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--family", default="hanweb-jpage", help="the simulated portal's CMS family")
+    ap.add_argument("--parse-workers", type=int, default=0, help="settings.parse_workers of the crawl")
     ap.add_argument("--profile", action="store_true", help="print the top functions by own time")
     ap.add_argument("--compare", type=Path, help="another checkout, benchmarked alternately with this one")
     ap.add_argument("--rounds", type=int, default=3, help="runs per tree with --compare")
@@ -58,7 +59,7 @@ def main() -> None:
     columns, expected = parent.recv()
 
     from scraper.config import parse_config
-    from scraper.crawl import crawl_source
+    from scraper.crawl import Crawl
     from storage.archive import open_archive
     from storage.db import open_database
 
@@ -66,7 +67,8 @@ def main() -> None:
         urls = ", ".join(f'"{u}"' for u in columns)
         cfg = parse_config(
             f'[[sources]]\nname = "bench"\nstart_urls = [{urls}]\nfamily = "{args.family}"\n'
-            f"rate = 0\nconcurrency = {args.concurrency}\nobey_robots = true\n",
+            f"rate = 0\nconcurrency = {args.concurrency}\nobey_robots = true\n"
+            + (f"[settings]\nparse_workers = {args.parse_workers}\n" if args.parse_workers else ""),
             "bench.toml",
             Path(tmp),
             None,
@@ -75,20 +77,31 @@ def main() -> None:
         statements = count_statements(engine)
         store = open_archive(cfg.archive_url)
         cpu0, t0 = time.process_time(), time.perf_counter()
-        profiler = cProfile.Profile() if args.profile else None
+        profiler = cProfile.Profile(time.thread_time) if args.profile else None
+        writer_profiles: list[cProfile.Profile] = []
+        writer_cpu = measure_writer()
         if profiler:
+            profile_writer(writer_profiles)
             profiler.enable()
-        summary = asyncio.run(crawl_source(cfg, cfg.sources[0], engine, store, full=True))
+        crawl = Crawl(cfg, cfg.sources[0], engine, store, full=True)
+        summary = asyncio.run(crawl.run())
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the crawl's, before the tallies below
         if profiler:
             profiler.disable()
         wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+        parse_cpu = getattr(getattr(crawl, "parser", None), "cpu", 0.0)  # parse workers (other processes)
+        cpu += parse_cpu
         parent.send("stop")
         served = parent.recv()
-        archive_bytes = sum(p.stat().st_size for p in Path(tmp, "data", "archive").rglob("*.zst"))
+        archive_bytes = sum(  # os.walk: Path.rglob keeps every path it yields (~50 MB at 100,000 documents)
+            os.path.getsize(os.path.join(d, f))
+            for d, _dirs, files in os.walk(Path(tmp, "data", "archive"))
+            for f in files
+            if f.endswith(".zst")
+        )
     proc.join(timeout=10)
 
     docs = summary.new + summary.changed + summary.unchanged
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"portal documents      {expected}")
     print(f"documents archived    {docs}  (status {summary.status}, errors {summary.errors})")
     print(f"family                {args.family}")
@@ -98,12 +111,48 @@ def main() -> None:
     print(f"documents/s           {docs / wall:.1f}")
     print(f"requests/s            {summary.requests / wall:.1f}")
     print(f"CPU s per document    {cpu / max(docs, 1) * 1000:.2f} ms")
+    print(f"  of which parse pool {parse_cpu / max(docs, 1) * 1000:.2f} ms  (parse_workers {args.parse_workers})")
+    print(f"  of which writer     {sum(writer_cpu) / max(docs, 1) * 1000:.2f} ms  (the group-commit thread)")
     print(f"SQL per document      {statements[0] / max(docs, 1):.1f}  ({statements[0]} statements, all kinds)")
     print(f"peak RSS (crawler)    {peak_mb:.0f} MB")
     print(f"archive on disk       {archive_bytes / 1e6:.1f} MB")
     if profiler:
-        print()
+        print("\n== event loop (main thread), by own time ==")
         pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+        for prof in writer_profiles:
+            print("== writer thread (group commit), by own time ==")
+            pstats.Stats(prof).sort_stats("tottime").print_stats(30)
+            pstats.Stats(prof).sort_stats("cumulative").print_stats("xxgk|wt-|storage|scraper", 40)
+
+
+def measure_writer() -> list[float]:
+    """CPU seconds of each group writer's thread, filled in as each thread ends."""
+    from storage.group_commit import GroupWriter
+
+    run, seconds = GroupWriter._run, []
+
+    def measured(self) -> None:
+        try:
+            run(self)
+        finally:
+            seconds.append(time.thread_time())
+
+    GroupWriter._run = measured  # type: ignore[method-assign]
+    return seconds
+
+
+def profile_writer(into: list) -> None:
+    """Run each group writer's thread under a profiler of its own (cProfile sees one thread only)."""
+    from storage.group_commit import GroupWriter
+
+    run = GroupWriter._run
+
+    def profiled(self) -> None:
+        prof = cProfile.Profile(time.thread_time)
+        into.append(prof)
+        prof.runcall(run, self)
+
+    GroupWriter._run = profiled  # type: ignore[method-assign]
 
 
 def count_statements(engine) -> list[int]:
@@ -122,7 +171,9 @@ def count_statements(engine) -> list[int]:
 FIGURES = {
     "documents/s": r"documents/s\s+([\d.]+)",
     "CPU ms/doc": r"CPU s per document\s+([\d.]+)",
+    "writer ms/doc": r"of which writer\s+([\d.]+)",
     "SQL/doc": r"SQL per document\s+([\d.]+)",
+    "peak RSS MB": r"peak RSS \(crawler\)\s+([\d.]+)",
     "requests/s": r"requests/s\s+([\d.]+)",
 }
 
@@ -143,9 +194,12 @@ def compare(args) -> None:
     for _ in range(args.rounds):
         for tree in runs:  # alternate, so both see the same noise
             env = {**os.environ, "PYTHONPATH": str(tree)}
-            out = subprocess.run(cmd, env=env, cwd=tree, check=True, capture_output=True, text=True).stdout
+            extra = ["--parse-workers", str(args.parse_workers)] if tree == here and args.parse_workers else []
+            out = subprocess.run(cmd + extra, env=env, cwd=tree, check=True, capture_output=True, text=True).stdout
             runs[tree].append({k: float(m.group(1)) for k, rx in FIGURES.items() if (m := re.search(rx, out))})
-    print(f"median of {args.rounds} runs, {args.docs} documents, {args.family}")
+    print(
+        f"median of {args.rounds} runs, {args.docs} documents, {args.family}, parse_workers {args.parse_workers} here"
+    )
     print(f"  {'figure':<14}{here.name:>14}{other.name:>14}     ratio")
     for name in FIGURES:
         a, b = (statistics.median(r.get(name, float("nan")) for r in runs[t]) for t in (here, other))

@@ -126,12 +126,14 @@ def run_scrapy(docs: int, conc: int, tmp: Path) -> dict:
     return {"docs": got["docs"], "files": got["files"], "wall": wall, "cpu": cpu}
 
 
-def run_xxgk(docs: int, conc: int, tmp: Path) -> dict:
+def run_xxgk(docs: int, conc: int, tmp: Path, parse_workers: int = 0) -> dict:
     proc, pipe, columns = portal(docs)
     urls = ", ".join(json.dumps(u) for u in columns)
     config = tmp / "xxgk.toml"
     config.write_text(
-        f'[settings]\ndata_dir = "data"\nlog_file = false\n\n[[sources]]\nname = "peer"\n'
+        '[settings]\ndata_dir = "data"\nlog_file = false\n'
+        + (f"parse_workers = {parse_workers}\n" if parse_workers else "")
+        + '\n[[sources]]\nname = "peer"\n'
         f'start_urls = [{urls}]\nfamily = "trs-static"\nrate = 0\nconcurrency = {conc}\n'
     )
     xxgk = str(Path(sys.executable).with_name("xxgk"))
@@ -151,6 +153,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--docs", type=int, default=3000)
     ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--parse-workers", type=int, default=0, help="xxgk's settings.parse_workers")
     args = ap.parse_args()
     os.environ.setdefault("PYTHONHASHSEED", "0")
     rows = {}
@@ -158,8 +161,11 @@ def main() -> None:
         (Path(tmp) / "s").mkdir()
         (Path(tmp) / "x").mkdir()
         rows["scrapy (fetch+save)"] = run_scrapy(args.docs, args.concurrency, Path(tmp) / "s")
-        rows["xxgk (full pipeline)"] = run_xxgk(args.docs, args.concurrency, Path(tmp) / "x")
-    print(f"{args.docs} simulated TRS documents, concurrency {args.concurrency}, politeness off")
+        rows["xxgk (full pipeline)"] = run_xxgk(args.docs, args.concurrency, Path(tmp) / "x", args.parse_workers)
+    print(
+        f"{args.docs} simulated TRS documents, concurrency {args.concurrency}, politeness off, "
+        f"xxgk parse_workers {args.parse_workers}"
+    )
     print(f"{'':22} {'docs':>6} {'files':>6} {'wall s':>7} {'docs/s':>8} {'CPU ms/doc':>11}")
     for name, r in rows.items():
         print(

@@ -11,6 +11,7 @@ not make a new version; one linked by several documents in a run is fetched once
 from __future__ import annotations
 
 import asyncio
+import functools
 import posixpath
 import re
 from collections.abc import Awaitable, Callable
@@ -41,13 +42,22 @@ class FileFetcher:
         self.fetch, self.archive, self.archived, self.max_bytes = fetch, archive, archived, max_bytes
         self.downloaded = 0
         self.failed: list[str] = []
-        self._tasks: dict[str, asyncio.Task] = {}
+        self._tasks: dict[str, asyncio.Task] = {}  # downloads under way
+        self._done: dict[str, File] = {}  # what each finished download gave (a Task each would be ~4x the memory)
 
     async def files(self, urls: list[str]) -> dict[str, File]:
         for url in urls:
-            if url not in self._tasks:
-                self._tasks[url] = asyncio.ensure_future(self._download(url))
-        return {url: await self._tasks[url] for url in urls}
+            if url not in self._tasks and url not in self._done:
+                task = self._tasks[url] = asyncio.ensure_future(self._download(url))
+                task.add_done_callback(functools.partial(self._finished, url))
+        return {url: self._done[url] if url in self._done else await self._tasks[url] for url in urls}
+
+    def _finished(self, url: str, task: asyncio.Task) -> None:
+        """A download that gave a file (or None) keeps only that; one that raised stays a task (every
+        document waiting on it gets the exception, as before)."""
+        if not task.cancelled() and task.exception() is None:
+            self._done[url] = task.result()
+            del self._tasks[url]
 
     async def close(self) -> None:
         """Downloads nobody waits for any more (the run is ending) are cancelled and collected."""

@@ -83,6 +83,7 @@ class Settings(_Strict):
     max_attachment_bytes: int = Field(default=100 * 1024 * 1024, gt=0)  # attachments over this are not kept
     extract_files: bool = True  # read the text of archived files beside each run
     extract_workers: int = Field(default=1, ge=1, le=64)  # processes reading them
+    parse_workers: int = Field(default=0, ge=0, le=64)  # processes parsing a crawl's pages (0: on its event loop)
     engine: Literal[ENGINES] = "local"  # type: ignore[valid-type]  # "queue": crawls go to `xxgk worker`s
     notify_backoff: float = Field(default=30.0, gt=0)  # a failed notification again after ~this, doubling
     notify_backoff_max: float = Field(default=3600.0, gt=0)  # … up to this; never given up

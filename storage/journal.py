@@ -26,15 +26,22 @@ class JournaledStore:
         self.store, self.path = store, path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        self._unsynced = False  # lines written since the last fsync
 
     def put(self, data: bytes) -> PutResult:
         """Noted, then written; durable (journal first, then the blob) once `sync()` returns."""
-        os.write(self._fd, (sha256_hex(data) + "\n").encode())
+        digest = sha256_hex(data)
+        os.write(self._fd, (digest + "\n").encode())
+        self._unsynced = True  # before the blob is staged: a sync that misses this line misses its blob too
         pending = getattr(self.store, "put_pending", None)
-        return pending(data) if pending else self.store.put(data)
+        return pending(data, digest) if pending else self.store.put(data)
 
     def sync(self) -> None:
-        os.fsync(self._fd)
+        """The journal lines, then the blobs staged, durable (a group commit calls it twice a batch:
+        the journal is fsynced only when lines were written since)."""
+        if self._unsynced:
+            self._unsynced = False
+            os.fsync(self._fd)
         sync = getattr(self.store, "sync", None)
         if sync:
             sync()

@@ -48,9 +48,19 @@ def normalise(value: str | None) -> str:
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in folded)  # keep offsets (e.g. 'İ')
 
 
+_HEX: dict[str, str] = {}  # character -> its code point in hex (bounded by the characters there are)
+
+
 def bigram_tokens(value: str) -> str:
     """Every overlapping pair of characters as one ASCII token, e.g. '政府' -> '653fx5e9c'."""
-    codes = [format(ord(c), "x") for c in value]
+    hexes = _HEX
+    try:
+        codes = [hexes[c] for c in value]
+    except KeyError:
+        for c in value:
+            if c not in hexes:
+                hexes[c] = format(ord(c), "x")
+        codes = [hexes[c] for c in value]
     return " ".join([a + "x" + b for a, b in zip(codes, codes[1:])])
 
 
@@ -132,22 +142,28 @@ def pg_trgm_sees_cjk(conn: Connection, schema: str) -> bool:
     return bool(conn.exec_driver_sql(f"SELECT \"{schema}\".show_trgm('政府建设')").scalar())
 
 
+# built once (a statement built per call costs about as much again as running it)
+_ST_READ = select(ST.c.title, ST.c.body).where(ST.c.document_id == bindparam("doc"))
+_ST_UPDATE = update(ST).where(ST.c.document_id == bindparam("doc"))
+_ST_INSERT = insert(ST)
+
+
 def index_document(
     conn: Connection, document_id: int, title: str | None, body: str | None, *, new: bool = False
 ) -> None:
     """Make `document_id` searchable by this title and body (its current version). `new`: the document
     was inserted in this transaction, so it has no row yet (one lookup fewer)."""
     title, body = normalise(title), normalise(body)
-    old = None if new else conn.execute(select(ST.c.title, ST.c.body).where(ST.c.document_id == document_id)).first()
+    old = None if new else conn.execute(_ST_READ, {"doc": document_id}).first()
     if old is not None and (old.title, old.body) == (title, body):
         return
     fts = conn.dialect.name == "sqlite"
     if old is not None:
         if fts:
             _fts_write(conn, document_id, old.title, old.body, delete=True)
-        conn.execute(update(ST).where(ST.c.document_id == document_id).values(title=title, body=body))
+        conn.execute(_ST_UPDATE, {"doc": document_id, "title": title, "body": body})
     else:
-        conn.execute(insert(ST).values(document_id=document_id, title=title, body=body))
+        conn.execute(_ST_INSERT, {"document_id": document_id, "title": title, "body": body})
     if fts:
         _fts_write(conn, document_id, title, body)
 
