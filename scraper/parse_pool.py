@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from loguru import logger
 
+from scraper.children import die_with_parent
 from scraper.parse import ParseError
 from scraper.process import parse_page
 from storage.documents import Parsed
@@ -37,7 +39,12 @@ class ParsePool:
         self.cpu = 0.0  # CPU seconds the workers spent parsing
         self._pool: ProcessPoolExecutor | None = None
         if workers > 0:
-            self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(
+                workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=die_with_parent,
+                initargs=(os.getpid(),),
+            )
 
     async def parse(self, body: bytes, url: str, content_type: str | None) -> Parsed:
         """The page parsed (raises ParseError on a bad page), in a worker when there is a pool."""

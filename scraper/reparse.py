@@ -11,10 +11,8 @@ failed to parse when crawled, at URLs no document has, are given to the crawl's 
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
 import os
-import signal
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -25,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from scraper import process
+from scraper.children import die_with_parent
 from scraper.parse import ParseError
 from scraper.process import join_version, process_capture
 from storage import reparse_writes
@@ -166,16 +165,6 @@ def _parse_job(job: tuple[bytes, str, str | None]) -> Parsed | str:
         return str(exc)
 
 
-def _die_with_parent(parent: int) -> None:
-    """A parse worker ends with the reparse that started it, even one killed with SIGKILL (Linux)."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: the worker ends when its parent's pipe does
-        pass
-    if os.getppid() != parent:  # the parent died before that took effect
-        os._exit(1)
-
-
 @contextmanager
 def _pages_parser(workers: int | None, pages: int) -> Iterator[ParsePages]:
     """parse_pages(jobs) -> results in order: in a pool of forked processes (they inherit today's
@@ -185,7 +174,7 @@ def _pages_parser(workers: int | None, pages: int) -> Iterator[ParsePages]:
         yield lambda jobs: [_parse_job(j) for j in jobs]
         return
     fork = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(n, mp_context=fork, initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
+    with ProcessPoolExecutor(n, mp_context=fork, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         yield lambda jobs: pool.map(_parse_job, jobs, chunksize=max(1, len(jobs) // (4 * n)))  # lazy: parsed ahead
 
 

@@ -24,6 +24,7 @@ from loguru import logger
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from scraper.children import die_with_parent
 from scraper.extract.base import ERROR, Extracted, Limits
 from scraper.extract.pick import extract, version_of
 from storage import file_texts, retry
@@ -57,11 +58,6 @@ def _read(data: bytes, name: str, limits: Limits) -> tuple[Extracted, float]:
     return extract(data, name, limits), time.monotonic() - started
 
 
-def _lower_priority() -> None:
-    """Worker processes yield the CPU to the crawl (and the rest of the machine)."""
-    os.nice(10)
-
-
 def unread(engine: Engine, limit: int | None = None) -> list[Item]:
     with read_session(engine) as s:
         return file_texts.unread(s, limit)
@@ -89,7 +85,8 @@ class FileTextStage:
                 self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 max_tasks_per_child=200,
-                initializer=_lower_priority,
+                initializer=die_with_parent,
+                initargs=(os.getpid(), 10),  # nice 10: the workers yield the CPU to the crawl
             )
         return self._pool
 
