@@ -24,7 +24,8 @@ from sqlalchemy.engine import Connection
 
 from storage import outbox, search
 from storage.archive import PutResult
-from storage.documents import CHANGED, DENORMALISED, NEW, UNCHANGED, Parsed, doc_key
+from storage.contract import doc_key
+from storage.documents import CHANGED, DENORMALISED, NEW, UNCHANGED, Parsed
 from storage.models import Attachment, Blob, Capture, Document, DocumentUrl, DocumentVersion, Event, utcnow
 
 CT, BT, DT, DU, DV, AT, EV = (

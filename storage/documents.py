@@ -19,6 +19,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from storage import outbox, search
+from storage.contract import doc_key
 from storage.models import Attachment, Document, DocumentReparse, DocumentUrl, DocumentVersion, utcnow
 
 NEW, CHANGED, UNCHANGED = "new", "changed", "unchanged"
@@ -47,10 +48,6 @@ class StaleParse(Exception):
     def __init__(self, version: DocumentVersion):
         super().__init__(f"version {version.version} of document {version.document_id} needs a re-parse")
         self.version = version
-
-
-def doc_key(index_no: str | None, url: str) -> str:
-    return index_no if index_no else f"url:{url}"
 
 
 def _add_flag(doc: Document, flag: str) -> None:
