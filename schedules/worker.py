@@ -81,6 +81,7 @@ class Worker:
         self.holder = new_holder("worker")
         self.running: dict[int, SourceRun] = {}  # job id -> its run
         self.stopping = False
+        self.main: asyncio.Task | None = None  # procrastinate's job loop, while it runs
         lease = self.cfg.settings.lease_seconds
         self.beat = min(10.0, max(0.5, lease / 6))  # procrastinate heartbeat
         self.stall = max(lease, 4 * self.beat)  # a worker silent this long is dead: its jobs go back
@@ -156,10 +157,7 @@ class Worker:
             if self.stopping:
                 return
             logger.warning("the job loop stopped on its own; it starts again once the database answers")
-            while not self.stopping and not retry.quietly(
-                self.engine, lambda: retry.ping(self.engine), "database check"
-            ):
-                await asyncio.sleep(1.0)
+            await self._until_database_answers(unless=lambda: self.stopping)
 
     def stop(self) -> None:
         """Stop taking jobs; running crawls stop gracefully (and are queued again to be resumed)."""
@@ -169,9 +167,8 @@ class Worker:
         logger.info("stopping: no new jobs; running crawls get {}s", self.cfg.settings.grace_seconds)
         for run in self.running.values():
             run.stop()
-        main = getattr(self, "main", None)
-        if main is not None:
-            main.cancel()  # procrastinate then waits for the running jobs (shutdown_graceful_timeout)
+        if self.main is not None:
+            self.main.cancel()  # procrastinate then waits for the running jobs (shutdown_graceful_timeout)
         limit = self.cfg.settings.grace_seconds + STOP_MARGIN
         asyncio.get_running_loop().call_later(limit, self._overdue, limit)
 
@@ -179,8 +176,7 @@ class Worker:
         """A stop is bounded. Past grace + STOP_MARGIN (procrastinate still persisting a job's status through a
         database outage, say) the process ends as a killed one would: its jobs stay 'doing' and the reapers hand
         them back; its run is closed as interrupted by whoever finds it next (the design for kill -9)."""
-        main = getattr(self, "main", None)
-        if main is None or main.done():
+        if self.main is None or self.main.done():
             return
         logger.error(
             "worker still stopping after {:g}s: ending now; its jobs go back to the queue. It was doing:\n{}",
@@ -304,7 +300,11 @@ class Worker:
     async def _database_back(self, job_id: int, exc: BaseException) -> None:
         """Wait until the database is back (procrastinate must record the retry there)."""
         logger.warning("job {} died of a database outage ({}); it runs again once the database is back", job_id, exc)
-        while not retry.quietly(self.engine, lambda: retry.ping(self.engine), "database check"):
+        await self._until_database_answers()
+
+    async def _until_database_answers(self, unless: Callable[[], bool] = lambda: False) -> None:
+        """Wait until the database answers (checked each second), or until `unless()`."""
+        while not unless() and not retry.quietly(self.engine, lambda: retry.ping(self.engine), "database check"):
             await asyncio.sleep(1.0)
 
     async def _reparse(self, context, source: str) -> dict:

@@ -202,6 +202,23 @@ def record_page(
     parser, that version is parsed again here first (storage asks, it never calls the parser)."""
     url = url or cap.url
     parsed = complete(s, page, cap, url, list_title=list_title, list_meta=list_meta, files=files)
+    outcome, doc = _apply_completed(s, store, cap, parsed, source_id, url, list_title, list_date, list_meta)
+    return outcome, doc, parsed
+
+
+def _apply_completed(
+    s: Session,
+    store: BlobStore,
+    cap: Capture,
+    parsed: Parsed,
+    source_id: int,
+    url: str,
+    list_title: str | None,
+    list_date: str | None,
+    list_meta: dict | None,
+) -> tuple[str, Document]:
+    """apply_parse for `parsed` (already joined with its list and files), re-parsing first any current
+    version an older parser made (storage asks, it never calls the parser)."""
     reparsed: dict[int, Parsed | None] = {}
     while True:
         try:
@@ -218,7 +235,7 @@ def record_page(
                     seen_at=cap.fetched_at,
                     reparsed=reparsed,
                 )
-            return outcome, doc, parsed
+            return outcome, doc
         except StaleParse as stale:
             reparsed[stale.version.id] = _reparse_quietly(s, store, stale.version)
 
@@ -257,12 +274,11 @@ def record_crawled(
     else:  # another writer may insert the same URL or 索引号 meanwhile: its IntegrityError is this step's alone
         with s.begin_nested():
             done = record_core(conn, **args)
+    _forget_documents(s)  # ORM objects read earlier in this transaction may predate Core's rows
     if done is not None:
-        _forget_documents(s)  # ORM objects read earlier in this transaction may predate these rows
         return done[0], parsed
-    _forget_documents(s)
     full = s.get(Capture, cap.id)
-    outcome, _doc, parsed = record_page(s, store, full, page, source_id, url, list_title, list_date, list_meta, files)
+    outcome, _doc = _apply_completed(s, store, full, parsed, source_id, url, list_title, list_date, list_meta)
     return outcome, parsed
 
 

@@ -160,12 +160,12 @@ def index_document(
     fts = conn.dialect.name == "sqlite"
     if old is not None:
         if fts:
-            _fts_write(conn, document_id, old.title, old.body, delete=True)
+            _fts_write(conn, [(document_id, old.title, old.body)], delete=True)
         conn.execute(_ST_UPDATE, {"doc": document_id, "title": title, "body": body})
     else:
         conn.execute(_ST_INSERT, {"document_id": document_id, "title": title, "body": body})
     if fts:
-        _fts_write(conn, document_id, title, body)
+        _fts_write(conn, [(document_id, title, body)])
 
 
 def index_documents(conn: Connection, docs: Sequence[tuple[int, str | None, str | None]]) -> None:
@@ -176,7 +176,7 @@ def index_documents(conn: Connection, docs: Sequence[tuple[int, str | None, str 
     changed = {d: tb for d, tb in wanted.items() if old.get(d) != tb}
     fts = conn.dialect.name == "sqlite"
     if fts:
-        _fts_write_many(conn, [(d, *old[d]) for d in changed if d in old], delete=True)
+        _fts_write(conn, [(d, *old[d]) for d in changed if d in old], delete=True)
     stale = [{"d_id": d, "title": t, "body": b} for d, (t, b) in changed.items() if d in old]
     if stale:
         conn.execute(update(ST).where(ST.c.document_id == bindparam("d_id")), stale)
@@ -184,10 +184,12 @@ def index_documents(conn: Connection, docs: Sequence[tuple[int, str | None, str 
     if fresh:
         conn.execute(insert(ST), fresh)
     if fts:
-        _fts_write_many(conn, [(d, t, b) for d, (t, b) in changed.items()])
+        _fts_write(conn, [(d, t, b) for d, (t, b) in changed.items()])
 
 
-def _fts_write_many(conn: Connection, rows: list[tuple[int, str, str]], delete: bool = False) -> None:
+def _fts_write(conn: Connection, rows: list[tuple[int, str, str]], delete: bool = False) -> None:
+    """(rowid, title, body) rows into both FTS5 tables; external-content and contentless FTS5 tables
+    delete by replaying the old values (`delete`)."""
     if not rows:
         return
     for table, tokens in (("search_trigram", None), ("search_bigram", bigram_tokens)):
@@ -197,17 +199,6 @@ def _fts_write_many(conn: Connection, rows: list[tuple[int, str, str]], delete: 
         else:
             sql = f"INSERT INTO {table}(rowid, title, body) VALUES (?, ?, ?)"
         conn.exec_driver_sql(sql, values)
-
-
-def _fts_write(conn: Connection, rowid: int, title: str, body: str, delete: bool = False) -> None:
-    # External-content and contentless FTS5 tables delete by replaying the old values.
-    for table, t, b in (("search_trigram", title, body), ("search_bigram", bigram_tokens(title), bigram_tokens(body))):
-        if delete:
-            conn.exec_driver_sql(
-                f"INSERT INTO {table}({table}, rowid, title, body) VALUES ('delete', ?, ?, ?)", (rowid, t, b)
-            )
-        else:
-            conn.exec_driver_sql(f"INSERT INTO {table}(rowid, title, body) VALUES (?, ?, ?)", (rowid, t, b))
 
 
 def rebuild(conn: Connection, batch: int = 500) -> int:

@@ -13,23 +13,21 @@ import json
 import numbers
 import sqlite3
 from collections import namedtuple
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from storage.doc_reads import Reads, Row
 from storage.schema_head import head_revision
 from storage.sqlite_sql import QUERIES
+from storage.stamps import as_utc
 
 BUSY_SECONDS = 10.0  # as storage/db.py's engines wait for a writer's lock
 
 
 def datetime_utc(value: Any) -> datetime | None:
     """SQLite's DateTime (`datetime.fromisoformat`), then storage.tables.UTCDateTime (aware, UTC)."""
-    if value is None:
-        return None
-    at = datetime.fromisoformat(value)
-    return at.replace(tzinfo=UTC) if at.utcoffset() is None else at.astimezone(UTC)
+    return None if value is None else as_utc(datetime.fromisoformat(value))
 
 
 def json_value(value: Any) -> Any:

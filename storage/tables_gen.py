@@ -22,34 +22,9 @@ indexes belong to the migrations). Importing this loads SQLAlchemy Core, not sql
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from sqlalchemy import JSON, Boolean, Column, Float, Integer, LargeBinary, MetaData, String, Table, Text
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Integer, LargeBinary, MetaData, String, Table, Text
-from sqlalchemy.types import TypeDecorator
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """As sqlmodel's UTCDateTime reads and binds: aware datetimes in, aware UTC datetimes out."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def __init__(self) -> None:
-        super().__init__(timezone=True)
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.utcoffset() is None:
-            raise ValueError("datetimes bound to the archive's columns must be timezone-aware")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.utcoffset() is None else value.astimezone(UTC)
-
+from storage.core_types import UTCDateTime
 
 metadata = MetaData()
 '''
