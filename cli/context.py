@@ -95,6 +95,13 @@ class AppContext:
             return url.database
         return None
 
+    def close(self) -> None:
+        """The command is over: the database's pooled connections are closed (the engine is made again if
+        the same context runs another command)."""
+        engine = self.__dict__.pop("engine", None)
+        if engine is not None:
+            engine.dispose()
+
     @property
     def archive_engine(self) -> Engine:
         """The database of a read-only command: an embedded one that does not exist yet is not created."""
@@ -193,6 +200,9 @@ class CleanErrors(TyperGroup):
             if app.verbosity >= 2:
                 err_console.print(traceback.format_exc(), highlight=False, markup=False)
             raise fail(f"{describe(exc)} (-vv shows the traceback)", EXIT_FAILED) from None
+        finally:  # a command run in-process (tests, CliRunner) returns its database connections too
+            if isinstance(ctx.obj, AppContext):
+                ctx.obj.close()
 
 
 def silence_stdout() -> None:
