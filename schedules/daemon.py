@@ -10,7 +10,8 @@
   leave the runs recorded as interrupted.
 - A database outage stops nothing: runs wait for it (storage/retry.py), the beat and the trigger
   poll try again each period, a slot due meanwhile starts when the database is back; the log says
-  so once when it goes away and once when it is back.
+  so once when it goes away and once when it is back. Nothing on the event loop waits for the
+  database synchronously (each wait is an asyncio sleep that a stop ends), so SIGTERM always works.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import random
 import signal
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import TypeVar
 
 from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -37,7 +40,7 @@ from schedules.notify import deliver_forever
 from schedules.queue import CrawlQueue
 from schedules.runner import EXIT_BUSY, SourceBusy, SourceRun, new_holder
 from scraper.config import Config, ConfigError, SourceConfig, parse_schedule
-from scraper.crawl import ensure_source
+from scraper.run_ledger import upsert_source
 from storage import retry
 from storage.archive import BlobStore
 from storage.db import session
@@ -46,6 +49,7 @@ from storage.models import CrawlRun, DaemonBeat, Source, TriggerRequest, utcnow
 from storage.stamps import as_utc
 
 POLL_SECONDS = 0.5
+T = TypeVar("T")
 ANNOUNCE = logger.bind(announce=True)  # lines shown at default verbosity (start, each run): see setup_logging
 
 
@@ -103,7 +107,7 @@ class Daemon:
         self.scheduler.add_listener(self._submitted, EVENT_JOB_SUBMITTED)
         self.scheduler.start(paused=True)
         self._install(self.cfg)
-        self._catch_up()
+        await self._catch_up()
         self.scheduler.resume()
         helpers = [
             asyncio.create_task(beat_forever(self.engine, self.holder)),
@@ -112,6 +116,8 @@ class Daemon:
         ]
         self._announce_start()
         await self.stopping.wait()
+        limit = self.cfg.settings.grace_seconds + stacks.STOP_MARGIN
+        loop.call_later(limit, stacks.end_when_overdue, "daemon", limit, "its runs are closed at the next start")
         await self._shutdown(helpers)
         return 0
 
@@ -186,33 +192,49 @@ class Daemon:
 
     async def _due(self, name: str) -> None:
         slots = self._slots.pop(name, None) or [datetime.now(UTC)]
-        try:  # a slot due while the database is away starts when it is back
-            await retry.call_async(self.engine, lambda: self.start(name, "schedule", slots=slots))
-        except Exception as exc:  # noqa: BLE001 - the daemon outlives it; the next slot tries again
-            retry.noted(exc, f"starting the scheduled run of {name}")
+        # a slot due while the database is away starts when it is back
+        await self._when_database_answers(lambda: self.start(name, "schedule", slots=slots), f"the run of {name}")
 
-    def _catch_up(self) -> None:
+    async def _when_database_answers(self, fn: Callable[[], T], what: str) -> T | None:
+        """fn() (one try of database work), tried again while the database is away, in asyncio sleeps that
+        a stop ends (None then); any other error is logged and gives None: the daemon outlives it."""
+        try:
+            return await retry.call_async(self.engine, fn, abort=self._stop_reason)
+        except retry.Abandoned as why:
+            logger.info("{} not started: {}", what, why)
+        except Exception as exc:  # noqa: BLE001 - the daemon outlives it; the next slot tries again
+            retry.noted(exc, f"starting {what}")
+        return None
+
+    def _stop_reason(self) -> str | None:
+        return "daemon stopping" if self.stopping.is_set() else None
+
+    async def _catch_up(self) -> None:
         """Slots due while the daemon was down, from the ledger: run once (coalesced) or skip."""
         now = datetime.now(UTC)
-        up_until = self._previous_daemon_seen()
+        up_until = await self._when_database_answers(self._previous_daemon_seen, "catch-up")
         for src in self.cfg.sources:
-            if not src.schedule:
-                continue
-            source_id = ensure_source(self.engine, src)
-            last = as_utc(last_slot(self.engine, source_id)) or up_until
-            if last is None:
-                continue
-            slots, cut = missed_slots(make_trigger(src, self.cfg.settings.timezone, anchor=last), last, now)
-            if not slots:
-                continue
-            why = f"{len(slots)}{'+' if cut else ''} slot(s) missed while the daemon was down"
-            if src.on_missed == "skip":
-                for slot in slots:
-                    record_slot(self.engine, source_id, "skipped", slot, f"{why}; on_missed = skip")
-                logger.warning("{}: {} skipped (on_missed = skip)", src.name, why)
-            else:
-                logger.warning("{}: {}; running once now", src.name, why)
-                self.start(src.name, "schedule", slots=slots, reason=f"catch-up: {why}")
+            if src.schedule:
+                await self._when_database_answers(
+                    partial(self._catch_up_one, src, now, up_until), f"{src.name} catch-up"
+                )
+
+    def _catch_up_one(self, src: SourceConfig, now: datetime, up_until: datetime | None) -> None:
+        source_id = upsert_source(self.engine, src)
+        last = as_utc(last_slot(self.engine, source_id)) or up_until
+        if last is None:
+            return
+        slots, cut = missed_slots(make_trigger(src, self.cfg.settings.timezone, anchor=last), last, now)
+        if not slots:
+            return
+        why = f"{len(slots)}{'+' if cut else ''} slot(s) missed while the daemon was down"
+        if src.on_missed == "skip":
+            for slot in slots:
+                record_slot(self.engine, source_id, "skipped", slot, f"{why}; on_missed = skip")
+            logger.warning("{}: {} skipped (on_missed = skip)", src.name, why)
+        else:
+            logger.warning("{}: {}; running once now", src.name, why)
+            self.start(src.name, "schedule", slots=slots, reason=f"catch-up: {why}")
 
     # -- runs ---------------------------------------------------------------------------------
     def start(
@@ -223,12 +245,13 @@ class Daemon:
         full: bool = False,
         reason: str | None = None,
     ) -> str:
-        """Start a run of `name` unless it must be skipped; every decision leaves a ledger row."""
+        """Start a run of `name` unless it must be skipped; every decision leaves a ledger row. One try of
+        each database step: callers on the event loop wait out an outage (`_when_database_answers`)."""
         try:
             src = self.cfg.source(name)
         except ConfigError:
             return "unknown source"
-        source_id = ensure_source(self.engine, src)
+        source_id = upsert_source(self.engine, src)
         slot = slots[-1] if slots else None
         for older in (slots or [])[:-1]:
             record_slot(
@@ -312,17 +335,17 @@ class Daemon:
                 summary.seconds,
             )
         except SourceBusy as busy:
-            source_id, why = ensure_source(self.engine, run.src), f"overlap: {busy}"
-            await retry.call_async(
-                self.engine,
+            kw, why = run.crawl_kw, f"overlap: {busy}"
+            await self._when_database_answers(
                 lambda: record_slot(
                     self.engine,
-                    source_id,
+                    upsert_source(self.engine, run.src),
                     "skipped",
-                    run.crawl_kw.get("scheduled_for"),
+                    kw.get("scheduled_for"),
                     why,
-                    trigger=run.crawl_kw.get("trigger", "schedule"),
+                    trigger=kw.get("trigger", "schedule"),
                 ),
+                f"the skip of {name}",
             )
             logger.info("{}: skipped: {}", name, busy)
         except Exception as exc:  # noqa: BLE001 - the daemon outlives any one run
@@ -333,30 +356,37 @@ class Daemon:
     # -- triggers and heartbeat ---------------------------------------------------------------
     async def _poll_triggers(self) -> None:
         while True:
-            retry.quietly(self.engine, self._take_triggers, "trigger poll")
+            while req := retry.quietly(self.engine, self._claim_trigger, "trigger poll"):
+                what = f"trigger {req.id} for {req.source_name}"
+                reason = f"xxgk trigger (request {req.id})"
+                outcome = await self._when_database_answers(
+                    partial(self.start, req.source_name, "trigger", full=req.full, reason=reason), what
+                )
+                if outcome is not None:
+                    await self._when_database_answers(partial(self._answer, req.id, outcome), what)
+                    logger.info("{}: {}", what, outcome)
             await asyncio.sleep(POLL_SECONDS)
 
-    def _take_triggers(self) -> None:
+    def _claim_trigger(self) -> TriggerRequest | None:
+        """The oldest trigger request not taken yet, claimed: exactly one daemon takes a request."""
+        table = TriggerRequest.__table__
         with session(self.engine) as s:
             pending = list(
                 s.exec(select(TriggerRequest).where(TriggerRequest.taken_at.is_(None)).order_by(TriggerRequest.id))
             )
         for req in pending:
-            with self.engine.begin() as conn:  # claim it: exactly one daemon takes a request
-                claimed = conn.execute(
-                    update(TriggerRequest.__table__)
-                    .where(TriggerRequest.__table__.c.id == req.id, TriggerRequest.__table__.c.taken_at.is_(None))
-                    .values(taken_at=utcnow())
-                ).rowcount
-            if not claimed:
-                continue
-            outcome = self.start(req.source_name, "trigger", full=req.full, reason=f"xxgk trigger (request {req.id})")
-            with session(self.engine) as s:
-                row = s.get(TriggerRequest, req.id)
-                row.outcome = outcome
-                s.add(row)
-                s.commit()
-            logger.info("trigger {} for {}: {}", req.id, req.source_name, outcome)
+            with self.engine.begin() as conn:
+                claim = update(table).where(table.c.id == req.id, table.c.taken_at.is_(None))
+                if conn.execute(claim.values(taken_at=utcnow())).rowcount:
+                    return req
+        return None
+
+    def _answer(self, request_id: int, outcome: str) -> None:
+        with session(self.engine) as s:
+            row = s.get(TriggerRequest, request_id)
+            row.outcome = outcome
+            s.add(row)
+            s.commit()
 
     def _previous_daemon_seen(self) -> datetime | None:
         """When a daemon last ran here: the anchor for sources that never had a slot."""

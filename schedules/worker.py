@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import signal
 import time
 from collections.abc import Callable
@@ -42,6 +41,7 @@ from schedules.queue import (
     note_takeover,
 )
 from schedules.runner import SourceBusy, SourceRun, new_holder
+from schedules.stacks import STOP_MARGIN
 from scraper.config import Config, ConfigError
 from scraper.crawl import ensure_source
 from scraper.reparse import reparse_archive, source_ids
@@ -70,8 +70,6 @@ class DatabaseLost(Exception):
 
 
 JOB_RETRIES = 5
-STOP_MARGIN = 8.0  # seconds past grace_seconds a stop may take before the process ends regardless
-EXIT_OVERDUE = 3  # the exit code of a stop that had to be cut short
 
 
 class Worker:
@@ -178,13 +176,7 @@ class Worker:
         them back; its run is closed as interrupted by whoever finds it next (the design for kill -9)."""
         if self.main is None or self.main.done():
             return
-        logger.error(
-            "worker still stopping after {:g}s: ending now; its jobs go back to the queue. It was doing:\n{}",
-            limit,
-            stacks.dump(),
-        )
-        logger.complete()
-        os._exit(EXIT_OVERDUE)
+        stacks.end_when_overdue("worker", limit, "its jobs go back to the queue")
 
     async def _reap(self) -> None:
         """Jobs left 'doing' by a worker that stopped beating go back to the queue."""

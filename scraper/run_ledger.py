@@ -38,8 +38,14 @@ class RunSummary(RunCounters):
 
 
 def ensure_source(engine: Engine, src) -> int:
-    """The source's row id, made on first use. Processes starting together may race to make it (on
-    PostgreSQL nothing serialises them): the loser of the race reads the winner's row."""
+    """The source's row id, made on first use; waits out a database outage (storage/retry.py)."""
+    return retry.call(engine, lambda: upsert_source(engine, src))
+
+
+def upsert_source(engine: Engine, src) -> int:
+    """`ensure_source` in one try, for callers that wait out outages their own way (the daemon's event loop).
+    Processes starting together may race to make the row (on PostgreSQL nothing serialises them): the loser
+    of the race reads the winner's row."""
 
     def upsert() -> int:
         with session(engine) as s:
@@ -50,9 +56,9 @@ def ensure_source(engine: Engine, src) -> int:
             return row.id
 
     try:
-        return retry.call(engine, upsert)
+        return upsert()
     except IntegrityError:
-        return retry.call(engine, upsert)
+        return upsert()
 
 
 def source_family(engine: Engine, source_id: int) -> str | None:

@@ -20,7 +20,7 @@ from helpers import XXGK, Cli, Proc, check_exact, crawled, db_of, path_regex, wa
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from schedules.worker import EXIT_OVERDUE, STOP_MARGIN
+from schedules.stacks import EXIT_OVERDUE, STOP_MARGIN
 from storage.models import Capture, Lease, utcnow
 
 # Where an outage starts: the first statement of its kind a client sends (psycopg prepares a statement
@@ -273,3 +273,24 @@ def test_a_worker_told_to_stop_during_an_outage_stops_in_bounded_time(tmp_path, 
     assert (code, "worker stopped" in proc.output()) in [(0, True), (EXIT_OVERDUE, False)], proc.output()
     wait_for(lambda: time.time() > proxy.outages[-1][1] + 1, timeout=60)
     all_there_once(cli, portal)
+
+
+def test_a_daemon_told_to_stop_during_an_outage_stops_in_bounded_time(tmp_path, portal, proxy):
+    """Slots fall due while the database is away (their starts wait for it) and then SIGTERM: the daemon's
+    event loop is never blocked by the wait, so it stops within the grace and a few seconds, exit 0."""
+    grace = 2.0
+    settings = {"database_url": proxy.url(proxy.db), "grace_seconds": grace}
+    cli = Cli(write_config(tmp_path, portal, settings=settings, schedule="every 1s"))
+    proc = Proc(cli.config, tmp_path / "daemon.log", "daemon", ready="daemon ").start()
+    try:
+        wait_for(lambda: "run 1 " in proc.output() or "kaihua: run" in proc.output(), timeout=60, why=proc.output)
+        proxy.outage(60)
+        time.sleep(4)  # several slots fall due with the database away
+        began = time.monotonic()
+        code = proc.stop(timeout=grace + 40)
+        took = time.monotonic() - began
+    finally:
+        if proc.proc.poll() is None:
+            proc.proc.kill()
+    assert took < grace + 8.0, (took, proc.output())
+    assert code == 0 and "daemon" in proc.output() and "stopped" in proc.output(), proc.output()

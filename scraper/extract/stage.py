@@ -196,17 +196,22 @@ class FileTextStage:
         batch, self._pending, self._pending_since = self._pending, [], time.monotonic()
         if not batch:
             return
-        try:
-            retry.call(self.engine, lambda: self._write(batch))
+        try:  # an outage is waited out unless the stage is stopping: unwritten files are read again next time
+            retry.call(self.engine, lambda: self._write(batch), self._halted)
             written = batch
+        except retry.Abandoned:
+            logger.info("{} file texts not written (the database is away and the stage is stopping)", len(batch))
+            return
         except IntegrityError:  # another process read one of these files meanwhile: write them one by one
             written = []
             for one in batch:
                 try:
-                    retry.call(self.engine, functools.partial(self._write, [one]))
+                    retry.call(self.engine, functools.partial(self._write, [one]), self._halted)
                     written.append(one)
                 except IntegrityError:
                     logger.debug("file {} was read elsewhere meanwhile", one[0])
+                except retry.Abandoned:
+                    break
         for sha, name, got, _ in written:
             sm.files += 1
             sm.by_status[got.status] = sm.by_status.get(got.status, 0) + 1
