@@ -283,9 +283,8 @@ def test_a_daemon_told_to_stop_during_an_outage_stops_in_bounded_time(tmp_path, 
     cli = Cli(write_config(tmp_path, portal, settings=settings, schedule="every 1s"))
     proc = Proc(cli.config, tmp_path / "daemon.log", "daemon", ready="daemon ").start()
     try:
-        wait_for(lambda: "run 1 " in proc.output() or "kaihua: run" in proc.output(), timeout=60, why=proc.output)
         proxy.outage(60)
-        time.sleep(4)  # several slots fall due with the database away
+        time.sleep(3)  # slots fall due with the database away
         began = time.monotonic()
         code = proc.stop(timeout=grace + 40)
         took = time.monotonic() - began
