@@ -62,7 +62,13 @@ def sha256_hex(data: bytes) -> str:
 
 def pack(data: bytes) -> bytes:
     """The stored form of a blob: one zstd frame with its content size and a checksum."""
-    return zstandard.ZstdCompressor(level=_LEVEL, write_checksum=True, write_content_size=True).compress(data)
+    packer = getattr(_packers, "zstd", None)
+    if packer is None:  # one compressor a thread (making one costs as much as packing a page)
+        packer = _packers.zstd = zstandard.ZstdCompressor(level=_LEVEL, write_checksum=True, write_content_size=True)
+    return packer.compress(data)
+
+
+_packers = threading.local()
 
 
 def unpack(sha256: str, packed: bytes) -> bytes:
