@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -89,8 +90,11 @@ def unpack(sha256: str, packed: bytes) -> bytes:
     return data
 
 
+_HEX64 = re.compile("[0-9a-f]{64}")
+
+
 def _check_name(sha256: str) -> str:
-    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+    if not _HEX64.fullmatch(sha256):
         raise ArchiveError(f"not a sha256 hex digest: {sha256!r}")
     return sha256
 
