@@ -4,8 +4,12 @@ The portal runs in a child process so the numbers (CPU seconds, peak RSS) are th
 Documents link attachments (about 30 % of them), which are downloaded and archived too.
     .venv/bin/python benchmarks/crawl_bench.py [--docs 5000] [--concurrency 8] [--family hanweb-jpage] [--profile]
 
-`--profile` runs the crawl under cProfile and prints the top functions by own time (the timings then
-include the profiler's overhead: compare profiles with profiles, numbers with numbers).
+`--profile [loop|writer|all]` runs the crawl under cProfile and prints the top functions by own time
+and by cumulative time, of the event loop (the main thread), of the group writer's thread, or both
+(the timings then include the profiler's overhead: compare profiles with profiles, numbers with
+numbers); `--profile-out FILE` also keeps the main thread's stats for pstats.
+The portal's own CPU (its child process) is printed per request; with the machine's cores that bounds
+documents/s: cores / (portal CPU + crawler CPU per document).
 `--compare CHECKOUT` (e.g. ../main) runs the benchmark alternately on this tree and on CHECKOUT's code
 (its packages first on PYTHONPATH), `--rounds` times each, and prints the medians side by side.
 """
@@ -35,8 +39,9 @@ def serve(docs: int, family: str, conn) -> None:
 
     with PortalSimulator(seed=1, docs=docs, family=family) as sim:
         conn.send((sim.column_urls, len(sim.expected_documents())))
+        cpu0 = time.process_time()  # the portal's threads, serving the crawl only
         conn.recv()  # wait for "stop"
-        conn.send(len(sim.requests))
+        conn.send((len(sim.requests), time.process_time() - cpu0))
 
 
 def main() -> None:
@@ -45,7 +50,14 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--family", default="hanweb-jpage", help="the simulated portal's CMS family")
     ap.add_argument("--parse-workers", type=int, default=0, help="settings.parse_workers of the crawl")
-    ap.add_argument("--profile", action="store_true", help="print the top functions by own time")
+    ap.add_argument(
+        "--profile",
+        nargs="?",
+        const="all",
+        choices=("loop", "writer", "all"),
+        help="print the top functions of the event loop, the writer thread or both",
+    )
+    ap.add_argument("--profile-out", type=Path, help="with --profile: the event loop's pstats file")
     ap.add_argument("--compare", type=Path, help="another checkout, benchmarked alternately with this one")
     ap.add_argument("--rounds", type=int, default=3, help="runs per tree with --compare")
     args = ap.parse_args()
@@ -76,23 +88,25 @@ def main() -> None:
         engine = open_database(cfg.database_url)
         statements = count_statements(engine)
         store = open_archive(cfg.archive_url)
-        cpu0, t0 = time.process_time(), time.perf_counter()
+        cpu0, loop0, t0 = time.process_time(), time.thread_time(), time.perf_counter()
         profiler = cProfile.Profile(time.thread_time) if args.profile else None
         writer_profiles: list[cProfile.Profile] = []
         writer_cpu = measure_writer()
         if profiler:
-            profile_writer(writer_profiles)
-            profiler.enable()
+            if args.profile != "loop":
+                profile_writer(writer_profiles)
+            if args.profile != "writer":
+                profiler.enable()
         crawl = Crawl(cfg, cfg.sources[0], engine, store, full=True)
         summary = asyncio.run(crawl.run())
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the crawl's, before the tallies below
         if profiler:
             profiler.disable()
-        wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+        wall, cpu, loop_cpu = time.perf_counter() - t0, time.process_time() - cpu0, time.thread_time() - loop0
         parse_cpu = getattr(getattr(crawl, "parser", None), "cpu", 0.0)  # parse workers (other processes)
         cpu += parse_cpu
         parent.send("stop")
-        served = parent.recv()
+        served, portal_cpu = parent.recv()
         archive_bytes = sum(  # os.walk: Path.rglob keeps every path it yields (~50 MB at 100,000 documents)
             os.path.getsize(os.path.join(d, f))
             for d, _dirs, files in os.walk(Path(tmp, "data", "archive"))
@@ -102,6 +116,9 @@ def main() -> None:
     proc.join(timeout=10)
 
     docs = summary.new + summary.changed + summary.unchanged
+    per_doc = cpu / max(docs, 1) * 1000
+    portal_per_doc = portal_cpu / max(docs, 1) * 1000
+    cores = len(os.sched_getaffinity(0))
     print(f"portal documents      {expected}")
     print(f"documents archived    {docs}  (status {summary.status}, errors {summary.errors})")
     print(f"family                {args.family}")
@@ -110,15 +127,28 @@ def main() -> None:
     print(f"wall time             {wall:.1f} s")
     print(f"documents/s           {docs / wall:.1f}")
     print(f"requests/s            {summary.requests / wall:.1f}")
-    print(f"CPU s per document    {cpu / max(docs, 1) * 1000:.2f} ms")
+    print(f"CPU s per document    {per_doc:.2f} ms")
+    print(f"  of which event loop {loop_cpu / max(docs, 1) * 1000:.2f} ms  (the main thread)")
     print(f"  of which parse pool {parse_cpu / max(docs, 1) * 1000:.2f} ms  (parse_workers {args.parse_workers})")
     print(f"  of which writer     {sum(writer_cpu) / max(docs, 1) * 1000:.2f} ms  (the group-commit thread)")
     print(f"SQL per document      {statements[0] / max(docs, 1):.1f}  ({statements[0]} statements, all kinds)")
+    print(
+        f"portal CPU            {portal_cpu / max(served, 1) * 1000:.2f} ms per request, {portal_per_doc:.2f} ms per document"
+    )
+    print(
+        f"docs/s bound          {cores * 1000 / (per_doc + portal_per_doc):.1f}  "
+        f"({cores} cores / (crawler + portal CPU per document))"
+    )
     print(f"peak RSS (crawler)    {peak_mb:.0f} MB")
     print(f"archive on disk       {archive_bytes / 1e6:.1f} MB")
-    if profiler:
+    if profiler and args.profile != "writer":
         print("\n== event loop (main thread), by own time ==")
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(40)
+        print("== event loop (main thread), cumulative ==")
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(60)
+        if args.profile_out:
+            profiler.dump_stats(args.profile_out)
+    if profiler:
         for prof in writer_profiles:
             print("== writer thread (group commit), by own time ==")
             pstats.Stats(prof).sort_stats("tottime").print_stats(30)
@@ -172,7 +202,10 @@ FIGURES = {
     "documents/s": r"documents/s\s+([\d.]+)",
     "CPU ms/doc": r"CPU s per document\s+([\d.]+)",
     "writer ms/doc": r"of which writer\s+([\d.]+)",
+    "loop ms/doc": r"of which event loop\s+([\d.]+)",
     "SQL/doc": r"SQL per document\s+([\d.]+)",
+    "portal ms/doc": r"portal CPU .* ([\d.]+) ms per document",
+    "bound docs/s": r"docs/s bound\s+([\d.]+)",
     "peak RSS MB": r"peak RSS \(crawler\)\s+([\d.]+)",
     "requests/s": r"requests/s\s+([\d.]+)",
 }

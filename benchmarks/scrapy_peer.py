@@ -5,7 +5,8 @@ under ~/.cache/xxgk-bench; Scrapy is never a project dependency) and fetches and
 article and attached file of a simulated TRS portal (static index_N.html paging, politeness off), each
 response written to a file named by its sha256. xxgk then crawls a fresh copy of the same portal
 (`--full`: fetch, archive, parse, database, attachments). Each runs in a child process; CPU is the
-child's own (user + system), the portal's excluded.
+child's own (user + system), the portal's excluded; the portal's own CPU (its child process) is printed
+per request, and the documents/s that cores / (crawler + portal CPU per document) allows.
 
     .venv/bin/python benchmarks/scrapy_peer.py [--docs 3000] [--concurrency 8]
 """
@@ -93,7 +94,9 @@ def serve(docs: int, conn) -> None:
 
     with PortalSimulator(seed=1, docs=docs, family="trs-static") as sim:
         conn.send(sim.column_urls)
+        cpu0 = time.process_time()  # the portal's threads, serving one crawler
         conn.recv()
+        conn.send((len(sim.requests), time.process_time() - cpu0))
 
 
 def portal(docs: int):
@@ -120,10 +123,17 @@ def run_scrapy(docs: int, conc: int, tmp: Path) -> dict:
     spider.write_text(SPIDER)
     out.mkdir()
     wall, cpu, stdout = timed([scrapy_python(), str(spider), json.dumps(columns), str(out), str(conc)])
-    pipe.send("stop")
-    proc.join(timeout=10)
+    served = stop(proc, pipe)
     got = json.loads(stdout.strip().splitlines()[-1])
-    return {"docs": got["docs"], "files": got["files"], "wall": wall, "cpu": cpu}
+    return {"docs": got["docs"], "files": got["files"], "wall": wall, "cpu": cpu, **served}
+
+
+def stop(proc, pipe) -> dict:
+    """Stop the portal; how many requests it served and its own CPU seconds doing so."""
+    pipe.send("stop")
+    requests, cpu = pipe.recv()
+    proc.join(timeout=10)
+    return {"requests": requests, "portal_cpu": cpu}
 
 
 def run_xxgk(docs: int, conc: int, tmp: Path, parse_workers: int = 0) -> dict:
@@ -138,14 +148,14 @@ def run_xxgk(docs: int, conc: int, tmp: Path, parse_workers: int = 0) -> dict:
     )
     xxgk = str(Path(sys.executable).with_name("xxgk"))
     wall, cpu, stdout = timed([xxgk, "-q", "--config", str(config), "crawl", "peer", "--full", "--json"])
-    pipe.send("stop")
-    proc.join(timeout=10)
+    served = stop(proc, pipe)
     run = json.loads(stdout)
     return {
         "docs": run["new"] + run["changed"] + run["unchanged"],
         "files": run["attachments"],
         "wall": wall,
         "cpu": cpu,
+        **served,
     }
 
 
@@ -166,12 +176,20 @@ def main() -> None:
         f"{args.docs} simulated TRS documents, concurrency {args.concurrency}, politeness off, "
         f"xxgk parse_workers {args.parse_workers}"
     )
-    print(f"{'':22} {'docs':>6} {'files':>6} {'wall s':>7} {'docs/s':>8} {'CPU ms/doc':>11}")
+    cores = len(os.sched_getaffinity(0))
+    print(
+        f"{'':22} {'docs':>6} {'files':>6} {'wall s':>7} {'docs/s':>8} {'CPU ms/doc':>11} {'requests':>9} "
+        f"{'portal ms/req':>14} {'portal ms/doc':>14} {'bound docs/s':>13}"
+    )
     for name, r in rows.items():
+        docs = max(r["docs"], 1)
+        own, portal_ms = r["cpu"] / docs * 1000, r["portal_cpu"] / docs * 1000
         print(
             f"{name:22} {r['docs']:>6} {r['files']:>6} {r['wall']:>7.1f} {r['docs'] / r['wall']:>8.1f} "
-            f"{r['cpu'] / max(r['docs'], 1) * 1000:>11.2f}"
+            f"{own:>11.2f} {r['requests']:>9} {r['portal_cpu'] / max(r['requests'], 1) * 1000:>14.2f} "
+            f"{portal_ms:>14.2f} {cores * 1000 / (own + portal_ms):>13.1f}"
         )
+    print(f"bound: {cores} cores / (crawler + portal CPU per document), when nothing else runs")
     s, x = rows["scrapy (fetch+save)"], rows["xxgk (full pipeline)"]
     print(
         f"xxgk / scrapy docs/s: {(x['docs'] / x['wall']) / (s['docs'] / s['wall']):.2f}x   "

@@ -21,18 +21,19 @@ def block_reason(status: int, body: bytes, content_type: str | None = None) -> s
     head = body[:20000]
     if status in (412, 521) or (status in (200, 202) and _RUISHU.search(head) and len(body) < 50000):
         return f"HTTP {status} JavaScript cookie challenge (瑞数-style)"
-    text = decode_html(head, content_type)[0]
-    if status in (403, 405, 429, 503) and _WAF.search(text):
+    if status in (403, 405, 429, 503) and _WAF.search(decode_html(head, content_type)[0]):
         return f"HTTP {status} firewall wall"
     if status == 403:
         return "HTTP 403 wall"
-    if status == 200 and len(body) < 60000 and _is_captcha(text):
+    if status == 200 and len(body) < 60000 and _is_captcha(decode_html(head, content_type)[0]):
         return "captcha page"
     return None
 
 
 def _is_captcha(text: str) -> bool:
     """A page whose title, or whose whole (short) visible text, is about verifying the visitor."""
+    if not _CAPTCHA.search(text):  # the title and the visible text are parts of it (no word has a space)
+        return False
     title = _TITLE.search(text)
     if title and _CAPTCHA.search(title.group(1)):
         return True

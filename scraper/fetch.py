@@ -26,6 +26,7 @@ import httpx
 from loguru import logger
 from protego import Protego
 
+from scraper import http_pool
 from storage.headers import header_in
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
@@ -157,10 +158,14 @@ class Fetcher:
             headers={"User-Agent": policy.user_agent, "Accept-Language": "zh-CN,zh;q=0.9"},
             timeout=httpx.Timeout(t, connect=min(10.0, t)),
             follow_redirects=False,
-            limits=httpx.Limits(
-                max_connections=max(4, policy.concurrency * 4), max_keepalive_connections=max(4, policy.concurrency * 2)
+            transport=http_pool.transport(
+                httpx.Limits(
+                    max_connections=max(4, policy.concurrency * 4),
+                    max_keepalive_connections=max(4, policy.concurrency * 2),
+                )
             ),
         )
+        self.client._cookies = http_pool.Cookies()  # the `cookies` setter would copy it into a plain jar
 
     async def __aenter__(self) -> Fetcher:
         return self

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -62,7 +63,13 @@ def sha256_hex(data: bytes) -> str:
 
 def pack(data: bytes) -> bytes:
     """The stored form of a blob: one zstd frame with its content size and a checksum."""
-    return zstandard.ZstdCompressor(level=_LEVEL, write_checksum=True, write_content_size=True).compress(data)
+    packer = getattr(_packers, "zstd", None)
+    if packer is None:  # one compressor a thread (making one costs as much as packing a page)
+        packer = _packers.zstd = zstandard.ZstdCompressor(level=_LEVEL, write_checksum=True, write_content_size=True)
+    return packer.compress(data)
+
+
+_packers = threading.local()
 
 
 def unpack(sha256: str, packed: bytes) -> bytes:
@@ -83,8 +90,11 @@ def unpack(sha256: str, packed: bytes) -> bytes:
     return data
 
 
+_HEX64 = re.compile("[0-9a-f]{64}")
+
+
 def _check_name(sha256: str) -> str:
-    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+    if not _HEX64.fullmatch(sha256):
         raise ArchiveError(f"not a sha256 hex digest: {sha256!r}")
     return sha256
 

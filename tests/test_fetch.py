@@ -120,3 +120,36 @@ def test_a_timeout_is_named(portal):
     portal.inject(r"/col/", "delay", seconds=2)
     with pytest.raises(FetchError, match=r"^timed out \(network error after 2 attempts\)"):
         fetch(portal.column_urls[0], policy={"timeout": 0.5, "retries": 1})
+
+
+def test_a_connection_the_server_hung_up_while_idle_is_not_reused(portal):
+    """The pool asks an idle connection whether the server closed it (scraper/http_pool.py answers
+    from the socket it keeps): a hung-up one is replaced, not written to and failed."""
+
+    async def go():
+        async with Fetcher(policy(obey_robots=False)) as f:
+            first = await f.fetch(portal.column_urls[0])
+            portal._server.close_connections()  # FIN on every kept-alive connection
+            await asyncio.sleep(0.2)
+            second = await f.fetch(portal.column_urls[0])
+            return first, second, f.requests
+
+    first, second, n = asyncio.run(go())
+    assert first.status == second.status == 200 and second.body == first.body
+    assert second.attempts == 1 and n == 2 and len(portal.requests) == 2
+
+
+def test_cookies_set_by_a_response_are_sent_after_responses_that_set_none(portal):
+    """A cookie wall's 302 sets the cookie; the answers after it set none and the cookie stays."""
+    portal.inject(r"/col/", "cookie-wall")
+
+    async def go():
+        async with Fetcher(policy(obey_robots=False)) as f:
+            walled = await f.fetch(portal.column_urls[0])
+            plain = await f.fetch(portal.column_urls[0] + "?again=1")
+            return walled, plain
+
+    walled, plain = asyncio.run(go())
+    assert walled.status == plain.status == 200
+    sent = [r.headers.get("cookie", "") for r in portal.requests]
+    assert "CT6T=" not in sent[0] and all("CT6T=" in c for c in sent[1:]) and len(sent) == 3
