@@ -175,7 +175,10 @@ def _targets(attrs: dict) -> list[str]:
 
 def _in_chrome(node: LexborNode, hints: tuple[str, ...] = _CHROME_HINTS) -> bool:
     for parent in ancestors(node):
-        if parent.tag in _CHROME_TAGS or any(h in _hints(parent) for h in hints):
+        if parent.tag in _CHROME_TAGS:
+            return True
+        words = _hints(parent)
+        if any(h in words for h in hints):
             return True
     return False
 
