@@ -10,7 +10,7 @@ from scraper.decode import decode_html, sniff_binary
 from scraper.parse.body import clean, find_container, plain_text
 from scraper.parse.contract import resolve
 from scraper.parse.errors import EmptyPageError, NotHtmlError, ParseError
-from scraper.parse.links import attachments, related
+from scraper.parse.links import attachments, may_relate, related
 from scraper.parse.markers import marker_text
 from scraper.parse.metadata import find_block, inline_pairs, read_pairs
 from scraper.parse.model import ParsedArticle
@@ -60,7 +60,7 @@ def _parse(body: bytes, url: str, content_type: str | None) -> ParsedArticle:
     inline = inline_pairs(plain_text(root, skip=block, events=events).splitlines())  # the lines outside the block
     jcms = "<$[" in text  # Hanweb jcms template markers: looked for only on pages that have some
     values, explain = resolve(fields, inline, _hints(tree, root, jcms, events), warnings)
-    related_links = related(root, base, url)  # before the body search prunes the tree
+    related_links = related(root, base, url) if may_relate(text) else []  # before the body search prunes the tree
     files = attachments(root, base)  # likewise: the blocks around the body count too
 
     body_text = ""

@@ -15,7 +15,9 @@ _FLAT = frozenset(
 )
 
 # Any opening tag _TAG_RE may count as deepening (a superset: no closing `>` needed), found by the regex engine.
-_OPEN_RE = re.compile(r"<(?!(?:" + "|".join(sorted(_FLAT, key=len, reverse=True)) + r")(?![A-Za-z0-9:-]))[A-Za-z]", re.I)
+_OPEN_RE = re.compile(
+    r"<(?!(?:" + "|".join(sorted(_FLAT, key=len, reverse=True)) + r")(?![A-Za-z0-9:-]))[A-Za-z]", re.I
+)
 
 
 def _depth_events(html: str):

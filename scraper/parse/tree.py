@@ -28,9 +28,28 @@ def collapse(text: str) -> str:
 
 
 def walk(root: LexborNode, skip: frozenset[str] = SKIP_TAGS) -> Iterator[tuple[LexborNode, bool]]:
-    """Depth-first (node, entering) events below `root`; elements also get an exit event."""
-    for _, node, entering, _, _, _ in flatten(root, skip):
-        yield node, entering
+    """Depth-first (node, entering) events below `root`, lazily (a reader may stop early); elements
+    also get an exit event. flatten() makes the same events as a list, faster, for readers of them all."""
+    node = root.child
+    while node is not None:
+        tag = node.tag
+        is_element = node.is_element_node
+        if is_element and tag in skip:
+            child = None
+        else:
+            yield node, True
+            child = node.child if is_element else None
+        if child is not None:
+            node = child
+            continue
+        if is_element and tag not in skip:
+            yield node, False
+        while node is not None and node.next is None:
+            node = node.parent
+            if node is None or node.mem_id == root.mem_id:
+                return
+            yield node, False
+        node = node.next if node is not None else None
 
 
 # What flatten() records of a node: its kind, then for elements the tag, for text nodes the text.
@@ -102,8 +121,7 @@ def is_inside(node: LexborNode, container: LexborNode) -> bool:
 
 def node_text(node: LexborNode) -> str:
     """Collapsed text of a node (script/style excluded)."""
-    parts = [n.text_content or "" for n, entering in walk(node) if entering and n.is_text_node]
-    return collapse("".join(parts))
+    return collapse("".join([text for kind, _, _, _, _, text in flatten(node) if kind == TEXT]))
 
 
 def meta_map(tree) -> dict[str, str]:
