@@ -27,7 +27,7 @@ from scraper.children import die_with_parent
 from scraper.parse import ParseError
 from scraper.process import join_version, process_capture
 from storage import reparse_writes
-from storage.archive import ArchiveError, BlobStore
+from storage.archive import ArchiveError, BlobStore, LocalBlobStore
 from storage.db import read_session, session
 from storage.documents import NEW, REPARSED, Parsed
 from storage.models import Capture, Document, DocumentUrl, DocumentVersion, Source
@@ -35,7 +35,8 @@ from storage.models import Capture, Document, DocumentUrl, DocumentVersion, Sour
 BATCH = 200
 MIN_POOL_PAGES = 400  # fewer pages than this are parsed here: forking the pool costs more than it saves
 Progress = Callable[[int], None]
-ParsePages = Callable[[list[tuple[bytes, str, str | None]]], Iterable[Parsed | str]]  # pages -> parses, in order
+Job = tuple[bytes | str, str, str | None]  # (the page's bytes, or its sha256 to read from _ARCHIVE; url; content type)
+ParsePages = Callable[[list[Job]], Iterable[Parsed | str]]  # pages -> parses, in order
 Pending = tuple[list[int], Iterator[tuple[int, Parsed | str]], dict[int, str]]  # versions, parses, unreadable
 
 
@@ -118,11 +119,11 @@ def reparse_archive(
     todo = ids if every else _outdated(engine, ids)
     sm.versions = sm.unchanged = sm.already_current = len(ids) - len(todo)
     step(sm.already_current)
-    with _pages_parser(workers, len(todo)) as parse_pages:
+    with _pages_parser(workers, len(todo), store) as (parse_pages, reads):
         pending = None  # the batch whose pages are being parsed while the one before it is recorded
         for start in range(0, len(todo) + BATCH, BATCH):
             chunk = todo[start : start + BATCH]
-            ahead = _read_pages(engine, store, chunk, parse_pages) if chunk else None
+            ahead = _read_pages(engine, None if reads else store, chunk, parse_pages) if chunk else None
             if pending:
                 _record_batch(engine, store, pending, sm)
                 step(len(pending[0]))
@@ -157,39 +158,61 @@ def _outdated(engine: Engine, ids: list[int]) -> list[int]:
     return sorted(out)
 
 
-def _parse_job(job: tuple[bytes, str, str | None]) -> Parsed | str:
-    """One page parsed (in a worker process): the record, or the ParseError's message."""
+_ARCHIVE: BlobStore | None = None  # where parse workers read the pages given by sha256 (set before they fork)
+
+
+def _parse_job(job: Job) -> Parsed | str:
+    """One page read (when given by its sha256) and parsed, in a worker process: the record, or why it
+    cannot be read (the ArchiveError's or ParseError's message)."""
+    body, url, ctype = job
     try:
-        return process.parse_page(*job)
-    except ParseError as exc:
+        if isinstance(body, str):
+            body = _ARCHIVE.get(body) if body and _ARCHIVE is not None else b""
+        return process.parse_page(body, url, ctype)
+    except (ArchiveError, ParseError) as exc:
         return str(exc)
 
 
 @contextmanager
-def _pages_parser(workers: int | None, pages: int) -> Iterator[ParsePages]:
-    """parse_pages(jobs) -> results in order: in a pool of forked processes (they inherit today's
-    parser) when there are several cores and enough pages to pay for it."""
+def _pages_parser(workers: int | None, pages: int, store: BlobStore | None = None) -> Iterator[tuple[ParsePages, bool]]:
+    """(parse_pages(jobs) -> results in order, whether its workers read the pages from `store`): in a
+    pool of forked processes (they inherit today's parser) when there are several cores and enough
+    pages to pay for it. The workers read a local archive themselves (reading and checking a blob is
+    a third of a page's cost): the pages are not read here, nor sent to them through a pipe."""
+    global _ARCHIVE
     n = workers or os.cpu_count() or 1
     if n < 2 or (workers is None and pages < MIN_POOL_PAGES):
-        yield lambda jobs: [_parse_job(j) for j in jobs]
+        yield (lambda jobs: [_parse_job(j) for j in jobs]), False
         return
+    reads = isinstance(store, LocalBlobStore)  # a remote store's client is not shared across a fork
+    _ARCHIVE = store if reads else None
     fork = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(n, mp_context=fork, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
-        yield lambda jobs: pool.map(_parse_job, jobs, chunksize=max(1, len(jobs) // (4 * n)))  # lazy: parsed ahead
+    try:
+        with ProcessPoolExecutor(n, mp_context=fork, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
+            chunks = lambda jobs: max(1, len(jobs) // (4 * n))  # noqa: E731
+            yield (lambda jobs: pool.map(_parse_job, jobs, chunksize=chunks(jobs))), reads  # lazy: parsed ahead
+    finally:
+        _ARCHIVE = None
 
 
-def _read_pages(engine: Engine, store: BlobStore, chunk: list[int], parse_pages: ParsePages) -> Pending:
-    """The archived pages of the versions `chunk`, handed to the parser: (chunk, results, unreadable)."""
+def _read_pages(engine: Engine, store: BlobStore | None, chunk: list[int], parse_pages: ParsePages) -> Pending:
+    """The archived pages of the versions `chunk`, handed to the parser: (chunk, results, unreadable).
+    `store` None: the parser reads them (the jobs name each page by its sha256)."""
     with read_session(engine) as s:
         rows = s.execute(
             select(DocumentVersion.id, Capture.sha256, Capture.url, Capture.headers)
             .join(Capture, Capture.id == DocumentVersion.capture_id)
             .where(DocumentVersion.id.in_(chunk))
         ).all()
-    readable, jobs, unreadable = [], [], {}
+    readable: list[int] = []
+    jobs: list[Job] = []
+    unreadable: dict[int, str] = {}
     for row in rows:
         try:
-            body = store.get(row.sha256) if row.sha256 else b""
+            if store is None:
+                body: bytes | str = row.sha256 or ""  # the parser reads it
+            else:
+                body = store.get(row.sha256) if row.sha256 else b""
         except ArchiveError as exc:
             unreadable[row.id] = str(exc)
             continue

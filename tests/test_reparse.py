@@ -227,7 +227,7 @@ def test_parse_workers_end_with_a_killed_reparse(tmp_path):
     script.write_text(
         "import time\n"
         "from scraper.reparse import _pages_parser\n"
-        "with _pages_parser(2, 0) as parse:\n"
+        "with _pages_parser(2, 0) as (parse, _):\n"
         "    list(parse([(b'<html><body><p>x</p></body></html>', 'http://x/', None)] * 4))\n"
         "    print('ready', flush=True)\n"
         "    time.sleep(60)\n"

@@ -10,12 +10,12 @@ from scraper.decode import decode_html, sniff_binary
 from scraper.parse.body import clean, find_container, plain_text
 from scraper.parse.contract import resolve
 from scraper.parse.errors import EmptyPageError, NotHtmlError, ParseError
-from scraper.parse.links import attachments, related
+from scraper.parse.links import attachments, may_relate, related
 from scraper.parse.markers import marker_text
 from scraper.parse.metadata import find_block, inline_pairs, read_pairs
 from scraper.parse.model import ParsedArticle
 from scraper.parse.nesting import MAX_DEPTH, cap_nesting
-from scraper.parse.tree import meta_content, meta_map, node_text
+from scraper.parse.tree import Event, flatten, meta_content, meta_map, node_text
 
 _TITLE_SELECTORS = (".con-title", ".article_title", "h1", "title")
 
@@ -54,16 +54,17 @@ def _parse(body: bytes, url: str, content_type: str | None) -> ParsedArticle:
         raise EmptyPageError("no title and no body found", url)
     base = _base_url(tree, url)
 
-    block = find_block(root)
+    events = flatten(root)  # the page walked once, for the readers below (until the body search prunes it)
+    block = find_block(root, events)
     fields = read_pairs(block) if block is not None else {}
-    inline = inline_pairs(plain_text(root, skip=block).splitlines())  # the lines outside the block
+    inline = inline_pairs(plain_text(root, skip=block, events=events).splitlines())  # the lines outside the block
     jcms = "<$[" in text  # Hanweb jcms template markers: looked for only on pages that have some
-    values, explain = resolve(fields, inline, _hints(tree, root, jcms), warnings)
-    related_links = related(root, base, url)  # before the body search prunes the tree
+    values, explain = resolve(fields, inline, _hints(tree, root, jcms, events), warnings)
+    related_links = related(root, base, url) if may_relate(text) else []  # before the body search prunes the tree
     files = attachments(root, base)  # likewise: the blocks around the body count too
 
     body_text = ""
-    found = find_container(root, jcms)
+    found = find_container(root, jcms, events)
     if found is not None:
         container = found[0]
         clean(container, block)
@@ -92,12 +93,14 @@ def _parse(body: bytes, url: str, content_type: str | None) -> ParsedArticle:
     )
 
 
-def _hints(tree: LexborHTMLParser, root: LexborNode, jcms: bool) -> dict[str, tuple[str | None, str]]:
+def _hints(
+    tree: LexborHTMLParser, root: LexborNode, jcms: bool, events: list[Event]
+) -> dict[str, tuple[str | None, str]]:
     """Page-level values (a <meta>, a jcms marker, a title element) and where each came from."""
     metas = meta_map(tree)
     title, where = meta_content(tree, "ArticleTitle", metas=metas), "<meta ArticleTitle>"
     if not title and jcms:
-        title, where = marker_text(root, "标题名称(html)"), "jcms marker 标题名称"
+        title, where = marker_text(root, "标题名称(html)", events), "jcms marker 标题名称"
     for selector in _TITLE_SELECTORS:
         if title:
             break
@@ -105,7 +108,7 @@ def _hints(tree: LexborHTMLParser, root: LexborNode, jcms: bool) -> dict[str, tu
         title, where = (node_text(node) if node is not None else None), f"the page's {selector} element"
     publisher, by = meta_content(tree, "ContentSource", metas=metas), "<meta ContentSource>"
     if not publisher and jcms:
-        publisher, by = marker_text(root, "信息来源"), "jcms marker 信息来源"
+        publisher, by = marker_text(root, "信息来源", events), "jcms marker 信息来源"
     return {
         "title": (title or None, where),
         "publisher": (publisher, by),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from selectolax.lexbor import LexborNode
 
 from scraper.parse.markers import marker_container
-from scraper.parse.tree import collapse, is_hidden, is_inside, node_text, walk
+from scraper.parse.tree import ELEMENT, TEXT, Event, collapse, flatten, is_hidden, is_inside, node_text
 
 # portals.md §2.1, most specific first; `.content` is the last resort.
 CONTAINER_SELECTORS = (
@@ -76,9 +76,12 @@ def _has_content(node: LexborNode) -> bool:
     return bool(node_text(node)) or node.css_first("a[href], img") is not None
 
 
-def find_container(root: LexborNode, jcms: bool = True) -> tuple[LexborNode, str] | None:
-    """(container, how it was found): the jcms 信息内容 markers (when the page may have any), then CONTAINER_SELECTORS."""
-    marked = marker_container(root, "信息内容") if jcms else None
+def find_container(
+    root: LexborNode, jcms: bool = True, events: list[Event] | None = None
+) -> tuple[LexborNode, str] | None:
+    """(container, how it was found): the jcms 信息内容 markers (when the page may have any), then
+    CONTAINER_SELECTORS. `events`: flatten(root), when already made."""
+    marked = marker_container(root, "信息内容", events) if jcms else None
     if marked is not None and _has_content(marked):
         return marked, "jcms marker"
     for selector in CONTAINER_SELECTORS:
@@ -109,9 +112,10 @@ def clean(container: LexborNode, block: LexborNode | None) -> None:
         block.decompose()
 
 
-def plain_text(container: LexborNode, skip: LexborNode | None = None) -> str:
+def plain_text(container: LexborNode, skip: LexborNode | None = None, events: list[Event] | None = None) -> str:
     """Block elements break lines, a table row's cells are joined by one space,
-    whitespace collapses within a line, empty lines are dropped; hidden elements (and `skip`) say nothing."""
+    whitespace collapses within a line, empty lines are dropped; hidden elements (and `skip`) say nothing.
+    `events`: flatten(container), when already made."""
     lines: list[str] = []
     current: list[str] = []
     in_cell = hidden = 0
@@ -120,26 +124,27 @@ def plain_text(container: LexborNode, skip: LexborNode | None = None) -> str:
     if skip is not None:
         quiet.add(skip.mem_id)
 
-    def newline() -> None:
-        line = collapse("".join(current))
-        current.clear()
-        if line:
-            lines.append(line)
-
-    for node, entering in walk(container):
-        if node.is_text_node:
+    for kind, _, entering, tag, mem, text in flatten(container) if events is None else events:
+        if kind == TEXT:
             if not hidden:
-                current.append(node.text_content or "")
+                current.append(text)
             continue
-        if node.mem_id in quiet:
+        if kind != ELEMENT:
+            continue
+        if mem in quiet:
             hidden += 1 if entering else -1
-        tag = node.tag
         if tag in _CELL_TAGS:
             in_cell += 1 if entering else -1
             current.append(" ")
-        elif tag in _BLOCK_TAGS and in_cell > 0:
-            current.append(" ")  # a paragraph inside a cell stays on the row's line
         elif tag in _BLOCK_TAGS:
-            newline()
-    newline()
+            if in_cell > 0:
+                current.append(" ")  # a paragraph inside a cell stays on the row's line
+            elif current:  # a line break: the line so far, whitespace collapsed, unless empty
+                line = collapse("".join(current))
+                current.clear()
+                if line:
+                    lines.append(line)
+    line = collapse("".join(current))
+    if line:
+        lines.append(line)
     return "\n".join(lines)

@@ -27,6 +27,9 @@ def _chain(field: str) -> list[tuple[str, str]]:
     )
 
 
+_CHAINS = {field: _chain(field) for field in FIELD_LABELS}
+
+
 def _value(field: str, raw: str, where: str, warnings: list[str]) -> str | None:
     if field == "index_no":
         return index_no.normalise(raw)
@@ -49,15 +52,17 @@ def resolve(
     out: dict[str, str | None] = {}
     explain: dict[str, str] = {}
     sources = {"table": fields, "inline": inline}
-    for field in FIELD_LABELS:
+    for field, chain in _CHAINS.items():
         out[field] = None
-        for kind, label in _chain(field):
+        for kind, label in chain:
             if kind == "page":
                 raw, where = hints.get(field, (None, ""))
             else:
                 raw = sources[kind].get(label)
-                where = f"label {label} ({'metadata block' if kind == 'table' else 'inline text line'})"
+                where = ""
             if raw and raw.strip():
+                if kind != "page":
+                    where = f"label {label} ({'metadata block' if kind == 'table' else 'inline text line'})"
                 out[field] = _value(field, raw, "page metadata" if kind == "page" else label, warnings)
                 if out[field] is not None:
                     explain[field] = where

@@ -38,6 +38,8 @@ _NAME_LABEL_RE = re.compile(r"^(?:相关)?附\s*件\s*\d*\s*[：:]\s*")  # `附�
 # Page chrome where a 解读 link is a column link, not this article's interpretation.
 _CHROME_TAGS = frozenset({"nav", "header", "footer", "aside"})
 _CHROME_HINTS = ("nav", "menu", "position", "crumb", "bt-place", "dqwz", "location", "daohang", "footer", "header")
+_CHROME_RE = re.compile("|".join(map(re.escape, _CHROME_HINTS)))  # any of them in a class/id
+_CHROME_OR_RELATED_RE = re.compile("|".join(map(re.escape, _CHROME_HINTS + _RELATED_HINTS)))
 
 
 @dataclass
@@ -142,9 +144,7 @@ def attachments(root: LexborNode, base_url: str) -> list[Link]:
             if name is None:
                 continue
             url = urljoin(base_url, href)
-            if (url not in found or not _file_name(found[url].name)) and not _in_chrome(
-                a, _CHROME_HINTS + _RELATED_HINTS
-            ):
+            if (url not in found or not _file_name(found[url].name)) and not _in_chrome(a, _CHROME_OR_RELATED_RE):
                 add(url, name)
     for script in root.css("script"):
         for obj in _JS_OBJECT_RE.findall(script.text() or ""):
@@ -173,11 +173,9 @@ def _targets(attrs: dict) -> list[str]:
     return hrefs + [q for q in _QUOTED_RE.findall(onclick) if attachment_filename(q)] if onclick else hrefs
 
 
-def _in_chrome(node: LexborNode, hints: tuple[str, ...] = _CHROME_HINTS) -> bool:
-    for parent in ancestors(node):
-        if parent.tag in _CHROME_TAGS or any(h in _hints(parent) for h in hints):
-            return True
-    return False
+def _in_chrome(node: LexborNode, hints: re.Pattern = _CHROME_RE) -> bool:
+    """Inside page chrome: an ancestor is a chrome element, or its class/id contains one of `hints`."""
+    return any(parent.tag in _CHROME_TAGS or hints.search(_hints(parent)) for parent in ancestors(node))
 
 
 def _is_column_page(url: str) -> bool:
@@ -201,6 +199,12 @@ def related(root: LexborNode, base_url: str, page_url: str) -> list[Link]:
         if marked or ("解读" in name and not _in_chrome(a) and not _is_column_page(url)):
             found[url] = Link(name=name, url=url)
     return list(found.values())
+
+
+def may_relate(html: str) -> bool:
+    """False only when no link of the page can be a 解读 link: the page's source spells neither the
+    characters of 解读 nor the id zcjdlink, nor has character references that could (most pages)."""
+    return "&#" in html or "zcjdlink" in html or ("解" in html and "读" in html)
 
 
 def _may_say(a: LexborNode, attrs: dict, word: str) -> bool:

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from selectolax.lexbor import LexborNode
 
-from scraper.parse.tree import collapse, walk
+from scraper.parse.tree import OTHER, Event, collapse, flatten, walk
 
 
 def _comment(node: LexborNode) -> str:
     return (node.comment_content or "").strip() if node.is_comment_node else ""
 
 
-def find_marker(root: LexborNode, name: str) -> tuple[LexborNode, LexborNode] | None:
-    """The begin/end comment nodes of marker `name` when they are siblings, else None."""
+def find_marker(root: LexborNode, name: str, events: list[Event] | None = None) -> tuple[LexborNode, LexborNode] | None:
+    """The begin/end comment nodes of marker `name` when they are siblings, else None.
+    `events`: flatten(root), when already made."""
     begin_text, end_text = f"<$[{name}]>begin", f"<$[{name}]>end"
-    for node, entering in walk(root):
-        if entering and _comment(node) == begin_text:
+    for kind, node, _, _, _, _ in flatten(root) if events is None else events:
+        if kind == OTHER and _comment(node) == begin_text:
             sibling = node.next
             while sibling is not None:
                 if _comment(sibling) == end_text:
@@ -33,9 +34,9 @@ def between(begin: LexborNode, end: LexborNode) -> list[LexborNode]:
     return nodes
 
 
-def marker_text(root: LexborNode, name: str) -> str | None:
+def marker_text(root: LexborNode, name: str, events: list[Event] | None = None) -> str | None:
     """Collapsed text between the markers, None when absent or empty."""
-    found = find_marker(root, name)
+    found = find_marker(root, name, events)
     if found is None:
         return None
     parts = []
@@ -47,9 +48,10 @@ def marker_text(root: LexborNode, name: str) -> str | None:
     return collapse("".join(parts)) or None
 
 
-def marker_container(root: LexborNode, name: str) -> LexborNode | None:
-    """The parent of the markers, pruned to what lies between them (mutates the tree)."""
-    found = find_marker(root, name)
+def marker_container(root: LexborNode, name: str, events: list[Event] | None = None) -> LexborNode | None:
+    """The parent of the markers, pruned to what lies between them (mutates the tree: `events` then
+    no longer describe it)."""
+    found = find_marker(root, name, events)
     if found is None:
         return None
     begin, end = found

@@ -26,7 +26,7 @@ from scraper.parse.labels import (
     is_known,
     normalise_label,
 )
-from scraper.parse.tree import ancestors, collapse, maybe_hidden, walk
+from scraper.parse.tree import CONDITIONAL_ATTRS, ELEMENT, TEXT, Event, ancestors, collapse, flatten, maybe_hidden
 
 CONTAINER_TAGS = frozenset({"table", "ul", "ol", "dl", "div", "section", "form", "article"})
 # Elements whose text may be a label ("索引号：", "<b>索 引 号：</b>", "<li>文号：…</li>").
@@ -59,14 +59,19 @@ _BREAK_TAGS = frozenset(
     }
 )
 _MAX_LABEL_CHARS = 12
+_MAYBE_HIDDEN = "[style], [hidden], " + ", ".join(f"[{a}]" for a in CONDITIONAL_ATTRS)  # what maybe_hidden reads
+_FIRST_CHARS = frozenset(label[0] for label in KNOWN_LABELS)
+_FIRST_RE = re.compile(r"[\s\u200b\ufeff]*(.)", re.S)  # the first character that is no space
 
 
 def _split_colon(text: str) -> tuple[str, str] | None:
     """("label", "rest") at the first ：/: within a label's length, else None."""
-    for i, ch in enumerate(text[: _MAX_LABEL_CHARS * 3]):
-        if ch in "：:":
-            return text[:i], text[i + 1 :]
-    return None
+    end = _MAX_LABEL_CHARS * 3
+    found = [i for i in (text.find("：", 0, end), text.find(":", 0, end)) if i >= 0]
+    if not found:
+        return None
+    i = min(found)
+    return text[:i], text[i + 1 :]
 
 
 def classify(text: str) -> list[tuple[str, str]]:
@@ -85,7 +90,11 @@ def classify(text: str) -> list[tuple[str, str]]:
 
 def known_label(node: LexborNode) -> str | None:
     """The known label an element's text starts with, if any."""
-    text = collapse(node.text(deep=True))  # lexbor's own text(): fast, fine for short cells
+    raw = node.text(deep=True)  # lexbor's own text(): fast, fine for short cells
+    first = _FIRST_RE.match(raw)  # a label's first character is the text's first one (most texts are no label)
+    if first is None or first.group(1) not in _FIRST_CHARS:
+        return None
+    text = collapse(raw)
     if not text or len(text) > 200:
         return None
     split = _split_colon(text)
@@ -93,27 +102,39 @@ def known_label(node: LexborNode) -> str | None:
     return label if is_known(label) else None
 
 
-def find_block(root: LexborNode) -> LexborNode | None:
-    """The smallest container with >= 2 known labels (most labels wins among those)."""
+def find_block(root: LexborNode, events: list[Event] | None = None) -> LexborNode | None:
+    """The smallest container with >= 2 known labels (most labels wins among those).
+    `events`: flatten(root), when already made."""
     labels: dict[int, set[str]] = {}
     nodes: dict[int, LexborNode] = {}
     parents: dict[int, list[int]] = {}
     seen: set[int] = set()
-    for node, entering in walk(root):
-        if not (entering and node.is_text_node and (node.text_content or "").strip()):
+    open_: list[tuple[LexborNode, str, int]] = []  # the elements around the event: (node, tag, mem_id)
+    outer: list[tuple[LexborNode, str, int]] = []  # root and its ancestors, read when first needed
+    for kind, node, entering, tag, mem, text in flatten(root) if events is None else events:
+        if kind == ELEMENT:
+            if entering:
+                open_.append((node, tag, mem))
+            else:
+                open_.pop()
             continue
-        element = node.parent
-        if element is None or element.mem_id in seen or element.tag not in _LABEL_TAGS:
+        if kind != TEXT or not text.strip():
             continue
-        seen.add(element.mem_id)
+        if not outer:
+            outer = [(a, a.tag, a.mem_id) for a in (root, *ancestors(root))]
+        element, element_tag, element_mem = open_[-1] if open_ else outer[0]  # the text's parent
+        if element_mem in seen or element_tag not in _LABEL_TAGS:
+            continue
+        seen.add(element_mem)
         label = known_label(element)
         if label is None:
             continue
-        for container in ancestors(element):
-            if container.tag in CONTAINER_TAGS:
-                key = container.mem_id
-                nodes.setdefault(key, container)
-                labels.setdefault(key, set()).add(label)
+        for container, container_tag, key in (open_[-2::-1] + outer) if open_ else outer[1:]:  # its ancestors
+            if container_tag in CONTAINER_TAGS:
+                found = labels.get(key)
+                if found is None:
+                    nodes[key], labels[key] = container, (found := set())
+                found.add(label)
     candidates = [k for k, found in labels.items() if len(found) >= 2 and found - BYLINE_LABELS]
     for key in candidates:
         parents[key] = [a.mem_id for a in ancestors(nodes[key])]
@@ -200,14 +221,15 @@ def _undouble(text: str) -> str:
 def _tokenise(block: LexborNode) -> list[tuple[str, str, int | None, bool]]:
     tok = _Tokens()
     tok.hidden = int(_in_hidden(block))
-    for node, entering in walk(block):
-        if node.is_text_node:
-            tok.run.append(node.text_content or "")
+    # maybe-hidden elements found once by CSS (most elements carry none of those attributes)
+    hides = {n.mem_id for n in block.css(_MAYBE_HIDDEN) if maybe_hidden(n)}
+    for kind, _, entering, tag, mem, text in flatten(block):
+        if kind == TEXT:
+            tok.run.append(text)
             continue
-        tag = node.tag
-        if not node.is_element_node:
+        if kind != ELEMENT:
             continue
-        if maybe_hidden(node):
+        if mem in hides:
             tok.flush()
             tok.hidden += 1 if entering else -1
         if tag in CELL_TAGS and entering:

@@ -14,6 +14,11 @@ _FLAT = frozenset(
     "p li dt dd td th tr option optgroup thead tbody tfoot colgroup caption rp rt".split()
 )
 
+# Any opening tag _TAG_RE may count as deepening (a superset: no closing `>` needed), found by the regex engine.
+_OPEN_RE = re.compile(
+    r"<(?!(?:" + "|".join(sorted(_FLAT, key=len, reverse=True)) + r")(?![A-Za-z0-9:-]))[A-Za-z]", re.I
+)
+
 
 def _depth_events(html: str):
     depth = 0
@@ -30,7 +35,7 @@ def _depth_events(html: str):
 
 def cap_nesting(html: str, limit: int = MAX_DEPTH) -> tuple[str, bool]:
     """Drop tags nested deeper than `limit` (their text stays); returns (html, capped?)."""
-    if html.count("<") <= limit:
+    if html.count("<") <= limit or len(_OPEN_RE.findall(html)) <= limit:  # depth <= the tags that may deepen it
         return html, False
     if max((d for _, d in _depth_events(html)), default=0) <= limit:
         return html, False

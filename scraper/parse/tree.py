@@ -19,7 +19,7 @@ SKIP_TAGS = frozenset(
 _WS_RE = re.compile(r"[\s\u200b\ufeff]+")
 _HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 # Script-framework switches (Avalon ms-if/ms-visible, Vue v-if/v-show): shown or not at run time.
-_CONDITIONAL_ATTRS = ("ms-if", "ms-visible", "v-if", "v-show")
+CONDITIONAL_ATTRS = ("ms-if", "ms-visible", "v-if", "v-show")
 
 
 def collapse(text: str) -> str:
@@ -28,7 +28,8 @@ def collapse(text: str) -> str:
 
 
 def walk(root: LexborNode, skip: frozenset[str] = SKIP_TAGS) -> Iterator[tuple[LexborNode, bool]]:
-    """Depth-first (node, entering) events below `root`; elements also get an exit event."""
+    """Depth-first (node, entering) events below `root`, lazily (a reader may stop early); elements
+    also get an exit event. flatten() makes the same events as a list, faster, for readers of them all."""
     node = root.child
     while node is not None:
         tag = node.tag
@@ -51,15 +52,57 @@ def walk(root: LexborNode, skip: frozenset[str] = SKIP_TAGS) -> Iterator[tuple[L
         node = node.next if node is not None else None
 
 
+# What flatten() records of a node: its kind, then for elements the tag, for text nodes the text.
+TEXT, ELEMENT, OTHER = 0, 1, 2
+Event = tuple[int, LexborNode, bool, str | None, int, str]  # (kind, node, entering, tag, mem_id, text)
+
+
+def flatten(root: LexborNode, skip: frozenset[str] = SKIP_TAGS) -> list[Event]:
+    """walk()'s events below `root` as a list, each with what its readers ask of the node (asked once:
+    every property read of a lexbor node makes a Python object). Elements get an exit event too;
+    text, comments and other nodes only an entering one; `skip` elements and all below them, none."""
+    events: list[Event] = []
+    add = events.append
+    open_: list[tuple[LexborNode, str, int]] = []  # the elements entered and not yet left
+    node = root.first_child
+    while True:
+        while node is not None:
+            if node.is_element_node:
+                tag = node.tag
+                if tag not in skip:
+                    mem = node.mem_id
+                    add((ELEMENT, node, True, tag, mem, ""))
+                    child = node.first_child
+                    if child is not None:
+                        open_.append((node, tag, mem))
+                        node = child
+                        continue
+                    add((ELEMENT, node, False, tag, mem, ""))
+            elif node.is_text_node:
+                add((TEXT, node, True, None, node.mem_id, node.text_content or ""))
+            else:
+                add((OTHER, node, True, None, node.mem_id, ""))
+            node = node.next
+        if not open_:
+            return events
+        parent, tag, mem = open_.pop()
+        add((ELEMENT, parent, False, tag, mem, ""))
+        node = parent.next
+
+
 def is_hidden(node: LexborNode) -> bool:
     """Never shown: `style="display:none"` / `visibility:hidden`, or the `hidden` attribute."""
-    attrs = node.attributes
+    return _hidden(node.attributes)
+
+
+def _hidden(attrs: dict) -> bool:
     return "hidden" in attrs or bool(_HIDDEN_STYLE_RE.search(attrs.get("style") or ""))
 
 
 def maybe_hidden(node: LexborNode) -> bool:
     """Hidden, or shown only when a script says so (a copy to read only when no plainly visible one exists)."""
-    return is_hidden(node) or any(a in node.attributes for a in _CONDITIONAL_ATTRS)
+    attrs = node.attributes  # a new dict each time it is read
+    return _hidden(attrs) or any(a in attrs for a in CONDITIONAL_ATTRS)
 
 
 def ancestors(node: LexborNode) -> Iterator[LexborNode]:
@@ -78,8 +121,7 @@ def is_inside(node: LexborNode, container: LexborNode) -> bool:
 
 def node_text(node: LexborNode) -> str:
     """Collapsed text of a node (script/style excluded)."""
-    parts = [n.text_content or "" for n, entering in walk(node) if entering and n.is_text_node]
-    return collapse("".join(parts))
+    return collapse("".join([text for kind, _, _, _, _, text in flatten(node) if kind == TEXT]))
 
 
 def meta_map(tree) -> dict[str, str]:
