@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from loguru import logger
 from rich.console import Console
 from rich.text import Text
 from typer.core import TyperGroup
@@ -138,7 +137,44 @@ class AppContext:
 
 
 def setup_logging(verbosity: int, log_json: bool = False) -> None:
-    """stderr at the chosen verbosity: text for people, or JSON lines (--log-json) for machines."""
+    """stderr at the chosen verbosity: text for people, or JSON lines (--log-json) for machines. Installed
+    when loguru is first imported: a command that never logs (`ls`, `show`, `--help`) never loads it (it
+    imports asyncio: ~30 ms of a start-up that must stay under 0.3 s)."""
+    if "loguru" in sys.modules:
+        _install_logging(verbosity, log_json)
+    else:
+        _LoguruImport.pending = (verbosity, log_json)
+        if _LoguruImport not in sys.meta_path:
+            sys.meta_path.insert(0, _LoguruImport)
+
+
+class _LoguruImport:
+    """A meta-path finder that finds nothing itself: it runs `_install_logging` right after loguru loads."""
+
+    pending: tuple[int, bool] = (0, False)
+
+    @classmethod
+    def find_spec(cls, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "loguru":
+            return None
+        sys.meta_path.remove(cls)
+        from importlib.util import find_spec
+
+        spec = find_spec(name)  # the real one
+        if spec is not None and spec.loader is not None:
+            load = spec.loader.exec_module
+
+            def exec_module(module: Any) -> None:
+                load(module)
+                _install_logging(*cls.pending)
+
+            spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
+def _install_logging(verbosity: int, log_json: bool) -> None:
+    from loguru import logger
+
     threshold = logger.level({-1: "ERROR", 0: "WARNING", 1: "INFO"}.get(verbosity, "DEBUG")).no
 
     def shown(record) -> bool:  # long-running verbs announce what they do (extra announce) unless -q
@@ -159,6 +195,8 @@ def setup_logging(verbosity: int, log_json: bool = False) -> None:
 
 def add_log_file(path: Path, log_json: bool) -> None:
     """A rotating INFO log under the data dir (10 MB a file, 10 files kept)."""
+    from loguru import logger
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         logger.add(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +24,8 @@ def run_crawls(
     app: AppContext, sources: list[SourceConfig], full: bool, max_pages: int | None, wait: bool = False
 ) -> list[RunSummary | SourceBusy]:
     """Crawl `sources` in parallel under their leases; a busy source comes back as SourceBusy."""
+    import asyncio
+
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from schedules.notify import deliver_or_log
@@ -222,6 +223,8 @@ def demo(
             err_console.print(
                 f"portal running at {sim.base_url} (Ctrl-C to stop): `xxgk --config {cfg_path} crawl kaihua` crawls it"
             )
+            import asyncio
+
             try:
                 while True:
                     asyncio.run(asyncio.sleep(3600))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import typer
 from rich import box
 from rich.table import Table
@@ -32,6 +30,8 @@ def daemon(ctx: typer.Context, metrics_port: int | None = METRICS_PORT) -> None:
 
     _ = app_ctx.config  # fail early on a bad config
     queue = open_queue(app_ctx) if app_ctx.config.settings.engine == "queue" else None
+    import asyncio
+
     try:
         code = asyncio.run(Daemon(load, app_ctx.engine, app_ctx.store, queue).run())
     finally:

@@ -99,26 +99,27 @@ def ls_(
     json_out: bool = typer.Option(False, "--json", help="JSON Lines, one document a line."),
 ) -> None:
     """List archived documents, newest first by publish date."""
-    from storage.db import read_connection
-    from storage.queries import DocFilter, count_documents, documents_json, list_documents, source_names
+    from storage.doc_reads import DocFilter, count_documents, documents_json, list_documents, source_names
 
     app_ctx = ctx_obj(ctx)
     if limit is None and not json_out:
         limit = LS_DEFAULT_LIMIT
-    with read_connection(app_ctx.archive_engine) as s:
+    with app_ctx.document_reads() as r:
         f = DocFilter(
-            source=check_source(app_ctx, s, source),
+            source=check_source(app_ctx, r, source),
             since=since,
             until=until,
             publisher=publisher,
             changed_since=local_datetime(changed_since, app_ctx.config.settings.timezone),
         )
-        names = source_names(s)
-        docs = list_documents(s, f, limit=limit)
+        names = source_names(r)
+        docs = list_documents(r, f, limit=limit)
         if json_out:  # a batch of documents in four queries, not four queries a document
             while batch := list(islice(docs, LS_JSON_BATCH)):
-                print_jsonl(documents_json(s, batch, body=False, sources=names))
+                print_jsonl(documents_json(r, batch, body=False, sources=names))
             return
+        from rich.table import Table
+
         table = Table(show_lines=False)
         for col in ("index_no", "date", "publisher", "title", "v", "status"):
             table.add_column(col, overflow="fold")
@@ -134,7 +135,7 @@ def ls_(
                 "withdrawn" if d.withdrawn_at else "",
             )
         out.print(table)
-        more = count_documents(s, f) - n if limit and n == limit else 0
+        more = count_documents(r, f) - n if limit and n == limit else 0
         out.print(f"{n} documents" + (f"; {more} more (--limit 0 shows all)" if more else ""), highlight=False)
 
 

@@ -62,13 +62,13 @@ def local_datetime(value: str | None, tz: str) -> datetime | None:
     return at if at.tzinfo else at.replace(tzinfo=ZoneInfo(tz))
 
 
-def check_source(app: AppContext, s: Reader, name: str | None) -> str | None:
+def check_source(app: AppContext, s: Reader | Reads, name: str | None) -> str | None:
     """`name` when it is a configured source or one in the archive; else exit 2 naming the known ones."""
-    from storage.queries import source_names
+    from storage.doc_reads import source_names
 
     if name is None:
         return None
-    known = set(source_names(s).values()) | {src.name for src in app.config.sources}
+    known = set(source_names(reads(s)).values()) | {src.name for src in app.config.sources}
     if name not in known:
         raise fail(f"unknown source {name!r} (known: {', '.join(sorted(known)) or 'none'})")
     return name

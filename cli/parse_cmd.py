@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -57,6 +56,8 @@ def register(app: typer.Typer) -> None:
 
 
 def _fetch(ctx: typer.Context, url: str) -> tuple[bytes, str | None, str]:
+    import asyncio
+
     from scraper.blocking import block_reason
     from scraper.fetch import Fetcher, FetchError, FetchPolicy
 

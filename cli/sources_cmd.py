@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import typer
@@ -28,6 +27,8 @@ def detect(
         raise fail(f"need an http:// or https:// URL, got {url!r}")
     st = ctx_obj(ctx).config.settings
     policy = FetchPolicy.from_settings(st, rate=0)
+    import asyncio
+
     found = asyncio.run(probe(url, policy, items))
     if json_out:
         print_json(found.as_dict())

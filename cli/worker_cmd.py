@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from typing import TYPE_CHECKING
 
@@ -107,6 +106,8 @@ def worker(
     _ = app_ctx.config, app_ctx.store  # fail early on a bad config or archive
     if metrics_port is not None:
         serve_metrics(app_ctx.engine, metrics_port)
+    import asyncio
+
     try:
         code = asyncio.run(Worker(lambda: load_config(cfg_path), app_ctx.engine, app_ctx.store, concurrency).run())
     except QueueError as exc:

@@ -1,12 +1,17 @@
-"""What `show` reads, once, over either reader: SQLAlchemy Core (storage/queries.py) or stdlib sqlite3
-(storage/sqlite_reads.py, the fast path of `xxgk show` on an embedded archive).
+"""What `show` and `ls` read, once, over either reader: SQLAlchemy Core (storage/queries.py) or stdlib
+sqlite3 (storage/sqlite_reads.py, their fast path on an embedded archive).
 
 Each query is named; its statement is the Core one in storage.queries.READS (the SQLite reader runs its
-text compiled ahead, storage/sqlite_sql.py). This module imports no SQLAlchemy.
+text compiled ahead, storage/sqlite_sql.py). A listing's filters pick one of its variants, named after the
+filters set (`variant`). This module imports no SQLAlchemy.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from storage import contract
@@ -17,10 +22,14 @@ Row = Any  # a result row: the columns as attributes
 
 
 class Reads:
-    """Runs the named queries of storage.queries.READS: `rows(name, **params)` returns every row."""
+    """Runs the named queries of storage.queries.READS: `rows(name, **params)` returns every row, `stream`
+    yields them as they are read. A list parameter (`ids=[...]`) fills an expanding IN."""
+
+    def stream(self, name: str, **params: Any) -> Iterator[Row]:
+        raise NotImplementedError
 
     def rows(self, name: str, **params: Any) -> list[Row]:
-        raise NotImplementedError
+        return list(self.stream(name, **params))
 
     def first(self, name: str, **params: Any) -> Row | None:
         found = self.rows(name, **params)
@@ -31,6 +40,45 @@ class Reads:
         if len(found) != 1:
             raise LookupError(f"{name} {params}: {len(found)} rows, want one")
         return found[0]
+
+
+@dataclass(frozen=True)
+class DocFilter:
+    """Which documents: `since`/`until` compare ISO dates (YYYY-MM-DD) on publish_date, both inclusive;
+    `changed_since` (aware datetime) keeps documents first seen, changed or withdrawn at or after it."""
+
+    source: str | None = None
+    since: str | None = None
+    until: str | None = None
+    publisher: str | None = None
+    changed_since: datetime | None = None
+
+
+FILTERS = ("source", "since", "until", "publisher", "changed_since")  # DocFilter's fields, in variant order
+
+
+def variant(query: str, params: dict[str, Any]) -> str:
+    """The name of `query`'s variant for these parameters (the filters set, then `limit`)."""
+    return f"{query}[{','.join(params)}]"
+
+
+def filter_params(f: DocFilter) -> dict[str, Any]:
+    return {k: getattr(f, k) for k in FILTERS if getattr(f, k)}
+
+
+def list_documents(r: Reads, f: DocFilter = DocFilter(), limit: int | None = None) -> Iterator[Row]:
+    """Newest first by publish date (undated last), read as they are iterated."""
+    params = filter_params(f) | ({"limit": limit} if limit else {})
+    return r.stream(variant("list_documents", params), **params)
+
+
+def count_documents(r: Reads, f: DocFilter = DocFilter()) -> int:
+    params = filter_params(f)
+    return int(r.one(variant("count_documents", params), **params)[0])
+
+
+def source_names(r: Reads) -> dict[int, str]:
+    return {row.id: row.name for row in r.stream("source_names")}
 
 
 def find_document(r: Reads, ident: str) -> Row | None:
@@ -80,6 +128,30 @@ def document_json(
     atts = version_attachments(r, ver) if ver else []
     source = (sources or {}).get(doc.source_id) or source_name(r, doc.source_id)
     return build_document_json(doc, ver, urls, list(atts), source, body)
+
+
+def documents_json(r: Reads, docs: list[Row], body: bool = True, sources: dict[int, str] | None = None) -> list[dict]:
+    """document_json of many documents (current versions) in four queries, in the order given."""
+    ids = [d.id for d in docs]
+    vers = {ver.document_id: ver for ver in r.stream("current_versions", ids=ids)}
+    urls: dict[int, list[str]] = defaultdict(list)
+    for row in r.stream("urls_of_documents", ids=ids):
+        urls[row.document_id].append(row.url)
+    atts: dict[int, list[Row]] = defaultdict(list)
+    for att in r.stream("attachments_of_versions", ids=[ver.id for ver in vers.values()]):
+        atts[att.version_id].append(att)
+    names = sources or source_names(r)
+    return [
+        build_document_json(
+            doc,
+            vers.get(doc.id),
+            urls[doc.id],
+            atts[vers[doc.id].id] if doc.id in vers else [],
+            names[doc.source_id],
+            body,
+        )
+        for doc in docs
+    ]
 
 
 def build_document_json(

@@ -7,17 +7,17 @@ read-only objects with the columns as attributes (`doc.id`, `ver.record`), as th
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from dataclasses import replace
+from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import BindParameter
 
 from storage import doc_reads
-from storage.doc_reads import build_document_json
+from storage.doc_reads import FILTERS, DocFilter, variant
 from storage.tables import (
     attachments,
     blobs,
@@ -68,7 +68,36 @@ READS = {
     .order_by(attachments.c.id),
     "source_name": select(sources.c.name).where(sources.c.id == bindparam("id")),
     "capture": select(captures).where(captures.c.id == bindparam("id")),
+    "source_names": select(sources.c.id, sources.c.name),
+    # documents_json: a batch of documents' current versions, URLs and attachments
+    "current_versions": select(document_versions)
+    .join(
+        documents,
+        and_(documents.c.id == document_versions.c.document_id, documents.c.version == document_versions.c.version),
+    )
+    .where(document_versions.c.document_id.in_(bindparam("ids", expanding=True))),
+    "urls_of_documents": select(document_urls.c.document_id, document_urls.c.url)
+    .where(document_urls.c.document_id.in_(bindparam("ids", expanding=True)))
+    .order_by(document_urls.c.first_seen, document_urls.c.id),
+    "attachments_of_versions": select(attachments)
+    .where(attachments.c.version_id.in_(bindparam("ids", expanding=True)))
+    .order_by(attachments.c.id),
 }
+
+
+def _listing_variants() -> Iterator[tuple[str, Any]]:
+    """`ls`'s listing and count for every set of filters (doc_reads.variant names them), each filter a
+    bindparam named after its DocFilter field."""
+    for n in range(len(FILTERS) + 1):
+        for on in combinations(FILTERS, n):
+            f = DocFilter(**{k: bindparam(k) for k in on})
+            params = dict.fromkeys(on)
+            yield (
+                variant("count_documents", params),
+                filter_documents(select(func.count(documents.c.id).label("count")), f),
+            )
+            yield variant("list_documents", params), listing(f)
+            yield variant("list_documents", params | {"limit": None}), listing(f, bindparam("limit"))
 
 
 class CoreReads(doc_reads.Reads):
@@ -77,8 +106,8 @@ class CoreReads(doc_reads.Reads):
     def __init__(self, s: Reader) -> None:
         self.s = s
 
-    def rows(self, name: str, **params: Any) -> list[Row]:
-        return list(run(self.s, READS[name], params))
+    def stream(self, name: str, **params: Any) -> Iterator[Row]:
+        return iter(run(self.s, READS[name], params))
 
     def one(self, name: str, **params: Any) -> Row:
         return run(self.s, READS[name], params).one()
@@ -124,78 +153,41 @@ def version_capture(s: Reader, ver: Row) -> Row | None:
 
 def documents_json(s: Reader, docs: list[Row], body: bool = True, sources: dict[int, str] | None = None) -> list[dict]:
     """document_json of many documents (current versions) in four queries, in the order given."""
-    ids = [d.id for d in docs]
-    v, d, u, a = document_versions.c, documents.c, document_urls.c, attachments.c
-    vers = {
-        ver.document_id: ver
-        for ver in run(
-            s,
-            select(document_versions)
-            .join(documents, and_(d.id == v.document_id, d.version == v.version))
-            .where(v.document_id.in_(ids)),
-        )
-    }
-    urls: dict[int, list[str]] = defaultdict(list)
-    for doc_id, url in run(s, select(u.document_id, u.url).where(u.document_id.in_(ids)).order_by(u.first_seen, u.id)):
-        urls[doc_id].append(url)
-    atts: dict[int, list[Row]] = defaultdict(list)
-    for att in run(s, select(attachments).where(a.version_id.in_([ver.id for ver in vers.values()])).order_by(a.id)):
-        atts[att.version_id].append(att)
-    names = sources or source_names(s)
-    return [
-        build_document_json(
-            doc,
-            vers.get(doc.id),
-            urls[doc.id],
-            atts[vers[doc.id].id] if doc.id in vers else [],
-            names[doc.source_id],
-            body,
-        )
-        for doc in docs
-    ]
-
-
-@dataclass(frozen=True)
-class DocFilter:
-    """Which documents: `since`/`until` compare ISO dates (YYYY-MM-DD) on publish_date, both inclusive;
-    `changed_since` (aware datetime) keeps documents first seen, changed or withdrawn at or after it."""
-
-    source: str | None = None
-    since: str | None = None
-    until: str | None = None
-    publisher: str | None = None
-    changed_since: datetime | None = None
+    return doc_reads.documents_json(reads(s), docs, body, sources)
 
 
 def filter_documents(q, f: DocFilter = DocFilter()):
-    """`q` (a select over storage.tables.documents) narrowed by `f`."""
+    """`q` (a select over storage.tables.documents) narrowed by `f` (values, or bindparams: READS)."""
     d = documents.c
-    if f.source:
+    if _on(f.source):
         q = q.join(sources, sources.c.id == d.source_id).where(sources.c.name == f.source)
-    if f.since:
+    if _on(f.since):
         q = q.where(d.publish_date >= f.since)
-    if f.until:
+    if _on(f.until):
         q = q.where(d.publish_date <= f.until)
-    if f.publisher:
+    if _on(f.publisher):
         q = q.where(d.publisher.contains(f.publisher))
-    if f.changed_since:
-        at = f.changed_since.astimezone(UTC)
+    if _on(f.changed_since):  # bound as UTC by the columns' type
+        at = f.changed_since
         q = q.where(or_(d.first_seen >= at, d.changed_at >= at, d.withdrawn_at >= at))
     return q
 
 
+def _on(value: Any) -> bool:
+    """A filter is set: a value (as doc_reads.filter_params tells), or a bindparam (READS)."""
+    return isinstance(value, BindParameter) or bool(value)
+
+
 def count_documents(s: Reader, f: DocFilter = DocFilter()) -> int:
-    return int(run(s, filter_documents(select(func.count(documents.c.id)), f)).scalar_one())
+    return doc_reads.count_documents(reads(s), f)
 
 
-def list_documents(
-    s: Reader, f: DocFilter = DocFilter(), limit: int | None = None, after: Row | None = None
-) -> Iterator[Row]:
-    """Newest first by publish date (undated last); `after`: the listing continues after this document
-    (keyset paging)."""
+def listing(f: DocFilter = DocFilter(), limit: Any = None, after: Row | None = None) -> Select:
+    """The documents `f` keeps, newest first by publish date (undated last); `after`: the listing continues
+    after this document (keyset paging)."""
     d = documents.c
     q = filter_documents(select(documents), replace(f, source=None))
-    if f.source:  # `+ 0`: walk the publish_date index in order, not sort every document of the source
+    if _on(f.source):  # `+ 0`: walk the publish_date index in order, not sort every document of the source
         q = q.where(d.source_id + 0 == select(sources.c.id).where(sources.c.name == f.source).scalar_subquery())
     if after is not None:
         undated_after = and_(d.publish_date.is_(None), d.id < after.id)
@@ -209,9 +201,13 @@ def list_documents(
             )
         )
     q = q.order_by(d.publish_date.desc().nulls_last(), d.id.desc())
-    if limit:
-        q = q.limit(limit)
-    yield from run(s, q)
+    return q.limit(limit) if limit is not None else q
+
+
+def list_documents(
+    s: Reader, f: DocFilter = DocFilter(), limit: int | None = None, after: Row | None = None
+) -> Iterator[Row]:
+    yield from run(s, listing(f, limit or None, after))
 
 
 def running_sources(s: Reader) -> list[tuple[str, str]]:
@@ -230,7 +226,7 @@ def running_sources(s: Reader) -> list[tuple[str, str]]:
 
 
 def source_names(s: Reader) -> dict[int, str]:
-    return {sid: name for sid, name in run(s, select(sources.c.id, sources.c.name))}
+    return doc_reads.source_names(reads(s))
 
 
 def pick_attachment(atts: list[Row], which: str | None) -> Row:
@@ -259,3 +255,6 @@ def blob_known(s: Reader, sha256: str) -> bool:
 def attachment_named(s: Reader, sha256: str) -> Row | None:
     """An archived attachment with these bytes (for a download), or None."""
     return run(s, select(attachments).where(attachments.c.sha256 == sha256).limit(1)).first()
+
+
+READS.update(_listing_variants())

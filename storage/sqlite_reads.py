@@ -1,8 +1,9 @@
-"""storage/doc_reads.py's queries on an embedded (SQLite) archive through stdlib sqlite3: `xxgk show`
-without importing SQLAlchemy (~0.2 s of a start-up that must stay under 0.3 s).
+"""storage/doc_reads.py's queries on an embedded (SQLite) archive through stdlib sqlite3: `xxgk show` and
+`xxgk ls` without importing SQLAlchemy (~0.2 s of a start-up that must stay under 0.3 s).
 
 The SQL is storage/sqlite_sql.py, compiled from the Core statements of storage.queries.READS; values are
-converted as SQLAlchemy's types convert them on SQLite (aware UTC datetimes, JSON decoded, booleans).
+converted as SQLAlchemy's types convert them on SQLite (aware UTC datetimes, JSON decoded, booleans),
+and so are the parameters (datetimes bound as UTC text).
 Only an archive at the newest migration is read here: anything else (PostgreSQL, a URL with options, a
 database to create or migrate) returns None from `open_reads` and takes the SQLAlchemy path.
 """
@@ -13,7 +14,8 @@ import json
 import numbers
 import sqlite3
 from collections import namedtuple
-from datetime import datetime
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,18 @@ def boolean(value: Any) -> bool | None:
 
 
 CONVERT = {"datetime_utc": datetime_utc, "json": json_value, "bool": boolean}
+EMPTY_IN = "SELECT 1 FROM (SELECT 1) WHERE 1!=1"  # what SQLAlchemy's SQLite dialect puts in an empty IN ()
+
+
+def bind_datetime(value: datetime) -> str:
+    """An aware datetime as storage.core_types.UTCDateTime, then SQLite's DateTime, bind it."""
+    if value.utcoffset() is None:
+        raise ValueError("datetimes bound to the archive's columns must be timezone-aware")
+    v = value.astimezone(UTC)
+    return f"{v.year:04d}-{v.month:02d}-{v.day:02d} {v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}"
+
+
+BIND = {"datetime_utc": bind_datetime}
 
 
 class SqliteReads(Reads):
@@ -56,19 +70,24 @@ class SqliteReads(Reads):
         self.conn = conn
         self._rows: dict[str, tuple] = {}
 
-    def rows(self, name: str, **params: Any) -> list[Row]:
-        sql, args, fixed, cols, kinds = QUERIES[name]
+    def stream(self, name: str, **params: Any) -> Iterator[Row]:
+        sql, args, fixed, cols, kinds, arg_kinds = QUERIES[name]
         if name not in self._rows:
-            self._rows[name] = (namedtuple(f"{name}_row", cols), [(i, CONVERT[k]) for i, k in enumerate(kinds) if k])
+            self._rows[name] = (namedtuple("Row", cols), [(i, CONVERT[k]) for i, k in enumerate(kinds) if k])
         row_type, converts = self._rows[name]
-        values = [params[a] if a in params else fixed[a] for a in args]
-        out = []
+        values: list[Any] = []
+        for arg, kind in zip(args, arg_kinds, strict=True):
+            value = params[arg] if arg in params else fixed[arg]
+            if isinstance(value, list | tuple):  # an expanding IN
+                sql = sql.replace(f"__[POSTCOMPILE_{arg}]", ", ".join("?" * len(value)) or EMPTY_IN)
+                values += value
+            else:
+                values.append(BIND[kind](value) if kind and value is not None else value)
         for raw in self.conn.execute(sql, values):
             row = list(raw)
             for i, convert in converts:
                 row[i] = convert(row[i])
-            out.append(row_type._make(row))
-        return out
+            yield row_type._make(row)
 
     def close(self) -> None:
         self.conn.close()

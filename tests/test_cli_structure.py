@@ -47,3 +47,28 @@ def test_the_cli_holds_no_sql():
     sql = re.compile(r"\bselect\(|\.exec\(|\bs\.get\(|\.execute\(|\bfunc\.|\btext\(|from sqlalchemy import")
     found = {p.name: sql.findall(p.read_text("utf-8")) for p in CLI_DIR.glob("*.py")}
     assert not {k: v for k, v in found.items() if v}, "queries belong in storage/ (e.g. storage/queries.py)"
+
+
+def test_a_named_verb_builds_its_module_alone():
+    """cli.main.VERBS names what each module registers, so `xxgk VERB` can build that module alone."""
+    from typer.main import get_command
+
+    from cli.main import VERBS, build, named_module
+
+    every = set(get_command(app).commands)  # type: ignore[attr-defined]
+    for module, verbs in VERBS.items():
+        assert set(get_command(build((module,))).commands) == set(verbs), module  # type: ignore[attr-defined]
+    assert every == {v for verbs in VERBS.values() for v in verbs}
+    for args, module in (
+        (["ls"], "inspect_cmd"),
+        (["--config", "ls", "show", "X"], "inspect_cmd"),  # `ls` is --config's value
+        (["--config=x.toml", "-vv", "-q", "--log-json", "copy-to"], "transfer_cmd"),
+        (["--verbose", "files", "get"], "files_cmd"),
+        (["--help"], None),
+        (["--version", "ls"], None),
+        (["-x", "ls"], None),
+        (["lss"], None),
+        ([], None),
+        (["--config"], None),
+    ):
+        assert named_module(args) == module, args
