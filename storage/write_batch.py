@@ -83,7 +83,7 @@ _NEXTVAL = Statement(text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM
 class WriteBatch:
     def __init__(self, conn: Connection, capacity: int):
         self.conn, self.capacity = conn, max(capacity, 1)
-        self.dialect = conn.dialect
+        self.dialect, self.info = conn.dialect, conn.info  # the DBAPI connection's (the connection may close)
         self.pending: dict[Statement, list] = {}
         self.urls: set[str] = set()  # URLs and document keys whose rows are pending
         self.keys: set[str] = set()
@@ -196,14 +196,15 @@ def active(conn: Connection) -> WriteBatch | None:
 def begin(s: Session, capacity: int) -> WriteBatch:
     """The batch of `s`'s transaction, for `capacity` units (the engine must be `hook`ed)."""
     conn = s.connection()
-    batch = conn.info[KEY] = s.info[KEY] = WriteBatch(conn, capacity)
+    batch = s.info[KEY] = WriteBatch(conn, capacity)
+    batch.info[KEY] = batch
     return batch
 
 
 def end(s: Session) -> None:
     batch = s.info.pop(KEY, None)
     if batch is not None:
-        batch.conn.info.pop(KEY, None)
+        batch.info.pop(KEY, None)
         batch.close()
 
 
@@ -236,6 +237,7 @@ def _flush_first(conn: Connection, *_args) -> None:
 
 
 def hook(engine: Engine) -> None:
-    """Pending rows are written before any other statement on the engine's connections."""
-    if not event.contains(engine, "before_execute", _flush_first):
-        event.listen(engine, "before_execute", _flush_first)
+    """Pending rows are written before any other statement on the engine's connections, and before a commit."""
+    for name in ("before_execute", "commit"):
+        if not event.contains(engine, name, _flush_first):
+            event.listen(engine, name, _flush_first)
