@@ -232,7 +232,7 @@ def using(conn: Connection) -> Iterator[WriteBatch]:
 
 def _flush_first(conn: Connection, *_args) -> None:
     batch = conn.info.get(KEY)
-    if batch is not None and batch.pending:
+    if batch is not None and (batch.pending or batch._ids):  # SQLite: others' inserts take the ids counted on
         batch.flush()
 
 
