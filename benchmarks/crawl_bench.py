@@ -10,6 +10,7 @@ and by cumulative time, of the event loop (the main thread), of the group writer
 numbers); `--profile-out FILE` also keeps the main thread's stats for pstats.
 The portal's own CPU (its child process) is printed per request; with the machine's cores that bounds
 documents/s: cores / (portal CPU + crawler CPU per document).
+`--database postgresql+psycopg://USER@HOST/DB` crawls into a fresh schema of that database instead of SQLite.
 `--compare CHECKOUT` (e.g. ../main) runs the benchmark alternately on this tree and on CHECKOUT's code
 (its packages first on PYTHONPATH), `--rounds` times each, and prints the medians side by side.
 """
@@ -29,6 +30,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from loguru import logger
@@ -50,6 +54,7 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--family", default="hanweb-jpage", help="the simulated portal's CMS family")
     ap.add_argument("--parse-workers", type=int, default=0, help="settings.parse_workers of the crawl")
+    ap.add_argument("--database", help="a PostgreSQL URL: the crawl writes into a fresh schema there (default SQLite)")
     ap.add_argument(
         "--profile",
         nargs="?",
@@ -75,12 +80,15 @@ def main() -> None:
     from storage.archive import open_archive
     from storage.db import open_database
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, fresh_schema(args.database) as database:
         urls = ", ".join(f'"{u}"' for u in columns)
+        settings = (f"parse_workers = {args.parse_workers}\n" if args.parse_workers else "") + (
+            f'database_url = "{database}"\n' if database else ""
+        )
         cfg = parse_config(
             f'[[sources]]\nname = "bench"\nstart_urls = [{urls}]\nfamily = "{args.family}"\n'
             f"rate = 0\nconcurrency = {args.concurrency}\nobey_robots = true\n"
-            + (f"[settings]\nparse_workers = {args.parse_workers}\n" if args.parse_workers else ""),
+            + (f"[settings]\n{settings}" if settings else ""),
             "bench.toml",
             Path(tmp),
             None,
@@ -107,6 +115,7 @@ def main() -> None:
         cpu += parse_cpu
         parent.send("stop")
         served, portal_cpu = parent.recv()
+        engine.dispose()
         archive_bytes = sum(  # os.walk: Path.rglob keeps every path it yields (~50 MB at 100,000 documents)
             os.path.getsize(os.path.join(d, f))
             for d, _dirs, files in os.walk(Path(tmp, "data", "archive"))
@@ -153,6 +162,26 @@ def main() -> None:
             print("== writer thread (group commit), by own time ==")
             pstats.Stats(prof).sort_stats("tottime").print_stats(30)
             pstats.Stats(prof).sort_stats("cumulative").print_stats("xxgk|wt-|storage|scraper", 40)
+
+
+@contextmanager
+def fresh_schema(database: str | None) -> Iterator[str | None]:
+    """`database` (PostgreSQL) with a schema of this run's own as its search path, dropped at the end."""
+    if not database:
+        yield None
+        return
+    import sqlalchemy
+
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = sqlalchemy.create_engine(database, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{database}{'&' if '?' in database else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
 
 
 def measure_writer() -> list[float]:
@@ -222,6 +251,7 @@ def compare(args) -> None:
         str(args.concurrency),
         "--family",
         args.family,
+        *(["--database", args.database] if args.database else []),
     ]
     runs: dict[Path, list[dict[str, float]]] = {here: [], other: []}
     for _ in range(args.rounds):
@@ -231,7 +261,8 @@ def compare(args) -> None:
             out = subprocess.run(cmd + extra, env=env, cwd=tree, check=True, capture_output=True, text=True).stdout
             runs[tree].append({k: float(m.group(1)) for k, rx in FIGURES.items() if (m := re.search(rx, out))})
     print(
-        f"median of {args.rounds} runs, {args.docs} documents, {args.family}, parse_workers {args.parse_workers} here"
+        f"median of {args.rounds} runs, {args.docs} documents, {args.family}, parse_workers {args.parse_workers} here, "
+        f"{'PostgreSQL' if args.database else 'SQLite'}"
     )
     print(f"  {'figure':<14}{here.name:>14}{other.name:>14}     ratio")
     for name in FIGURES:

@@ -39,7 +39,7 @@ from scraper.parse_pool import ParsePool
 from scraper.pipeline import DocumentPipeline
 from scraper.portals import ListItem, portal_class
 from scraper.run_ledger import RunLedger, RunSummary, ensure_source, source_family
-from storage import retry
+from storage import retry, write_batch
 from storage.archive import BlobStore, PutResult
 from storage.captures import latest_file
 from storage.crawl_write import insert_capture
@@ -343,7 +343,7 @@ class Crawl:
         """Blob first (durable before the batch commits; `put`: staged already), then the capture row,
         in the caller's transaction."""
         cap = insert_capture(
-            s.connection(),
+            write_batch.connection(s),
             put or self.store.put(res.body),
             url=res.url,
             status=res.status,

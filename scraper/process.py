@@ -26,6 +26,7 @@ from scraper.parse.index_no import check_index_no, normalise
 from scraper.parse.links import is_storage_name
 from scraper.parse.model import content_digest
 from scraper.parse.tree import collapse
+from storage import write_batch
 from storage.archive import ArchiveError, BlobStore
 from storage.captures import capture_body, header, latest_file
 from storage.crawl_write import CaptureRow, record_core
@@ -268,8 +269,8 @@ def record_crawled(
     )
     if s.dirty or s.new:
         s.flush()  # Core reads what the session has written so far
-    conn = s.connection()
-    if conn.dialect.name == "sqlite":
+    conn = write_batch.connection(s)
+    if conn.dialect.name == "sqlite" or write_batch.active(conn):  # a batch's failure re-runs its units alone
         done = record_core(conn, **args)
     else:  # another writer may insert the same URL or 索引号 meanwhile: its IntegrityError is this step's alone
         with s.begin_nested():

@@ -14,11 +14,12 @@ before writing anything: the caller records it through `apply_parse`, which deci
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -27,28 +28,51 @@ from storage.archive import PutResult
 from storage.contract import doc_key
 from storage.documents import CHANGED, DENORMALISED, NEW, UNCHANGED, Parsed
 from storage.models import Attachment, Blob, Capture, Document, DocumentUrl, DocumentVersion, Event, utcnow
+from storage.write_batch import Statement, WriteBatch, using
 
 CT, BT, DT, DU, DV, AT, EV = (
     m.__table__ for m in (Capture, Blob, Document, DocumentUrl, DocumentVersion, Attachment, Event)
 )
-_ALIAS = select(DU.c.id, DU.c.document_id, DU.c.content_hash).where(DU.c.url == bindparam("url"))
-_DOC = select(
-    DT.c.id,
-    DT.c.version,
-    DT.c.flags,
-    DT.c.withdrawn_at,
-    DT.c.source_id,
-    DT.c.index_no,
-    DT.c.url,
-    *(DT.c[name] for name in DENORMALISED),
-).where(DT.c.doc_key == bindparam("key"))
-_CURRENT = select(DV.c.id, DV.c.content_hash, DV.c.parser_version).where(
-    DV.c.document_id == bindparam("doc"), DV.c.version == bindparam("version")
+# The URL's alias, the 索引号's document and its current version, in one read.
+_READ = Statement(
+    text(
+        "SELECT du.id, du.document_id, du.content_hash, d.id, d.version, d.flags, d.withdrawn_at, d.source_id, "
+        "d.index_no, d.url, v.content_hash, v.parser_version FROM (SELECT 1 AS one) AS x "
+        "LEFT JOIN document_urls du ON du.url = :url LEFT JOIN documents d ON d.doc_key = :key "
+        "LEFT JOIN document_versions v ON v.document_id = d.id AND v.version = d.version"
+    )
 )
-# Statements built once: building one per call (insert(table)) costs about as much again as running it.
-_INSERT = {t.name: insert(t) for t in (CT, DT, DU, DV, AT, EV)}
-_BY_ID = {t.name: update(t).where(t.c.id == bindparam("_id")) for t in (DT, DU)}  # SET: the columns given
-_BLOB = {d.__name__.rsplit(".", 1)[-1]: d.insert(BT).on_conflict_do_nothing() for d in (sqlite, postgresql)}
+
+
+def _insert(table, phase: int, *keys: str) -> Statement:
+    return Statement(insert(table), phase, keys)
+
+
+# Written in this order (a row's parents first). Statements built and compiled once: building one per
+# call costs about as much again as running it.
+_BLOB = {
+    d.__name__.rsplit(".", 1)[-1]: Statement(d.insert(BT).on_conflict_do_nothing(), 0, tuple(BT.c.keys()))
+    for d in (sqlite, postgresql)
+}
+_CAPTURE = _insert(CT, 1, *CT.c.keys())
+_DOCUMENT = _insert(DT, 2, *DT.c.keys())
+_ALIAS = _insert(DU, 3, *(k for k in DU.c.keys() if k != "id"))
+_VERSION = _insert(DV, 4, *DV.c.keys())
+_FILE = _insert(AT, 5, *(k for k in AT.c.keys() if k != "id"))
+_SEARCH = _insert(search.ST, 6, *search.ST.c.keys())
+_FTS = {sql: Statement(sql, 7) for sql in search.FTS_INSERTS}
+_EVENT = _insert(EV, 8, *(k for k in EV.c.keys() if k != "id"))
+_UPDATES: dict[tuple, Statement] = {}  # (table, columns set) -> the UPDATE by id
+
+
+def _update(table, values: dict) -> Statement:
+    """UPDATE table SET (the columns of `values` but _id) WHERE id = :_id."""
+    key = (table.name, tuple(values))
+    stmt = _UPDATES.get(key)
+    if stmt is None:
+        cols = tuple(k for k in values if k != "_id")
+        stmt = _UPDATES[key] = Statement(update(table).where(table.c.id == bindparam("_id")), 9, (*cols, "_id"))
+    return stmt
 
 
 @dataclass
@@ -83,29 +107,52 @@ def insert_capture(
     error: str | None = None,
 ) -> CaptureRow:
     """The blob's row (if new) and the capture's, for a blob already put in the store (`put`): the
-    same rows storage/captures.archive_response writes."""
+    same rows storage/captures.archive_response writes (with the transaction's batch: written with it)."""
     fetched_at = fetched_at or utcnow()
-    conn.execute(
-        _BLOB[conn.dialect.name],
-        {"sha256": put.sha256, "size": put.size, "stored_size": put.stored_size, "created_at": fetched_at},
-    )
-    row = {
-        "run_id": run_id,
-        "source_id": source_id,
-        "kind": kind,
-        "method": method,
-        "url": url,
-        "request_body": request_body,
-        "request_headers": [list(h) for h in request_headers or []],
-        "status": status,
-        "headers": [list(h) for h in headers],
-        "fetched_at": fetched_at,
-        "sha256": put.sha256,
-        "size": put.size,
-        "error": error,
-    }
-    cid = conn.execute(_INSERT[CT.name], row).inserted_primary_key[0]
+    with using(conn) as batch:
+        batch.add(
+            _BLOB[conn.dialect.name],
+            {"sha256": put.sha256, "size": put.size, "stored_size": put.stored_size, "created_at": fetched_at},
+        )
+        cid = batch.new_id(CT)
+        batch.add(
+            _CAPTURE,
+            {
+                "id": cid,
+                "run_id": run_id,
+                "source_id": source_id,
+                "kind": kind,
+                "method": method,
+                "url": url,
+                "request_body": request_body,
+                "request_headers": [list(h) for h in request_headers or []],
+                "status": status,
+                "headers": [list(h) for h in headers],
+                "fetched_at": fetched_at,
+                "sha256": put.sha256,
+                "size": put.size,
+                "error": error,
+            },
+        )
     return CaptureRow(cid, url, kind, status, put.sha256, put.size, fetched_at, run_id, source_id)
+
+
+@dataclass
+class _Known:
+    """What _READ found: the URL's alias, the key's document, its current version (None: no row)."""
+
+    alias_id: int | None
+    alias_doc: int | None
+    alias_hash: str | None
+    doc_id: int | None
+    version: int | None
+    flags: Any
+    withdrawn_at: Any
+    source_id: int | None
+    index_no: str | None
+    url: str | None
+    cur_hash: str | None
+    cur_parser: str | None
 
 
 def record_core(
@@ -123,26 +170,41 @@ def record_core(
     """Record that `url` served `parsed` (from capture `capture_id`), as apply_parse (with re-parse
     checks on) would: (outcome, document id), or None, having written nothing, when the case is not
     one of the common ones (the caller then calls apply_parse)."""
+    with using(conn) as batch:
+        return _record(batch, source_id, url, capture_id, parsed, list_title, list_date, list_meta, seen_at)
+
+
+def _record(
+    batch: WriteBatch,
+    source_id: int,
+    url: str,
+    capture_id: int,
+    parsed: Parsed,
+    list_title: str | None,
+    list_date: str | None,
+    list_meta: dict | None,
+    seen_at: datetime | None,
+) -> tuple[str, int] | None:
     now = seen_at or utcnow()
     key = doc_key(parsed.index_no, url)
-    alias = conn.execute(_ALIAS, {"url": url}).first()
-    doc = conn.execute(_DOC, {"key": key}).first()
-    if alias is not None and (doc is None or alias.document_id != doc.id):
+    k = _Known(*(batch.read(_READ, {"url": url, "key": key}, url, key) or (None,) * 12))
+    if k.alias_id is not None and (k.doc_id is None or k.alias_doc != k.doc_id):
         return None  # the URL is another document's, or the page's 索引号 changed: apply_parse decides
     listed = {"list_title": list_title, "list_date": list_date, "list_meta": list_meta}
-    listed = {k: v for k, v in listed.items() if v is not None}
+    listed = {n: v for n, v in listed.items() if v is not None}
     fields = {name: parsed.record.get(name) for name in DENORMALISED}
 
-    if doc is None:  # a new document at a new URL
-        flags = [] if parsed.index_no else ["no_index_no"]
-        doc_id = conn.execute(
-            _INSERT[DT.name],
+    if k.doc_id is None:  # a new document at a new URL
+        doc_id = batch.new_id(DT)
+        batch.add(
+            _DOCUMENT,
             {
+                "id": doc_id,
                 "doc_key": key,
                 "index_no": parsed.index_no,
                 "source_id": source_id,
                 "url": url,
-                "flags": flags,
+                "flags": [] if parsed.index_no else ["no_index_no"],
                 "version": 1,
                 **fields,
                 "first_seen": now,
@@ -150,47 +212,47 @@ def record_core(
                 "changed_at": now,
                 "withdrawn_at": None,
             },
-        ).inserted_primary_key[0]
-        _insert_alias(conn, url, doc_id, source_id, now, parsed.content_hash, listed)
-        _new_version(conn, doc_id, 1, capture_id, parsed, now, new_doc=True)
-        _event(conn, NEW, source_id, doc_id, 1, parsed.index_no, fields, url)
+        )
+        batch.touch(url, key)
+        _insert_alias(batch, url, doc_id, source_id, now, parsed.content_hash, listed)
+        _new_version(batch, doc_id, 1, capture_id, parsed, now, new_doc=True)
+        _event(batch, NEW, source_id, doc_id, 1, parsed.index_no, fields, url)
         return NEW, doc_id
 
-    if not doc.version:
+    if not k.version:
         return None
-    cur = conn.execute(_CURRENT, {"doc": doc.id, "version": doc.version}).first()
-    if cur is None or (cur.content_hash != parsed.content_hash and cur.parser_version != parsed.parser_version):
+    if k.cur_hash is None or (k.cur_hash != parsed.content_hash and k.cur_parser != parsed.parser_version):
         return None  # no current version, or one from an older parser to re-parse first
-    if alias is None:
+    batch.touch(url, key)
+    if k.alias_id is None:
         previous_at_url = None
-        _insert_alias(conn, url, doc.id, source_id, now, parsed.content_hash, listed)
+        _insert_alias(batch, url, k.doc_id, source_id, now, parsed.content_hash, listed)
     else:
-        previous_at_url = alias.content_hash
-        conn.execute(
-            _BY_ID[DU.name],
-            {"_id": alias.id, "last_seen": now, "gone_at": None, "content_hash": parsed.content_hash, **listed},
-        )
+        previous_at_url = k.alias_hash
+        alias = {"last_seen": now, "gone_at": None, "content_hash": parsed.content_hash, **listed, "_id": k.alias_id}
+        batch.add(_update(DU, alias), alias)
     values: dict[str, Any] = {"last_seen": now}
     outcome = UNCHANGED
-    if cur.content_hash != parsed.content_hash and previous_at_url != parsed.content_hash:
+    if k.cur_hash != parsed.content_hash and previous_at_url != parsed.content_hash:
         outcome = CHANGED
-        values.update(version=doc.version + 1, changed_at=now, **fields)
-        _new_version(conn, doc.id, doc.version + 1, capture_id, parsed, now)
-        _event(conn, CHANGED, doc.source_id, doc.id, doc.version + 1, doc.index_no, fields, doc.url)
-    if doc.withdrawn_at is not None:  # it came back after being withdrawn
+        values.update(version=k.version + 1, changed_at=now, **fields)
+        _new_version(batch, k.doc_id, k.version + 1, capture_id, parsed, now)
+        _event(batch, CHANGED, k.source_id, k.doc_id, k.version + 1, k.index_no, fields, k.url)
+    if k.withdrawn_at is not None:  # it came back after being withdrawn
         values["withdrawn_at"] = None
-        flags = list(doc.flags or [])
+        flags = list((json.loads(k.flags) if isinstance(k.flags, str) else k.flags) or [])
         values["flags"] = flags if "reappeared" in flags else [*flags, "reappeared"]
-    conn.execute(_BY_ID[DT.name], {"_id": doc.id, **values})
-    return outcome, doc.id
+    values["_id"] = k.doc_id
+    batch.add(_update(DT, values), values)
+    return outcome, k.doc_id
 
 
 def _insert_alias(
-    conn: Connection, url: str, doc_id: int, source_id: int, now: datetime, content_hash: str, listed: dict
+    batch: WriteBatch, url: str, doc_id: int, source_id: int, now: datetime, content_hash: str, listed: dict
 ) -> None:
     row = {"list_title": None, "list_date": None, "list_meta": None, **listed}
-    conn.execute(
-        _INSERT[DU.name],
+    batch.add(
+        _ALIAS,
         {
             "url": url,
             "document_id": doc_id,
@@ -205,11 +267,19 @@ def _insert_alias(
 
 
 def _new_version(
-    conn: Connection, doc_id: int, version: int, capture_id: int, parsed: Parsed, now: datetime, new_doc: bool = False
+    batch: WriteBatch,
+    doc_id: int,
+    version: int,
+    capture_id: int,
+    parsed: Parsed,
+    now: datetime,
+    new_doc: bool = False,
 ) -> None:
-    ver_id = conn.execute(
-        _INSERT[DV.name],
+    ver_id = batch.new_id(DV)
+    batch.add(
+        _VERSION,
         {
+            "id": ver_id,
             "document_id": doc_id,
             "version": version,
             "capture_id": capture_id,
@@ -219,18 +289,32 @@ def _new_version(
             "body_text": parsed.body_text,
             "seen_at": now,
         },
-    ).inserted_primary_key[0]
-    files = [
-        {"version_id": ver_id, "name": a["name"], "url": a["url"], "sha256": a.get("sha256"), "size": a.get("size")}
-        for a in parsed.record.get("attachments") or []
-    ]
-    if files:
-        conn.execute(_INSERT[AT.name], files)
-    search.index_document(conn, doc_id, parsed.record.get("title"), parsed.body_text, new=new_doc)
+    )
+    for a in parsed.record.get("attachments") or []:
+        batch.add(
+            _FILE,
+            {
+                "version_id": ver_id,
+                "name": a["name"],
+                "url": a["url"],
+                "sha256": a.get("sha256"),
+                "size": a.get("size"),
+            },
+        )
+    title, body = parsed.record.get("title"), parsed.body_text
+    if not new_doc:  # it has a row to compare and replace: read through Core, the batch written first
+        batch.flush()
+        search.index_document(batch.conn, doc_id, title, body)
+        return
+    title, body = search.normalise(title), search.normalise(body)
+    batch.add(_SEARCH, {"document_id": doc_id, "title": title, "body": body})
+    if batch.dialect.name == "sqlite":
+        for sql, rows in search.fts_rows([(doc_id, title, body)]):
+            batch.add(_FTS[sql], rows[0])
 
 
 def _event(
-    conn: Connection,
+    batch: WriteBatch,
     kind: str,
     source_id: int,
     doc_id: int,
@@ -248,8 +332,8 @@ def _event(
         "doc_no": fields["doc_no"],
         "url": url,
     }
-    conn.execute(
-        _INSERT[EV.name],
+    batch.add(
+        _EVENT,
         {
             "kind": kind,
             "source_id": source_id,

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from storage import retry
+from storage import retry, write_batch
 from storage.db import session
 
 MAX_BATCH = 16  # units per transaction: a short hold of SQLite's write lock (lease renewals wait on it)
@@ -59,6 +59,7 @@ class GroupWriter:
         self.failed_batches = 0  # batches that did not commit (their blobs may be without rows)
         self.reruns = 0  # batches run again with a savepoint per unit (one of their units failed)
         self._halted: str | None = None  # halt(): a batch meeting the database away is given up, not waited for
+        write_batch.hook(engine)
         self._loop = asyncio.get_running_loop()
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name=f"group-commit-{name}", daemon=True)
@@ -106,6 +107,23 @@ class GroupWriter:
                 if units:
                     self._commit(units, fenced)
 
+    @staticmethod
+    def _batched(s: Session, units: list[_Unit]) -> list[tuple[bool, Any]]:
+        """The common case: no savepoint, the units' Core rows in one batch; a failure (a unit's, or
+        the batch's writes) re-runs the batch isolated."""
+        batch = write_batch.begin(s, len(units))
+        out = []
+        try:
+            for unit in units:
+                out.append((True, unit.fn(s)))
+                s.flush()  # its ORM rows written now: a failure is its own, not the commit's
+            batch.flush()
+        except Exception as exc:
+            raise _UnitFailed() from exc
+        finally:
+            write_batch.end(s)
+        return out
+
     def _commit(self, units: list[_Unit], fenced: bool) -> None:
         def transaction(isolated: bool) -> list[tuple[bool, Any]]:
             out = []
@@ -113,14 +131,9 @@ class GroupWriter:
             with session(self.engine) as s:
                 if fenced:
                     self.fence(s)
-                for unit in units:
-                    if not isolated:  # the common case: no savepoint; a failure re-runs the batch isolated
-                        try:
-                            out.append((True, unit.fn(s)))
-                            s.flush()  # its rows written now: a failure is its own, not the commit's
-                        except Exception as exc:
-                            raise _UnitFailed() from exc
-                        continue
+                if not isolated:
+                    out = self._batched(s, units)
+                for unit in units if isolated else ():
                     try:
                         with s.begin_nested():  # released (flushed) before its result counts
                             value = unit.fn(s)

@@ -187,18 +187,24 @@ def index_documents(conn: Connection, docs: Sequence[tuple[int, str | None, str 
         _fts_write(conn, [(d, t, b) for d, (t, b) in changed.items()])
 
 
+_FTS_TABLES = (("search_trigram", None), ("search_bigram", bigram_tokens))
+FTS_INSERTS = tuple(f"INSERT INTO {t}(rowid, title, body) VALUES (?, ?, ?)" for t, _ in _FTS_TABLES)
+_FTS_DELETES = tuple(f"INSERT INTO {t}({t}, rowid, title, body) VALUES ('delete', ?, ?, ?)" for t, _ in _FTS_TABLES)
+
+
+def fts_rows(rows: Sequence[tuple[int, str, str]], delete: bool = False) -> list[tuple[str, list[tuple]]]:
+    """(driver SQL, its rows) writing normalised (rowid, title, body) rows into both FTS5 tables;
+    external-content and contentless FTS5 tables delete by replaying the old values (`delete`)."""
+    return [
+        (sql, [(d, tokens(t), tokens(b)) if tokens else (d, t, b) for d, t, b in rows])
+        for sql, (_table, tokens) in zip(_FTS_DELETES if delete else FTS_INSERTS, _FTS_TABLES)
+    ]
+
+
 def _fts_write(conn: Connection, rows: list[tuple[int, str, str]], delete: bool = False) -> None:
-    """(rowid, title, body) rows into both FTS5 tables; external-content and contentless FTS5 tables
-    delete by replaying the old values (`delete`)."""
-    if not rows:
-        return
-    for table, tokens in (("search_trigram", None), ("search_bigram", bigram_tokens)):
-        values = [(d, tokens(t), tokens(b)) if tokens else (d, t, b) for d, t, b in rows]
-        if delete:
-            sql = f"INSERT INTO {table}({table}, rowid, title, body) VALUES ('delete', ?, ?, ?)"
-        else:
-            sql = f"INSERT INTO {table}(rowid, title, body) VALUES (?, ?, ?)"
-        conn.exec_driver_sql(sql, values)
+    if rows:
+        for sql, values in fts_rows(rows, delete):
+            conn.exec_driver_sql(sql, values)
 
 
 def rebuild(conn: Connection, batch: int = 500) -> int:
