@@ -19,7 +19,7 @@ demo: setup
 	$(VENV)/bin/xxgk demo
 
 test: setup
-	$(VENV)/bin/pytest -q -n 2 --dist loadfile --durations=25
+	$(VENV)/bin/pytest -q -n 2 --dist loadgroup --durations=25
 
 check: setup     # the quick tier: lint, types, then tests with no simulator crawls, processes or servers; SQLite only; under a minute
 	$(VENV)/bin/ruff check .

@@ -140,6 +140,7 @@ E2E_FIXTURES = {"portal", "cli", "crawled", "s3_server", "s3_url", "pg_url", "br
 E2E_NAMES = ("PortalSimulator", "subprocess", "crawled_cli")  # a module that starts simulators or processes
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups (`--dist loadgroup` of `make test`)
 def pytest_collection_modifyitems(items):
     """Tests that crawl a simulator, start processes or need a server are end-to-end (`-m "not e2e"`
     is the quick tier of `make check`): known by their fixtures or their module's imports, or marked by hand."""
@@ -151,3 +152,13 @@ def pytest_collection_modifyitems(items):
             or "postgresql" in item.name
         ):  # a PostgreSQL run of a test, or a PostgreSQL-only test
             item.add_marker(pytest.mark.e2e)
+        group_module_fixtures(item)
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is None)  # quick ones last: they even out the end
+
+
+def group_module_fixtures(item) -> None:
+    """Tests are spread over the workers one by one, except a module with a module-scoped fixture (a crawled
+    archive, a browser): its tests are one group, kept on one worker, so the fixture is built once."""
+    defs = getattr(item, "_fixtureinfo", None)
+    if defs and any(d[-1].scope == "module" for d in defs.name2fixturedefs.values()):
+        item.add_marker(pytest.mark.xdist_group(item.module.__name__))

@@ -1,7 +1,7 @@
 """A TCP fault proxy for database outages: the product talks to the real PostgreSQL through it.
 
 `outage(seconds)` drops every connection and refuses new ones (the port is closed) for that long,
-then accepts again: a server restart or failover, without touching the server. `outage_on(pattern,
+then accepts again (or at `end_outage()`): a server restart or failover, without touching the server. `outage_on(pattern,
 seconds, nth)` does it when a client sends `pattern` (SQL text, e.g. b"UPDATE leases") the nth time;
 that message never reaches the server.
 """
@@ -41,6 +41,13 @@ class FaultProxy:
             for c in self.conns:
                 _kill(c)
             self.conns.clear()
+
+    def end_outage(self) -> None:
+        """The outage under way ends now (for one held until the test has seen what it needs)."""
+        with self.lock:
+            self.down_until = time.monotonic()
+            if self.outages:
+                self.outages[-1] = (self.outages[-1][0], time.time())
 
     @property
     def fired(self) -> bool:

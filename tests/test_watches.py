@@ -7,16 +7,20 @@ import json
 import signal
 import time
 import xml.etree.ElementTree as ET
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from archive_helpers import engine_of
 from helpers import Cli, Proc, wait_for, write_config
 from notify_helpers import Mailbox, Webhook, documents_named
+from sqlalchemy import select, update
 
-from schedules.notify import CLAIM_SECONDS, deliver
+from schedules.notify import CLAIM_SECONDS, NOTIFY_SECONDS, deliver
 from scraper.config import ConfigError, load_config, parse_config
+from storage.models import Delivery, utcnow
 from storage.search import normalise
+from storage.stamps import as_utc
 
 TERM = "环境"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -229,6 +233,29 @@ def test_a_failing_receiver_delays_but_never_loses_or_doubles(tmp_path, portal, 
     assert sorted(got) == sorted({(k, i) for k in ("new", "changed", "withdrawn") for i in truth[k]})
 
 
+def claim_of(cli) -> tuple[str, datetime]:
+    """Who holds the pending delivery, and until when."""
+    engine = engine_of(cli)
+    with engine.connect() as conn:
+        [(holder, until)] = conn.execute(
+            select(Delivery.claimed_by, Delivery.claimed_until).where(Delivery.status == "pending")
+        ).all()
+    engine.dispose()
+    return holder, as_utc(until)
+
+
+def lapse_claim(cli, holder: str) -> None:
+    """`holder`'s claim made to have lapsed now (if it still has it): its CLAIM_SECONDS are not waited out."""
+    engine = engine_of(cli)
+    with engine.begin() as conn:
+        conn.execute(
+            update(Delivery)
+            .where(Delivery.status == "pending", Delivery.claimed_by == holder)
+            .values(claimed_until=utcnow() - timedelta(seconds=1))
+        )
+    engine.dispose()
+
+
 class Daemon(Proc):
     def __init__(self, config: Path, log: Path):
         super().__init__(config, log, "daemon", ready="scheduled sources")
@@ -243,14 +270,20 @@ def test_daemon_killed_during_delivery_delivers_once_after_restart(tmp_path, por
     hook.modes, hook.hang_seconds = ["hang"], 3.0
     daemon = Daemon(cli.config, tmp_path / "daemon.log").start()
     wait_for(lambda: hook.requests, timeout=30)  # the daemon is sending it now …
+    sent_at = utcnow()
     daemon.stop(signal.SIGKILL)  # … and dies before it can record anything
     killed = hook.requests[0]
     time.sleep(hook.hang_seconds)
     assert cli.jsonl("watches")[0]["pending"] == 1
+    dead, until = claim_of(cli)  # claimed for CLAIM_SECONDS just before it was sent
+    assert sent_at + timedelta(seconds=CLAIM_SECONDS - 10) < until <= sent_at + timedelta(seconds=CLAIM_SECONDS)
     daemon = Daemon(cli.config, tmp_path / "daemon.log").start()
     try:
-        wait_for(lambda: hook.accepted(), timeout=CLAIM_SECONDS + 30, why=lambda: daemon.output()[-2000:])
-        time.sleep(5)  # more passes of the daemon: nothing more is sent
+        time.sleep(2 * NOTIFY_SECONDS + 0.5)  # passes of the new daemon: the dead sender's claim holds
+        assert len(hook.requests) == 1 or utcnow() > until, "sent again while the killed sender's claim held"
+        lapse_claim(cli, dead)
+        wait_for(lambda: hook.accepted(), timeout=30, why=lambda: daemon.output()[-2000:])
+        time.sleep(2 * NOTIFY_SECONDS + 0.5)  # more passes of the daemon: nothing more is sent
     finally:
         assert daemon.stop() == 0
     assert len(hook.requests) == 2 and hook.requests[1]["key"] == killed["key"]
@@ -352,12 +385,8 @@ def test_a_queue_worker_delivers_after_its_crawl(tmp_path, portal, pg_url, hook,
 
 
 def test_a_digest_watch_sends_one_message_per_slot(tmp_path, portal, db_url, hook):
-    from datetime import timedelta
-
-    from sqlalchemy import update
-
     from storage.db import session
-    from storage.models import WatchState, utcnow
+    from storage.models import WatchState
 
     cli = setup(tmp_path, portal, {"name": "daily", "digest": "0 8 * * *", "notify": [hook.url]})
     portal.set_day(1)
