@@ -55,6 +55,9 @@ class _ToLoguru(logging.Handler):
     """procrastinate logs through the standard library; send its warnings and errors to loguru."""
 
     def emit(self, record: logging.LogRecord) -> None:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None and retry.transient(exc):  # a database outage (its poll for jobs to abort, say):
+            return retry.noted(exc, "procrastinate")  # said once for the outage, as every other wait says it
         logger.opt(depth=6, exception=record.exc_info).log(record.levelname, "procrastinate: {}", record.getMessage())
 
 

@@ -295,3 +295,41 @@ def test_a_daemon_told_to_stop_during_an_outage_stops_in_bounded_time(tmp_path, 
             proc.proc.kill()
     assert took < grace + 8.0, (took, proc.output())
     assert code == 0 and "daemon" in proc.output() and "stopped" in proc.output(), proc.output()
+
+
+def test_procrastinate_errors_of_an_outage_are_said_once_without_a_traceback():
+    """procrastinate logs its own database errors (its poll for jobs to abort hitting an outage): the worker routes
+    them as every other wait says an outage (one line, no traceback); any other error keeps its traceback."""
+    import logging
+
+    import psycopg
+    from loguru import logger
+    from procrastinate.exceptions import ConnectorException
+
+    from schedules.worker import _route_procrastinate_logs
+    from storage.retry import outage
+
+    lines: list[str] = []
+    sink = logger.add(lines.append, level="WARNING", format="{message}{exception}")
+    _route_procrastinate_logs()
+    log = logging.getLogger("procrastinate.worker")
+    try:
+        for _ in range(3):
+            try:
+                psycopg.connect("host=127.0.0.1 port=1 connect_timeout=2")
+            except psycopg.OperationalError as cause:
+                try:
+                    raise ConnectorException("poll_jobs_to_abort") from cause
+                except ConnectorException:
+                    log.exception("Error while polling for jobs to abort")
+        try:
+            raise ValueError("a bug of its own")
+        except ValueError:
+            log.exception("a job failed")
+    finally:
+        logger.remove(sink)
+        outage.up()
+    text = "".join(lines)
+    outage_part, _, bug_part = text.partition("procrastinate: a job failed")
+    assert outage_part.count("database unreachable") == 1 and "Traceback" not in outage_part, text
+    assert "Traceback" in bug_part and "a bug of its own" in bug_part, text
