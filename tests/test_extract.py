@@ -108,6 +108,10 @@ def test_legacy_and_unknown_formats_say_what_is_not_read():
     assert (sheet.extractor, sheet.status) == ("et", UNSUPPORTED) and "its text is not read" in sheet.error
     ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600
     assert extract(ole, "a.doc").error.startswith("damaged OLE file:")
+    huge_sector = ole[:30] + (40000).to_bytes(2, "little") + ole[32:]  # olefile itself failed on 2**40000
+    assert extract(huge_sector, "a.doc").error == (
+        "damaged OLE file: sector size 2^40000 in its header (expected 2^9 or 2^12 bytes)"
+    )
     unknown = extract(b"\x89PNG\r\n\x1a\n....", "a.png")
     assert (unknown.extractor, unknown.status) == ("none", UNSUPPORTED)
 

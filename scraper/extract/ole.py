@@ -28,6 +28,8 @@ def extract(data: bytes, limits: Limits) -> Extracted:
     import olefile
 
     out = Extracted("doc", VERSION, library())
+    if bad := _bad_header(data):  # before olefile, which fails on these with Python's own messages
+        return _fail(out, f"damaged OLE file: {bad}")
     try:
         ole = olefile.OleFileIO(io.BytesIO(data))
     except Exception as exc:  # noqa: BLE001 - olefile raises OSError and others on damage
@@ -51,6 +53,19 @@ def extract(data: bytes, limits: Limits) -> Extracted:
     if not text.strip():
         out.status, out.error = EMPTY, "no text in the document"
     return out
+
+
+def _bad_header(data: bytes) -> str | None:
+    """What is wrong with the compound file header's sizes, if anything (MS-CFB 2.2: a sector is 512 or 4096
+    bytes, a mini sector 64)."""
+    if len(data) < 512:
+        return f"{len(data)} bytes, shorter than its 512-byte header"
+    sector, mini = struct.unpack_from("<HH", data, 30)
+    if sector not in (9, 12):
+        return f"sector size 2^{sector} in its header (expected 2^9 or 2^12 bytes)"
+    if mini != 6:
+        return f"mini sector size 2^{mini} in its header (expected 2^6 bytes)"
+    return None
 
 
 def _word_text(ole) -> str:
