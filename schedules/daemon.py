@@ -26,7 +26,6 @@ from typing import TypeVar
 
 from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.interval import IntervalTrigger
 from loguru import logger
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
@@ -39,7 +38,8 @@ from schedules.ledger import last_slot, mark_stale_runs, missed_slots, record_sl
 from schedules.notify import deliver_forever
 from schedules.queue import CrawlQueue
 from schedules.runner import EXIT_BUSY, SourceBusy, SourceRun, new_holder
-from scraper.config import Config, ConfigError, SourceConfig, parse_schedule
+from schedules.triggers import make_trigger
+from scraper.config import Config, ConfigError, SourceConfig
 from scraper.run_ledger import upsert_source
 from storage import retry
 from storage.archive import BlobStore
@@ -51,13 +51,6 @@ from storage.stamps import as_utc
 POLL_SECONDS = 0.5
 T = TypeVar("T")
 ANNOUNCE = logger.bind(announce=True)  # lines shown at default verbosity (start, each run): see setup_logging
-
-
-def make_trigger(src: SourceConfig, tz: str, anchor: datetime | None = None):
-    kind, value = parse_schedule(src.schedule, tz)
-    if kind == "interval":
-        return IntervalTrigger(seconds=value, start_date=anchor or datetime.now(UTC), timezone=tz)
-    return value
 
 
 def daemon_alive(engine: Engine) -> DaemonBeat | None:

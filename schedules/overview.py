@@ -10,8 +10,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from schedules.beats import live
-from schedules.daemon import make_trigger
 from schedules.queue import queue_counts
+from schedules.triggers import make_trigger
 from scraper.config import Config
 from storage import retry_list
 from storage.db import read_session
