@@ -142,21 +142,20 @@ class WriteBatch:
         if self.conn._has_events or self.conn.engine._has_events:
             self.conn.dispatch.before_cursor_execute(self.conn, cur, sql, params, None, many)
 
-    def _run_read(self, stmt: Statement, row: dict | tuple) -> tuple | None:
-        sql = stmt.compiled(self.dialect)[0]
-        params = stmt.params(self.dialect, row)
+    def _execute(self, stmt: Statement, row: dict | tuple) -> Any:
+        """The cursor, `stmt` run on it for `row`."""
+        sql, params = stmt.compiled(self.dialect)
+        values = params(row)
         cur = self._cur()
-        self._announce(cur, sql, params, False)
-        cur.execute(sql, params)
-        return cur.fetchone()
+        self._announce(cur, sql, values, False)
+        cur.execute(sql, values)
+        return cur
+
+    def _run_read(self, stmt: Statement, row: dict | tuple) -> tuple | None:
+        return self._execute(stmt, row).fetchone()
 
     def _run_all(self, stmt: Statement, row: dict) -> list:
-        sql = stmt.compiled(self.dialect)[0]
-        params = stmt.params(self.dialect, row)
-        cur = self._cur()
-        self._announce(cur, sql, params, False)
-        cur.execute(sql, params)
-        return cur.fetchall()
+        return self._execute(stmt, row).fetchall()
 
     def flush(self) -> None:
         """Write the pending rows, a statement at a time in phase order."""
