@@ -1,5 +1,8 @@
 """The Fetcher: one httpx.AsyncClient, per-host politeness, robots.txt, bounded retries, size caps.
 
+The client's transport is aiohttp's (scraper/http_transport.py): httpx's own (httpcore, h11, anyio)
+cost ~2x the CPU per request; benchmarks/http_client_bench.py prints both against a bare client.
+
 It returns raw bytes and headers, never decoded text (decoding is scraper.decode's job).
 
 The crawl's one retry policy lives here (`again`): network errors, 429/5xx and anti-bot walls are
@@ -26,7 +29,7 @@ import httpx
 from loguru import logger
 from protego import Protego
 
-from scraper import http_pool
+from scraper.http_transport import AiohttpTransport
 from storage.headers import header_in
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
@@ -142,8 +145,26 @@ class FetchPolicy:
 RobotsHook = Callable[[FetchResult], Awaitable[None]]
 
 
+class _Cookies(httpx.Cookies):
+    """httpx's jar, which runs every response through http.cookiejar (URL and header adaptors built
+    each time) even when it sets no cookie: this one does so only for a response with Set-Cookie (or
+    Set-Cookie2). The cookies kept, and sent, are the same."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        headers = response.headers
+        if "set-cookie" in headers or "set-cookie2" in headers:
+            super().extract_cookies(response)
+
+
 class Fetcher:
-    def __init__(self, policy: FetchPolicy, on_robots: RobotsHook | None = None):
+    def __init__(
+        self,
+        policy: FetchPolicy,
+        on_robots: RobotsHook | None = None,
+        transport: Callable[[httpx.Limits], httpx.AsyncBaseTransport] | None = None,
+    ):
+        """`transport` makes the client's transport from its limits (default: aiohttp's, see
+        scraper.http_transport; benchmarks/http_client_bench.py passes httpx's own to compare)."""
         self.policy = policy
         self.on_robots = on_robots
         self.requests = 0
@@ -158,14 +179,14 @@ class Fetcher:
             headers={"User-Agent": policy.user_agent, "Accept-Language": "zh-CN,zh;q=0.9"},
             timeout=httpx.Timeout(t, connect=min(10.0, t)),
             follow_redirects=False,
-            transport=http_pool.transport(
+            transport=(transport or AiohttpTransport)(
                 httpx.Limits(
                     max_connections=max(4, policy.concurrency * 4),
                     max_keepalive_connections=max(4, policy.concurrency * 2),
                 )
             ),
         )
-        self.client._cookies = http_pool.Cookies()  # the `cookies` setter would copy it into a plain jar
+        self.client._cookies = _Cookies()  # the `cookies` setter would copy it into a plain jar
 
     async def __aenter__(self) -> Fetcher:
         return self

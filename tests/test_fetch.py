@@ -123,8 +123,8 @@ def test_a_timeout_is_named(portal):
 
 
 def test_a_connection_the_server_hung_up_while_idle_is_not_reused(portal):
-    """The pool asks an idle connection whether the server closed it (scraper/http_pool.py answers
-    from the socket it keeps): a hung-up one is replaced, not written to and failed."""
+    """A kept-alive connection the server closed while idle is dropped from the pool (aiohttp's
+    protocol sees the EOF, scraper/http_transport.py): replaced, not written to and failed."""
 
     async def go():
         async with Fetcher(policy(obey_robots=False)) as f:
