@@ -26,6 +26,8 @@ from cryptography.x509.oid import NameOID
 from scraper.fetch import Fetcher, FetchError, FetchPolicy, TooLarge
 from scraper.http_transport import AiohttpTransport
 
+pytestmark = pytest.mark.e2e  # every test here starts a server (TLS, raw HTTP) or a simulator
+
 
 def policy(**kw) -> FetchPolicy:
     return FetchPolicy(**{**dict(user_agent="t", timeout=5, retries=0, rate=0, concurrency=4, obey_robots=False), **kw})
