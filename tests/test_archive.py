@@ -151,3 +151,44 @@ def test_s3_server_without_conditional_puts_still_works(s3_url):
         put = store.put(b"data")
         stub.assert_no_pending_responses()
     assert not put.existed and store.conditional is False
+
+
+def test_a_staged_blob_reaches_the_disk_only_with_its_journal_line(tmp_path, monkeypatch):
+    """Staged blobs stay in memory until the group commit's sync: the journal's lines are written and
+    fsynced first, then only the blobs those lines name (one staged meanwhile waits for a sync that
+    has its line); a sync that fails keeps them staged, and the next one writes them."""
+    from storage import archive
+    from storage.journal import JournaledStore
+
+    store = LocalBlobStore(tmp_path / "a")
+    journal = JournaledStore(store, tmp_path / "run-1.journal")
+    page = b"<html>one</html>" * 50
+    first = journal.put(page)
+    assert not first.existed and journal.exists(first.sha256) and journal.get(first.sha256) == page
+    assert journal.stored_size(first.sha256) == first.stored_size
+    assert journal.put(page).existed  # staged already: kept once
+    assert not store.path(first.sha256).exists() and (tmp_path / "run-1.journal").read_text() == ""
+    other = store.put_pending(b"staged with no journal line")
+    journal.sync()
+    assert store.path(first.sha256).exists() and not store.path(other.sha256).exists()
+    assert (tmp_path / "run-1.journal").read_text().split() == [first.sha256, first.sha256]
+    assert journal.put(page).existed and store.stored_size(first.sha256) == first.stored_size
+
+    third = journal.put(b"<html>three</html>")
+    write_temp = archive._write_temp
+
+    def fail(folder, packed):
+        monkeypatch.setattr(archive, "_write_temp", write_temp)
+        raise OSError("disk said no")
+
+    monkeypatch.setattr(archive, "_write_temp", fail)
+    with pytest.raises(OSError, match="disk said no"):
+        journal.sync()
+    assert not store.path(third.sha256).exists() and journal.get(third.sha256) == b"<html>three</html>"
+    journal.close()  # the next sync writes it
+    assert store.get(third.sha256) == b"<html>three</html>" and store.stored_size(third.sha256) == third.stored_size
+    assert not store.path(other.sha256).exists()
+    store.sync()  # every staged blob
+    assert store.get(other.sha256) == b"staged with no journal line"
+    assert sorted(store.iter_hashes()) == sorted([first.sha256, third.sha256, other.sha256])
+    assert not list(tmp_path.rglob(".tmp-*")), "no temp files left behind"
