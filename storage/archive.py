@@ -110,6 +110,7 @@ class LocalBlobStore:
         self._root = str(self.root)
         self._pending: dict[str, tuple[bytes, str]] = {}  # sha256 -> (its stored form, its file name)
         self._folders = bytearray(1 << 16)  # 1 for each ab/cd folder known to exist (64 KB, however many blobs)
+        self._made: set[str] = set()  # folders that gained a folder, not fsynced since
         self._lock = threading.Lock()  # put_pending (event loop) and sync (writer thread)
 
     def path(self, sha256: str) -> Path:
@@ -191,7 +192,10 @@ class LocalBlobStore:
             folder, _, file = name.rpartition("/")
             if folder not in folders:
                 folders[folder] = None
-                folders.update(dict.fromkeys(self._make_folder(folder, file[:4])))
+                self._make_folder(folder, file[:4])
+        with self._lock:
+            made = list(self._made)  # folders that gained a folder (until fsynced, by this write or another)
+        folders.update(dict.fromkeys(made))
         temps: list[str | None] = [None] * len(blobs)
 
         def write(i: int) -> None:
@@ -216,18 +220,21 @@ class LocalBlobStore:
                     with contextlib.suppress(OSError):
                         os.unlink(temp)
         _each(_fsync_file, list(folders))
+        with self._lock:
+            self._made.difference_update(made)
 
-    def _make_folder(self, folder: str, abcd: str) -> list[str]:
-        """Make sure `folder` (<root>/ab/cd) exists; the folders that gained an entry making it."""
+    def _make_folder(self, folder: str, abcd: str) -> None:
+        """Make sure `folder` (<root>/ab/cd) exists; a folder that gains an entry making it is noted
+        in `_made` until a write fsyncs it."""
         key = int(abcd, 16)
         if self._folders[key]:
-            return []
-        made = []
+            return
         parent = folder[:-3]
         try:
             os.mkdir(folder)
-            made.append(parent)
+            made = [parent]
         except FileNotFoundError:
+            made = []
             with contextlib.suppress(FileExistsError):
                 os.mkdir(parent)
                 made.append(self._root)
@@ -235,9 +242,10 @@ class LocalBlobStore:
                 os.mkdir(folder)
                 made.append(parent)
         except FileExistsError:
-            pass
+            made = []
+        with self._lock:
+            self._made.update(made)
         self._folders[key] = 1
-        return made
 
     def get(self, sha256: str) -> bytes:
         known = self._pending.get(sha256)

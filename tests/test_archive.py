@@ -192,3 +192,34 @@ def test_a_staged_blob_reaches_the_disk_only_with_its_journal_line(tmp_path, mon
     assert store.get(other.sha256) == b"staged with no journal line"
     assert sorted(store.iter_hashes()) == sorted([first.sha256, third.sha256, other.sha256])
     assert not list(tmp_path.rglob(".tmp-*")), "no temp files left behind"
+
+
+def test_new_folders_are_made_durable_with_their_blobs(tmp_path, monkeypatch):
+    """A blob's folder is fsynced after its rename, and a folder that gained a new folder too (also
+    when the write that made it failed: the next write of the store fsyncs it)."""
+    from storage import archive
+
+    store = LocalBlobStore(tmp_path / "a")
+    synced: list[str] = []
+    fsync_file = archive._fsync_file
+    monkeypatch.setattr(archive, "_fsync_file", lambda path: (synced.append(str(path)), fsync_file(path)))
+    write_temp = archive._write_temp
+
+    def fail(folder, packed):
+        monkeypatch.setattr(archive, "_write_temp", write_temp)
+        raise OSError("disk said no")
+
+    monkeypatch.setattr(archive, "_write_temp", fail)
+    with pytest.raises(OSError, match="disk said no"):
+        store.put(b"first")
+    assert not synced and not list(store.iter_hashes())
+    put = store.put(b"first")
+    folder = store.path(put.sha256).parent
+    assert sorted(synced) == sorted(map(str, (folder, folder.parent, store.root)))
+    synced.clear()
+    again = store.put_pending(b"first, then more")
+    store.sync()
+    second = store.path(again.sha256).parent
+    made = [second, second.parent] + ([store.root] if second.parent != folder.parent else [])
+    assert sorted(synced) == sorted(map(str, made))
+    assert not list(tmp_path.rglob(".tmp-*"))
