@@ -153,11 +153,23 @@ def test_s3_server_without_conditional_puts_still_works(s3_url):
     assert not put.existed and store.conditional is False
 
 
+def fail_next_write(monkeypatch) -> None:
+    """The local store's next temp file write fails (OSError "disk said no"); the ones after work."""
+    from storage import archive
+
+    write_temp = archive._write_temp
+
+    def fail(folder, packed):
+        monkeypatch.setattr(archive, "_write_temp", write_temp)
+        raise OSError("disk said no")
+
+    monkeypatch.setattr(archive, "_write_temp", fail)
+
+
 def test_a_staged_blob_reaches_the_disk_only_with_its_journal_line(tmp_path, monkeypatch):
     """Staged blobs stay in memory until the group commit's sync: the journal's lines are written and
     fsynced first, then only the blobs those lines name (one staged meanwhile waits for a sync that
     has its line); a sync that fails keeps them staged, and the next one writes them."""
-    from storage import archive
     from storage.journal import JournaledStore
 
     store = LocalBlobStore(tmp_path / "a")
@@ -175,13 +187,7 @@ def test_a_staged_blob_reaches_the_disk_only_with_its_journal_line(tmp_path, mon
     assert journal.put(page).existed and store.stored_size(first.sha256) == first.stored_size
 
     third = journal.put(b"<html>three</html>")
-    write_temp = archive._write_temp
-
-    def fail(folder, packed):
-        monkeypatch.setattr(archive, "_write_temp", write_temp)
-        raise OSError("disk said no")
-
-    monkeypatch.setattr(archive, "_write_temp", fail)
+    fail_next_write(monkeypatch)
     with pytest.raises(OSError, match="disk said no"):
         journal.sync()
     assert not store.path(third.sha256).exists() and journal.get(third.sha256) == b"<html>three</html>"
@@ -203,13 +209,7 @@ def test_new_folders_are_made_durable_with_their_blobs(tmp_path, monkeypatch):
     synced: list[str] = []
     fsync_file = archive._fsync_file
     monkeypatch.setattr(archive, "_fsync_file", lambda path: (synced.append(str(path)), fsync_file(path)))
-    write_temp = archive._write_temp
-
-    def fail(folder, packed):
-        monkeypatch.setattr(archive, "_write_temp", write_temp)
-        raise OSError("disk said no")
-
-    monkeypatch.setattr(archive, "_write_temp", fail)
+    fail_next_write(monkeypatch)
     with pytest.raises(OSError, match="disk said no"):
         store.put(b"first")
     assert not synced and not list(store.iter_hashes())
