@@ -40,9 +40,9 @@ class JournaledStore:
             os.write(self._fd, (digest + "\n").encode())
             self._unsynced = True
             return self.store.put(data)
-        with self._lock:  # noted before the blob is staged: a sync that misses this line misses its blob too
+        with self._lock:  # noted and staged at once: a sync takes both the line and the blob, or neither
             self._lines.append(digest)
-        return self._pending(data, digest)
+            return self._pending(data, digest)
 
     def sync(self) -> None:
         """The journal lines, then their blobs, durable (a group commit calls it twice a batch: the

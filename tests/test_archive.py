@@ -223,3 +223,33 @@ def test_new_folders_are_made_durable_with_their_blobs(tmp_path, monkeypatch):
     made = [second, second.parent] + ([store.root] if second.parent != folder.parent else [])
     assert sorted(synced) == sorted(map(str, made))
     assert not list(tmp_path.rglob(".tmp-*"))
+
+
+def test_a_sync_during_a_put_takes_its_line_and_its_blob_together(tmp_path, monkeypatch):
+    """The group writer's sync can come while the event loop is between noting a blob and staging it:
+    it then waits, and writes the line and the blob together (never the line alone: the blob's rows
+    would commit without it)."""
+    import threading
+    import time
+
+    from storage import archive
+    from storage.journal import JournaledStore
+
+    store = LocalBlobStore(tmp_path / "a")
+    journal = JournaledStore(store, tmp_path / "run-1.journal")
+    packing = threading.Event()
+    real_pack = archive.pack
+
+    def slow_pack(data):
+        packing.set()
+        time.sleep(0.2)
+        return real_pack(data)
+
+    monkeypatch.setattr(archive, "pack", slow_pack)
+    putting = threading.Thread(target=journal.put, args=(b"<html>page</html>",))
+    putting.start()
+    assert packing.wait(5)
+    journal.sync()
+    putting.join()
+    noted = (tmp_path / "run-1.journal").read_text().split()
+    assert noted and all(store.path(sha).exists() for sha in noted)
