@@ -32,7 +32,6 @@ def write(root: Path, url: str, n: int, events: bool) -> float:
     from storage.models import Source
 
     archive.os.fsync = lambda fd: None  # the database's cost, not the disk's (as search_bench.py)
-    archive._fsync_dir = lambda path: None
     record_event = outbox.record
     if not events:
         outbox.record = lambda *a, **k: None

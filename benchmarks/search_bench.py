@@ -61,7 +61,6 @@ def build(root: Path, n: int) -> float:
     from storage.models import Source
 
     archive.os.fsync = lambda fd: None  # build speed only: see the module docstring
-    archive._fsync_dir = lambda path: None
     engine = open_database(f"sqlite:///{root}/data/xxgk.db")
     store = LocalBlobStore(root / "data" / "archive")
     with session(engine) as s:

@@ -8,16 +8,18 @@ implement the same five methods. A group commit (storage/group_commit.py) writes
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import itertools
 import os
 import re
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 import zstandard
@@ -105,94 +107,154 @@ class LocalBlobStore:
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
-        self._pending: dict[str, tuple[Path, Path, int]] = {}  # sha256 -> (temp file, name, stored size)
+        self._root = str(self.root)
+        self._pending: dict[str, tuple[bytes, str]] = {}  # sha256 -> (its stored form, its file name)
         self._folders = bytearray(1 << 16)  # 1 for each ab/cd folder known to exist (64 KB, however many blobs)
+        self._made: set[str] = set()  # folders that gained a folder, not fsynced since
         self._lock = threading.Lock()  # put_pending (event loop) and sync (writer thread)
 
     def path(self, sha256: str) -> Path:
+        return Path(self._name(sha256))
+
+    def _name(self, sha256: str) -> str:
         _check_name(sha256)
-        return self.root / sha256[:2] / sha256[2:4] / f"{sha256}.zst"
+        return f"{self._root}/{sha256[:2]}/{sha256[2:4]}/{sha256}.zst"
 
     def exists(self, sha256: str) -> bool:
-        return sha256 in self._pending or self.path(sha256).exists()
+        return sha256 in self._pending or os.path.exists(self._name(sha256))
 
     def stored_size(self, sha256: str) -> int:
         """Bytes the blob takes in the store (compressed)."""
-        if sha256 in self._pending:
-            return self._pending[sha256][2]
+        known = self._pending.get(sha256)
+        if known:
+            return len(known[0])
         try:
-            return self.path(sha256).stat().st_size
+            return os.stat(self._name(sha256)).st_size
         except FileNotFoundError:
             raise BlobMissing(f"blob {sha256} is missing ({self.path(sha256)})") from None
 
+    def _stored(self, name: str) -> int | None:
+        """The stored size of the blob file `name`, None when there is none."""
+        try:
+            return os.stat(name).st_size
+        except FileNotFoundError:
+            return None
+
     def put(self, data: bytes) -> PutResult:
         digest = sha256_hex(data)
-        target = self.path(digest)
-        if target.exists():
-            return PutResult(digest, len(data), target.stat().st_size, True)
+        name = self._name(digest)
+        size = self._stored(name)
+        if size is not None:
+            return PutResult(digest, len(data), size, True)
         packed = pack(data)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(packed)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        _fsync_dir(target.parent)
+        self._write([(packed, name)])
         return PutResult(digest, len(data), len(packed), False)
 
     def put_pending(self, data: bytes, digest: str | None = None) -> PutResult:
-        """Write a blob without waiting for the disk: it takes its name only in `sync()`, which a group
-        commit calls once for many blobs, before the rows that refer to them commit. `digest`: the
-        sha256 of `data`, when the caller has it already."""
+        """Stage a blob without touching the disk: it is written, fsynced and takes its name in
+        `sync()`, which a group commit calls once for many blobs (in its own thread), before the rows
+        that refer to them commit. `digest`: the sha256 of `data`, when the caller has it already."""
         digest = digest or sha256_hex(data)
-        with self._lock:
-            known = self._pending.get(digest)
+        known = self._pending.get(digest)
         if known:
-            return PutResult(digest, len(data), known[2], True)
-        target = self.path(digest)
-        if target.exists():
-            return PutResult(digest, len(data), target.stat().st_size, True)
+            return PutResult(digest, len(data), len(known[0]), True)
+        name = self._name(digest)
+        size = self._stored(name)
+        if size is not None:
+            return PutResult(digest, len(data), size, True)
         packed = pack(data)
-        folder = int(digest[:4], 16)
-        if not self._folders[folder]:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._folders[folder] = 1
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(packed)
         with self._lock:
-            if digest in self._pending:  # the same bytes, staged meanwhile by the other thread
-                Path(tmp).unlink(missing_ok=True)
-            else:
-                self._pending[digest] = (Path(tmp), target, len(packed))
-        return PutResult(digest, len(data), len(packed), False)
+            known = self._pending.setdefault(digest, (packed, name))  # the same bytes staged meanwhile: kept once
+        return PutResult(digest, len(data), len(known[0]), known[0] is not packed)
 
-    def sync(self) -> None:
-        """The pending blobs on disk under their names: each fsynced and renamed, then each folder
-        fsynced once (what used to be two fsyncs per blob in the event loop, now once per batch)."""
+    def sync(self, only: Collection[str] | None = None) -> None:
+        """The staged blobs (`only` those named there) on disk under their names, durable: each
+        written to a temp file and fsynced, all renamed, then each folder fsynced once (once per batch
+        for many blobs). A blob stays staged until a sync of it succeeds."""
         with self._lock:
-            pending = list(self._pending.items())
-        _fsync_all([tmp for _digest, (tmp, _target, _size) in pending])
-        for _digest, (tmp, target, _size) in pending:
-            os.replace(tmp, target)
-        _fsync_all(list({target.parent for _d, (_t, target, _s) in pending}))
+            if only is None:
+                pending = list(self._pending.items())
+            else:
+                pending = [(d, self._pending[d]) for d in only if d in self._pending]
+        if not pending:
+            return
+        self._write([item for _digest, item in pending])
         with self._lock:
             for digest, _ in pending:
                 del self._pending[digest]
 
-    def get(self, sha256: str) -> bytes:
+    def _write(self, blobs: list[tuple[bytes, str]]) -> None:
+        """Each (stored form, file name) written whole and durable: temp files written and fsynced
+        (several at a time), renamed to their names, then their folders fsynced (and the folders
+        that hold new folders)."""
+        folders: dict[str, None] = {}  # the folders whose entries change, in order
+        for _packed, name in blobs:
+            folder, _, file = name.rpartition("/")
+            if folder not in folders:
+                folders[folder] = None
+                self._make_folder(folder, file[:4])
         with self._lock:
-            known = self._pending.get(sha256)
-        if known:
-            return unpack(sha256, known[0].read_bytes())
-        path = self.path(sha256)
+            made = list(self._made)  # folders that gained a folder (until fsynced, by this write or another)
+        folders.update(dict.fromkeys(made))
+        temps: list[str | None] = [None] * len(blobs)
+
+        def write(i: int) -> None:
+            packed, name = blobs[i]
+            folder = name.rpartition("/")[0]
+            try:
+                temps[i] = _write_temp(folder, packed)
+            except FileNotFoundError:  # its folder was removed since it was made: made again, durably
+                os.makedirs(folder, exist_ok=True)
+                _fsync_file(os.path.dirname(folder))
+                _fsync_file(self._root)
+                temps[i] = _write_temp(folder, packed)
+
         try:
-            packed = path.read_bytes()
+            _each(write, range(len(blobs)))
+            for i, (_packed, name) in enumerate(blobs):  # (after a failure they stay staged: one renamed
+                os.replace(temps[i], name)  # here is written again, the same bytes, and its folder fsynced)
+                temps[i] = None
+        finally:
+            for temp in temps:
+                if temp is not None:
+                    with contextlib.suppress(OSError):
+                        os.unlink(temp)
+        _each(_fsync_file, list(folders))
+        with self._lock:
+            self._made.difference_update(made)
+
+    def _make_folder(self, folder: str, abcd: str) -> None:
+        """Make sure `folder` (<root>/ab/cd) exists; a folder that gains an entry making it is noted
+        in `_made` until a write fsyncs it."""
+        key = int(abcd, 16)
+        if self._folders[key]:
+            return
+        parent = folder[:-3]
+        try:
+            os.mkdir(folder)
+            made = [parent]
+        except FileNotFoundError:
+            made = []
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(parent)
+                made.append(self._root)
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(folder)
+                made.append(parent)
+        except FileExistsError:
+            made = []
+        with self._lock:
+            self._made.update(made)
+        self._folders[key] = 1
+
+    def get(self, sha256: str) -> bytes:
+        known = self._pending.get(sha256)
+        if known:
+            return unpack(sha256, known[0])
+        path = self._name(sha256)
+        try:
+            with open(path, "rb") as fh:
+                packed = fh.read()
         except FileNotFoundError:
             raise BlobMissing(f"blob {sha256} is missing ({path})") from None
         return unpack(sha256, packed)
@@ -202,7 +264,35 @@ class LocalBlobStore:
             yield path.stem
 
 
-def _fsync_file(path: Path) -> None:
+_temps = itertools.count()
+
+
+def _write_temp(folder: str, packed: bytes) -> str:
+    """`packed` in a new temp file of `folder`, fsynced; its name. The name is this process's and a
+    counter's (created exclusively: a leftover of a dead process with the same id is stepped over)."""
+    for _ in range(100):
+        temp = f"{folder}/.tmp-{os.getpid()}-{next(_temps)}"
+        try:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            continue
+        break
+    else:
+        fd, temp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+    try:
+        view = memoryview(packed)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        os.unlink(temp)
+        raise
+    os.close(fd)
+    return temp
+
+
+def _fsync_file(path: str | Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -214,22 +304,23 @@ _SYNC_THREADS = 8
 _sync_pool: tuple[int, ThreadPoolExecutor] | None = None  # (the process it belongs to, the pool)
 
 
-def _fsync_all(paths: list[Path]) -> None:
-    """fsync each of `paths`, several at a time: the disk takes concurrent flushes together (on this
-    kind of machine 8 at once cost ~0.8 ms each where one after another cost ~1.3-2.3 ms each)."""
+def _each(fn: Callable[[Any], None], items: Iterable[Any]) -> None:
+    """fn(item) for each item, several at a time: the disk takes concurrent flushes together (on this
+    kind of machine 8 at once cost ~0.8 ms each where one after another cost ~1.3-2.3 ms each).
+    Raises the first error, after every call has ended."""
     global _sync_pool
-    if len(paths) < 2:
-        for path in paths:
-            _fsync_file(path)
+    items = list(items)
+    if len(items) < 2:
+        for item in items:
+            fn(item)
         return
     if _sync_pool is None or _sync_pool[0] != os.getpid():  # a forked child has no threads of its own
         _sync_pool = (os.getpid(), ThreadPoolExecutor(_SYNC_THREADS, thread_name_prefix="blob-fsync"))
-    for _ in _sync_pool[1].map(_fsync_file, paths):  # re-raises the first OSError
-        pass
-
-
-def _fsync_dir(path: Path) -> None:
-    _fsync_file(path)  # a folder opens read-only like a file; fsync makes its entries durable
+    futures = [_sync_pool[1].submit(fn, item) for item in items]
+    for future in futures:
+        future.exception()  # every call ended before one raises (the caller cleans up after them)
+    for future in futures:
+        future.result()
 
 
 def open_archive(url: str, base_dir: Path | None = None) -> BlobStore:

@@ -7,6 +7,7 @@ One journal file per run (`run-<id>.journal`, one sha256 a line); removed when t
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,21 +28,48 @@ class JournaledStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         self._unsynced = False  # lines written since the last fsync
+        self._pending = getattr(store, "put_pending", None)  # a store that writes blobs only in its sync()
+        self._lines: list[str] = []  # with such a store: lines not written yet (their blobs are not either)
+        self._lock = threading.Lock()  # put (event loop) and sync (writer thread)
+        self._noted: set[str] = set()  # lines on disk whose blobs may not be yet (a store sync failed)
 
     def put(self, data: bytes) -> PutResult:
         """Noted, then written; durable (journal first, then the blob) once `sync()` returns."""
         digest = sha256_hex(data)
-        os.write(self._fd, (digest + "\n").encode())
-        self._unsynced = True  # before the blob is staged: a sync that misses this line misses its blob too
-        pending = getattr(self.store, "put_pending", None)
-        return pending(data, digest) if pending else self.store.put(data)
+        if self._pending is None:  # the blob is written now: its line first
+            os.write(self._fd, (digest + "\n").encode())
+            self._unsynced = True
+            return self.store.put(data)
+        with self._lock:  # noted and staged at once: a sync takes both the line and the blob, or neither
+            self._lines.append(digest)
+            return self._pending(data, digest)
 
     def sync(self) -> None:
-        """The journal lines, then the blobs staged, durable (a group commit calls it twice a batch:
-        the journal is fsynced only when lines were written since)."""
-        if self._unsynced:
-            self._unsynced = False
-            os.fsync(self._fd)
+        """The journal lines, then their blobs, durable (a group commit calls it twice a batch: the
+        journal is written and fsynced only when lines came since). Only blobs whose lines are on disk
+        are written: one staged meanwhile waits for the next sync, with its line."""
+        with self._lock:
+            lines, self._lines = self._lines, []
+        try:
+            if lines:
+                data = ("\n".join(lines) + "\n").encode()
+                while data:
+                    data = data[os.write(self._fd, data) :]
+                self._unsynced = True
+            if self._unsynced:
+                self._unsynced = False
+                os.fsync(self._fd)
+        except BaseException:  # noted again at the next sync (a line twice is harmless)
+            with self._lock:
+                self._lines[:0] = lines
+            self._unsynced = True
+            raise
+        if self._pending is not None:
+            self._noted.update(lines)
+            if self._noted:
+                self.store.sync(self._noted)
+                self._noted.clear()
+            return
         sync = getattr(self.store, "sync", None)
         if sync:
             sync()

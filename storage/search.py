@@ -48,20 +48,26 @@ def normalise(value: str | None) -> str:
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in folded)  # keep offsets (e.g. 'İ')
 
 
-_HEX: dict[str, str] = {}  # character -> its code point in hex (bounded by the characters there are)
+class _Pairs(dict):
+    """Code point -> "<hex> <hex>x" (filled as characters come: bounded by the characters there are)."""
+
+    def __missing__(self, code: int) -> str:
+        h = format(code, "x")
+        value = self[code] = f"{h} {h}x"
+        return value
+
+
+_PAIRS = _Pairs()
 
 
 def bigram_tokens(value: str) -> str:
-    """Every overlapping pair of characters as one ASCII token, e.g. '政府' -> '653fx5e9c'."""
-    hexes = _HEX
-    try:
-        codes = [hexes[c] for c in value]
-    except KeyError:
-        for c in value:
-            if c not in hexes:
-                hexes[c] = format(ord(c), "x")
-        codes = [hexes[c] for c in value]
-    return " ".join([a + "x" + b for a, b in zip(codes, codes[1:])])
+    """Every overlapping pair of characters as one ASCII token, e.g. '政府' -> '653fx5e9c'. One
+    translate: each character c becomes "c cx", so "abc" -> "a axb bxc cx"; the ends cut off leave
+    "axb bxc" (c for its code point in hex)."""
+    if len(value) < 2:
+        return ""
+    pairs = value.translate(_PAIRS)
+    return pairs[len(_PAIRS[ord(value[0])]) // 2 : -(len(_PAIRS[ord(value[-1])]) // 2 + 1)]
 
 
 def parse_query(query: str) -> list[str]:

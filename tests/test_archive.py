@@ -151,3 +151,105 @@ def test_s3_server_without_conditional_puts_still_works(s3_url):
         put = store.put(b"data")
         stub.assert_no_pending_responses()
     assert not put.existed and store.conditional is False
+
+
+def fail_next_write(monkeypatch) -> None:
+    """The local store's next temp file write fails (OSError "disk said no"); the ones after work."""
+    from storage import archive
+
+    write_temp = archive._write_temp
+
+    def fail(folder, packed):
+        monkeypatch.setattr(archive, "_write_temp", write_temp)
+        raise OSError("disk said no")
+
+    monkeypatch.setattr(archive, "_write_temp", fail)
+
+
+def test_a_staged_blob_reaches_the_disk_only_with_its_journal_line(tmp_path, monkeypatch):
+    """Staged blobs stay in memory until the group commit's sync: the journal's lines are written and
+    fsynced first, then only the blobs those lines name (one staged meanwhile waits for a sync that
+    has its line); a sync that fails keeps them staged, and the next one writes them."""
+    from storage.journal import JournaledStore
+
+    store = LocalBlobStore(tmp_path / "a")
+    journal = JournaledStore(store, tmp_path / "run-1.journal")
+    page = b"<html>one</html>" * 50
+    first = journal.put(page)
+    assert not first.existed and journal.exists(first.sha256) and journal.get(first.sha256) == page
+    assert journal.stored_size(first.sha256) == first.stored_size
+    assert journal.put(page).existed  # staged already: kept once
+    assert not store.path(first.sha256).exists() and (tmp_path / "run-1.journal").read_text() == ""
+    other = store.put_pending(b"staged with no journal line")
+    journal.sync()
+    assert store.path(first.sha256).exists() and not store.path(other.sha256).exists()
+    assert (tmp_path / "run-1.journal").read_text().split() == [first.sha256, first.sha256]
+    assert journal.put(page).existed and store.stored_size(first.sha256) == first.stored_size
+
+    third = journal.put(b"<html>three</html>")
+    fail_next_write(monkeypatch)
+    with pytest.raises(OSError, match="disk said no"):
+        journal.sync()
+    assert not store.path(third.sha256).exists() and journal.get(third.sha256) == b"<html>three</html>"
+    journal.close()  # the next sync writes it
+    assert store.get(third.sha256) == b"<html>three</html>" and store.stored_size(third.sha256) == third.stored_size
+    assert not store.path(other.sha256).exists()
+    store.sync()  # every staged blob
+    assert store.get(other.sha256) == b"staged with no journal line"
+    assert sorted(store.iter_hashes()) == sorted([first.sha256, third.sha256, other.sha256])
+    assert not list(tmp_path.rglob(".tmp-*")), "no temp files left behind"
+
+
+def test_new_folders_are_made_durable_with_their_blobs(tmp_path, monkeypatch):
+    """A blob's folder is fsynced after its rename, and a folder that gained a new folder too (also
+    when the write that made it failed: the next write of the store fsyncs it)."""
+    from storage import archive
+
+    store = LocalBlobStore(tmp_path / "a")
+    synced: list[str] = []
+    fsync_file = archive._fsync_file
+    monkeypatch.setattr(archive, "_fsync_file", lambda path: (synced.append(str(path)), fsync_file(path)))
+    fail_next_write(monkeypatch)
+    with pytest.raises(OSError, match="disk said no"):
+        store.put(b"first")
+    assert not synced and not list(store.iter_hashes())
+    put = store.put(b"first")
+    folder = store.path(put.sha256).parent
+    assert sorted(synced) == sorted(map(str, (folder, folder.parent, store.root)))
+    synced.clear()
+    again = store.put_pending(b"first, then more")
+    store.sync()
+    second = store.path(again.sha256).parent
+    made = [second, second.parent] + ([store.root] if second.parent != folder.parent else [])
+    assert sorted(synced) == sorted(map(str, made))
+    assert not list(tmp_path.rglob(".tmp-*"))
+
+
+def test_a_sync_during_a_put_takes_its_line_and_its_blob_together(tmp_path, monkeypatch):
+    """The group writer's sync can come while the event loop is between noting a blob and staging it:
+    it then waits, and writes the line and the blob together (never the line alone: the blob's rows
+    would commit without it)."""
+    import threading
+    import time
+
+    from storage import archive
+    from storage.journal import JournaledStore
+
+    store = LocalBlobStore(tmp_path / "a")
+    journal = JournaledStore(store, tmp_path / "run-1.journal")
+    packing = threading.Event()
+    real_pack = archive.pack
+
+    def slow_pack(data):
+        packing.set()
+        time.sleep(0.2)
+        return real_pack(data)
+
+    monkeypatch.setattr(archive, "pack", slow_pack)
+    putting = threading.Thread(target=journal.put, args=(b"<html>page</html>",))
+    putting.start()
+    assert packing.wait(5)
+    journal.sync()
+    putting.join()
+    noted = (tmp_path / "run-1.journal").read_text().split()
+    assert noted and all(store.path(sha).exists() for sha in noted)

@@ -180,3 +180,19 @@ def test_a_postgresql_database_in_the_c_locale_scans_and_finds_the_same(tmp_path
         with admin.connect() as conn:
             conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin.dispose()
+
+
+def test_bigram_tokens_are_every_overlapping_pair_in_hex():
+    """The bigram index's tokens (what a stored index holds: they must never change)."""
+
+    def reference(value: str) -> str:
+        codes = [format(ord(c), "x") for c in value]
+        return " ".join(a + "x" + b for a, b in zip(codes, codes[1:]))
+
+    assert search.bigram_tokens("政府") == "653fx5e9c"
+    assert search.bigram_tokens("") == search.bigram_tokens("政") == ""
+    rng = random.Random(7)
+    for n in (2, 3, 5, 40):
+        for _ in range(200):
+            value = "".join(rng.choice(ALPHABET + ["\ud800", "\x00"]) for _ in range(n))
+            assert search.bigram_tokens(value) == reference(value)
