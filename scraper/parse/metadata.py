@@ -272,22 +272,38 @@ _FIELD_LABELS = {
 _INLINE_LABELS = sorted(
     KNOWN_LABELS | _FIELD_LABELS, key=len, reverse=True
 )  # every known label ends the value before it
-# `索 引 号：` spaced any way, then a colon, not the tail of a longer word (组配分类 is no 分类)
+# `索 引 号：` spaced any way, then a colon; _inline_labels() adds: not the tail of a longer word (组配分类
+# is no 分类). Without a lookbehind first, every branch starts with a character: the regex engine skips
+# to a label's first character instead of trying each branch at every position.
 _INLINE_RE = re.compile(
-    r"(?<![\u4e00-\u9fff])(?:"
+    r"(?:"
     + "|".join(r"[\s\u200b\ufeff]*".join(map(re.escape, label)) for label in _INLINE_LABELS)
     + r")(?=[\s\u200b\ufeff]*[：:])"
 )
 _MAX_LINE = 300
 
 
+def _inline_labels(line: str) -> list[re.Match]:
+    """The matches of `(?<![\u4e00-\u9fff])` + _INLINE_RE that finditer() would give: a match after a CJK
+    character is none, and the search goes on from its next character (as a failed lookbehind would)."""
+    found, pos, search = [], 0, _INLINE_RE.search
+    while (m := search(line, pos)) is not None:
+        start = m.start()
+        if start and "\u4e00" <= line[start - 1] <= "\u9fff":
+            pos = start + 1
+        else:
+            found.append(m)
+            pos = m.end()
+    return found
+
+
 def inline_pairs(lines: list[str]) -> dict[str, str]:
     """`label：value` runs in lines of text (the first value per label); a value ends where the next label starts."""
     pairs: dict[str, str] = {}
     for line in lines:
-        if len(line) > _MAX_LINE:
+        if len(line) > _MAX_LINE or ("：" not in line and ":" not in line):  # no colon: no label
             continue
-        found = list(_INLINE_RE.finditer(line))
+        found = _inline_labels(line)
         for m, nxt in zip(found, found[1:] + [None]):
             value = line[m.end() : nxt.start() if nxt else len(line)]
             value = collapse(value.lstrip(" \u3000\xa0").lstrip("：:"))
