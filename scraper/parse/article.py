@@ -15,7 +15,7 @@ from scraper.parse.markers import marker_text
 from scraper.parse.metadata import find_block, inline_pairs, read_pairs
 from scraper.parse.model import ParsedArticle
 from scraper.parse.nesting import MAX_DEPTH, cap_nesting
-from scraper.parse.tree import Event, flatten, meta_content, meta_map, node_text
+from scraper.parse.tree import Event, flatten, meta_content, meta_map, node_text, subtree
 
 _TITLE_SELECTORS = (".con-title", ".article_title", "h1", "title")
 
@@ -55,8 +55,9 @@ def _parse(body: bytes, url: str, content_type: str | None) -> ParsedArticle:
     base = _base_url(tree, url)
 
     events = flatten(root)  # the page walked once, for the readers below (until the body search prunes it)
+    mems = [event[4] for event in events]  # where in it each node is (tree.subtree)
     block = find_block(root, events)
-    fields = read_pairs(block) if block is not None else {}
+    fields = read_pairs(block, subtree(events, mems, block)) if block is not None else {}
     inline = inline_pairs(plain_text(root, skip=block, events=events).splitlines())  # the lines outside the block
     jcms = "<$[" in text  # Hanweb jcms template markers: looked for only on pages that have some
     values, explain = resolve(fields, inline, _hints(tree, root, jcms, events), warnings)
@@ -67,8 +68,9 @@ def _parse(body: bytes, url: str, content_type: str | None) -> ParsedArticle:
     found = find_container(root, jcms, events)
     if found is not None:
         container = found[0]
-        clean(container, block)
-        body_text = plain_text(container)
+        removed = clean(container, block)
+        # the container's events from the page's, but after a jcms marker search (it may prune the tree)
+        body_text = plain_text(container, events=None if jcms else subtree(events, mems, container, removed))
 
     if not values["title"] and not body_text:
         raise EmptyPageError("no title and no body found: not a document page", url)

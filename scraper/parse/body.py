@@ -5,7 +5,7 @@ from __future__ import annotations
 from selectolax.lexbor import LexborNode
 
 from scraper.parse.markers import marker_container
-from scraper.parse.tree import ELEMENT, TEXT, Event, collapse, flatten, is_hidden, is_inside, node_text
+from scraper.parse.tree import ELEMENT, TEXT, Event, collapse, flatten, has_text, is_hidden, is_inside
 
 # portals.md §2.1, most specific first; `.content` is the last resort.
 CONTAINER_SELECTORS = (
@@ -73,7 +73,7 @@ _CELL_TAGS = frozenset({"td", "th"})
 
 
 def _has_content(node: LexborNode) -> bool:
-    return bool(node_text(node)) or node.css_first("a[href], img") is not None
+    return has_text(node) or node.css_first("a[href], img") is not None
 
 
 def find_container(
@@ -104,12 +104,17 @@ def _most_paragraphs(root: LexborNode) -> tuple[LexborNode, str] | None:
     return (best, "most paragraph text") if best is not None and best_len >= 20 else None
 
 
-def clean(container: LexborNode, block: LexborNode | None) -> None:
-    """Drop noise and the metadata block from inside the container (mutates the tree)."""
+def clean(container: LexborNode, block: LexborNode | None) -> list[int]:
+    """Drop noise and the metadata block from inside the container (mutates the tree); returns the
+    mem_ids of the elements dropped (tree.subtree() leaves them out of the page's events)."""
+    removed = []
     for node in container.css(NOISE_SELECTORS):
+        removed.append(node.mem_id)
         node.decompose()
     if block is not None and is_inside(block, container) and not is_inside(container, block):
+        removed.append(block.mem_id)
         block.decompose()
+    return removed
 
 
 def plain_text(container: LexborNode, skip: LexborNode | None = None, events: list[Event] | None = None) -> str:

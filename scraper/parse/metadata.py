@@ -218,12 +218,12 @@ def _undouble(text: str) -> str:
     return half if len(half) >= 2 and text.replace(" ", "") == half.replace(" ", "") * 2 else text
 
 
-def _tokenise(block: LexborNode) -> list[tuple[str, str, int | None, bool]]:
+def _tokenise(block: LexborNode, events: list[Event] | None = None) -> list[tuple[str, str, int | None, bool]]:
     tok = _Tokens()
     tok.hidden = int(_in_hidden(block))
     # maybe-hidden elements found once by CSS (most elements carry none of those attributes)
     hides = {n.mem_id for n in block.css(_MAYBE_HIDDEN) if maybe_hidden(n)}
-    for kind, _, entering, tag, mem, text in flatten(block):
+    for kind, _, entering, tag, mem, text in flatten(block) if events is None else events:
         if kind == TEXT:
             tok.run.append(text)
             continue
@@ -244,10 +244,10 @@ def _tokenise(block: LexborNode) -> list[tuple[str, str, int | None, bool]]:
     return tok.tokens
 
 
-def read_pairs(block: LexborNode) -> dict[str, str]:
+def read_pairs(block: LexborNode, events: list[Event] | None = None) -> dict[str, str]:
     """Every label -> value pair of the block, in document order; empty values kept as "";
-    a visible value wins over a hidden one, the first over later ones."""
-    tokens = _tokenise(block)
+    a visible value wins over a hidden one, the first over later ones. `events`: flatten(block), when made."""
+    tokens = _tokenise(block, events)
     fields: dict[str, str] = {}
     hidden: dict[str, bool] = {}
     for i, (kind, label, _, label_hidden) in enumerate(tokens):

@@ -7,7 +7,7 @@ nested pages cannot hit Python's recursion limit.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from selectolax.lexbor import LexborNode
 
@@ -125,6 +125,47 @@ def is_inside(node: LexborNode, container: LexborNode) -> bool:
 def node_text(node: LexborNode) -> str:
     """Collapsed text of a node (script/style excluded)."""
     return collapse("".join([text for kind, _, _, _, _, text in flatten(node) if kind == TEXT]))
+
+
+def has_text(node: LexborNode) -> bool:
+    """bool(node_text(node)), reading the node only up to its first text that is not all space (an
+    article body's first line, not the whole body)."""
+    for child, entering in walk(node):
+        if entering and child.is_text_node and collapse(child.text_content or ""):
+            return True
+    return False
+
+
+def subtree(events: list[Event], mems: list[int], node: LexborNode, removed: Iterable[int] = ()) -> list[Event] | None:
+    """flatten(node), read off a page's events (`events`: flatten(root) made before, `mems`: each event's
+    mem_id): the events between the node's entering and exit events, less the subtrees of the `removed`
+    elements (decomposed since). None when `node` has no entering element event there (it is the root,
+    or inside a skipped element) or was removed itself: flatten it then."""
+    mem = node.mem_id
+    if mem in removed:
+        return None
+    try:
+        start = mems.index(mem)
+    except ValueError:
+        return None
+    if events[start][0] != ELEMENT:
+        return None
+    end = mems.index(mem, start + 1)  # an element's mem_id is in its entering and its exit event only
+    cuts = []
+    for gone in removed:
+        try:
+            first = mems.index(gone, start + 1, end)
+        except ValueError:
+            continue  # not below `node`, or inside a skipped element
+        cuts.append((first, mems.index(gone, first + 1, end)))
+    out: list[Event] = []
+    pos = start + 1
+    for first, last in sorted(cuts):
+        if first >= pos:  # else inside a subtree already cut
+            out += events[pos:first]
+            pos = last + 1
+    out += events[pos:end]
+    return out
 
 
 def meta_map(tree) -> dict[str, str]:
