@@ -7,8 +7,10 @@ import re
 from scraper.decode import decode_html
 
 _RUISHU = re.compile(rb"\$_ts\s*=|FSSBBIl1UgzbN7N80|MmEwMD=|_\$[a-zA-Z]{2}\s*=")
-# What each _RUISHU branch must contain, found by a plain byte search (the regex has no prefix to skip by)
-_RUISHU_HINTS = (b"$_ts", b"_$", b"FSSBBIl1UgzbN7N80", b"MmEwMD=")
+# _RUISHU's branches: two plain strings, and two that start at (or one byte before) a `$`
+_RUISHU_WORDS = (b"FSSBBIl1UgzbN7N80", b"MmEwMD=")
+_RUISHU_TS = re.compile(rb"\$_ts\s*=")
+_RUISHU_VAR = re.compile(rb"\$[a-zA-Z]{2}\s*=")  # after a `_`
 _CAPTCHA = re.compile("验证码|滑动验证|安全验证|人机验证|请完成验证|访问过于频繁|访问受限|captcha", re.I)
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.S | re.I)
 _TAGS = re.compile(r"<[^>]+>")
@@ -33,7 +35,16 @@ def block_reason(status: int, body: bytes, content_type: str | None = None) -> s
 
 
 def _ruishu(head: bytes) -> bool:
-    return any(hint in head for hint in _RUISHU_HINTS) and _RUISHU.search(head) is not None
+    """_RUISHU.search(head) is not None, found by plain byte searches and the regex tried only at each `$`
+    (the regex has no prefix to skip by: ~4x slower on a 20 KB head)."""
+    if any(word in head for word in _RUISHU_WORDS):
+        return True
+    at = head.find(b"$")
+    while at >= 0:
+        if _RUISHU_TS.match(head, at) or (at and head[at - 1] == 0x5F and _RUISHU_VAR.match(head, at)):  # 0x5F: _
+            return True
+        at = head.find(b"$", at + 1)
+    return False
 
 
 _CAPTCHA_HINTS = ("验证", "访问")  # every _CAPTCHA branch but `captcha` holds one of them

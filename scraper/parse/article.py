@@ -31,7 +31,7 @@ def parse_article(body: bytes, url: str, content_type: str | None = None) -> Par
 
 
 def _base_url(tree: LexborHTMLParser, url: str) -> str:
-    base = tree.css_first("base[href]")
+    base = tree.css_first("base[href]") if tree.tags("base") else None  # tags(): no selector to compile
     return urljoin(url, (base.attributes.get("href") or "").strip()) if base is not None else url
 
 

@@ -5,7 +5,17 @@ from __future__ import annotations
 from selectolax.lexbor import LexborNode
 
 from scraper.parse.markers import marker_container
-from scraper.parse.tree import ELEMENT, TEXT, Event, collapse, flatten, has_text, is_hidden, is_inside
+from scraper.parse.tree import (
+    ELEMENT,
+    HIDDEN_CANDIDATES,
+    TEXT,
+    Event,
+    collapse,
+    flatten,
+    has_text,
+    is_hidden,
+    is_inside,
+)
 
 # portals.md §2.1, most specific first; `.content` is the last resort.
 CONTAINER_SELECTORS = (
@@ -125,7 +135,7 @@ def plain_text(container: LexborNode, skip: LexborNode | None = None, events: li
     current: list[str] = []
     in_cell = hidden = 0
     # hidden elements found once by CSS (most elements carry no style): no attribute dict per element
-    quiet = {n.mem_id for n in container.css("[style], [hidden]") if is_hidden(n)}
+    quiet = {n.mem_id for n in container.css(HIDDEN_CANDIDATES) if is_hidden(n)}
     if skip is not None:
         quiet.add(skip.mem_id)
 

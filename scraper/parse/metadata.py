@@ -26,7 +26,17 @@ from scraper.parse.labels import (
     is_known,
     normalise_label,
 )
-from scraper.parse.tree import CONDITIONAL_ATTRS, ELEMENT, TEXT, Event, ancestors, collapse, flatten, maybe_hidden
+from scraper.parse.tree import (
+    CONDITIONAL_ATTRS,
+    ELEMENT,
+    HIDDEN_CANDIDATES,
+    TEXT,
+    Event,
+    ancestors,
+    collapse,
+    flatten,
+    maybe_hidden,
+)
 
 CONTAINER_TAGS = frozenset({"table", "ul", "ol", "dl", "div", "section", "form", "article"})
 # Elements whose text may be a label ("索引号：", "<b>索 引 号：</b>", "<li>文号：…</li>").
@@ -59,7 +69,8 @@ _BREAK_TAGS = frozenset(
     }
 )
 _MAX_LABEL_CHARS = 12
-_MAYBE_HIDDEN = "[style], [hidden], " + ", ".join(f"[{a}]" for a in CONDITIONAL_ATTRS)  # what maybe_hidden reads
+# The elements maybe_hidden() may find hidden (a superset: it decides): HIDDEN_CANDIDATES, or any switch
+_MAYBE_HIDDEN = HIDDEN_CANDIDATES + ", " + ", ".join(f"[{a}]" for a in CONDITIONAL_ATTRS)
 _FIRST_CHARS = frozenset(label[0] for label in KNOWN_LABELS)
 _FIRST_RE = re.compile(r"[\s\u200b\ufeff]*(.)", re.S)  # the first character that is no space
 
@@ -160,6 +171,7 @@ class _Tokens:
         self.hidden = 0  # depth of maybe-hidden elements around the run
         self.cells: list[tuple[int, int]] = []  # (cell id, token count at cell start)
         self._next_cell = 0
+        self._memo: tuple[int, list[tuple[str, str]]] | None = None  # (len(run), classify() of it)
 
     @property
     def cell(self) -> int | None:
@@ -173,15 +185,24 @@ class _Tokens:
         return not self.cells and self._run_kinds() == ["label", "value"]
 
     def _run_kinds(self) -> list[str]:
-        text = collapse("".join(self.run))
-        return [kind for kind, _ in classify(text)] if text else []
+        return [kind for kind, _ in self._classified()]
+
+    def _classified(self) -> list[tuple[str, str]]:
+        """classify() of the run's collapsed text ([] when empty), made once per run: asked at every
+        element of a block, the run grows only by appends and is emptied only by flush()."""
+        if not self.run:
+            return []
+        if self._memo is None or self._memo[0] != len(self.run):
+            text = collapse("".join(self.run))
+            self._memo = (len(self.run), classify(text) if text else [])
+        return self._memo[1]
 
     def flush(self) -> None:
-        text = collapse("".join(self.run))
+        classified = self._classified()
         self.run.clear()
-        if text:
-            for kind, value in classify(text):
-                self.add(kind, value)
+        self._memo = None
+        for kind, value in classified:
+            self.add(kind, value)
 
     def add(self, kind: str, text: str) -> None:
         last = self.tokens[-1] if self.tokens else None

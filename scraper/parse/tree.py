@@ -17,6 +17,9 @@ SKIP_TAGS = frozenset(
 )
 
 _HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+# The elements is_hidden() may find hidden, by CSS (a superset: is_hidden decides): a style it can match
+# holds `none` or `dden` in some case (no other character matches those letters case-blind), or `hidden`.
+HIDDEN_CANDIDATES = "[hidden], [style*='none' i], [style*='dden' i]"
 # Script-framework switches (Avalon ms-if/ms-visible, Vue v-if/v-show): shown or not at run time.
 CONDITIONAL_ATTRS = ("ms-if", "ms-visible", "v-if", "v-show")
 
