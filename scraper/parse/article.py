@@ -15,7 +15,7 @@ from scraper.parse.markers import marker_text
 from scraper.parse.metadata import find_block, inline_pairs, read_pairs
 from scraper.parse.model import ParsedArticle
 from scraper.parse.nesting import MAX_DEPTH, cap_nesting
-from scraper.parse.tree import Event, flatten, meta_content, meta_map, node_text, subtree
+from scraper.parse.tree import Event, css_first, flatten, meta_content, meta_map, node_text, subtree
 
 _TITLE_SELECTORS = (".con-title", ".article_title", "h1", "title")
 
@@ -31,7 +31,7 @@ def parse_article(body: bytes, url: str, content_type: str | None = None) -> Par
 
 
 def _base_url(tree: LexborHTMLParser, url: str) -> str:
-    base = tree.css_first("base[href]") if tree.tags("base") else None  # tags(): no selector to compile
+    base = css_first(tree.root, "base[href]") if tree.tags("base") and tree.root is not None else None
     return urljoin(url, (base.attributes.get("href") or "").strip()) if base is not None else url
 
 
@@ -106,7 +106,7 @@ def _hints(
     for selector in _TITLE_SELECTORS:
         if title:
             break
-        node = tree.css_first(selector)
+        node = css_first(root, selector)
         title, where = (node_text(node) if node is not None else None), f"the page's {selector} element"
     publisher, by = meta_content(tree, "ContentSource", metas=metas), "<meta ContentSource>"
     if not publisher and jcms:

@@ -11,6 +11,8 @@ from scraper.parse.tree import (
     TEXT,
     Event,
     collapse,
+    css,
+    css_first,
     flatten,
     has_text,
     is_hidden,
@@ -83,7 +85,7 @@ _CELL_TAGS = frozenset({"td", "th"})
 
 
 def _has_content(node: LexborNode) -> bool:
-    return has_text(node) or node.css_first("a[href], img") is not None
+    return has_text(node) or css_first(node, "a[href], img") is not None
 
 
 def find_container(
@@ -95,7 +97,7 @@ def find_container(
     if marked is not None and _has_content(marked):
         return marked, "jcms marker"
     for selector in CONTAINER_SELECTORS:
-        for node in root.css(selector):
+        for node in css(root, selector):
             if _has_content(node):
                 return node, selector
     return _most_paragraphs(root)
@@ -105,7 +107,7 @@ def _most_paragraphs(root: LexborNode) -> tuple[LexborNode, str] | None:
     """No known container: the element whose own <p> children hold the most text (an article body is
     a run of paragraphs; navigation and footers are links and lists), outside page chrome."""
     best, best_len = None, 0
-    for parent in {p.parent.mem_id: p.parent for p in root.css("p") if p.parent is not None}.values():
+    for parent in {p.parent.mem_id: p.parent for p in css(root, "p") if p.parent is not None}.values():
         if parent.tag in ("nav", "header", "footer", "li", "a", "html", "body"):
             continue
         size = sum(len(collapse(p.text(deep=True))) for p in parent.iter() if p.tag == "p")
@@ -118,7 +120,7 @@ def clean(container: LexborNode, block: LexborNode | None) -> list[int]:
     """Drop noise and the metadata block from inside the container (mutates the tree); returns the
     mem_ids of the elements dropped (tree.subtree() leaves them out of the page's events)."""
     removed = []
-    for node in container.css(NOISE_SELECTORS):
+    for node in css(container, NOISE_SELECTORS):
         removed.append(node.mem_id)
         node.decompose()
     if block is not None and is_inside(block, container) and not is_inside(container, block):
@@ -135,7 +137,7 @@ def plain_text(container: LexborNode, skip: LexborNode | None = None, events: li
     current: list[str] = []
     in_cell = hidden = 0
     # hidden elements found once by CSS (most elements carry no style): no attribute dict per element
-    quiet = {n.mem_id for n in container.css(HIDDEN_CANDIDATES) if is_hidden(n)}
+    quiet = {n.mem_id for n in css(container, HIDDEN_CANDIDATES) if is_hidden(n)}
     if skip is not None:
         quiet.add(skip.mem_id)
 

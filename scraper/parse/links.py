@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
 
 from selectolax.lexbor import LexborNode
 
-from scraper.parse.tree import ancestors, collapse, node_text, walk
+from scraper.parse.tree import ancestors, collapse, css, css_first, node_text, walk
 
 ATTACHMENT_EXTENSIONS = frozenset({"pdf", "doc", "docx", "xls", "xlsx", "wps", "ofd", "zip", "rar", "et", "txt"})
 _FILENAME_PARAMS = ("filename", "file_name")
@@ -78,7 +78,7 @@ def _hints(node: LexborNode) -> str:
 
 
 def _link_name(node: LexborNode) -> str:
-    img = node.css_first("img[alt]")
+    img = css_first(node, "img[alt]")
     alt = img.attributes.get("alt") if img is not None else None
     return node_text(node) or collapse(node.attributes.get("title") or alt or "")
 
@@ -137,7 +137,7 @@ def attachments(root: LexborNode, base_url: str) -> list[Link]:
             found.pop(url, None)
             found[url] = Link(name=name, url=url)
 
-    for a in root.css("a[href], [onclick]"):
+    for a in css(root, "a[href], [onclick]"):
         attrs = a.attributes
         for href in _targets(attrs):
             name = _file(href, a, attrs)
@@ -146,7 +146,7 @@ def attachments(root: LexborNode, base_url: str) -> list[Link]:
             url = urljoin(base_url, href)
             if (url not in found or not _file_name(found[url].name)) and not _in_chrome(a, _CHROME_OR_RELATED_RE):
                 add(url, name)
-    for script in root.css("script"):
+    for script in css(root, "script"):
         for obj in _JS_OBJECT_RE.findall(script.text() or ""):
             name, url = _JS_NAME_RE.search(obj), _JS_URL_RE.search(obj)
             if name and url and (attachment_filename(url.group(1)) or _ext(name.group(1)) in ATTACHMENT_EXTENSIONS):
@@ -186,7 +186,7 @@ def _is_column_page(url: str) -> bool:
 def related(root: LexborNode, base_url: str, page_url: str) -> list[Link]:
     """解读 links: `a#zcjdlink`, and links whose text contains 解读 outside page chrome."""
     found: dict[str, Link] = {}
-    for a in root.css("a[href]"):
+    for a in css(root, "a[href]"):
         attrs = a.attributes
         href = _raw_href(attrs)
         marked = attrs.get("id") == "zcjdlink"
@@ -213,5 +213,5 @@ def _may_say(a: LexborNode, attrs: dict, word: str) -> bool:
     return (
         word in quick
         or word in (attrs.get("title") or "")
-        or (not quick.strip() and a.css_first("img[alt]") is not None)
+        or (not quick.strip() and css_first(a, "img[alt]") is not None)
     )

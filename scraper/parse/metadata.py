@@ -34,6 +34,7 @@ from scraper.parse.tree import (
     Event,
     ancestors,
     collapse,
+    css,
     flatten,
     maybe_hidden,
 )
@@ -243,7 +244,7 @@ def _tokenise(block: LexborNode, events: list[Event] | None = None) -> list[tupl
     tok = _Tokens()
     tok.hidden = int(_in_hidden(block))
     # maybe-hidden elements found once by CSS (most elements carry none of those attributes)
-    hides = {n.mem_id for n in block.css(_MAYBE_HIDDEN) if maybe_hidden(n)}
+    hides = {n.mem_id for n in css(block, _MAYBE_HIDDEN) if maybe_hidden(n)}
     for kind, _, entering, tag, mem, text in flatten(block) if events is None else events:
         if kind == TEXT:
             tok.run.append(text)
