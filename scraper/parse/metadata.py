@@ -79,11 +79,11 @@ _FIRST_RE = re.compile(r"[\s\u200b\ufeff]*(.)", re.S)  # the first character tha
 def _split_colon(text: str) -> tuple[str, str] | None:
     """("label", "rest") at the first ：/: within a label's length, else None."""
     end = _MAX_LABEL_CHARS * 3
-    found = [i for i in (text.find("：", 0, end), text.find(":", 0, end)) if i >= 0]
-    if not found:
-        return None
-    i = min(found)
-    return text[:i], text[i + 1 :]
+    i = text.find("：", 0, end)
+    colon = text.find(":", 0, end if i < 0 else i)  # the first of the two
+    if colon >= 0:
+        i = colon
+    return (text[:i], text[i + 1 :]) if i >= 0 else None
 
 
 def classify(text: str) -> list[tuple[str, str]]:
@@ -119,7 +119,6 @@ def find_block(root: LexborNode, events: list[Event] | None = None) -> LexborNod
     `events`: flatten(root), when already made."""
     labels: dict[int, set[str]] = {}
     nodes: dict[int, LexborNode] = {}
-    parents: dict[int, list[int]] = {}
     seen: set[int] = set()
     open_: list[tuple[LexborNode, str, int]] = []  # the elements around the event: (node, tag, mem_id)
     outer: list[tuple[LexborNode, str, int]] = []  # root and its ancestors, read when first needed
@@ -148,9 +147,12 @@ def find_block(root: LexborNode, events: list[Event] | None = None) -> LexborNod
                     nodes[key], labels[key] = container, (found := set())
                 found.add(label)
     candidates = [k for k, found in labels.items() if len(found) >= 2 and found - BYLINE_LABELS]
+    not_minimal: set[int] = set()  # every candidate's ancestors
     for key in candidates:
-        parents[key] = [a.mem_id for a in ancestors(nodes[key])]
-    not_minimal = {p for key in candidates for p in parents[key]}
+        for ancestor in ancestors(nodes[key]):
+            if ancestor.mem_id in not_minimal:
+                break  # and so are all above it: each walk goes on to the root or to one already walked
+            not_minimal.add(ancestor.mem_id)
     minimal = [k for k in candidates if k not in not_minimal]
     if not minimal:
         return None
