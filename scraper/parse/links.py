@@ -42,6 +42,15 @@ _CHROME_RE = re.compile("|".join(map(re.escape, _CHROME_HINTS)))  # any of them 
 _CHROME_OR_RELATED_RE = re.compile("|".join(map(re.escape, _CHROME_HINTS + _RELATED_HINTS)))
 
 
+# The links whose attributes alone may make them files (a superset: attachments() decides): an onclick,
+# a download attribute, an href with `%` or that _EXT_HINT_RE may find (each extension's first letters
+# only where re.I also matches a non-ASCII letter: ı/İ for i, ſ for s; CSS's `i` folds ASCII only).
+_FILE_BY_ATTRS = ", ".join(
+    ["[onclick]", "[download]", "a[href*='%']"]
+    + [f"a[href*='.{ext}' i]" for ext in ("pdf", "doc", "xl", "wp", "ofd", "z", "rar", "et", "txt")]
+)
+
+
 @dataclass
 class Link:
     name: str
@@ -137,7 +146,12 @@ def attachments(root: LexborNode, base_url: str) -> list[Link]:
             found.pop(url, None)
             found[url] = Link(name=name, url=url)
 
+    flagged = {a.mem_id for a in css(root, _FILE_BY_ATTRS)}
     for a in css(root, "a[href], [onclick]"):
+        if a.mem_id not in flagged:
+            quick = a.text(deep=True)  # before the link's attributes (a dict each): most links name no file
+            if "." not in quick and quick.strip():
+                continue  # its href names no file, and neither does its text: _file() is None
         attrs = a.attributes
         for href in _targets(attrs):
             name = _file(href, a, attrs)
@@ -186,7 +200,11 @@ def _is_column_page(url: str) -> bool:
 def related(root: LexborNode, base_url: str, page_url: str) -> list[Link]:
     """解读 links: `a#zcjdlink`, and links whose text contains 解读 outside page chrome."""
     found: dict[str, Link] = {}
+    flagged = {a.mem_id for a in css(root, _RELATED_BY_ATTRS)}  # id or title may make it one
     for a in css(root, "a[href]"):
+        quick = a.text(deep=True)  # before the link's attributes (a dict each): most links say no 解读
+        if "解读" not in quick and quick.strip() and a.mem_id not in flagged:
+            continue  # not marked, and _may_say() is False
         attrs = a.attributes
         href = _raw_href(attrs)
         marked = attrs.get("id") == "zcjdlink"
@@ -203,8 +221,14 @@ def related(root: LexborNode, base_url: str, page_url: str) -> list[Link]:
 
 def may_relate(html: str) -> bool:
     """False only when no link of the page can be a 解读 link: the page's source spells neither the
-    characters of 解读 nor the id zcjdlink, nor has character references that could (most pages)."""
-    return "&#" in html or "zcjdlink" in html or ("解" in html and "读" in html)
+    characters of 解读 nor the id zcjdlink, nor has character references that could (most pages).
+    The one-character searches first: much faster than the others, and true on most pages that relate."""
+    return ("解" in html and "读" in html) or "zcjdlink" in html or "&#" in html
+
+
+# The links whose attributes alone may make them 解读 links (a superset: related() decides): its
+# id, or a title holding 解读 (_may_say); an image's alt only counts for a link with no text.
+_RELATED_BY_ATTRS = "a[href][id='zcjdlink'], a[href][title*='解读']"
 
 
 def _may_say(a: LexborNode, attrs: dict, word: str) -> bool:
