@@ -42,15 +42,6 @@ _CHROME_RE = re.compile("|".join(map(re.escape, _CHROME_HINTS)))  # any of them 
 _CHROME_OR_RELATED_RE = re.compile("|".join(map(re.escape, _CHROME_HINTS + _RELATED_HINTS)))
 
 
-# The links whose attributes alone may make them files (a superset: attachments() decides): an onclick,
-# a download attribute, an href with `%` or that _EXT_HINT_RE may find (each extension's first letters
-# only where re.I also matches a non-ASCII letter: ı/İ for i, ſ for s; CSS's `i` folds ASCII only).
-_FILE_BY_ATTRS = ", ".join(
-    ["[onclick]", "[download]", "a[href*='%']"]
-    + [f"a[href*='.{ext}' i]" for ext in ("pdf", "doc", "xl", "wp", "ofd", "z", "rar", "et", "txt")]
-)
-
-
 @dataclass
 class Link:
     name: str
@@ -61,10 +52,15 @@ def _ext(name: str) -> str:
     return posixpath.splitext(name)[1].lower().lstrip(".")
 
 
+def _names_no_file(href: str) -> bool:
+    """True when attachment_filename() is None for `href` and any part of it: no `%`, no `.pdf`, `.doc` …"""
+    return "%" not in href and not _EXT_HINT_RE.search(href)
+
+
 def attachment_filename(href: str) -> tuple[str, str | None] | None:
     """(extension, fileName parameter) when `href` points at a file, else None."""
-    if "%" not in href and not _EXT_HINT_RE.search(href):
-        return None  # no `.pdf`, `.doc` … anywhere: no file (most links of a page; urlsplit is slow)
+    if _names_no_file(href):
+        return None  # most links of a page (urlsplit is slow)
     parts = urlsplit(href)
     params = {k.lower(): v for k, v in parse_qsl(parts.query)}
     param_name = next((params[k] for k in _FILENAME_PARAMS if params.get(k)), None)
@@ -146,13 +142,12 @@ def attachments(root: LexborNode, base_url: str) -> list[Link]:
             found.pop(url, None)
             found[url] = Link(name=name, url=url)
 
-    flagged = {a.mem_id for a in css(root, _FILE_BY_ATTRS)}
     for a in css(root, "a[href], [onclick]"):
-        if a.mem_id not in flagged:
-            quick = a.text(deep=True)  # before the link's attributes (a dict each): most links name no file
-            if "." not in quick and quick.strip():
-                continue  # its href names no file, and neither does its text: _file() is None
         attrs = a.attributes
+        if not attrs.get("onclick") and not attrs.get("download") and _names_no_file(attrs.get("href") or ""):
+            quick = a.text(deep=True)
+            if "." not in quick and quick.strip():
+                continue  # its one target names no file, and neither does its text: _file() is None
         for href in _targets(attrs):
             name = _file(href, a, attrs)
             if name is None:
