@@ -7,7 +7,6 @@ from selectolax.lexbor import LexborNode
 from scraper.parse.markers import marker_container
 from scraper.parse.tree import (
     ELEMENT,
-    HIDDEN_CANDIDATES,
     TEXT,
     Event,
     collapse,
@@ -15,7 +14,7 @@ from scraper.parse.tree import (
     css_first,
     flatten,
     has_text,
-    is_hidden,
+    hidden_mems,
     is_inside,
 )
 
@@ -129,15 +128,20 @@ def clean(container: LexborNode, block: LexborNode | None) -> list[int]:
     return removed
 
 
-def plain_text(container: LexborNode, skip: LexborNode | None = None, events: list[Event] | None = None) -> str:
+def plain_text(
+    container: LexborNode,
+    skip: LexborNode | None = None,
+    events: list[Event] | None = None,
+    hidden_ids: set[int] | None = None,
+) -> str:
     """Block elements break lines, a table row's cells are joined by one space,
     whitespace collapses within a line, empty lines are dropped; hidden elements (and `skip`) say nothing.
-    `events`: flatten(container), when already made."""
+    `events`: flatten(container), when already made; `hidden_ids`: hidden_mems() of the container or of
+    a node around it, when already found (read, not changed)."""
     lines: list[str] = []
     current: list[str] = []
     in_cell = hidden = 0
-    # hidden elements found once by CSS (most elements carry no style): no attribute dict per element
-    quiet = {n.mem_id for n in css(container, HIDDEN_CANDIDATES) if is_hidden(n)}
+    quiet = set(hidden_mems(container) if hidden_ids is None else hidden_ids)
     if skip is not None:
         quiet.add(skip.mem_id)
 

@@ -71,7 +71,8 @@ _BREAK_TAGS = frozenset(
 )
 _MAX_LABEL_CHARS = 12
 # The elements maybe_hidden() may find hidden (a superset: it decides): HIDDEN_CANDIDATES, or any switch
-_MAYBE_HIDDEN = HIDDEN_CANDIDATES + ", " + ", ".join(f"[{a}]" for a in CONDITIONAL_ATTRS)
+_SWITCHED = ", ".join(f"[{a}]" for a in CONDITIONAL_ATTRS)
+_MAYBE_HIDDEN = HIDDEN_CANDIDATES + ", " + _SWITCHED
 _FIRST_CHARS = frozenset(label[0] for label in KNOWN_LABELS)
 _FIRST_RE = re.compile(r"[\s\u200b\ufeff]*(.)", re.S)  # the first character that is no space
 
@@ -242,11 +243,17 @@ def _undouble(text: str) -> str:
     return half if len(half) >= 2 and text.replace(" ", "") == half.replace(" ", "") * 2 else text
 
 
-def _tokenise(block: LexborNode, events: list[Event] | None = None) -> list[tuple[str, str, int | None, bool]]:
+def _tokenise(
+    block: LexborNode, events: list[Event] | None = None, hidden_ids: set[int] | None = None
+) -> list[tuple[str, str, int | None, bool]]:
     tok = _Tokens()
     tok.hidden = int(_in_hidden(block))
-    # maybe-hidden elements found once by CSS (most elements carry none of those attributes)
-    hides = {n.mem_id for n in css(block, _MAYBE_HIDDEN) if maybe_hidden(n)}
+    # maybe-hidden elements found once by CSS (most elements carry none of those attributes): the hidden
+    # ones (hidden_mems(), maybe found already) and those with a script switch
+    if hidden_ids is None:
+        hides = {n.mem_id for n in css(block, _MAYBE_HIDDEN) if maybe_hidden(n)}
+    else:
+        hides = hidden_ids | {n.mem_id for n in css(block, _SWITCHED)}
     for kind, _, entering, tag, mem, text in flatten(block) if events is None else events:
         if kind == TEXT:
             tok.run.append(text)
@@ -268,10 +275,13 @@ def _tokenise(block: LexborNode, events: list[Event] | None = None) -> list[tupl
     return tok.tokens
 
 
-def read_pairs(block: LexborNode, events: list[Event] | None = None) -> dict[str, str]:
+def read_pairs(
+    block: LexborNode, events: list[Event] | None = None, hidden_ids: set[int] | None = None
+) -> dict[str, str]:
     """Every label -> value pair of the block, in document order; empty values kept as "";
-    a visible value wins over a hidden one, the first over later ones. `events`: flatten(block), when made."""
-    tokens = _tokenise(block, events)
+    a visible value wins over a hidden one, the first over later ones. `events`: flatten(block), when made;
+    `hidden_ids`: hidden_mems() of the block or of a node around it, when found (read, not changed)."""
+    tokens = _tokenise(block, events, hidden_ids)
     fields: dict[str, str] = {}
     hidden: dict[str, bool] = {}
     for i, (kind, label, _, label_hidden) in enumerate(tokens):

@@ -126,6 +126,12 @@ def is_hidden(node: LexborNode) -> bool:
     return _hidden(node.attributes)
 
 
+def hidden_mems(node: LexborNode) -> set[int]:
+    """The mem_ids of the elements at and below `node` that is_hidden() finds hidden, found by CSS (most
+    elements carry no style): no attribute dict per element."""
+    return {n.mem_id for n in css(node, HIDDEN_CANDIDATES) if is_hidden(n)}
+
+
 def _hidden(attrs: dict) -> bool:
     return "hidden" in attrs or bool(_HIDDEN_STYLE_RE.search(attrs.get("style") or ""))
 
