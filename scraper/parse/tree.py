@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 
 from selectolax.lexbor import LexborCSSSelector, LexborNode
 
@@ -170,7 +170,7 @@ def has_text(node: LexborNode) -> bool:
     return False
 
 
-def subtree(events: list[Event], mems: list[int], node: LexborNode, removed: Iterable[int] = ()) -> list[Event] | None:
+def subtree(events: list[Event], mems: list[int], node: LexborNode, removed: Sequence[int] = ()) -> list[Event] | None:
     """flatten(node), read off a page's events (`events`: flatten(root) made before, `mems`: each event's
     mem_id): the events between the node's entering and exit events, less the subtrees of the `removed`
     elements (decomposed since). None when `node` has no entering element event there (it is the root,
