@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterator
 
 import charset_normalizer
 
@@ -119,6 +120,12 @@ def _least_damaged(body: bytes) -> tuple[str, str] | None:
     return (text, f"{encoding}-replace") if bad * _MAX_BAD_RATIO <= len(body) else None
 
 
+def _declared(body: bytes, content_type: str | None) -> Iterator[str | None]:
+    """The header's charset, then the <meta>'s: the page's head scanned only when the header's did not do."""
+    yield header_charset(content_type)
+    yield meta_charset(body)
+
+
 def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
     """Return (text, encoding used).
 
@@ -133,7 +140,7 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
                 return text, canonical_encoding(encoding) or encoding
     weak: list[str] = []
     declared_ok: list[str] = []
-    for declared in (header_charset(content_type), meta_charset(body)):
+    for declared in _declared(body, content_type):
         encoding = canonical_encoding(declared)
         if encoding in _WEAK:
             weak.append(encoding)

@@ -15,7 +15,7 @@ from scraper.parse.markers import marker_text
 from scraper.parse.metadata import find_block, inline_pairs, read_pairs
 from scraper.parse.model import ParsedArticle
 from scraper.parse.nesting import MAX_DEPTH, cap_nesting
-from scraper.parse.tree import Event, flatten, meta_content, meta_map, node_text
+from scraper.parse.tree import Event, css_first, flatten, hidden_mems, meta_content, meta_map, node_text, subtree
 
 _TITLE_SELECTORS = (".con-title", ".article_title", "h1", "title")
 
@@ -31,7 +31,7 @@ def parse_article(body: bytes, url: str, content_type: str | None = None) -> Par
 
 
 def _base_url(tree: LexborHTMLParser, url: str) -> str:
-    base = tree.css_first("base[href]")
+    base = css_first(tree.root, "base[href]") if tree.tags("base") and tree.root is not None else None
     return urljoin(url, (base.attributes.get("href") or "").strip()) if base is not None else url
 
 
@@ -55,9 +55,14 @@ def _parse(body: bytes, url: str, content_type: str | None) -> ParsedArticle:
     base = _base_url(tree, url)
 
     events = flatten(root)  # the page walked once, for the readers below (until the body search prunes it)
+    mems = [event[4] for event in events]  # where in it each node is (tree.subtree)
+    hidden = hidden_mems(root)  # before the tree changes: the readers of slices of `events` share it
     block = find_block(root, events)
-    fields = read_pairs(block) if block is not None else {}
-    inline = inline_pairs(plain_text(root, skip=block, events=events).splitlines())  # the lines outside the block
+    block_events = subtree(events, mems, block) if block is not None else None
+    fields = {}
+    if block is not None:
+        fields = read_pairs(block, block_events, hidden if block_events is not None else None)
+    inline = inline_pairs(plain_text(root, block, events, hidden).splitlines())  # the lines outside the block
     jcms = "<$[" in text  # Hanweb jcms template markers: looked for only on pages that have some
     values, explain = resolve(fields, inline, _hints(tree, root, jcms, events), warnings)
     related_links = related(root, base, url) if may_relate(text) else []  # before the body search prunes the tree
@@ -67,8 +72,10 @@ def _parse(body: bytes, url: str, content_type: str | None) -> ParsedArticle:
     found = find_container(root, jcms, events)
     if found is not None:
         container = found[0]
-        clean(container, block)
-        body_text = plain_text(container)
+        removed = clean(container, block)
+        # the container's events from the page's, but after a jcms marker search (it may prune the tree)
+        body_events = None if jcms else subtree(events, mems, container, removed)
+        body_text = plain_text(container, events=body_events, hidden_ids=hidden if body_events is not None else None)
 
     if not values["title"] and not body_text:
         raise EmptyPageError("no title and no body found: not a document page", url)
@@ -104,7 +111,7 @@ def _hints(
     for selector in _TITLE_SELECTORS:
         if title:
             break
-        node = tree.css_first(selector)
+        node = css_first(root, selector)
         title, where = (node_text(node) if node is not None else None), f"the page's {selector} element"
     publisher, by = meta_content(tree, "ContentSource", metas=metas), "<meta ContentSource>"
     if not publisher and jcms:

@@ -5,7 +5,18 @@ from __future__ import annotations
 from selectolax.lexbor import LexborNode
 
 from scraper.parse.markers import marker_container
-from scraper.parse.tree import ELEMENT, TEXT, Event, collapse, flatten, is_hidden, is_inside, node_text
+from scraper.parse.tree import (
+    ELEMENT,
+    TEXT,
+    Event,
+    collapse,
+    css,
+    css_first,
+    flatten,
+    has_text,
+    hidden_mems,
+    is_inside,
+)
 
 # portals.md §2.1, most specific first; `.content` is the last resort.
 CONTAINER_SELECTORS = (
@@ -73,7 +84,7 @@ _CELL_TAGS = frozenset({"td", "th"})
 
 
 def _has_content(node: LexborNode) -> bool:
-    return bool(node_text(node)) or node.css_first("a[href], img") is not None
+    return has_text(node) or css_first(node, "a[href], img") is not None
 
 
 def find_container(
@@ -85,7 +96,7 @@ def find_container(
     if marked is not None and _has_content(marked):
         return marked, "jcms marker"
     for selector in CONTAINER_SELECTORS:
-        for node in root.css(selector):
+        for node in css(root, selector):
             if _has_content(node):
                 return node, selector
     return _most_paragraphs(root)
@@ -95,7 +106,7 @@ def _most_paragraphs(root: LexborNode) -> tuple[LexborNode, str] | None:
     """No known container: the element whose own <p> children hold the most text (an article body is
     a run of paragraphs; navigation and footers are links and lists), outside page chrome."""
     best, best_len = None, 0
-    for parent in {p.parent.mem_id: p.parent for p in root.css("p") if p.parent is not None}.values():
+    for parent in {p.parent.mem_id: p.parent for p in css(root, "p") if p.parent is not None}.values():
         if parent.tag in ("nav", "header", "footer", "li", "a", "html", "body"):
             continue
         size = sum(len(collapse(p.text(deep=True))) for p in parent.iter() if p.tag == "p")
@@ -104,23 +115,33 @@ def _most_paragraphs(root: LexborNode) -> tuple[LexborNode, str] | None:
     return (best, "most paragraph text") if best is not None and best_len >= 20 else None
 
 
-def clean(container: LexborNode, block: LexborNode | None) -> None:
-    """Drop noise and the metadata block from inside the container (mutates the tree)."""
-    for node in container.css(NOISE_SELECTORS):
+def clean(container: LexborNode, block: LexborNode | None) -> list[int]:
+    """Drop noise and the metadata block from inside the container (mutates the tree); returns the
+    mem_ids of the elements dropped (tree.subtree() leaves them out of the page's events)."""
+    removed = []
+    for node in css(container, NOISE_SELECTORS):
+        removed.append(node.mem_id)
         node.decompose()
     if block is not None and is_inside(block, container) and not is_inside(container, block):
+        removed.append(block.mem_id)
         block.decompose()
+    return removed
 
 
-def plain_text(container: LexborNode, skip: LexborNode | None = None, events: list[Event] | None = None) -> str:
+def plain_text(
+    container: LexborNode,
+    skip: LexborNode | None = None,
+    events: list[Event] | None = None,
+    hidden_ids: set[int] | None = None,
+) -> str:
     """Block elements break lines, a table row's cells are joined by one space,
     whitespace collapses within a line, empty lines are dropped; hidden elements (and `skip`) say nothing.
-    `events`: flatten(container), when already made."""
+    `events`: flatten(container), when already made; `hidden_ids`: hidden_mems() of the container or of
+    a node around it, when already found (read, not changed)."""
     lines: list[str] = []
     current: list[str] = []
     in_cell = hidden = 0
-    # hidden elements found once by CSS (most elements carry no style): no attribute dict per element
-    quiet = {n.mem_id for n in container.css("[style], [hidden]") if is_hidden(n)}
+    quiet = set(hidden_mems(container) if hidden_ids is None else hidden_ids)
     if skip is not None:
         quiet.add(skip.mem_id)
 

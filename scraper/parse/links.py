@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
 
 from selectolax.lexbor import LexborNode
 
-from scraper.parse.tree import ancestors, collapse, node_text, walk
+from scraper.parse.tree import ancestors, collapse, css, css_first, node_text, walk
 
 ATTACHMENT_EXTENSIONS = frozenset({"pdf", "doc", "docx", "xls", "xlsx", "wps", "ofd", "zip", "rar", "et", "txt"})
 _FILENAME_PARAMS = ("filename", "file_name")
@@ -52,10 +52,15 @@ def _ext(name: str) -> str:
     return posixpath.splitext(name)[1].lower().lstrip(".")
 
 
+def _names_no_file(href: str) -> bool:
+    """True when attachment_filename() is None for `href` and any part of it: no `%`, no `.pdf`, `.doc` …"""
+    return "%" not in href and not _EXT_HINT_RE.search(href)
+
+
 def attachment_filename(href: str) -> tuple[str, str | None] | None:
     """(extension, fileName parameter) when `href` points at a file, else None."""
-    if "%" not in href and not _EXT_HINT_RE.search(href):
-        return None  # no `.pdf`, `.doc` … anywhere: no file (most links of a page; urlsplit is slow)
+    if _names_no_file(href):
+        return None  # most links of a page (urlsplit is slow)
     parts = urlsplit(href)
     params = {k.lower(): v for k, v in parse_qsl(parts.query)}
     param_name = next((params[k] for k in _FILENAME_PARAMS if params.get(k)), None)
@@ -78,7 +83,7 @@ def _hints(node: LexborNode) -> str:
 
 
 def _link_name(node: LexborNode) -> str:
-    img = node.css_first("img[alt]")
+    img = css_first(node, "img[alt]")
     alt = img.attributes.get("alt") if img is not None else None
     return node_text(node) or collapse(node.attributes.get("title") or alt or "")
 
@@ -137,8 +142,12 @@ def attachments(root: LexborNode, base_url: str) -> list[Link]:
             found.pop(url, None)
             found[url] = Link(name=name, url=url)
 
-    for a in root.css("a[href], [onclick]"):
+    for a in css(root, "a[href], [onclick]"):
         attrs = a.attributes
+        if not attrs.get("onclick") and not attrs.get("download") and _names_no_file(attrs.get("href") or ""):
+            quick = a.text(deep=True)
+            if "." not in quick and quick.strip():
+                continue  # its one target names no file, and neither does its text: _file() is None
         for href in _targets(attrs):
             name = _file(href, a, attrs)
             if name is None:
@@ -146,7 +155,7 @@ def attachments(root: LexborNode, base_url: str) -> list[Link]:
             url = urljoin(base_url, href)
             if (url not in found or not _file_name(found[url].name)) and not _in_chrome(a, _CHROME_OR_RELATED_RE):
                 add(url, name)
-    for script in root.css("script"):
+    for script in css(root, "script"):
         for obj in _JS_OBJECT_RE.findall(script.text() or ""):
             name, url = _JS_NAME_RE.search(obj), _JS_URL_RE.search(obj)
             if name and url and (attachment_filename(url.group(1)) or _ext(name.group(1)) in ATTACHMENT_EXTENSIONS):
@@ -186,7 +195,11 @@ def _is_column_page(url: str) -> bool:
 def related(root: LexborNode, base_url: str, page_url: str) -> list[Link]:
     """解读 links: `a#zcjdlink`, and links whose text contains 解读 outside page chrome."""
     found: dict[str, Link] = {}
-    for a in root.css("a[href]"):
+    flagged = {a.mem_id for a in css(root, _RELATED_BY_ATTRS)}  # id or title may make it one
+    for a in css(root, "a[href]"):
+        quick = a.text(deep=True)  # before the link's attributes (a dict each): most links say no 解读
+        if "解读" not in quick and quick.strip() and a.mem_id not in flagged:
+            continue  # not marked, and _may_say() is False
         attrs = a.attributes
         href = _raw_href(attrs)
         marked = attrs.get("id") == "zcjdlink"
@@ -203,8 +216,14 @@ def related(root: LexborNode, base_url: str, page_url: str) -> list[Link]:
 
 def may_relate(html: str) -> bool:
     """False only when no link of the page can be a 解读 link: the page's source spells neither the
-    characters of 解读 nor the id zcjdlink, nor has character references that could (most pages)."""
-    return "&#" in html or "zcjdlink" in html or ("解" in html and "读" in html)
+    characters of 解读 nor the id zcjdlink, nor has character references that could (most pages).
+    The one-character searches first: much faster than the others, and true on most pages that relate."""
+    return ("解" in html and "读" in html) or "zcjdlink" in html or "&#" in html
+
+
+# The links whose attributes alone may make them 解读 links (a superset: related() decides): its
+# id, or a title holding 解读 (_may_say); an image's alt only counts for a link with no text.
+_RELATED_BY_ATTRS = "a[href][id='zcjdlink'], a[href][title*='解读']"
 
 
 def _may_say(a: LexborNode, attrs: dict, word: str) -> bool:
@@ -213,5 +232,5 @@ def _may_say(a: LexborNode, attrs: dict, word: str) -> bool:
     return (
         word in quick
         or word in (attrs.get("title") or "")
-        or (not quick.strip() and a.css_first("img[alt]") is not None)
+        or (not quick.strip() and css_first(a, "img[alt]") is not None)
     )

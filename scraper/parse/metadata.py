@@ -26,7 +26,18 @@ from scraper.parse.labels import (
     is_known,
     normalise_label,
 )
-from scraper.parse.tree import CONDITIONAL_ATTRS, ELEMENT, TEXT, Event, ancestors, collapse, flatten, maybe_hidden
+from scraper.parse.tree import (
+    CONDITIONAL_ATTRS,
+    ELEMENT,
+    HIDDEN_CANDIDATES,
+    TEXT,
+    Event,
+    ancestors,
+    collapse,
+    css,
+    flatten,
+    maybe_hidden,
+)
 
 CONTAINER_TAGS = frozenset({"table", "ul", "ol", "dl", "div", "section", "form", "article"})
 # Elements whose text may be a label ("索引号：", "<b>索 引 号：</b>", "<li>文号：…</li>").
@@ -59,7 +70,9 @@ _BREAK_TAGS = frozenset(
     }
 )
 _MAX_LABEL_CHARS = 12
-_MAYBE_HIDDEN = "[style], [hidden], " + ", ".join(f"[{a}]" for a in CONDITIONAL_ATTRS)  # what maybe_hidden reads
+# The elements maybe_hidden() may find hidden (a superset: it decides): HIDDEN_CANDIDATES, or any switch
+_SWITCHED = ", ".join(f"[{a}]" for a in CONDITIONAL_ATTRS)
+_MAYBE_HIDDEN = HIDDEN_CANDIDATES + ", " + _SWITCHED
 _FIRST_CHARS = frozenset(label[0] for label in KNOWN_LABELS)
 _FIRST_RE = re.compile(r"[\s\u200b\ufeff]*(.)", re.S)  # the first character that is no space
 
@@ -67,11 +80,11 @@ _FIRST_RE = re.compile(r"[\s\u200b\ufeff]*(.)", re.S)  # the first character tha
 def _split_colon(text: str) -> tuple[str, str] | None:
     """("label", "rest") at the first ：/: within a label's length, else None."""
     end = _MAX_LABEL_CHARS * 3
-    found = [i for i in (text.find("：", 0, end), text.find(":", 0, end)) if i >= 0]
-    if not found:
-        return None
-    i = min(found)
-    return text[:i], text[i + 1 :]
+    i = text.find("：", 0, end)
+    colon = text.find(":", 0, end if i < 0 else i)  # the first of the two
+    if colon >= 0:
+        i = colon
+    return (text[:i], text[i + 1 :]) if i >= 0 else None
 
 
 def classify(text: str) -> list[tuple[str, str]]:
@@ -107,7 +120,6 @@ def find_block(root: LexborNode, events: list[Event] | None = None) -> LexborNod
     `events`: flatten(root), when already made."""
     labels: dict[int, set[str]] = {}
     nodes: dict[int, LexborNode] = {}
-    parents: dict[int, list[int]] = {}
     seen: set[int] = set()
     open_: list[tuple[LexborNode, str, int]] = []  # the elements around the event: (node, tag, mem_id)
     outer: list[tuple[LexborNode, str, int]] = []  # root and its ancestors, read when first needed
@@ -136,9 +148,12 @@ def find_block(root: LexborNode, events: list[Event] | None = None) -> LexborNod
                     nodes[key], labels[key] = container, (found := set())
                 found.add(label)
     candidates = [k for k, found in labels.items() if len(found) >= 2 and found - BYLINE_LABELS]
+    not_minimal: set[int] = set()  # every candidate's ancestors
     for key in candidates:
-        parents[key] = [a.mem_id for a in ancestors(nodes[key])]
-    not_minimal = {p for key in candidates for p in parents[key]}
+        for ancestor in ancestors(nodes[key]):
+            if ancestor.mem_id in not_minimal:
+                break  # and so are all above it: each walk goes on to the root or to one already walked
+            not_minimal.add(ancestor.mem_id)
     minimal = [k for k in candidates if k not in not_minimal]
     if not minimal:
         return None
@@ -160,6 +175,7 @@ class _Tokens:
         self.hidden = 0  # depth of maybe-hidden elements around the run
         self.cells: list[tuple[int, int]] = []  # (cell id, token count at cell start)
         self._next_cell = 0
+        self._memo: tuple[int, list[tuple[str, str]]] | None = None  # (len(run), classify() of it)
 
     @property
     def cell(self) -> int | None:
@@ -173,15 +189,24 @@ class _Tokens:
         return not self.cells and self._run_kinds() == ["label", "value"]
 
     def _run_kinds(self) -> list[str]:
-        text = collapse("".join(self.run))
-        return [kind for kind, _ in classify(text)] if text else []
+        return [kind for kind, _ in self._classified()]
+
+    def _classified(self) -> list[tuple[str, str]]:
+        """classify() of the run's collapsed text ([] when empty), made once per run: asked at every
+        element of a block, the run grows only by appends and is emptied only by flush()."""
+        if not self.run:
+            return []
+        if self._memo is None or self._memo[0] != len(self.run):
+            text = collapse("".join(self.run))
+            self._memo = (len(self.run), classify(text) if text else [])
+        return self._memo[1]
 
     def flush(self) -> None:
-        text = collapse("".join(self.run))
+        classified = self._classified()
         self.run.clear()
-        if text:
-            for kind, value in classify(text):
-                self.add(kind, value)
+        self._memo = None
+        for kind, value in classified:
+            self.add(kind, value)
 
     def add(self, kind: str, text: str) -> None:
         last = self.tokens[-1] if self.tokens else None
@@ -218,12 +243,18 @@ def _undouble(text: str) -> str:
     return half if len(half) >= 2 and text.replace(" ", "") == half.replace(" ", "") * 2 else text
 
 
-def _tokenise(block: LexborNode) -> list[tuple[str, str, int | None, bool]]:
+def _tokenise(
+    block: LexborNode, events: list[Event] | None = None, hidden_ids: set[int] | None = None
+) -> list[tuple[str, str, int | None, bool]]:
     tok = _Tokens()
     tok.hidden = int(_in_hidden(block))
-    # maybe-hidden elements found once by CSS (most elements carry none of those attributes)
-    hides = {n.mem_id for n in block.css(_MAYBE_HIDDEN) if maybe_hidden(n)}
-    for kind, _, entering, tag, mem, text in flatten(block):
+    # maybe-hidden elements found once by CSS (most elements carry none of those attributes): the hidden
+    # ones (hidden_mems(), maybe found already) and those with a script switch
+    if hidden_ids is None:
+        hides = {n.mem_id for n in css(block, _MAYBE_HIDDEN) if maybe_hidden(n)}
+    else:
+        hides = hidden_ids | {n.mem_id for n in css(block, _SWITCHED)}
+    for kind, _, entering, tag, mem, text in flatten(block) if events is None else events:
         if kind == TEXT:
             tok.run.append(text)
             continue
@@ -244,10 +275,13 @@ def _tokenise(block: LexborNode) -> list[tuple[str, str, int | None, bool]]:
     return tok.tokens
 
 
-def read_pairs(block: LexborNode) -> dict[str, str]:
+def read_pairs(
+    block: LexborNode, events: list[Event] | None = None, hidden_ids: set[int] | None = None
+) -> dict[str, str]:
     """Every label -> value pair of the block, in document order; empty values kept as "";
-    a visible value wins over a hidden one, the first over later ones."""
-    tokens = _tokenise(block)
+    a visible value wins over a hidden one, the first over later ones. `events`: flatten(block), when made;
+    `hidden_ids`: hidden_mems() of the block or of a node around it, when found (read, not changed)."""
+    tokens = _tokenise(block, events, hidden_ids)
     fields: dict[str, str] = {}
     hidden: dict[str, bool] = {}
     for i, (kind, label, _, label_hidden) in enumerate(tokens):
@@ -272,22 +306,38 @@ _FIELD_LABELS = {
 _INLINE_LABELS = sorted(
     KNOWN_LABELS | _FIELD_LABELS, key=len, reverse=True
 )  # every known label ends the value before it
-# `索 引 号：` spaced any way, then a colon, not the tail of a longer word (组配分类 is no 分类)
+# `索 引 号：` spaced any way, then a colon; _inline_labels() adds: not the tail of a longer word (组配分类
+# is no 分类). Without a lookbehind first, every branch starts with a character: the regex engine skips
+# to a label's first character instead of trying each branch at every position.
 _INLINE_RE = re.compile(
-    r"(?<![\u4e00-\u9fff])(?:"
+    r"(?:"
     + "|".join(r"[\s\u200b\ufeff]*".join(map(re.escape, label)) for label in _INLINE_LABELS)
     + r")(?=[\s\u200b\ufeff]*[：:])"
 )
 _MAX_LINE = 300
 
 
+def _inline_labels(line: str) -> list[re.Match]:
+    """The matches of `(?<![\u4e00-\u9fff])` + _INLINE_RE that finditer() would give: a match after a CJK
+    character is none, and the search goes on from its next character (as a failed lookbehind would)."""
+    found, pos, search = [], 0, _INLINE_RE.search
+    while (m := search(line, pos)) is not None:
+        start = m.start()
+        if start and "\u4e00" <= line[start - 1] <= "\u9fff":
+            pos = start + 1
+        else:
+            found.append(m)
+            pos = m.end()
+    return found
+
+
 def inline_pairs(lines: list[str]) -> dict[str, str]:
     """`label：value` runs in lines of text (the first value per label); a value ends where the next label starts."""
     pairs: dict[str, str] = {}
     for line in lines:
-        if len(line) > _MAX_LINE:
+        if len(line) > _MAX_LINE or ("：" not in line and ":" not in line):  # no colon: no label
             continue
-        found = list(_INLINE_RE.finditer(line))
+        found = _inline_labels(line)
         for m, nxt in zip(found, found[1:] + [None]):
             value = line[m.end() : nxt.start() if nxt else len(line)]
             value = collapse(value.lstrip(" \u3000\xa0").lstrip("：:"))

@@ -31,7 +31,7 @@ class ParsedArticle(ContractRecord):
     def to_dict(self) -> dict:
         """Plain data, as dataclasses.asdict gives it (without `explain`), made without its deep copy of
         every string (a third of a page's parse)."""
-        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self) if f.name != "explain"}
+        return {name: _plain(getattr(self, name)) for name in _names(type(self)) if name != "explain"}
 
     def content_hash(self) -> str:
         """sha256 of canonical JSON of the content: same content, same hash, whatever the bytes."""
@@ -47,13 +47,28 @@ def _plain(value):
     if isinstance(value, dict):
         return {_plain(k): _plain(v) for k, v in value.items()}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {name: _plain(getattr(value, name)) for name in _names(type(value))}
     return copy.deepcopy(value)
+
+
+_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _names(cls: type) -> tuple[str, ...]:
+    """dataclasses.fields(cls)'s names, read once per class."""
+    names = _NAMES.get(cls)
+    if names is None:
+        names = _NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
+# json.dumps(…, ensure_ascii=False, sort_keys=True, separators=(",", ":")), without a new encoder each time
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def content_digest(record: dict) -> str:
     """The content hash of a record (what a parse gave, maybe with list values and file hashes added):
     sha256 of its canonical JSON, leaving out how the bytes were read."""
     content = {k: v for k, v in record.items() if k not in _NOT_CONTENT}
-    canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    canonical = _CANONICAL.encode(content)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
