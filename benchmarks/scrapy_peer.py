@@ -11,9 +11,9 @@ its worker processes included), the portal's excluded; the portal's own CPU (its
 printed per request, and the documents/s that cores / (crawler + portal CPU per document) allows.
 Each xxgk row carries its ratio to Scrapy (docs/s, and CPU per document).
 
-xxgk's sources are byte-compiled into a cache of the benchmark's own (PYTHONPYCACHEPREFIX) before timing,
-as an installed package is: with PYTHONDONTWRITEBYTECODE set, every xxgk process (and each extraction
-worker) would otherwise compile its modules from source on every start, which Scrapy's venv never does.
+xxgk runs from a byte-compiled copy of each tree's packages (made in the benchmark's temporary folder), as
+an installed package is: with PYTHONDONTWRITEBYTECODE set, every xxgk process (and each extraction worker)
+would otherwise compile the project's modules from source at every start, which Scrapy's venv never does.
 
 `--compare CHECKOUT` (e.g. ../main) crawls with CHECKOUT's code too (its packages first on PYTHONPATH),
 alternately with this tree's, `--rounds` times (Scrapy once a round), and prints the medians side by side
@@ -29,6 +29,7 @@ import json
 import multiprocessing as mp
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -148,15 +149,19 @@ def stop(proc, pipe) -> dict:
     return {"requests": requests, "portal_cpu": cpu}
 
 
-def compiled(tree: Path, cache: Path) -> None:
-    """Byte-compile `tree`'s packages into `cache` (PYTHONPYCACHEPREFIX), as an installed package would be."""
-    env = {**os.environ, "PYTHONPYCACHEPREFIX": str(cache)}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    dirs = [str(d) for d in sorted(tree.iterdir()) if (d / "__init__.py").exists()]
-    subprocess.run([sys.executable, "-m", "compileall", "-q", *dirs], env=env, check=True, stdout=subprocess.DEVNULL)
+def compiled(tree: Path, dest: Path) -> Path:
+    """A copy of `tree`'s packages in `dest`, byte-compiled (as an installed package is): what is timed."""
+    for package in sorted(tree.iterdir()):
+        if (package / "__init__.py").exists():
+            shutil.copytree(package, dest / package.name, ignore=shutil.ignore_patterns("__pycache__"))
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(dest)], env=env, check=True, stdout=subprocess.DEVNULL
+    )
+    return dest
 
 
-def run_xxgk(docs: int, conc: int, tmp: Path, tree: Path, cache: Path, extract: bool, parse_workers: int = 0) -> dict:
+def run_xxgk(docs: int, conc: int, tmp: Path, tree: Path, extract: bool, parse_workers: int = 0) -> dict:
     proc, pipe, columns = portal(docs)
     urls = ", ".join(json.dumps(u) for u in columns)
     tmp.mkdir(parents=True)
@@ -168,8 +173,8 @@ def run_xxgk(docs: int, conc: int, tmp: Path, tree: Path, cache: Path, extract: 
         + '\n[[sources]]\nname = "peer"\n'
         f'start_urls = [{urls}]\nfamily = "trs-static"\nrate = 0\nconcurrency = {conc}\n'
     )
-    xxgk = str(Path(sys.executable).with_name("xxgk"))  # the console script, on `tree`'s code
-    env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONPYCACHEPREFIX": str(cache)}
+    xxgk = str(Path(sys.executable).with_name("xxgk"))  # the console script, on `tree`'s (compiled copy's) code
+    env = {**os.environ, "PYTHONPATH": str(tree)}
     cmd = [xxgk, "-q", "--config", str(config), "crawl", "peer", "--full", "--json"]
     wall, cpu, stdout = timed(cmd, env, tree)
     served = stop(proc, pipe)
@@ -207,9 +212,7 @@ def main() -> None:
     kinds = {"pipeline": False, "+ file text": True}  # extract_files
     runs: dict[str, list[dict]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        caches = {tree: Path(tmp) / f"pyc-{i}" for i, tree in enumerate(trees)}
-        for tree in trees:
-            compiled(tree, caches[tree])
+        code = {tree: compiled(tree, Path(tmp) / f"code-{i}") for i, tree in enumerate(trees)}
         for n in range(args.rounds):
             rounds = Path(tmp) / f"r{n}"
             (rounds / "s").mkdir(parents=True)
@@ -220,7 +223,7 @@ def main() -> None:
                     out = rounds / f"x-{kind[0]}-{i}"
                     workers = args.parse_workers if tree == here else 0
                     runs.setdefault(name, []).append(
-                        run_xxgk(args.docs, args.concurrency, out, tree, caches[tree], extract, workers)
+                        run_xxgk(args.docs, args.concurrency, out, code[tree], extract, workers)
                     )
     rows = {name: median_row(r) for name, r in runs.items()}
     print(
