@@ -38,7 +38,7 @@ from storage.db import read_session
 Item = tuple[str, str]  # (sha256, a name the file was linked under)
 POLL_SECONDS = 2.0
 WRITE_BATCH, WRITE_SECONDS = 25, 1.0  # results are written this many at a time, or after this long
-RECYCLE_RSS = 512 * 1024 * 1024  # a worker still this large after a file is replaced (memory a parser kept)
+RECYCLE_RSS = 256 * 1024 * 1024  # a worker still this large after a file is replaced (memory a parser kept)
 HANG_GRACE = 60.0  # seconds past Limits.seconds before the files in flight count as hung
 Reader = Callable[[bytes, str, Limits], tuple[Extracted, float, int]]
 
