@@ -79,9 +79,18 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def migrate(engine: Engine) -> None:
-    """Upgrade to head, unless the database is there already (then alembic is not even imported)."""
-    if current_revision(engine) == head_revision():
+    """Upgrade to head, unless the database is there already (then alembic is not even imported). A new,
+    empty SQLite database is made at head from storage/sqlite_head.py's schema (what the migrations make),
+    without alembic: ~0.2 s less for every first crawl."""
+    current = current_revision(engine)
+    if current == head_revision():
         return
+    if current is None and engine.dialect.name == "sqlite":
+        from storage import sqlite_head
+
+        with engine.begin() as conn:  # BEGIN IMMEDIATE: one process makes it; another then finds it made
+            if sqlite_head.create(conn, head_revision()):
+                return
     from alembic import command
 
     cfg = alembic_config(engine)

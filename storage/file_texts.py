@@ -3,11 +3,18 @@ newest row of a file searched; which files still need reading; where a query mat
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-from sqlmodel import Session
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.engine import Connection
 
 from storage import search
-from storage.models import Attachment, FileText
+from storage.models import Attachment, FileText, utcnow
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+FT = FileText.__table__
 
 PAGE_BREAK = "\f"
 
@@ -24,28 +31,69 @@ def save(
     labels: list[str] | None,
     error: str | None,
     seconds: float,
-) -> FileText:
-    """Record one extraction (a row per extractor version: an older one is kept) and make it the searched text."""
-    pages = [storable(p) for p in pages]
-    error = storable(error) if error else error
-    text = PAGE_BREAK.join(pages)
-    row = s.scalars(
-        select(FileText).where(FileText.sha256 == sha256, FileText.extractor_version == extractor_version)
-    ).first()
-    if row is None:
-        row = FileText(sha256=sha256, extractor_version=extractor_version, extractor=extractor, status=status)
-    row.extractor, row.library, row.status, row.error = extractor, library, status, error
-    row.pages, row.chars, row.labels, row.text, row.seconds = (
-        len(pages) or None,
-        len(text),
-        labels,
-        text,
-        round(seconds, 3),
+) -> int:
+    """Record one extraction (a row per extractor version: an older one is kept) and make it the searched
+    text; its file_texts id."""
+    one = Reading(sha256, extractor, extractor_version, library, status, pages, labels, error, seconds)
+    return save_many(s.connection(), [one])[0]
+
+
+class Reading(NamedTuple):
+    """One file's extraction, as `save_many` records it."""
+
+    sha256: str
+    extractor: str
+    extractor_version: str
+    library: str | None
+    status: str
+    pages: list[str]
+    labels: list[str] | None
+    error: str | None
+    seconds: float
+
+
+def save_many(conn: Connection, readings: list[Reading]) -> list[int]:
+    """`save` for many files in a few statements (Core: one select, an executemany insert, the search
+    rows), in the caller's transaction; the file_texts id of each."""
+    if len({r.sha256 for r in readings}) != len(readings):  # the same file twice: in order, one at a time
+        return [fid for r in readings for fid in save_many(conn, [r])]
+    rows: list[dict[str, Any]] = []
+    for r in readings:
+        pages = [storable(p) for p in r.pages]
+        text = PAGE_BREAK.join(pages)
+        rows.append(
+            {
+                "sha256": r.sha256,
+                "extractor_version": r.extractor_version,
+                "extractor": r.extractor,
+                "library": r.library,
+                "status": r.status,
+                "error": storable(r.error) if r.error else r.error,
+                "pages": len(pages) or None,
+                "chars": len(text),
+                "labels": r.labels,
+                "text": text,
+                "seconds": round(r.seconds, 3),
+            }
+        )
+    found = conn.execute(
+        select(FT.c.id, FT.c.sha256, FT.c.extractor_version).where(FT.c.sha256.in_([r["sha256"] for r in rows]))
     )
-    s.add(row)
-    s.flush()
-    search.index_file(s.connection(), row.id, sha256, text)
-    return row
+    have = {(sha, ver): fid for fid, sha, ver in found}
+    ids: dict[str, int] = {}
+    fresh = [r for r in rows if (r["sha256"], r["extractor_version"]) not in have]
+    again = [{**r, "_id": have[key]} for r in rows if (key := (r["sha256"], r["extractor_version"])) in have]
+    if again:  # the same extractor version read it before: its row is updated (not its extracted_at)
+        conn.execute(update(FT).where(FT.c.id == bindparam("_id")), again)
+        ids.update({r["sha256"]: r["_id"] for r in again})
+    if fresh:
+        now = utcnow()
+        made = conn.execute(
+            insert(FT).returning(FT.c.id, sort_by_parameter_order=True), [{**r, "extracted_at": now} for r in fresh]
+        )
+        ids.update({r["sha256"]: fid for r, (fid,) in zip(fresh, made)})
+    search.index_files(conn, [(ids[r["sha256"]], r["sha256"], r["text"]) for r in rows])
+    return [ids[r["sha256"]] for r in rows]
 
 
 def storable(value: str) -> str:

@@ -263,26 +263,48 @@ def drop_file_index(conn: Connection) -> None:
 
 def index_file(conn: Connection, file_text_id: int, sha256: str, text_: str) -> None:
     """Make file `sha256` searchable by this text (its newest extraction), replacing an older one."""
-    body = normalise(text_)
+    index_files(conn, [(file_text_id, sha256, text_)])
+
+
+def index_files(conn: Connection, rows: Sequence[tuple[int, str, str]]) -> None:
+    """`index_file` for many files (file_text id, sha256, text; one row a sha256) in a few statements."""
+    if not rows:
+        return
     fts = conn.dialect.name == "sqlite"
-    old = conn.execute(select(SF.c.file_text_id, SF.c.body).where(SF.c.sha256 == sha256)).first()
-    if old is not None:
-        if old.file_text_id == file_text_id and old.body == body:
-            return
+    bodies = [(fid, sha, normalise(t)) for fid, sha, t in rows]
+    olds = {
+        r.sha256: r
+        for r in conn.execute(
+            select(SF.c.file_text_id, SF.c.sha256, SF.c.body).where(SF.c.sha256.in_([sha for _, sha, _ in bodies]))
+        )
+    }
+    gone, new = [], []
+    new_rows: list[tuple[int, str]] = []
+    for fid, sha, body in bodies:
+        old = olds.get(sha)
+        if old is not None:
+            if old.file_text_id == fid and old.body == body:
+                continue
+            gone.append(old)
+        new.append({"file_text_id": fid, "sha256": sha, "body": body})
+        new_rows.append((fid, body))
+    if gone:
         if fts:
-            _fts_file_write(conn, old.file_text_id, old.body, delete=True)
-        conn.execute(SF.delete().where(SF.c.sha256 == sha256))
-    conn.execute(insert(SF).values(file_text_id=file_text_id, sha256=sha256, body=body))
-    if fts:
-        _fts_file_write(conn, file_text_id, body)
+            _fts_file_write(conn, [(o.file_text_id, o.body) for o in gone], delete=True)
+        conn.execute(SF.delete().where(SF.c.sha256.in_([o.sha256 for o in gone])))
+    if new:
+        conn.execute(insert(SF), new)
+        if fts:
+            _fts_file_write(conn, new_rows)
 
 
-def _fts_file_write(conn: Connection, rowid: int, body: str, delete: bool = False) -> None:
-    for table, b in (("search_file_trigram", body), ("search_file_bigram", bigram_tokens(body))):
+def _fts_file_write(conn: Connection, rows: list[tuple[int, str]], delete: bool = False) -> None:
+    for table, bigrams in (("search_file_trigram", False), ("search_file_bigram", True)):
+        params = [(rowid, bigram_tokens(body) if bigrams else body) for rowid, body in rows]
         if delete:
-            conn.exec_driver_sql(f"INSERT INTO {table}({table}, rowid, body) VALUES ('delete', ?, ?)", (rowid, b))
+            conn.exec_driver_sql(f"INSERT INTO {table}({table}, rowid, body) VALUES ('delete', ?, ?)", params)
         else:
-            conn.exec_driver_sql(f"INSERT INTO {table}(rowid, body) VALUES (?, ?)", (rowid, b))
+            conn.exec_driver_sql(f"INSERT INTO {table}(rowid, body) VALUES (?, ?)", params)
 
 
 def rebuild_files(conn: Connection) -> int:

@@ -3,6 +3,9 @@
 Every archived attachment file is read once per extractor version, keyed by its sha256 (a file linked
 by a hundred documents is read once). The extractors run in a process pool, so a crawl in the same
 process keeps its core and its GIL, and a file that hangs or kills its worker costs only that file.
+A worker lives as long as the stage unless a file crashes or hangs it, or its resident memory stays
+above RECYCLE_RSS after a file (then the pool is replaced once the files in flight are done): starting
+one costs a Python start and the extractors' imports, so it is not done every N files.
 `files_beside` runs the stage beside the crawls of one process and drains it when the last one ends.
 """
 
@@ -25,15 +28,19 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from scraper.children import die_with_parent
+from scraper.extract import worker
 from scraper.extract.base import ERROR, Extracted, Limits
-from scraper.extract.pick import extract, version_of
+from scraper.extract.pick import version_of
 from storage import file_texts, retry
 from storage.archive import ArchiveError, BlobStore
-from storage.db import read_session, session
+from storage.db import read_session
 
 Item = tuple[str, str]  # (sha256, a name the file was linked under)
 POLL_SECONDS = 2.0
 WRITE_BATCH, WRITE_SECONDS = 25, 1.0  # results are written this many at a time, or after this long
+RECYCLE_RSS = 256 * 1024 * 1024  # a worker still this large after a file is replaced (memory a parser kept)
+HANG_GRACE = 60.0  # seconds past Limits.seconds before the files in flight count as hung
+Reader = Callable[[bytes, str, Limits], tuple[Extracted, float, int]]
 
 
 @dataclass
@@ -52,12 +59,6 @@ class ExtractSummary:
         return f"{self.files} files read ({self.bytes / 1e6:,.1f} MB): {counts}"
 
 
-def _read(data: bytes, name: str, limits: Limits) -> tuple[Extracted, float]:
-    """In a worker process: one file's text and the seconds it took."""
-    started = time.monotonic()
-    return extract(data, name, limits), time.monotonic() - started
-
-
 def unread(engine: Engine, limit: int | None = None) -> list[Item]:
     with read_session(engine) as s:
         return file_texts.unread(s, limit)
@@ -70,9 +71,19 @@ def outdated(engine: Engine) -> list[Item]:
 
 
 class FileTextStage:
-    def __init__(self, engine: Engine, store: BlobStore, workers: int = 1, limits: Limits = Limits()):
+    def __init__(
+        self,
+        engine: Engine,
+        store: BlobStore,
+        workers: int = 1,
+        limits: Limits = Limits(),
+        reader: Reader = worker.read,  # runs in the workers: a module-level function of a light module
+    ):
         self.engine, self.store, self.workers, self.limits = engine, store, max(1, workers), limits
+        self.reader = reader
         self._pool: ProcessPoolExecutor | None = None
+        self.pools_started = 0  # worker pools started: 1 unless a file crashed, hung or bloated a worker
+        self._recycle = False  # a worker kept too much memory: replace the pool when nothing is in flight
         self.skipped: set[str] = set()  # blobs the archive could not give back (verify names them)
         self.halt = False  # set: finish the files in flight, start no more
         self._pending: list[tuple[str, str, Extracted, float]] = []  # results not written yet
@@ -84,16 +95,19 @@ class FileTextStage:
             self._pool = ProcessPoolExecutor(
                 self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
-                max_tasks_per_child=200,
                 initializer=die_with_parent,
                 initargs=(os.getpid(), 10),  # nice 10: the workers yield the CPU to the crawl
             )
+            self.pools_started += 1
         return self._pool
 
     def close(self, kill: bool = False) -> None:
         if self._running and not kill:  # a run is waiting on the pool (another thread): it closes it when done
             self.halt = True
             return
+        self._shutdown(kill)
+
+    def _shutdown(self, kill: bool) -> None:
         if self._pool is not None:
             if kill:  # a hung extractor: its process is ended, not waited for
                 for proc in list(getattr(self._pool, "_processes", {}).values()):
@@ -130,7 +144,10 @@ class FileTextStage:
         crashes: dict[str, int] = {}
         solo = 0  # after a crash, files go one at a time until the culprit is found
         while (todo and not self.halt) or flight:
-            while todo and not self.halt and len(flight) < (1 if solo else 2 * self.workers):
+            if self._recycle and not flight:  # every worker is idle: the bloated one goes with its pool
+                self._recycle = False
+                self._shutdown(kill=False)
+            while todo and not self.halt and not self._recycle and len(flight) < (1 if solo else 2 * self.workers):
                 solo = max(0, solo - 1)
                 sha, name = todo.popleft()
                 try:
@@ -142,11 +159,11 @@ class FileTextStage:
                     step(1)
                     continue
                 sm.bytes += len(data)
-                flight[self._executor().submit(_read, data, name, self.limits)] = (sha, name)
+                flight[self._executor().submit(self.reader, data, name, self.limits)] = (sha, name)
                 del data
             if not flight:
                 break
-            done, _ = wait(flight, timeout=self.limits.seconds + 60, return_when=FIRST_COMPLETED)
+            done, _ = wait(flight, timeout=self.limits.seconds + HANG_GRACE, return_when=FIRST_COMPLETED)
             if not done:  # every file in flight hung past its budget
                 for _fut, (sha, name) in flight.items():
                     self._record(
@@ -161,7 +178,7 @@ class FileTextStage:
                     continue
                 sha, name = flight.pop(fut)
                 try:
-                    got, seconds = fut.result()
+                    got, seconds, rss = fut.result()
                 except BrokenProcessPool:  # the pool is gone: every file in flight goes back, read alone
                     self.close(kill=True)
                     suspects = [(sha, name), *flight.values()]
@@ -177,6 +194,9 @@ class FileTextStage:
                     todo.extendleft(reversed(again))
                     solo = len(again)
                     continue
+                if rss > RECYCLE_RSS and not self._recycle:
+                    logger.info("an extraction worker holds {} MB after {}: it is replaced", rss >> 20, name)
+                    self._recycle = True
                 self._record(sm, sha, name, got, seconds)
                 step(1)
         self._flush(sm)
@@ -227,21 +247,12 @@ class FileTextStage:
             )
 
     def _write(self, batch: list[tuple[str, str, Extracted, float]]) -> None:
-        with session(self.engine) as s:
-            for sha, _, got, seconds in batch:
-                file_texts.save(
-                    s,
-                    sha,
-                    extractor=got.extractor,
-                    extractor_version=got.version,
-                    library=got.library,
-                    status=got.status,
-                    pages=got.pages,
-                    labels=got.labels,
-                    error=got.error,
-                    seconds=seconds,
-                )
-            s.commit()
+        readings = [
+            file_texts.Reading(sha, g.extractor, g.version, g.library, g.status, g.pages, g.labels, g.error, seconds)
+            for sha, _, g, seconds in batch
+        ]
+        with self.engine.begin() as conn:  # Core, a few statements for the whole batch
+            file_texts.save_many(conn, readings)
 
     def _halted(self) -> str | None:
         return "the file text stage is stopping" if self.halt else None
