@@ -6,8 +6,9 @@ CPU a request here, most of it in the connection pool and pure-Python header par
 benchmarks/http_client_bench.py prints the figures side by side.
 
 What the Fetcher relies on, and how it is kept:
-- Bodies stream (`Response.aiter_bytes`), so the size cap stops a huge answer early; a response closed
-  before its body ended closes its connection (aiohttp never reuses a connection with unread body).
+- Bodies stream (`Response.aiter_bytes`) in chunks of at most 64 KiB, so the size cap stops a huge or
+  inflating answer early; a response closed before its body ended closes its connection (aiohttp never
+  reuses a connection with unread body).
 - No decompression here (httpx decodes Content-Encoding as before) and no cookie jar here (httpx's
   jar, set on the client, sends and stores cookies), no redirects (the Fetcher follows them).
 - The URL goes to the wire exactly as httpx encoded it (`encoded=True`: not re-quoted), the headers
@@ -37,6 +38,10 @@ from yarl import URL
 _MAX_LINE = 16 * 1024
 _MAX_HEADERS = 512
 _ssl_context: ssl.SSLContext | None = None
+# A body is read at most this much at a time, however much has arrived: httpx inflates one chunk at a
+# time, so a gzip bomb's chunk inflates to ~64 MB at most before the Fetcher's size cap sees it (as with
+# httpcore's 64 KiB reads). aiohttp's readany() hands over all it has buffered.
+_CHUNK = 64 * 1024
 
 
 def default_ssl_context() -> ssl.SSLContext:
@@ -74,7 +79,7 @@ class _Body(httpx.AsyncByteStream):
     async def __aiter__(self) -> AsyncIterator[bytes]:
         content = self._resp.content
         try:
-            while chunk := await content.readany():
+            while chunk := await content.read(_CHUNK):
                 yield chunk
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise _httpx_error(exc) from exc

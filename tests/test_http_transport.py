@@ -203,3 +203,34 @@ def test_the_server_receives_the_bytes_httpx_own_transport_sends():
             asyncio.run(go(base, transport))
             sent.append([g.replace(base.encode(), b"BASE").replace(base[7:].encode(), b"HOST") for g in got])
     assert len(sent[0]) == 3 and sent[1] == sent[0]
+
+
+def test_a_body_comes_in_chunks_of_at_most_64_kib_however_much_has_arrived():
+    """httpx inflates a gzip body one chunk at a time: a chunk of 64 KiB inflates to ~64 MB at most, so a
+    gzip bomb stops at the size cap. Reading all that is buffered at once (1 MB here) would inflate ~1 GB."""
+    body = os.urandom(1 << 20)
+    sock = socket.create_server(("127.0.0.1", 0))
+
+    def serve():
+        conn, _ = sock.accept()
+        with conn:
+            while b"\r\n\r\n" not in conn.recv(65536):
+                pass
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+
+    threading.Thread(target=serve, daemon=True).start()
+
+    async def go():
+        transport = AiohttpTransport(httpx.Limits(max_connections=1))
+        resp = await transport.handle_async_request(httpx.Request("GET", f"http://127.0.0.1:{sock.getsockname()[1]}/"))
+        await asyncio.sleep(0.5)  # the whole body arrives meanwhile
+        sizes = [len(chunk) async for chunk in resp.stream]
+        await resp.aclose()
+        await transport.aclose()
+        return sizes
+
+    try:
+        sizes = asyncio.run(go())
+    finally:
+        sock.close()
+    assert sum(sizes) == len(body) and max(sizes) <= 64 * 1024
