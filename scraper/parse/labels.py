@@ -5,6 +5,8 @@ Adding a label variant or a field touches only this file.
 
 from __future__ import annotations
 
+from scraper.parse.tree import words
+
 # Contract field -> labels, highest priority first.
 FIELD_LABELS: dict[str, tuple[str, ...]] = {
     "index_no": ("索引号", "信息索引号"),
@@ -69,11 +71,9 @@ _COLONS = "：:"
 
 
 def normalise_label(text: str) -> str:
-    """Drop every kind of space and the colons around: `索\u2002引\u2002号：` -> `索引号`. (str.split()'s
-    whitespace is re's \\s, NBSP, U+2002 (&ensp;) and U+3000 among it; zero-width spaces are added.)"""
-    if "\u200b" in text or "\ufeff" in text:
-        text = text.replace("\u200b", " ").replace("\ufeff", " ")
-    return "".join(text.split()).strip(_COLONS)
+    """Drop every kind of space (NBSP, U+2002 (&ensp;), U+3000, zero-width: tree.words) and the colons
+    around: `索\u2002引\u2002号：` -> `索引号`."""
+    return "".join(words(text)).strip(_COLONS)
 
 
 def is_known(label: str) -> bool:

@@ -49,13 +49,18 @@ def css_first(node: LexborNode, query: str) -> LexborNode | None:
     return found[0] if found else None
 
 
-def collapse(text: str) -> str:
-    """Collapse all whitespace (NBSP, U+3000, zero-width) to one space and strip. What
-    `re.sub(r"[\\s\\u200b\\ufeff]+", " ", text).strip()` gives, 2-10x faster: str.split()'s whitespace
-    is re's \\s (the same test of every code point)."""
+def words(text: str) -> list[str]:
+    """The runs of `text` between its whitespace (NBSP, U+3000, zero-width): the non-empty parts of
+    `re.split(r"[\\s\\u200b\\ufeff]+", text)`, 2-10x faster: str.split()'s whitespace is re's \\s (the
+    same test of every code point); the two zero-width characters are added."""
     if "\u200b" in text or "\ufeff" in text:
         text = text.replace("\u200b", " ").replace("\ufeff", " ")
-    return " ".join(text.split())
+    return text.split()
+
+
+def collapse(text: str) -> str:
+    """Collapse all whitespace (NBSP, U+3000, zero-width) to one space and strip."""
+    return " ".join(words(text))
 
 
 def walk(root: LexborNode, skip: frozenset[str] = SKIP_TAGS) -> Iterator[tuple[LexborNode, bool]]:
