@@ -128,10 +128,10 @@ class LocalBlobStore:
         known = self._pending.get(sha256)
         if known:
             return len(known[0])
-        try:
-            return os.stat(self._name(sha256)).st_size
-        except FileNotFoundError:
-            raise BlobMissing(f"blob {sha256} is missing ({self.path(sha256)})") from None
+        size = self._stored(self._name(sha256))
+        if size is None:
+            raise BlobMissing(f"blob {sha256} is missing ({self.path(sha256)})")
+        return size
 
     def _stored(self, name: str) -> int | None:
         """The stored size of the blob file `name`, None when there is none."""

@@ -279,23 +279,21 @@ def index_files(conn: Connection, rows: Sequence[tuple[int, str, str]]) -> None:
         )
     }
     gone, new = [], []
-    new_rows: list[tuple[int, str]] = []
     for fid, sha, body in bodies:
         old = olds.get(sha)
         if old is not None:
             if old.file_text_id == fid and old.body == body:
                 continue
             gone.append(old)
-        new.append({"file_text_id": fid, "sha256": sha, "body": body})
-        new_rows.append((fid, body))
+        new.append((fid, sha, body))
     if gone:
         if fts:
             _fts_file_write(conn, [(o.file_text_id, o.body) for o in gone], delete=True)
         conn.execute(SF.delete().where(SF.c.sha256.in_([o.sha256 for o in gone])))
     if new:
-        conn.execute(insert(SF), new)
+        conn.execute(insert(SF), [{"file_text_id": fid, "sha256": sha, "body": body} for fid, sha, body in new])
         if fts:
-            _fts_file_write(conn, new_rows)
+            _fts_file_write(conn, [(fid, body) for fid, _sha, body in new])
 
 
 def _fts_file_write(conn: Connection, rows: list[tuple[int, str]], delete: bool = False) -> None:
