@@ -21,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -63,21 +62,10 @@ def _peak_rss() -> float:
 def _database(postgres: str | None) -> Iterator[str]:
     """The config line naming the database: SQLite in the data folder, or a fresh schema of `postgres`
     (dropped afterwards)."""
-    if not postgres:
-        yield ""
-        return
-    import sqlalchemy
+    from crawl_bench import fresh_schema  # benchmarks/ is sys.path[0]
 
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = sqlalchemy.create_engine(postgres, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    try:
-        yield f'[settings]\ndatabase_url = "{postgres}{"&" if "?" in postgres else "?"}options=-csearch_path%3D{schema}"\n'
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
+    with fresh_schema(postgres) as url:
+        yield f'[settings]\ndatabase_url = "{url}"\n' if url else ""
 
 
 def measure(docs: int, family: str, workers: int | None, profile: bool = False, postgres: str | None = None) -> dict:
