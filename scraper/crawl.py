@@ -148,7 +148,13 @@ class Crawl:
         def paused(down: bool) -> None:  # fetching waits while the database is away
             loop.call_soon_threadsafe(self.db_up.clear if down else self.db_up.set)
 
-        def before_commit() -> None:  # the batch's blobs and journal lines, durable first
+        def staged() -> int:
+            return self.store.staged() if isinstance(self.store, JournaledStore) else 0
+
+        def before_commit(upto: int) -> None:  # the batch's blobs and journal lines, durable first
+            if isinstance(self.store, JournaledStore):  # those staged by the batch's units themselves too
+                self.store.durable_upto(max(upto, self.store.staged_here()))
+                return
             sync = getattr(self.store, "sync", None)
             if sync:
                 sync()
@@ -156,6 +162,7 @@ class Crawl:
         return GroupWriter(
             self.engine,
             before_commit=before_commit,
+            staged=staged,
             fence=fence,
             paused=paused,
             abort=lambda: self.lost or self.lease_lost(),
@@ -183,6 +190,7 @@ class Crawl:
             await self._finish("failed", started, f"cannot write the run journal: {exc}")
             return self.summary
         self.store = journal
+        journal.start_syncer()
         fatal: str | None = None
         try:
             await self._crawl(retries)
@@ -218,8 +226,10 @@ class Crawl:
                 self.fetch, self._archive_file, self._archived_file, self.cfg.settings.max_attachment_bytes
             )
             queue: asyncio.Queue = asyncio.Queue(maxsize=200)
+            # more documents in flight than requests (the host gate holds those to `concurrency`): while
+            # some wait for their group commit, the others keep the connections busy
             workers = [
-                asyncio.create_task(self.pipeline.worker(queue)) for _ in range(max(2, self.src.concurrency * 2))
+                asyncio.create_task(self.pipeline.worker(queue)) for _ in range(max(2, self.src.concurrency * 8))
             ]
             try:
                 for row in retries:

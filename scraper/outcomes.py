@@ -45,4 +45,9 @@ class BadPage(Failed):
     under the fetcher's retry policy."""
 
 
-Outcome = Stored | Gone | Failed
+@dataclass(frozen=True)
+class Dropped:
+    """Not fetched: the run was stopping when its turn came (like a document still queued)."""
+
+
+Outcome = Stored | Gone | Failed | Dropped

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from scraper.blocking import wall_of
 from scraper.fetch import BadAnswer, FetchError, FetchResult, RobotsDisallowed
-from scraper.outcomes import BadPage, Blocked, Failed, FetchFailed, Gone, Outcome, Refused, Stored
+from scraper.outcomes import BadPage, Blocked, Dropped, Failed, FetchFailed, Gone, Outcome, Refused, Stored
 from scraper.parse import ParseError
 from scraper.parse_pool import ParsePool
 from scraper.portals import ListItem
@@ -39,6 +39,10 @@ class DocumentPipeline:
         self.failed: Failures = {}
         self.retry_urls: set[str] = set()  # URLs on the source's retry list
         self.blocked_streak = 0
+        # documents between the queue and their answer: as many as the host gate lets fetch at once (the
+        # crawl runs more workers, so that others wait on their group commit meanwhile); one waiting
+        # here when the run stops is dropped, not fetched
+        self.fetching = asyncio.Semaphore(max(1, crawl.src.concurrency))
 
     async def worker(self, queue: asyncio.Queue) -> None:
         while True:
@@ -78,6 +82,8 @@ class DocumentPipeline:
         while True:
             attempt += 1
             outcome = await self._attempt(item, recheck)
+            if isinstance(outcome, Dropped):
+                return
             if (
                 not isinstance(outcome, BadPage)
                 or c.stopping
@@ -105,7 +111,10 @@ class DocumentPipeline:
     async def _attempt(self, item: ListItem, recheck: bool) -> Outcome:
         c = self.crawl
         try:
-            res = await c.fetch(item.url)
+            async with self.fetching:
+                if c.stopping:
+                    return Dropped()
+                res = await c.fetch(item.url)
         except RobotsDisallowed as exc:
             return Refused(exc.reason)
         except BadAnswer as exc:

@@ -1,7 +1,8 @@
 """The content-addressed raw archive: sha256 of the raw bytes names the blob; stored zstd-compressed.
 
 A blob is written once (temp file in the same folder, fsync, rename, fsync of the folder) and never
-rewritten: identical bytes are stored once. The local folder is the default; other backends (S3)
+rewritten: identical bytes are stored once. On Linux a batch of blobs is made durable by one syncfs(2) of
+the archive's filesystem after all are written and renamed, instead of two fsyncs a blob. The local folder is the default; other backends (S3)
 implement the same five methods. A group commit (storage/group_commit.py) writes many blobs with
 `put_pending` and makes them durable together with `sync`, before their rows commit.
 """
@@ -197,20 +198,25 @@ class LocalBlobStore:
             made = list(self._made)  # folders that gained a folder (until fsynced, by this write or another)
         folders.update(dict.fromkeys(made))
         temps: list[str | None] = [None] * len(blobs)
+        batch = _syncfs is not None and len(blobs) > 1  # one syncfs at the end makes everything durable
 
         def write(i: int) -> None:
             packed, name = blobs[i]
             folder = name.rpartition("/")[0]
             try:
-                temps[i] = _write_temp(folder, packed)
+                temps[i] = _write_temp(folder, packed, fsync=not batch)
             except FileNotFoundError:  # its folder was removed since it was made: made again, durably
                 os.makedirs(folder, exist_ok=True)
                 _fsync_file(os.path.dirname(folder))
                 _fsync_file(self._root)
-                temps[i] = _write_temp(folder, packed)
+                temps[i] = _write_temp(folder, packed, fsync=not batch)
 
         try:
-            _each(write, range(len(blobs)))
+            if batch:
+                for i in range(len(blobs)):
+                    write(i)
+            else:
+                _each(write, range(len(blobs)))
             for i, (_packed, name) in enumerate(blobs):  # (after a failure they stay staged: one renamed
                 os.replace(temps[i], name)  # here is written again, the same bytes, and its folder fsynced)
                 temps[i] = None
@@ -219,7 +225,10 @@ class LocalBlobStore:
                 if temp is not None:
                     with contextlib.suppress(OSError):
                         os.unlink(temp)
-        _each(_fsync_file, list(folders))
+        if batch and _syncfs is not None:
+            _syncfs(self._root)  # the files, their names and the new folders: durable at once
+        else:
+            _each(_fsync_file, list(folders))
         with self._lock:
             self._made.difference_update(made)
 
@@ -267,8 +276,8 @@ class LocalBlobStore:
 _temps = itertools.count()
 
 
-def _write_temp(folder: str, packed: bytes) -> str:
-    """`packed` in a new temp file of `folder`, fsynced; its name. The name is this process's and a
+def _write_temp(folder: str, packed: bytes, fsync: bool = True) -> str:
+    """`packed` in a new temp file of `folder`, fsynced (unless a syncfs follows); its name. The name is this process's and a
     counter's (created exclusively: a leftover of a dead process with the same id is stepped over)."""
     for _ in range(100):
         temp = f"{folder}/.tmp-{os.getpid()}-{next(_temps)}"
@@ -283,7 +292,8 @@ def _write_temp(folder: str, packed: bytes) -> str:
         view = memoryview(packed)
         while view:
             view = view[os.write(fd, view) :]
-        os.fsync(fd)
+        if fsync:
+            os.fsync(fd)
     except BaseException:
         os.close(fd)
         os.unlink(temp)
@@ -300,6 +310,31 @@ def _fsync_file(path: str | Path) -> None:
         os.close(fd)
 
 
+def _load_syncfs() -> Callable[[str], None] | None:
+    """syncfs(2) where the C library has it (Linux): every dirty file and directory entry of one
+    filesystem written and flushed, its errors reported (Linux >= 5.8). None elsewhere."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        call = libc.syncfs
+    except (OSError, AttributeError):
+        return None
+
+    def syncfs(path: str) -> None:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            if call(fd) != 0:
+                err = ctypes.get_errno()
+                raise OSError(err, f"syncfs of the archive's filesystem failed: {os.strerror(err)}", path)
+        finally:
+            os.close(fd)
+
+    return syncfs
+
+
+_syncfs = _load_syncfs()
 _SYNC_THREADS = 8
 _sync_pool: tuple[int, ThreadPoolExecutor] | None = None  # (the process it belongs to, the pool)
 

@@ -6,7 +6,8 @@ so the failing unit is rolled back alone and its caller gets the exception, whil
 (units are already re-runnable: a transient error re-runs the whole batch). Before the
 transaction commits, `before_commit()` makes the blobs and journal lines the batch wrote durable
 (once per batch: storage/journal.py, storage/archive.py), so no committed row ever names a blob that
-a crash could lose. A transient database error re-runs the whole batch (storage/retry.py), so units
+a crash could lose; `staged()` numbers what was staged when a unit came, and `before_commit(n)` makes
+staged writes up to n durable (plus whatever the writer's own units staged). A transient database error re-runs the whole batch (storage/retry.py), so units
 must only write through the session and the blob store. Callers that stage their blobs before
 submitting (the crawl does) have them made durable before the transaction even begins, so the
 database's write lock is held for SQL only. Fenced units (a crawl's writes under a lease)
@@ -28,7 +29,7 @@ from sqlmodel import Session
 from storage import retry, write_batch
 from storage.db import session
 
-MAX_BATCH = 16  # units per transaction: a short hold of SQLite's write lock (lease renewals wait on it)
+MAX_BATCH = 64  # units per transaction: tens of ms of SQLite's write lock at most (lease renewals wait on it)
 
 
 class _UnitFailed(Exception):
@@ -40,6 +41,7 @@ class _Unit:
     fn: Callable[[Session], Any]
     fenced: bool
     future: asyncio.Future
+    staged: int  # staged() when it came: its blobs are among these
 
 
 class GroupWriter:
@@ -47,14 +49,15 @@ class GroupWriter:
         self,
         engine: Engine,
         *,
-        before_commit: Callable[[], None] = lambda: None,
+        before_commit: Callable[[int], None] = lambda staged: None,
+        staged: Callable[[], int] = lambda: 0,
         fence: Callable[[Session], None] = lambda s: None,
         abort: Callable[[], str | None] = lambda: None,
         paused: Callable[[bool], None] = lambda down: None,
         name: str = "writer",
     ):
         self.engine, self.before_commit, self.fence, self.abort = engine, before_commit, fence, abort
-        self.paused = paused
+        self.paused, self.staged = paused, staged
         self.batches = self.units = 0
         self.failed_batches = 0  # batches that did not commit (their blobs may be without rows)
         self.reruns = 0  # batches run again with a savepoint per unit (one of their units failed)
@@ -68,7 +71,7 @@ class GroupWriter:
     async def __call__(self, fn: Callable[[Session], Any], fenced: bool = True) -> Any:
         """fn(session) committed (with whatever else is waiting); its result, or its exception."""
         future = self._loop.create_future()
-        self._queue.put(_Unit(fn, fenced, future))
+        self._queue.put(_Unit(fn, fenced, future, self.staged()))
         return await future
 
     def halt(self, reason: str) -> None:
@@ -125,9 +128,11 @@ class GroupWriter:
         return out
 
     def _commit(self, units: list[_Unit], fenced: bool) -> None:
+        staged = max(u.staged for u in units)
+
         def transaction(isolated: bool) -> list[tuple[bool, Any]]:
             out = []
-            self.before_commit()  # blobs staged before their units came: durable, outside the lock
+            self.before_commit(staged)  # blobs staged before their units came: durable, outside the lock
             with session(self.engine) as s:
                 if fenced:
                     self.fence(s)
@@ -142,7 +147,7 @@ class GroupWriter:
                         if retry.transient(exc):
                             raise  # the whole batch is tried again
                         out.append((False, exc))
-                self.before_commit()
+                self.before_commit(staged)
                 s.commit()
             return out
 

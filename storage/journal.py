@@ -2,12 +2,17 @@
 (archive-first leaves that window) is mended: the next run adopts the blob into the blobs table.
 
 One journal file per run (`run-<id>.journal`, one sha256 a line); removed when the run ends.
+
+Lines (and their pending blobs) are numbered as they are staged. A syncer thread makes them durable as
+they come, in groups, so a group commit's writer usually finds its batch durable already
+(`durable_upto`) and spends its time on SQL: the fsyncs of one batch overlap the SQL of the one before.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,24 +37,81 @@ class JournaledStore:
         self._lines: list[str] = []  # with such a store: lines not written yet (their blobs are not either)
         self._lock = threading.Lock()  # put (event loop) and sync (writer thread)
         self._noted: set[str] = set()  # lines on disk whose blobs may not be yet (a store sync failed)
+        self._staged = 0  # lines staged so far (numbered 1, 2, ...)
+        self._durable = 0  # lines up to this number are durable, and their blobs
+        self._syncing = threading.Lock()  # one sync at a time (the syncer's or a writer's)
+        self._mine = threading.local()  # .seq: the last line the calling thread staged
+        self._wake = threading.Event()  # lines staged since the syncer last looked
+        self._stop = False
+        self._syncer: threading.Thread | None = None
 
     def put(self, data: bytes) -> PutResult:
         """Noted, then written; durable (journal first, then the blob) once `sync()` returns."""
         digest = sha256_hex(data)
         if self._pending is None:  # the blob is written now: its line first
-            os.write(self._fd, (digest + "\n").encode())
-            self._unsynced = True
+            with self._lock:
+                os.write(self._fd, (digest + "\n").encode())
+                self._unsynced = True
+                self._staged += 1
+                self._mine.seq = self._staged
             return self.store.put(data)
         with self._lock:  # noted and staged at once: a sync takes both the line and the blob, or neither
             self._lines.append(digest)
-            return self._pending(data, digest)
+            self._staged += 1
+            self._mine.seq = self._staged
+            put = self._pending(data, digest)
+        if self._syncer is not None:
+            self._wake.set()
+        return put
+
+    def staged(self) -> int:
+        """The number of the last line staged (by any thread)."""
+        return self._staged
+
+    def staged_here(self) -> int:
+        """The number of the last line the calling thread staged (0: none)."""
+        return getattr(self._mine, "seq", 0)
+
+    def durable_upto(self, seq: int) -> None:
+        """Lines up to `seq` and their blobs durable: at once when the syncer got there already, else
+        after its sync in progress, or by a sync of our own."""
+        if self._durable >= seq:
+            return
+        with self._syncing:
+            if self._durable < seq:
+                self._sync()
+
+    def start_syncer(self) -> None:
+        """Make staged lines and blobs durable from now on as they come, in a thread of their own."""
+        if self._syncer is None and self._pending is not None:
+            self._syncer = threading.Thread(target=self._sync_loop, name="journal-sync", daemon=True)
+            self._syncer.start()
+
+    def _sync_loop(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            if self._stop:
+                return
+            try:
+                with self._syncing:
+                    if self._durable < self._staged:
+                        self._sync()
+            except Exception as exc:  # noqa: BLE001 - the writer syncs itself and meets the error there
+                logger.debug("journal syncer: {} (the group writer syncs these itself)", exc)
+                time.sleep(0.2)
 
     def sync(self) -> None:
-        """The journal lines, then their blobs, durable (a group commit calls it twice a batch: the
-        journal is written and fsynced only when lines came since). Only blobs whose lines are on disk
-        are written: one staged meanwhile waits for the next sync, with its line."""
+        """The journal lines, then their blobs, durable (the journal is written and fsynced only when
+        lines came since). Only blobs whose lines are on disk are written: one staged meanwhile waits
+        for the next sync, with its line."""
+        with self._syncing:
+            self._sync()
+
+    def _sync(self) -> None:
         with self._lock:
             lines, self._lines = self._lines, []
+            upto = self._staged
         try:
             if lines:
                 data = ("\n".join(lines) + "\n").encode()
@@ -69,10 +131,11 @@ class JournaledStore:
             if self._noted:
                 self.store.sync(self._noted)
                 self._noted.clear()
-            return
-        sync = getattr(self.store, "sync", None)
-        if sync:
-            sync()
+        else:
+            sync = getattr(self.store, "sync", None)
+            if sync:
+                sync()
+        self._durable = max(self._durable, upto)
 
     def get(self, sha256: str) -> bytes:
         return self.store.get(sha256)
@@ -89,6 +152,11 @@ class JournaledStore:
     def close(self, keep: bool = False) -> None:
         """Done. `keep` the journal when a batch may have left blobs without rows (its commit failed):
         then `adopt` (now, or the next run's `recover`) mends them."""
+        if self._syncer is not None:
+            self._stop = True
+            self._wake.set()
+            self._syncer.join()
+            self._syncer = None
         self.sync()
         os.close(self._fd)
         if not keep:

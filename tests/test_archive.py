@@ -7,6 +7,7 @@ from urllib.parse import urlparse
 import pytest
 import zstandard
 
+from storage import archive as archive_module
 from storage.archive import ArchiveError, BlobCorrupt, BlobMissing, BlobTruncated, LocalBlobStore, open_archive
 from storage.archive_s3 import _EXISTS, S3BlobStore, _code
 
@@ -159,7 +160,7 @@ def fail_next_write(monkeypatch) -> None:
 
     write_temp = archive._write_temp
 
-    def fail(folder, packed):
+    def fail(folder, packed, fsync=True):
         monkeypatch.setattr(archive, "_write_temp", write_temp)
         raise OSError("disk said no")
 
@@ -253,3 +254,69 @@ def test_a_sync_during_a_put_takes_its_line_and_its_blob_together(tmp_path, monk
     putting.join()
     noted = (tmp_path / "run-1.journal").read_text().split()
     assert noted and all(store.path(sha).exists() for sha in noted)
+
+
+@pytest.mark.skipif(archive_module._syncfs is None, reason="no syncfs(2) here")
+def test_a_batch_of_blobs_is_made_durable_by_one_syncfs(tmp_path, monkeypatch):
+    """Several staged blobs: written, renamed, then one syncfs of the filesystem (no fsync a file); a
+    syncfs that fails raises, naming it, and keeps them staged for the next sync."""
+    store = LocalBlobStore(tmp_path / "a")
+    calls: list[str] = []
+    fsyncs: list[int] = []
+    real_syncfs, real_fsync = archive_module._syncfs, archive_module.os.fsync
+    monkeypatch.setattr(archive_module, "_syncfs", lambda path: (calls.append(path), real_syncfs(path)))
+    monkeypatch.setattr(archive_module.os, "fsync", lambda fd: (fsyncs.append(fd), real_fsync(fd)))
+    puts = [store.put_pending(f"<html>{i}</html>".encode()) for i in range(10)]
+    store.sync()
+    assert calls == [str(store.root)] and not fsyncs
+    assert all(store.get(p.sha256) == f"<html>{i}</html>".encode() for i, p in enumerate(puts))
+
+    def refused(path):
+        raise OSError(5, "syncfs of the archive's filesystem failed: Input/output error", path)
+
+    monkeypatch.setattr(archive_module, "_syncfs", refused)
+    more = [store.put_pending(f"<p>{i}</p>".encode()) for i in range(3)]
+    with pytest.raises(OSError, match="syncfs of the archive's filesystem failed"):
+        store.sync()
+    assert all(p.sha256 in store._pending for p in more)  # still staged: the next sync writes them again
+    monkeypatch.setattr(archive_module, "_syncfs", real_syncfs)
+    store.sync()
+    assert not store._pending and all(store.get(p.sha256) == f"<p>{i}</p>".encode() for i, p in enumerate(more))
+    assert not list(tmp_path.rglob(".tmp-*"))
+
+
+def test_the_journal_syncer_makes_staged_blobs_durable_as_they_come(tmp_path):
+    """With its syncer running, blobs staged from several threads reach the disk with their lines
+    without anyone calling sync; durable_upto(n) returns once lines up to n are durable; every line
+    and blob is there at close, each line naming a stored blob."""
+    import threading
+    import time
+
+    from storage.journal import JournaledStore
+
+    store = LocalBlobStore(tmp_path / "a")
+    journal = JournaledStore(store, tmp_path / "run-1.journal")
+    journal.start_syncer()
+    first = journal.put(b"<html>first</html>")
+    deadline = time.monotonic() + 10
+    while store._pending and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert store.path(first.sha256).exists() and journal._durable >= 1  # nobody called sync
+
+    def stage(k: int) -> None:
+        for i in range(50):
+            put = journal.put(f"{k}-{i}".encode() * 30)
+            if i % 10 == 9:
+                journal.durable_upto(journal.staged_here())
+                assert store.path(put.sha256).exists()
+
+    threads = [threading.Thread(target=stage, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert journal.staged() == 201
+    journal.close(keep=True)
+    lines = (tmp_path / "run-1.journal").read_text().split()
+    assert len(lines) == 201 and set(lines) == set(store.iter_hashes())
+    assert not store._pending and not list(tmp_path.rglob(".tmp-*"))

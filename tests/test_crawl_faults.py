@@ -174,3 +174,15 @@ def test_a_walled_list_page_costs_the_fetchers_retries_only(cli, portal):
     lists = [(r.path, r.query) for r in portal.requests if re.match(r"^/(col|module/web)/", r.path)]
     assert lists, "the wall was met"
     assert max(lists.count(p) for p in set(lists)) == 3, lists
+
+
+def test_a_run_stopped_by_an_anti_bot_streak_fetches_no_more_documents(tmp_path, portal):
+    """Ten walled documents in a row stop the run (politeness): documents still waiting for their turn
+    then are dropped, not fetched, though the crawl keeps more documents in flight than connections
+    (those waiting on their group commit): only the ones already at the host's gate finish."""
+    cli = Cli(write_config(tmp_path, portal, concurrency=2))
+    portal.inject(r"^/art/", "wall")
+    summary = cli.jsonl("crawl", "kaihua", code=1)[0]
+    assert "anti-bot answers in a row" in problems(summary), problems(summary)
+    documents = {r.path for r in portal.requests if r.path.startswith("/art/")}
+    assert 10 <= len(documents) <= 10 + 2, sorted(documents)

@@ -93,3 +93,25 @@ def test_a_unit_whose_rows_fail_only_at_flush_fails_alone(db_url):
     assert results[:2] == ["s0", "s1"] and results[3:] == ["s3", "s4"], results
     assert isinstance(results[2], Exception)
     assert names(engine) == ["s0", "s1", "s3", "s4"]
+
+
+def test_a_batch_is_made_durable_up_to_the_last_write_its_units_staged(db_url):
+    """before_commit(n) gets the highest staged() any unit of the batch saw when it came (its blobs
+    are among those), before the transaction and again before its commit."""
+    engine = open_database(db_url)
+    staged = iter(range(1, 100))
+    got: list[int] = []
+
+    async def go():
+        writer = GroupWriter(engine, before_commit=got.append, staged=lambda: next(staged))
+        gate = threading.Event()
+        first = asyncio.ensure_future(writer(lambda s: gate.wait(10)))  # staged() 1: a batch alone
+        await asyncio.sleep(0.1)
+        futures = [asyncio.ensure_future(writer(add(f"s{i}"))) for i in range(5)]  # 2..6: one batch
+        await asyncio.sleep(0.1)
+        gate.set()
+        await asyncio.gather(first, *futures)
+        await writer.close()
+
+    asyncio.run(go())
+    assert got == [1, 1, 6, 6] and names(engine) == [f"s{i}" for i in range(5)]
