@@ -20,6 +20,7 @@ offsets in the original). Each term needs two or more characters.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,7 +32,8 @@ from storage.models import SearchFile, SearchText
 
 ST, SF = SearchText.__table__, SearchFile.__table__
 SCOPES = ("all", "pages", "files")
-_FOLD = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20, 0xA0: 0x20}
+_FOLD = {chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)} | {"\u3000": " ", "\xa0": " "}
+_FOLDED = re.compile("[\uff01-\uff5e\u3000\xa0]")  # _FOLD's keys
 TITLE_WEIGHT = 10.0
 MIN_QUERY = 2
 
@@ -41,11 +43,16 @@ class SearchError(ValueError):
 
 
 def normalise(value: str | None) -> str:
-    folded = (value or "").translate(_FOLD)
+    # A substitution per match: str.translate looked every character up (~4x the time on Chinese text)
+    folded = _FOLDED.sub(_fold, value) if value else ""
     lower = folded.lower()
     if len(lower) == len(folded):
         return lower
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in folded)  # keep offsets (e.g. 'İ')
+
+
+def _fold(match: re.Match) -> str:
+    return _FOLD[match.group()]
 
 
 class _Pairs(dict):

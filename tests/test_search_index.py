@@ -196,3 +196,17 @@ def test_bigram_tokens_are_every_overlapping_pair_in_hex():
         for _ in range(200):
             value = "".join(rng.choice(ALPHABET + ["\ud800", "\x00"]) for _ in range(n))
             assert search.bigram_tokens(value) == reference(value)
+
+
+def test_normalise_folds_as_the_character_table_says():
+    """normalise (a regex substitution per match) equals folding every character through the table:
+    U+FF01..U+FF5E to ASCII, U+3000 and NBSP to a space, then lower case keeping lengths."""
+    table = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20, 0xA0: 0x20}
+    rng = random.Random(13)
+    pool = [chr(c) for c in range(0xFF00, 0xFF61)] + ["\u3000", "\xa0", "İ", "Ａ", "政", "𠀀", "x", "\n"]
+    for _ in range(2000):
+        value = "".join(rng.choice(pool) for _ in range(rng.randint(0, 30)))
+        folded = value.translate(table)
+        want = "".join(c.lower() if len(c.lower()) == 1 else c for c in folded)
+        assert search.normalise(value) == want, value
+    assert search.normalise(None) == "" and search.normalise("") == ""
