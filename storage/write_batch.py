@@ -21,10 +21,11 @@ from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table, event, text
+from sqlalchemy import DateTime, Table, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 KEY = "xxgk.write_batch"
 
@@ -51,7 +52,16 @@ class Statement:
         names = tuple(c.positiontup or ()) if c.positional else tuple(c.binds)
         if self.keys is not None and set(names) - set(self.keys):
             raise ValueError(f"{self.stmt}: binds {set(names) - set(self.keys)} are not given")
-        procs = [(i, c._bind_processors[n]) for i, n in enumerate(names) if n in c._bind_processors]
+        procs = [
+            (
+                i,
+                _shared(c._bind_processors[n], c.binds[n].type, dialect)
+                if _is_datetime(c.binds[n].type)
+                else c._bind_processors[n],
+            )
+            for i, n in enumerate(names)
+            if n in c._bind_processors
+        ]
         pick = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
 
         def positional(row: dict) -> Any:
@@ -69,6 +79,32 @@ class Statement:
 
     def params(self, dialect, row: Any) -> Any:
         return self.compiled(dialect)[1](row)
+
+
+_LAST: dict[tuple, list] = {}  # (dialect, type) -> [(the last value processed, its bound form)]
+_NOTHING = object()
+
+
+def _is_datetime(type_: TypeEngine) -> bool:
+    return isinstance(type_.impl_instance if isinstance(type_, TypeDecorator) else type_, DateTime)
+
+
+def _shared(proc: Callable[[Any], Any], type_: TypeEngine, dialect) -> Callable[[Any], Any]:
+    """`proc` of a datetime column answering again, without processing, the very value it processed
+    last for any column of the same type (a row's `now` fills several: ~12 datetimes a document, a
+    third of them distinct). Datetimes are immutable and their processors pure; one cell, stored whole,
+    so threads sharing it see a pair or the next one."""
+    cell = _LAST.setdefault((type(dialect), type(type_), repr(type_)), [(_NOTHING, None)])
+
+    def process(value: Any) -> Any:
+        last = cell[0]
+        if last[0] is value:
+            return last[1]
+        out = proc(value)
+        cell[0] = (value, out)
+        return out
+
+    return process
 
 
 class BatchFailed(Exception):

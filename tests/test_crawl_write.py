@@ -204,3 +204,29 @@ def test_one_write_batch_for_the_whole_story_writes_the_same_rows(db_url, twin, 
     assert CORE_STEPS == [0, 1, 2, 3, 4, 5, 7, 9]
     for table in orm_rows:
         assert core_rows[table] == orm_rows[table], table
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_datetime_binds_shared_between_columns_bind_as_processed_alone(dialect):
+    """The datetime columns of a statement answer a value met just before (another column's, another
+    statement's) with the form processing it alone gives; a naive datetime is refused every time."""
+    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.dialects import sqlite as sqlite_dialect
+
+    from storage.crawl_write import _ALIAS, _DOCUMENT
+
+    d = sqlite_dialect.pysqlite.dialect() if dialect == "sqlite" else postgresql.psycopg.dialect()
+    stmt = _DOCUMENT.stmt.compile(dialect=d, column_keys=list(_DOCUMENT.keys))
+    now, later = datetime(2025, 1, 2, 3, 4, 5, 6, tzinfo=UTC), datetime(2025, 1, 2, 11, 4, 5, tzinfo=UTC)
+    for first_seen, changed_at, withdrawn in ((now, now, None), (now, later, now), (later, later, later)):
+        row = {k: None for k in _DOCUMENT.keys} | {"first_seen": first_seen, "last_seen": first_seen}
+        row |= {"changed_at": changed_at, "withdrawn_at": withdrawn, "flags": [], "doc_key": "k", "version": 1}
+        _ALIAS.params(d, {k: None for k in _ALIAS.keys} | {"first_seen": later, "last_seen": now})
+        got = dict(zip(stmt.positiontup, _DOCUMENT.params(d, row))) if stmt.positional else _DOCUMENT.params(d, row)
+        for name in ("first_seen", "last_seen", "changed_at", "withdrawn_at"):
+            proc = stmt._bind_processors[name]
+            assert got[name] == proc(row[name]), name
+    naive = {k: None for k in _DOCUMENT.keys} | {"first_seen": datetime(2025, 1, 2), "flags": []}
+    for _ in range(2):
+        with pytest.raises(ValueError, match="timezone"):
+            _DOCUMENT.params(d, naive)
