@@ -16,8 +16,20 @@ FETCH_SECONDS = Histogram(
 ARCHIVED_BYTES = Counter("xxgk_archived_bytes", "Bytes of responses archived (before dedupe)", ["source"])
 
 
+_CHILDREN: dict[tuple[str, int], tuple] = {}  # (source, status // 100) -> its three labelled metrics
+
+
 def observe(source: str, status: int, size: int, seconds: float) -> None:
     """One archived response."""
-    HTTP_REQUESTS.labels(source, f"{status // 100}xx").inc()
-    FETCH_SECONDS.labels(source).observe(seconds)
-    ARCHIVED_BYTES.labels(source).inc(size)
+    key = (source, status // 100)
+    children = _CHILDREN.get(key)
+    if children is None:  # labels() takes a lock and checks its values each call: looked up once
+        children = _CHILDREN[key] = (
+            HTTP_REQUESTS.labels(source, f"{status // 100}xx"),
+            FETCH_SECONDS.labels(source),
+            ARCHIVED_BYTES.labels(source),
+        )
+    requests, fetch, archived = children
+    requests.inc()
+    fetch.observe(seconds)
+    archived.inc(size)

@@ -64,3 +64,15 @@ def test_worker_metrics_port_counts_its_crawls_and_the_queue(tmp_path, pg_url, r
     assert _value(text, r'xxgk_http_requests_total\{source="kaihua",status_class="2xx"\}') >= 30
     assert _value(queued, r'xxgk_queue_jobs\{status="todo",task="xxgk.crawl"\}') == 1
     assert _value(text, r'xxgk_documents\{source="kaihua"\}') == 30
+
+
+def test_observe_counts_each_response_under_its_labels():
+    """observe() (its labelled metrics looked up once per source and status class) counts every call."""
+    from scraper import metrics
+
+    for status in (200, 204, 404, 200):
+        metrics.observe("observe-test", status, 10, 0.2)
+    assert metrics.HTTP_REQUESTS.labels("observe-test", "2xx")._value.get() == 3
+    assert metrics.HTTP_REQUESTS.labels("observe-test", "4xx")._value.get() == 1
+    assert metrics.ARCHIVED_BYTES.labels("observe-test")._value.get() == 40
+    assert metrics.FETCH_SECONDS.labels("observe-test")._sum.get() == pytest.approx(0.8)
