@@ -30,6 +30,7 @@ from loguru import logger
 from protego import Protego
 
 from scraper.http_transport import AiohttpTransport
+from scraper.httpx_url import request_url
 from storage.headers import header_in
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
@@ -339,7 +340,7 @@ class Fetcher:
         async with self._gate(host):
             self.requests += 1
             kwargs = {"content": data} if isinstance(data, bytes) else {"data": data}
-            req = self.client.build_request(method, url, headers=headers, **kwargs)
+            req = self.client.build_request(method, request_url(url), headers=headers, **kwargs)
             started = time.perf_counter()
             # A total deadline per attempt: a server that drips bytes cannot hold us forever.
             async with asyncio.timeout(self.policy.timeout * 4):

@@ -196,13 +196,16 @@ def test_the_server_receives_the_bytes_httpx_own_transport_sends():
             await f.fetch(f"{base}/a/%E4%BD%A0/文件?x=1&y=%20z&q=中#frag")
             await f.fetch(f"{base}/p", method="POST", data={"a": "你", "b": "2"}, headers={"Referer": f"{base}/"})
             await f.fetch(f"{base}/j", method="POST", data=b'{"k":1}', headers={"Content-Type": "application/json"})
+            await f.fetch(f"{base}/e", method="POST")  # no body: Content-Length 0, no Content-Type
+            await f.fetch(f"{base}/h", headers={"Accept": "text/html", "X-A": "1", "Referer": f"{base}/"})
+            await f.fetch(f"{base}/g", headers={"accept-encoding": "identity", "Content-Type": "text/plain"})
 
     sent = []
     for transport in (lambda limits: httpx.AsyncHTTPTransport(limits=limits), None):
         with recording_server() as (base, got):
             asyncio.run(go(base, transport))
             sent.append([g.replace(base.encode(), b"BASE").replace(base[7:].encode(), b"HOST") for g in got])
-    assert len(sent[0]) == 3 and sent[1] == sent[0]
+    assert len(sent[0]) == 6 and sent[1] == sent[0]
 
 
 def test_a_body_comes_in_chunks_of_at_most_64_kib_however_much_has_arrived():
