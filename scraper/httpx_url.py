@@ -32,8 +32,10 @@ _PLAIN = re.compile(
 
 
 @lru_cache(maxsize=256)
-def _origin(scheme: str, authority: str) -> _urlparse.ParseResult:
-    return httpx.URL(f"{scheme}://{authority}")._uri_reference
+def _origin(scheme: str, authority: str) -> tuple[str, str, str, int | None]:
+    """(scheme, userinfo, host, port) as httpx normalises them."""
+    parsed = httpx.URL(f"{scheme}://{authority}")._uri_reference
+    return parsed.scheme, parsed.userinfo, parsed.host, parsed.port
 
 
 def request_url(url: str) -> httpx.URL:
@@ -45,7 +47,9 @@ def request_url(url: str) -> httpx.URL:
         origin = _origin(m["scheme"], m["authority"])
     except httpx.InvalidURL:
         return httpx.URL(url)  # raises httpx's error for the whole URL
-    parsed = origin._replace(path=_urlparse.normalize_path(m["path"]), query=m["query"], fragment=m["fragment"])
     made = object.__new__(httpx.URL)
-    made._uri_reference = parsed
+    scheme, userinfo, host, port = origin
+    made._uri_reference = _urlparse.ParseResult(
+        scheme, userinfo, host, port, _urlparse.normalize_path(m["path"]), m["query"], m["fragment"]
+    )
     return made
