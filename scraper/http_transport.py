@@ -83,6 +83,24 @@ def _client_timeout(pool: float | None, connect: float | None, read: float | Non
     return aiohttp.ClientTimeout(total=None, connect=pool, sock_connect=connect, sock_read=read)
 
 
+def _yarl_url(url: httpx.URL) -> URL:
+    """URL(str(url), encoded=True) (as httpx encoded it, not re-quoted), built from the parts httpx parsed
+    (~2 us against ~8 for joining and splitting the string again) when there is no user info, the host is a
+    name or an IPv4 address and the port a port; tests/test_http_transport.py compares the two."""
+    p = url._uri_reference
+    if p.userinfo or ":" in p.host or not p.host or not p.path.startswith("/") or (p.port or 0) > 65535:
+        return URL(str(url), encoded=True)
+    return URL.build(
+        scheme=p.scheme,
+        host=p.host,
+        port=p.port,
+        path=p.path,
+        query_string=p.query or "",
+        fragment=p.fragment or "",
+        encoded=True,
+    )
+
+
 class _Body(httpx.AsyncByteStream):
     __slots__ = ("_resp",)
 
@@ -148,7 +166,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         try:
             resp = await self._session.request(
                 method,
-                URL(str(request.url), encoded=True),
+                _yarl_url(request.url),
                 headers=headers,
                 data=body,
                 skip_auto_headers=None if body is None and method in _NO_SKIP_NEEDED else _SKIP_CONTENT_TYPE,

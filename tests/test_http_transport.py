@@ -9,6 +9,7 @@ import datetime
 import http.server
 import ipaddress
 import os
+import re
 import socket
 import ssl
 import threading
@@ -237,3 +238,37 @@ def test_a_body_comes_in_chunks_of_at_most_64_kib_however_much_has_arrived():
     finally:
         sock.close()
     assert sum(sizes) == len(body) and max(sizes) <= 64 * 1024
+
+
+def test_the_url_handed_to_aiohttp_is_the_url_httpx_encoded():
+    """_yarl_url(u) is URL(str(u), encoded=True): the same request target, host, port and scheme."""
+    from test_httpx_url import EXAMPLES, random_urls
+    from yarl import URL
+
+    from scraper.http_transport import _yarl_url
+
+    checked = 0
+    for text in EXAMPLES + random_urls(5000):
+        try:
+            url = httpx.URL(text)
+        except httpx.InvalidURL:
+            continue
+        if url.scheme not in ("http", "https") or not url.host:
+            continue
+        try:
+            parsed = URL(str(url), encoded=True)
+            parsed.port  # noqa: B018 - yarl checks the port here
+        except ValueError as exc:
+            with pytest.raises(ValueError, match=re.escape(str(exc))):
+                _yarl_url(url).port  # noqa: B018
+            continue
+        built = _yarl_url(url)
+        assert built == parsed and str(built) == str(parsed), text
+        assert (built.raw_path_qs, built.raw_host, built.port, built.scheme) == (
+            parsed.raw_path_qs,
+            parsed.raw_host,
+            parsed.port,
+            parsed.scheme,
+        )
+        checked += 1
+    assert checked > 1000
