@@ -133,23 +133,9 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
     then a declared encoding with a few bad bytes replaced ("gb18030-replace"), and last
     utf-8 with replacement ("utf-8-replace").
     """
-    for bom, encoding in _BOMS:
-        if body.startswith(bom):
-            text = _try(body, encoding)
-            if text is not None:
-                return text, canonical_encoding(encoding) or encoding
-    weak: list[str] = []
-    declared_ok: list[str] = []
-    for declared in _declared(body, content_type):
-        encoding = canonical_encoding(declared)
-        if encoding in _WEAK:
-            weak.append(encoding)
-            continue
-        if encoding is not None:
-            declared_ok.append(encoding)
-        text = _try(body, encoding)
-        if text is not None:
-            return text, encoding
+    found, weak, declared_ok = _read_declared(body, content_type)
+    if found is not None:
+        return found
     detected = _detect(body)
     if detected is not None:
         return detected
@@ -162,3 +148,32 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
         if text.count("\ufffd") <= max(1, len(body) // _MAX_BAD_RATIO):
             return text, f"{encoding}-replace"
     return body.decode("utf-8", errors="replace"), "utf-8-replace"
+
+
+def declared_text(body: bytes, content_type: str | None = None) -> tuple[str, str] | None:
+    """decode_html's answer when a BOM or a declared charset reads the page; None when it would go on to
+    detection (charset-normalizer: ~0.2 ms for a 20 KB head, so a caller may first rule the page out)."""
+    return _read_declared(body, content_type)[0]
+
+
+def _read_declared(body: bytes, content_type: str | None) -> tuple[tuple[str, str] | None, list[str], list[str]]:
+    """decode_html's first steps: (text, encoding) by BOM or a declared charset, else None, with the weak
+    and the strong declared encodings that did not read it (its later steps try them again)."""
+    for bom, encoding in _BOMS:
+        if body.startswith(bom):
+            text = _try(body, encoding)
+            if text is not None:
+                return (text, canonical_encoding(encoding) or encoding), [], []
+    weak: list[str] = []
+    declared_ok: list[str] = []
+    for declared in _declared(body, content_type):
+        encoding = canonical_encoding(declared)
+        if encoding in _WEAK:
+            weak.append(encoding)
+            continue
+        if encoding is not None:
+            declared_ok.append(encoding)
+        text = _try(body, encoding)
+        if text is not None:
+            return (text, encoding), weak, declared_ok
+    return None, weak, declared_ok

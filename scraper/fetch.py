@@ -30,6 +30,7 @@ from loguru import logger
 from protego import Protego
 
 from scraper.http_transport import AiohttpTransport
+from scraper.httpx_url import request_url
 from storage.headers import header_in
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
@@ -145,14 +146,16 @@ class FetchPolicy:
 RobotsHook = Callable[[FetchResult], Awaitable[None]]
 
 
+_SET_COOKIE = (b"set-cookie", b"set-cookie2")
+
+
 class _Cookies(httpx.Cookies):
     """httpx's jar, which runs every response through http.cookiejar (URL and header adaptors built
     each time) even when it sets no cookie: this one does so only for a response with Set-Cookie (or
     Set-Cookie2). The cookies kept, and sent, are the same."""
 
     def extract_cookies(self, response: httpx.Response) -> None:
-        headers = response.headers
-        if "set-cookie" in headers or "set-cookie2" in headers:
+        if any(name.lower() in _SET_COOKIE for name, _ in response.headers.raw):  # one pass, no lists per name
             super().extract_cookies(response)
 
 
@@ -204,10 +207,13 @@ class Fetcher:
         """The origin's robots.txt rules: Protego, True (no restrictions) or why it was unreachable."""
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
-        async with self._robots_locks.setdefault(origin, asyncio.Lock()):
-            if origin not in self._robots:
-                self._robots[origin] = await self._load_robots(origin)
-        return self._robots[origin]
+        rules = self._robots.get(origin)  # known: no lock to take (nor a new Lock to make) per request
+        if rules is None:
+            async with self._robots_locks.setdefault(origin, asyncio.Lock()):
+                if origin not in self._robots:
+                    self._robots[origin] = await self._load_robots(origin)
+            rules = self._robots[origin]
+        return rules
 
     async def _load_robots(self, origin: str):
         """RFC 9309: 2xx is parsed; redirects are followed (up to 5, to any host); 4xx means no
@@ -339,7 +345,7 @@ class Fetcher:
         async with self._gate(host):
             self.requests += 1
             kwargs = {"content": data} if isinstance(data, bytes) else {"data": data}
-            req = self.client.build_request(method, url, headers=headers, **kwargs)
+            req = self.client.build_request(method, request_url(url), headers=headers, **kwargs)
             started = time.perf_counter()
             # A total deadline per attempt: a server that drips bytes cannot hold us forever.
             async with asyncio.timeout(self.policy.timeout * 4):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from prometheus_client import Counter, Histogram
 
 HTTP_REQUESTS = Counter(
@@ -16,20 +18,19 @@ FETCH_SECONDS = Histogram(
 ARCHIVED_BYTES = Counter("xxgk_archived_bytes", "Bytes of responses archived (before dedupe)", ["source"])
 
 
-_CHILDREN: dict[tuple[str, int], tuple] = {}  # (source, status // 100) -> its three labelled metrics
-
-
 def observe(source: str, status: int, size: int, seconds: float) -> None:
     """One archived response."""
-    key = (source, status // 100)
-    children = _CHILDREN.get(key)
-    if children is None:  # labels() takes a lock and checks its values each call: looked up once
-        children = _CHILDREN[key] = (
-            HTTP_REQUESTS.labels(source, f"{status // 100}xx"),
-            FETCH_SECONDS.labels(source),
-            ARCHIVED_BYTES.labels(source),
-        )
-    requests, fetch, archived = children
+    requests, fetch_seconds, archived_bytes = _children(source, status // 100)
     requests.inc()
-    fetch.observe(seconds)
-    archived.inc(size)
+    fetch_seconds.observe(seconds)
+    archived_bytes.inc(size)
+
+
+@lru_cache(maxsize=1024)
+def _children(source: str, status_class: int):
+    """The three series of a source and status class (labels() looks them up under a lock: ~10 us a response)."""
+    return (
+        HTTP_REQUESTS.labels(source, f"{status_class}xx"),
+        FETCH_SECONDS.labels(source),
+        ARCHIVED_BYTES.labels(source),
+    )

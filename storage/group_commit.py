@@ -173,14 +173,17 @@ class GroupWriter:
             self.failed_batches += 1
         self.batches += 1
         self.units += len(units)
-        for unit, (ok, value) in zip(units, results):
-            self._loop.call_soon_threadsafe(_settle, unit.future, ok, value)
+        # One callback for the batch (in order): a wake-up of the event loop per batch, not per unit.
+        self._loop.call_soon_threadsafe(
+            _settle, [(unit.future, ok, value) for unit, (ok, value) in zip(units, results)]
+        )
 
 
-def _settle(future: asyncio.Future, ok: bool, value: Any) -> None:
-    if future.cancelled():
-        return
-    if ok:
-        future.set_result(value)
-    else:
-        future.set_exception(value)
+def _settle(settled: list[tuple[asyncio.Future, bool, Any]]) -> None:
+    for future, ok, value in settled:
+        if future.cancelled():
+            continue
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import httpx
 import pytest
 
 from scraper.fetch import Fetcher, FetchError, FetchPolicy, RobotsDisallowed, RobotsUnreachable, TooLarge
@@ -153,3 +154,15 @@ def test_cookies_set_by_a_response_are_sent_after_responses_that_set_none(portal
     assert walled.status == plain.status == 200
     sent = [r.headers.get("cookie", "") for r in portal.requests]
     assert "CT6T=" not in sent[0] and all("CT6T=" in c for c in sent[1:]) and len(sent) == 3
+
+
+@pytest.mark.parametrize("name", ["Set-Cookie", "SET-COOKIE", "set-cookie"])
+def test_the_jar_stores_a_cookie_whatever_the_case_of_set_cookie(name):
+    from scraper.fetch import _Cookies
+
+    req = httpx.Request("GET", "http://xxgk.example.cn/a/b.html")
+    jar = _Cookies()
+    jar.extract_cookies(httpx.Response(200, headers=[("Content-Type", "text/html")], request=req))
+    assert not jar
+    jar.extract_cookies(httpx.Response(200, headers=[(name, "k=v; Path=/")], request=req))
+    assert jar.get("k") == "v"

@@ -9,6 +9,7 @@ import datetime
 import http.server
 import ipaddress
 import os
+import re
 import socket
 import ssl
 import threading
@@ -196,13 +197,16 @@ def test_the_server_receives_the_bytes_httpx_own_transport_sends():
             await f.fetch(f"{base}/a/%E4%BD%A0/文件?x=1&y=%20z&q=中#frag")
             await f.fetch(f"{base}/p", method="POST", data={"a": "你", "b": "2"}, headers={"Referer": f"{base}/"})
             await f.fetch(f"{base}/j", method="POST", data=b'{"k":1}', headers={"Content-Type": "application/json"})
+            await f.fetch(f"{base}/e", method="POST")  # no body: Content-Length 0, no Content-Type
+            await f.fetch(f"{base}/h", headers={"Accept": "text/html", "X-A": "1", "Referer": f"{base}/"})
+            await f.fetch(f"{base}/g", headers={"accept-encoding": "identity", "Content-Type": "text/plain"})
 
     sent = []
     for transport in (lambda limits: httpx.AsyncHTTPTransport(limits=limits), None):
         with recording_server() as (base, got):
             asyncio.run(go(base, transport))
             sent.append([g.replace(base.encode(), b"BASE").replace(base[7:].encode(), b"HOST") for g in got])
-    assert len(sent[0]) == 3 and sent[1] == sent[0]
+    assert len(sent[0]) == 6 and sent[1] == sent[0]
 
 
 def test_a_body_comes_in_chunks_of_at_most_64_kib_however_much_has_arrived():
@@ -234,3 +238,37 @@ def test_a_body_comes_in_chunks_of_at_most_64_kib_however_much_has_arrived():
     finally:
         sock.close()
     assert sum(sizes) == len(body) and max(sizes) <= 64 * 1024
+
+
+def test_the_url_handed_to_aiohttp_is_the_url_httpx_encoded():
+    """_yarl_url(u) is URL(str(u), encoded=True): the same request target, host, port and scheme."""
+    from test_httpx_url import EXAMPLES, random_urls
+    from yarl import URL
+
+    from scraper.http_transport import _yarl_url
+
+    checked = 0
+    for text in EXAMPLES + random_urls(5000):
+        try:
+            url = httpx.URL(text)
+        except httpx.InvalidURL:
+            continue
+        if url.scheme not in ("http", "https") or not url.host:
+            continue
+        try:
+            parsed = URL(str(url), encoded=True)
+            parsed.port  # noqa: B018 - yarl checks the port here
+        except ValueError as exc:
+            with pytest.raises(ValueError, match=re.escape(str(exc))):
+                _yarl_url(url).port  # noqa: B018
+            continue
+        built = _yarl_url(url)
+        assert built == parsed and str(built) == str(parsed), text
+        assert (built.raw_path_qs, built.raw_host, built.port, built.scheme) == (
+            parsed.raw_path_qs,
+            parsed.raw_host,
+            parsed.port,
+            parsed.scheme,
+        )
+        checked += 1
+    assert checked > 1000

@@ -66,13 +66,20 @@ def test_worker_metrics_port_counts_its_crawls_and_the_queue(tmp_path, pg_url, r
     assert _value(text, r'xxgk_documents\{source="kaihua"\}') == 30
 
 
-def test_observe_counts_each_response_under_its_labels():
-    """observe() (its labelled metrics looked up once per source and status class) counts every call."""
-    from scraper import metrics
+def test_observe_counts_each_response_in_its_series():
+    from prometheus_client import REGISTRY
 
-    for status in (200, 204, 404, 200):
-        metrics.observe("observe-test", status, 10, 0.2)
-    assert metrics.HTTP_REQUESTS.labels("observe-test", "2xx")._value.get() == 3
-    assert metrics.HTTP_REQUESTS.labels("observe-test", "4xx")._value.get() == 1
-    assert metrics.ARCHIVED_BYTES.labels("observe-test")._value.get() == 40
-    assert metrics.FETCH_SECONDS.labels("observe-test")._sum.get() == pytest.approx(0.8)
+    from scraper.metrics import observe
+
+    def value(name: str, **labels) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    before = value("xxgk_http_requests_total", source="metrics-unit", status_class="4xx")
+    for status, size, seconds in ((404, 10, 0.2), (410, 5, 0.03), (200, 100, 7.0)):
+        observe("metrics-unit", status, size, seconds)
+    assert value("xxgk_http_requests_total", source="metrics-unit", status_class="4xx") == before + 2
+    assert value("xxgk_http_requests_total", source="metrics-unit", status_class="2xx") == 1
+    assert value("xxgk_archived_bytes_total", source="metrics-unit") == 115
+    assert value("xxgk_fetch_seconds_count", source="metrics-unit") == 3
+    assert value("xxgk_fetch_seconds_bucket", source="metrics-unit", le="0.05") == 1
+    assert value("xxgk_fetch_seconds_sum", source="metrics-unit") == pytest.approx(7.23)
