@@ -83,9 +83,15 @@ def _hints(node: LexborNode) -> str:
 
 
 def _link_name(node: LexborNode) -> str:
+    """The link's text, else its title, else its image's alt (looked for only then: a CSS search)."""
+    text = node_text(node)
+    if text:
+        return text
+    title = node.attributes.get("title")
+    if title:
+        return collapse(title)
     img = css_first(node, "img[alt]")
-    alt = img.attributes.get("alt") if img is not None else None
-    return node_text(node) or collapse(node.attributes.get("title") or alt or "")
+    return collapse((img.attributes.get("alt") if img is not None else None) or "")
 
 
 def _is_block(node: LexborNode) -> bool:

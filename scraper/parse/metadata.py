@@ -27,14 +27,17 @@ from scraper.parse.labels import (
     normalise_label,
 )
 from scraper.parse.tree import (
+    BLANKS,
     CONDITIONAL_ATTRS,
     ELEMENT,
     HIDDEN_CANDIDATES,
+    SKIPPED,
     TEXT,
-    Event,
+    Events,
     ancestors,
     collapse,
     css,
+    each,
     flatten,
     maybe_hidden,
 )
@@ -115,7 +118,10 @@ def known_label(node: LexborNode) -> str | None:
     return label if is_known(label) else None
 
 
-def find_block(root: LexborNode, events: list[Event] | None = None) -> LexborNode | None:
+_UNSURE = "unsure"  # an element's text may start with a skipped element's (a script's): known_label() reads it
+
+
+def find_block(root: LexborNode, events: Events | None = None) -> LexborNode | None:
     """The smallest container with >= 2 known labels (most labels wins among those).
     `events`: flatten(root), when already made."""
     labels: dict[int, set[str]] = {}
@@ -123,21 +129,33 @@ def find_block(root: LexborNode, events: list[Event] | None = None) -> LexborNod
     seen: set[int] = set()
     open_: list[tuple[LexborNode, str, int]] = []  # the elements around the event: (node, tag, mem_id)
     outer: list[tuple[LexborNode, str, int]] = []  # root and its ancestors, read when first needed
-    for kind, node, entering, tag, mem, text in flatten(root) if events is None else events:
+    # The first character of the text so far of root, then of each open element (known_label()'s first test,
+    # without its node.text()): "" none yet (the innermost few), or _UNSURE.
+    starts = [""]
+    for kind, node, entering, tag, mem, text in each(flatten(root) if events is None else events):
         if kind == ELEMENT:
             if entering:
                 open_.append((node, tag, mem))
+                starts.append("")
             else:
                 open_.pop()
+                starts.pop()
+            continue
+        if kind == SKIPPED:
+            _start(starts, _UNSURE)
             continue
         if kind != TEXT or not text.strip():
             continue
+        if not starts[-1]:
+            _start(starts, text.lstrip(BLANKS)[:1])
         if not outer:
             outer = [(a, a.tag, a.mem_id) for a in (root, *ancestors(root))]
         element, element_tag, element_mem = open_[-1] if open_ else outer[0]  # the text's parent
         if element_mem in seen or element_tag not in _LABEL_TAGS:
             continue
         seen.add(element_mem)
+        if starts[-1] and starts[-1] is not _UNSURE and starts[-1] not in _FIRST_CHARS:
+            continue  # known_label() is None
         label = known_label(element)
         if label is None:
             continue
@@ -155,11 +173,19 @@ def find_block(root: LexborNode, events: list[Event] | None = None) -> LexborNod
                 break  # and so are all above it: each walk goes on to the root or to one already walked
             not_minimal.add(ancestor.mem_id)
     minimal = [k for k in candidates if k not in not_minimal]
-    if not minimal:
-        return None
+    if len(minimal) <= 1:
+        return nodes[minimal[0]] if minimal else None
     # the visible copy first, then the most labels; max() keeps the first on ties
     best = max(minimal, key=lambda k: (not _in_hidden(nodes[k]), len(labels[k])))
     return nodes[best]
+
+
+def _start(starts: list[str], first: str) -> None:
+    """`first` starts the text of the open elements whose text has no start yet (the innermost ones)."""
+    i = len(starts) - 1
+    while first and i >= 0 and not starts[i]:
+        starts[i] = first
+        i -= 1
 
 
 def _in_hidden(node: LexborNode) -> bool:
@@ -202,6 +228,8 @@ class _Tokens:
         return self._memo[1]
 
     def flush(self) -> None:
+        if not self.run:
+            return  # nothing to classify (and no memo: one is made only of a run)
         classified = self._classified()
         self.run.clear()
         self._memo = None
@@ -244,7 +272,7 @@ def _undouble(text: str) -> str:
 
 
 def _tokenise(
-    block: LexborNode, events: list[Event] | None = None, hidden_ids: set[int] | None = None
+    block: LexborNode, events: Events | None = None, hidden_ids: set[int] | None = None
 ) -> list[tuple[str, str, int | None, bool]]:
     tok = _Tokens()
     tok.hidden = int(_in_hidden(block))
@@ -254,7 +282,7 @@ def _tokenise(
         hides = {n.mem_id for n in css(block, _MAYBE_HIDDEN) if maybe_hidden(n)}
     else:
         hides = hidden_ids | {n.mem_id for n in css(block, _SWITCHED)}
-    for kind, _, entering, tag, mem, text in flatten(block) if events is None else events:
+    for kind, _, entering, tag, mem, text in each(flatten(block) if events is None else events):
         if kind == TEXT:
             tok.run.append(text)
             continue
@@ -275,9 +303,7 @@ def _tokenise(
     return tok.tokens
 
 
-def read_pairs(
-    block: LexborNode, events: list[Event] | None = None, hidden_ids: set[int] | None = None
-) -> dict[str, str]:
+def read_pairs(block: LexborNode, events: Events | None = None, hidden_ids: set[int] | None = None) -> dict[str, str]:
     """Every label -> value pair of the block, in document order; empty values kept as "";
     a visible value wins over a hidden one, the first over later ones. `events`: flatten(block), when made;
     `hidden_ids`: hidden_mems() of the block or of a node around it, when found (read, not changed)."""
