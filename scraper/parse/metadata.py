@@ -14,6 +14,8 @@ Pages without a block (or with fields it lacks) give `label：value` runs in lin
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from functools import lru_cache
 
 from selectolax.lexbor import LexborNode
 
@@ -104,9 +106,20 @@ def classify(text: str) -> list[tuple[str, str]]:
     return [("value", text)]
 
 
+@lru_cache(maxsize=4096)
+def _classify(text: str) -> tuple[tuple[str, str], ...]:
+    """classify(text), kept: a block's labels are the same few runs on every page of a portal."""
+    return tuple(classify(text))
+
+
 def known_label(node: LexborNode) -> str | None:
     """The known label an element's text starts with, if any."""
-    raw = node.text(deep=True)  # lexbor's own text(): fast, fine for short cells
+    return _label_of(node.text(deep=True))  # lexbor's own text(): fast, fine for short cells
+
+
+@lru_cache(maxsize=4096)
+def _label_of(raw: str) -> str | None:
+    """known_label() of an element whose text is `raw`: the same few label cells on every page."""
     first = _FIRST_RE.match(raw)  # a label's first character is the text's first one (most texts are no label)
     if first is None or first.group(1) not in _FIRST_CHARS:
         return None
@@ -124,47 +137,61 @@ _UNSURE = "unsure"  # an element's text may start with a skipped element's (a sc
 def find_block(root: LexborNode, events: Events | None = None) -> LexborNode | None:
     """The smallest container with >= 2 known labels (most labels wins among those).
     `events`: flatten(root), when already made."""
-    labels: dict[int, set[str]] = {}
+    labels: dict[int, set[str]] = {}  # container -> the labels below it (the containers in the order they end)
     nodes: dict[int, LexborNode] = {}
     seen: set[int] = set()
-    open_: list[tuple[LexborNode, str, int]] = []  # the elements around the event: (node, tag, mem_id)
-    outer: list[tuple[LexborNode, str, int]] = []  # root and its ancestors, read when first needed
-    # The first character of the text so far of root, then of each open element (known_label()'s first test,
-    # without its node.text()): "" none yet (the innermost few), or _UNSURE.
-    starts = [""]
+    # root, then the elements around the event: [node, tag, mem_id, the first character of its text so far
+    # (known_label()'s first test, without its node.text()): "" none yet (the innermost few) or _UNSURE,
+    # the labels of the elements below it so far (None: none yet)]
+    open_: list[list] = [[root, root.tag, root.mem_id, "", None]]
+    root_labels: set[str] = set()  # labels of root itself: its ancestors have them
     for kind, node, entering, tag, mem, text in each(flatten(root) if events is None else events):
         if kind == ELEMENT:
             if entering:
-                open_.append((node, tag, mem))
-                starts.append("")
-            else:
-                open_.pop()
-                starts.pop()
+                open_.append([node, tag, mem, "", None])
+                continue
+            found = open_.pop()[4]
+            if found is not None:  # its labels are its parent's too
+                if tag in CONTAINER_TAGS:
+                    nodes[mem], labels[mem] = node, found
+                    found = set(found)
+                above = open_[-1]
+                if above[4] is None:
+                    above[4] = found
+                else:
+                    above[4] |= found
             continue
         if kind == SKIPPED:
-            _start(starts, _UNSURE)
+            _start(open_, _UNSURE)
             continue
         if kind != TEXT or not text.strip():
             continue
-        if not starts[-1]:
-            _start(starts, text.lstrip(BLANKS)[:1])
-        if not outer:
-            outer = [(a, a.tag, a.mem_id) for a in (root, *ancestors(root))]
-        element, element_tag, element_mem = open_[-1] if open_ else outer[0]  # the text's parent
-        if element_mem in seen or element_tag not in _LABEL_TAGS:
+        element = open_[-1]  # the text's parent
+        if not element[3]:
+            _start(open_, text.lstrip(BLANKS)[:1])
+        if element[2] in seen or element[1] not in _LABEL_TAGS:
             continue
-        seen.add(element_mem)
-        if starts[-1] and starts[-1] is not _UNSURE and starts[-1] not in _FIRST_CHARS:
+        seen.add(element[2])
+        first = element[3]
+        if first and first is not _UNSURE and first not in _FIRST_CHARS:
             continue  # known_label() is None
-        label = known_label(element)
+        label = known_label(element[0])
         if label is None:
             continue
-        for container, container_tag, key in (open_[-2::-1] + outer) if open_ else outer[1:]:  # its ancestors
-            if container_tag in CONTAINER_TAGS:
-                found = labels.get(key)
-                if found is None:
-                    nodes[key], labels[key] = container, (found := set())
-                found.add(label)
+        if len(open_) == 1:
+            root_labels.add(label)
+        elif open_[-2][4] is None:
+            open_[-2][4] = {label}
+        else:
+            open_[-2][4].add(label)
+    below_root = open_[0][4]
+    if below_root is not None or root_labels:
+        if below_root is not None and open_[0][1] in CONTAINER_TAGS:
+            nodes[open_[0][2]], labels[open_[0][2]] = root, below_root
+        every = (below_root or set()) | root_labels
+        for ancestor in ancestors(root):
+            if ancestor.tag in CONTAINER_TAGS:
+                nodes[ancestor.mem_id], labels[ancestor.mem_id] = ancestor, every
     candidates = [k for k, found in labels.items() if len(found) >= 2 and found - BYLINE_LABELS]
     not_minimal: set[int] = set()  # every candidate's ancestors
     for key in candidates:
@@ -180,11 +207,11 @@ def find_block(root: LexborNode, events: Events | None = None) -> LexborNode | N
     return nodes[best]
 
 
-def _start(starts: list[str], first: str) -> None:
+def _start(open_: list[list], first: str) -> None:
     """`first` starts the text of the open elements whose text has no start yet (the innermost ones)."""
-    i = len(starts) - 1
-    while first and i >= 0 and not starts[i]:
-        starts[i] = first
+    i = len(open_) - 1
+    while first and i >= 0 and not open_[i][3]:
+        open_[i][3] = first
         i -= 1
 
 
@@ -201,7 +228,7 @@ class _Tokens:
         self.hidden = 0  # depth of maybe-hidden elements around the run
         self.cells: list[tuple[int, int]] = []  # (cell id, token count at cell start)
         self._next_cell = 0
-        self._memo: tuple[int, list[tuple[str, str]]] | None = None  # (len(run), classify() of it)
+        self._memo: tuple[int, Sequence[tuple[str, str]]] | None = None  # (len(run), classify() of it)
 
     @property
     def cell(self) -> int | None:
@@ -217,14 +244,14 @@ class _Tokens:
     def _run_kinds(self) -> list[str]:
         return [kind for kind, _ in self._classified()]
 
-    def _classified(self) -> list[tuple[str, str]]:
+    def _classified(self) -> Sequence[tuple[str, str]]:
         """classify() of the run's collapsed text ([] when empty), made once per run: asked at every
         element of a block, the run grows only by appends and is emptied only by flush()."""
         if not self.run:
-            return []
+            return ()
         if self._memo is None or self._memo[0] != len(self.run):
             text = collapse("".join(self.run))
-            self._memo = (len(self.run), classify(text) if text else [])
+            self._memo = (len(self.run), _classify(text) if text else ())
         return self._memo[1]
 
     def flush(self) -> None:
@@ -291,14 +318,15 @@ def _tokenise(
         if mem in hides:
             tok.flush()
             tok.hidden += 1 if entering else -1
-        if tag in CELL_TAGS and entering:
-            tok.open_cell()
-        elif tag in CELL_TAGS:
-            tok.close_cell()
+        if tag in CELL_TAGS:
+            if entering:
+                tok.open_cell()
+            else:
+                tok.close_cell()
         elif tag == "br" and tok.cells:
             tok.run.append(" ")  # `<th>索<br>引<br>号：</th>` is one label
-        elif tag in _BREAK_TAGS or tok.run_is_label() or (entering and tok.run_is_pair()):
-            tok.flush()
+        elif tag in _BREAK_TAGS or (tok.run and (tok.run_is_label() or (entering and tok.run_is_pair()))):
+            tok.flush()  # (an empty run: nothing to flush)
     tok.flush()
     return tok.tokens
 
