@@ -7,7 +7,7 @@ from urllib.parse import urljoin
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.decode import decode_html, sniff_binary
-from scraper.parse.body import clean, find_container, plain_text
+from scraper.parse.body import clean, find_container, plain_text, text_lines
 from scraper.parse.contract import resolve
 from scraper.parse.errors import EmptyPageError, NotHtmlError, ParseError
 from scraper.parse.links import attachments, may_relate, related
@@ -15,7 +15,17 @@ from scraper.parse.markers import marker_text
 from scraper.parse.metadata import find_block, inline_pairs, read_pairs
 from scraper.parse.model import ParsedArticle
 from scraper.parse.nesting import MAX_DEPTH, cap_nesting
-from scraper.parse.tree import Event, css_first, flatten, hidden_mems, meta_content, meta_map, node_text, subtree
+from scraper.parse.tree import (
+    STRIDE,
+    Events,
+    css_first,
+    flatten,
+    hidden_mems,
+    meta_content,
+    meta_map,
+    node_text,
+    subtree,
+)
 
 _TITLE_SELECTORS = (".con-title", ".article_title", "h1", "title")
 
@@ -55,14 +65,14 @@ def _parse(body: bytes, url: str, content_type: str | None) -> ParsedArticle:
     base = _base_url(tree, url)
 
     events = flatten(root)  # the page walked once, for the readers below (until the body search prunes it)
-    mems = [event[4] for event in events]  # where in it each node is (tree.subtree)
+    mems = events[4::STRIDE]  # where in it each node is (tree.subtree)
     hidden = hidden_mems(root)  # before the tree changes: the readers of slices of `events` share it
     block = find_block(root, events)
     block_events = subtree(events, mems, block) if block is not None else None
     fields = {}
     if block is not None:
         fields = read_pairs(block, block_events, hidden if block_events is not None else None)
-    inline = inline_pairs(plain_text(root, block, events, hidden).splitlines())  # the lines outside the block
+    inline = inline_pairs(text_lines(root, block, events, hidden, colons_only=True))  # the lines outside the block
     jcms = "<$[" in text  # Hanweb jcms template markers: looked for only on pages that have some
     values, explain = resolve(fields, inline, _hints(tree, root, jcms, events), warnings)
     related_links = related(root, base, url) if may_relate(text) else []  # before the body search prunes the tree
@@ -100,9 +110,7 @@ def _parse(body: bytes, url: str, content_type: str | None) -> ParsedArticle:
     )
 
 
-def _hints(
-    tree: LexborHTMLParser, root: LexborNode, jcms: bool, events: list[Event]
-) -> dict[str, tuple[str | None, str]]:
+def _hints(tree: LexborHTMLParser, root: LexborNode, jcms: bool, events: Events) -> dict[str, tuple[str | None, str]]:
     """Page-level values (a <meta>, a jcms marker, a title element) and where each came from."""
     metas = meta_map(tree)
     title, where = meta_content(tree, "ArticleTitle", metas=metas), "<meta ArticleTitle>"

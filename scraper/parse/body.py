@@ -8,10 +8,11 @@ from scraper.parse.markers import marker_container
 from scraper.parse.tree import (
     ELEMENT,
     TEXT,
-    Event,
+    Events,
     collapse,
     css,
     css_first,
+    each,
     flatten,
     has_text,
     hidden_mems,
@@ -87,9 +88,7 @@ def _has_content(node: LexborNode) -> bool:
     return has_text(node) or css_first(node, "a[href], img") is not None
 
 
-def find_container(
-    root: LexborNode, jcms: bool = True, events: list[Event] | None = None
-) -> tuple[LexborNode, str] | None:
+def find_container(root: LexborNode, jcms: bool = True, events: Events | None = None) -> tuple[LexborNode, str] | None:
     """(container, how it was found): the jcms 信息内容 markers (when the page may have any), then
     CONTAINER_SELECTORS. `events`: flatten(root), when already made."""
     marked = marker_container(root, "信息内容", events) if jcms else None
@@ -131,13 +130,25 @@ def clean(container: LexborNode, block: LexborNode | None) -> list[int]:
 def plain_text(
     container: LexborNode,
     skip: LexborNode | None = None,
-    events: list[Event] | None = None,
+    events: Events | None = None,
     hidden_ids: set[int] | None = None,
 ) -> str:
     """Block elements break lines, a table row's cells are joined by one space,
     whitespace collapses within a line, empty lines are dropped; hidden elements (and `skip`) say nothing.
     `events`: flatten(container), when already made; `hidden_ids`: hidden_mems() of the container or of
     a node around it, when already found (read, not changed)."""
+    return "\n".join(text_lines(container, skip, events, hidden_ids))
+
+
+def text_lines(
+    container: LexborNode,
+    skip: LexborNode | None = None,
+    events: Events | None = None,
+    hidden_ids: set[int] | None = None,
+    colons_only: bool = False,
+) -> list[str]:
+    """plain_text()'s lines; `colons_only`: only those holding a colon (：or :), the lines a `label：value`
+    may be in (the others are not collapsed: most of a page)."""
     lines: list[str] = []
     current: list[str] = []
     in_cell = hidden = 0
@@ -145,7 +156,7 @@ def plain_text(
     if skip is not None:
         quiet.add(skip.mem_id)
 
-    for kind, _, entering, tag, mem, text in flatten(container) if events is None else events:
+    for kind, _, entering, tag, mem, text in each(flatten(container) if events is None else events):
         if kind == TEXT:
             if not hidden:
                 current.append(text)
@@ -161,11 +172,13 @@ def plain_text(
             if in_cell > 0:
                 current.append(" ")  # a paragraph inside a cell stays on the row's line
             elif current:  # a line break: the line so far, whitespace collapsed, unless empty
-                line = collapse("".join(current))
+                line = "".join(current)
                 current.clear()
-                if line:
-                    lines.append(line)
+                if not colons_only or "：" in line or ":" in line:
+                    line = collapse(line)
+                    if line:
+                        lines.append(line)
     line = collapse("".join(current))
-    if line:
+    if line and (not colons_only or "：" in line or ":" in line):
         lines.append(line)
-    return "\n".join(lines)
+    return lines

@@ -83,9 +83,15 @@ def _hints(node: LexborNode) -> str:
 
 
 def _link_name(node: LexborNode) -> str:
+    """The link's text, else its title, else its image's alt (looked for only then: a CSS search)."""
+    text = node_text(node)
+    if text:
+        return text
+    title = node.attributes.get("title")
+    if title:
+        return collapse(title)
     img = css_first(node, "img[alt]")
-    alt = img.attributes.get("alt") if img is not None else None
-    return node_text(node) or collapse(node.attributes.get("title") or alt or "")
+    return collapse((img.attributes.get("alt") if img is not None else None) or "")
 
 
 def _is_block(node: LexborNode) -> bool:
@@ -156,11 +162,22 @@ def attachments(root: LexborNode, base_url: str) -> list[Link]:
             if (url not in found or not _file_name(found[url].name)) and not _in_chrome(a, _CHROME_OR_RELATED_RE):
                 add(url, name)
     for script in css(root, "script"):
-        for obj in _JS_OBJECT_RE.findall(script.text() or ""):
+        code = script.text() or ""
+        for obj in _JS_OBJECT_RE.findall(code) if _may_name_file(code) else ():
+            if not _may_name_file(obj):
+                continue
             name, url = _JS_NAME_RE.search(obj), _JS_URL_RE.search(obj)
             if name and url and (attachment_filename(url.group(1)) or _ext(name.group(1)) in ATTACHMENT_EXTENSIONS):
                 add(urljoin(base_url, _js_string(url.group(1))), collapse(_js_string(name.group(1))))
     return list(found.values())
+
+
+def _may_name_file(code: str) -> bool:
+    """False only when _JS_NAME_RE or _JS_URL_RE finds nothing in `code`: it spells no key of one of them
+    (most scripts of a page)."""
+    return ("name" in code or "Name" in code or "title" in code) and (
+        "url" in code or "Url" in code or "href" in code or "path" in code or "link" in code
+    )
 
 
 def _js_string(raw: str) -> str:

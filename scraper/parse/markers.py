@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from selectolax.lexbor import LexborNode
 
-from scraper.parse.tree import OTHER, Event, collapse, flatten, walk
+from scraper.parse.tree import OTHER, Events, collapse, each, flatten, walk
 
 
 def _comment(node: LexborNode) -> str:
     return (node.comment_content or "").strip() if node.is_comment_node else ""
 
 
-def find_marker(root: LexborNode, name: str, events: list[Event] | None = None) -> tuple[LexborNode, LexborNode] | None:
+def find_marker(root: LexborNode, name: str, events: Events | None = None) -> tuple[LexborNode, LexborNode] | None:
     """The begin/end comment nodes of marker `name` when they are siblings, else None.
     `events`: flatten(root), when already made."""
     begin_text, end_text = f"<$[{name}]>begin", f"<$[{name}]>end"
-    for kind, node, _, _, _, _ in flatten(root) if events is None else events:
+    for kind, node, _, _, _, _ in each(flatten(root) if events is None else events):
         if kind == OTHER and _comment(node) == begin_text:
             sibling = node.next
             while sibling is not None:
@@ -34,7 +34,7 @@ def between(begin: LexborNode, end: LexborNode) -> list[LexborNode]:
     return nodes
 
 
-def marker_text(root: LexborNode, name: str, events: list[Event] | None = None) -> str | None:
+def marker_text(root: LexborNode, name: str, events: Events | None = None) -> str | None:
     """Collapsed text between the markers, None when absent or empty."""
     found = find_marker(root, name, events)
     if found is None:
@@ -48,7 +48,7 @@ def marker_text(root: LexborNode, name: str, events: list[Event] | None = None) 
     return collapse("".join(parts)) or None
 
 
-def marker_container(root: LexborNode, name: str, events: list[Event] | None = None) -> LexborNode | None:
+def marker_container(root: LexborNode, name: str, events: Events | None = None) -> LexborNode | None:
     """The parent of the markers, pruned to what lies between them (mutates the tree: `events` then
     no longer describe it)."""
     found = find_marker(root, name, events)

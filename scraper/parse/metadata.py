@@ -14,6 +14,8 @@ Pages without a block (or with fields it lacks) give `label：value` runs in lin
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from functools import lru_cache
 
 from selectolax.lexbor import LexborNode
 
@@ -27,14 +29,17 @@ from scraper.parse.labels import (
     normalise_label,
 )
 from scraper.parse.tree import (
+    BLANKS,
     CONDITIONAL_ATTRS,
     ELEMENT,
     HIDDEN_CANDIDATES,
+    SKIPPED,
     TEXT,
-    Event,
+    Events,
     ancestors,
     collapse,
     css,
+    each,
     flatten,
     maybe_hidden,
 )
@@ -101,9 +106,20 @@ def classify(text: str) -> list[tuple[str, str]]:
     return [("value", text)]
 
 
+@lru_cache(maxsize=4096)
+def _classify(text: str) -> tuple[tuple[str, str], ...]:
+    """classify(text), kept: a block's labels are the same few runs on every page of a portal."""
+    return tuple(classify(text))
+
+
 def known_label(node: LexborNode) -> str | None:
     """The known label an element's text starts with, if any."""
-    raw = node.text(deep=True)  # lexbor's own text(): fast, fine for short cells
+    return _label_of(node.text(deep=True))  # lexbor's own text(): fast, fine for short cells
+
+
+@lru_cache(maxsize=4096)
+def _label_of(raw: str) -> str | None:
+    """known_label() of an element whose text is `raw`: the same few label cells on every page."""
     first = _FIRST_RE.match(raw)  # a label's first character is the text's first one (most texts are no label)
     if first is None or first.group(1) not in _FIRST_CHARS:
         return None
@@ -115,38 +131,67 @@ def known_label(node: LexborNode) -> str | None:
     return label if is_known(label) else None
 
 
-def find_block(root: LexborNode, events: list[Event] | None = None) -> LexborNode | None:
+_UNSURE = "unsure"  # an element's text may start with a skipped element's (a script's): known_label() reads it
+
+
+def find_block(root: LexborNode, events: Events | None = None) -> LexborNode | None:
     """The smallest container with >= 2 known labels (most labels wins among those).
     `events`: flatten(root), when already made."""
-    labels: dict[int, set[str]] = {}
+    labels: dict[int, set[str]] = {}  # container -> the labels below it (the containers in the order they end)
     nodes: dict[int, LexborNode] = {}
     seen: set[int] = set()
-    open_: list[tuple[LexborNode, str, int]] = []  # the elements around the event: (node, tag, mem_id)
-    outer: list[tuple[LexborNode, str, int]] = []  # root and its ancestors, read when first needed
-    for kind, node, entering, tag, mem, text in flatten(root) if events is None else events:
+    # root, then the elements around the event: [node, tag, mem_id, the first character of its text so far
+    # (known_label()'s first test, without its node.text()): "" none yet (the innermost few) or _UNSURE,
+    # the labels of the elements below it so far (None: none yet)]
+    open_: list[list] = [[root, root.tag, root.mem_id, "", None]]
+    root_labels: set[str] = set()  # labels of root itself: its ancestors have them
+    for kind, node, entering, tag, mem, text in each(flatten(root) if events is None else events):
         if kind == ELEMENT:
             if entering:
-                open_.append((node, tag, mem))
-            else:
-                open_.pop()
+                open_.append([node, tag, mem, "", None])
+                continue
+            found = open_.pop()[4]
+            if found is not None:  # its labels are its parent's too
+                if tag in CONTAINER_TAGS:
+                    nodes[mem], labels[mem] = node, found
+                    found = set(found)
+                above = open_[-1]
+                if above[4] is None:
+                    above[4] = found
+                else:
+                    above[4] |= found
+            continue
+        if kind == SKIPPED:
+            _start(open_, _UNSURE)
             continue
         if kind != TEXT or not text.strip():
             continue
-        if not outer:
-            outer = [(a, a.tag, a.mem_id) for a in (root, *ancestors(root))]
-        element, element_tag, element_mem = open_[-1] if open_ else outer[0]  # the text's parent
-        if element_mem in seen or element_tag not in _LABEL_TAGS:
+        element = open_[-1]  # the text's parent
+        if not element[3]:
+            _start(open_, text.lstrip(BLANKS)[:1])
+        if element[2] in seen or element[1] not in _LABEL_TAGS:
             continue
-        seen.add(element_mem)
-        label = known_label(element)
+        seen.add(element[2])
+        first = element[3]
+        if first and first is not _UNSURE and first not in _FIRST_CHARS:
+            continue  # known_label() is None
+        label = known_label(element[0])
         if label is None:
             continue
-        for container, container_tag, key in (open_[-2::-1] + outer) if open_ else outer[1:]:  # its ancestors
-            if container_tag in CONTAINER_TAGS:
-                found = labels.get(key)
-                if found is None:
-                    nodes[key], labels[key] = container, (found := set())
-                found.add(label)
+        if len(open_) == 1:
+            root_labels.add(label)
+        elif open_[-2][4] is None:
+            open_[-2][4] = {label}
+        else:
+            open_[-2][4].add(label)
+    below_root = open_[0][4]
+    if below_root is not None or root_labels:
+        if below_root is not None and open_[0][1] in CONTAINER_TAGS:
+            nodes[open_[0][2]], labels[open_[0][2]] = root, below_root
+        every = (below_root or set()) | root_labels
+        for ancestor in ancestors(root):
+            if ancestor.tag in CONTAINER_TAGS:
+                nodes[ancestor.mem_id], labels[ancestor.mem_id] = ancestor, every
     candidates = [k for k, found in labels.items() if len(found) >= 2 and found - BYLINE_LABELS]
     not_minimal: set[int] = set()  # every candidate's ancestors
     for key in candidates:
@@ -155,11 +200,19 @@ def find_block(root: LexborNode, events: list[Event] | None = None) -> LexborNod
                 break  # and so are all above it: each walk goes on to the root or to one already walked
             not_minimal.add(ancestor.mem_id)
     minimal = [k for k in candidates if k not in not_minimal]
-    if not minimal:
-        return None
+    if len(minimal) <= 1:
+        return nodes[minimal[0]] if minimal else None
     # the visible copy first, then the most labels; max() keeps the first on ties
     best = max(minimal, key=lambda k: (not _in_hidden(nodes[k]), len(labels[k])))
     return nodes[best]
+
+
+def _start(open_: list[list], first: str) -> None:
+    """`first` starts the text of the open elements whose text has no start yet (the innermost ones)."""
+    i = len(open_) - 1
+    while first and i >= 0 and not open_[i][3]:
+        open_[i][3] = first
+        i -= 1
 
 
 def _in_hidden(node: LexborNode) -> bool:
@@ -175,7 +228,7 @@ class _Tokens:
         self.hidden = 0  # depth of maybe-hidden elements around the run
         self.cells: list[tuple[int, int]] = []  # (cell id, token count at cell start)
         self._next_cell = 0
-        self._memo: tuple[int, list[tuple[str, str]]] | None = None  # (len(run), classify() of it)
+        self._memo: tuple[int, Sequence[tuple[str, str]]] | None = None  # (len(run), classify() of it)
 
     @property
     def cell(self) -> int | None:
@@ -191,17 +244,19 @@ class _Tokens:
     def _run_kinds(self) -> list[str]:
         return [kind for kind, _ in self._classified()]
 
-    def _classified(self) -> list[tuple[str, str]]:
+    def _classified(self) -> Sequence[tuple[str, str]]:
         """classify() of the run's collapsed text ([] when empty), made once per run: asked at every
         element of a block, the run grows only by appends and is emptied only by flush()."""
         if not self.run:
-            return []
+            return ()
         if self._memo is None or self._memo[0] != len(self.run):
             text = collapse("".join(self.run))
-            self._memo = (len(self.run), classify(text) if text else [])
+            self._memo = (len(self.run), _classify(text) if text else ())
         return self._memo[1]
 
     def flush(self) -> None:
+        if not self.run:
+            return  # nothing to classify (and no memo: one is made only of a run)
         classified = self._classified()
         self.run.clear()
         self._memo = None
@@ -244,7 +299,7 @@ def _undouble(text: str) -> str:
 
 
 def _tokenise(
-    block: LexborNode, events: list[Event] | None = None, hidden_ids: set[int] | None = None
+    block: LexborNode, events: Events | None = None, hidden_ids: set[int] | None = None
 ) -> list[tuple[str, str, int | None, bool]]:
     tok = _Tokens()
     tok.hidden = int(_in_hidden(block))
@@ -254,7 +309,7 @@ def _tokenise(
         hides = {n.mem_id for n in css(block, _MAYBE_HIDDEN) if maybe_hidden(n)}
     else:
         hides = hidden_ids | {n.mem_id for n in css(block, _SWITCHED)}
-    for kind, _, entering, tag, mem, text in flatten(block) if events is None else events:
+    for kind, _, entering, tag, mem, text in each(flatten(block) if events is None else events):
         if kind == TEXT:
             tok.run.append(text)
             continue
@@ -263,21 +318,20 @@ def _tokenise(
         if mem in hides:
             tok.flush()
             tok.hidden += 1 if entering else -1
-        if tag in CELL_TAGS and entering:
-            tok.open_cell()
-        elif tag in CELL_TAGS:
-            tok.close_cell()
+        if tag in CELL_TAGS:
+            if entering:
+                tok.open_cell()
+            else:
+                tok.close_cell()
         elif tag == "br" and tok.cells:
             tok.run.append(" ")  # `<th>索<br>引<br>号：</th>` is one label
-        elif tag in _BREAK_TAGS or tok.run_is_label() or (entering and tok.run_is_pair()):
-            tok.flush()
+        elif tag in _BREAK_TAGS or (tok.run and (tok.run_is_label() or (entering and tok.run_is_pair()))):
+            tok.flush()  # (an empty run: nothing to flush)
     tok.flush()
     return tok.tokens
 
 
-def read_pairs(
-    block: LexborNode, events: list[Event] | None = None, hidden_ids: set[int] | None = None
-) -> dict[str, str]:
+def read_pairs(block: LexborNode, events: Events | None = None, hidden_ids: set[int] | None = None) -> dict[str, str]:
     """Every label -> value pair of the block, in document order; empty values kept as "";
     a visible value wins over a hidden one, the first over later ones. `events`: flatten(block), when made;
     `hidden_ids`: hidden_mems() of the block or of a node around it, when found (read, not changed)."""

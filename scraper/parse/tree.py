@@ -49,6 +49,14 @@ def css_first(node: LexborNode, query: str) -> LexborNode | None:
     return found[0] if found else None
 
 
+# What str.split(), str.strip() and re's \s take for whitespace (the same code points), and the two
+# zero-width characters words() adds.
+BLANKS = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000\u200b\ufeff"
+)
+
+
 def words(text: str) -> list[str]:
     """The runs of `text` between its whitespace (NBSP, U+3000, zero-width): the non-empty parts of
     `re.split(r"[\\s\\u200b\\ufeff]+", text)`, 2-10x faster: str.split()'s whitespace is re's \\s (the
@@ -65,7 +73,8 @@ def collapse(text: str) -> str:
 
 def walk(root: LexborNode, skip: frozenset[str] = SKIP_TAGS) -> Iterator[tuple[LexborNode, bool]]:
     """Depth-first (node, entering) events below `root`, lazily (a reader may stop early); elements
-    also get an exit event. flatten() makes the same events as a list, faster, for readers of them all."""
+    also get an exit event. flatten() makes the same events as a list (and marks the skipped elements),
+    faster, for readers of them all."""
     node = root.child
     while node is not None:
         tag = node.tag
@@ -89,23 +98,41 @@ def walk(root: LexborNode, skip: frozenset[str] = SKIP_TAGS) -> Iterator[tuple[L
 
 
 # What flatten() records of a node: its kind, then for elements the tag, for text nodes the text.
-TEXT, ELEMENT, OTHER = 0, 1, 2
-Event = tuple[int, LexborNode, bool, str | None, int, str]  # (kind, node, entering, tag, mem_id, text)
+TEXT, ELEMENT, OTHER, SKIPPED = 0, 1, 2, 3
+# One event: (kind, node, entering, tag, mem_id, text); the node of an element, comment, other or skipped
+# node, None for text (a text node's object is let go as soon as its text is read).
+Event = tuple[int, LexborNode | None, bool, str | None, int, str]
+# Events, flat: each event is STRIDE items in a row, read by each(). No tuple per event: a page's events
+# then hold no object the garbage collector tracks but the element nodes (with a tuple and a node object
+# per node, the collector ran a few times a page and walked them all: a tenth of a parse).
+Events = list
+STRIDE = 6
 
 
-def flatten(root: LexborNode, skip: frozenset[str] = SKIP_TAGS) -> list[Event]:
-    """walk()'s events below `root` as a list, each with what its readers ask of the node (asked once:
-    every property read of a lexbor node makes a Python object). Elements get an exit event too;
-    text, comments and other nodes only an entering one; `skip` elements and all below them, none."""
-    events: list[Event] = []
-    add = events.append
+def each(events: Events) -> Iterator[Event]:
+    """The events, one tuple at a time (zip hands the same tuple back when the reader let go of it)."""
+    items = iter(events)
+    return zip(items, items, items, items, items, items)
+
+
+def flatten(root: LexborNode, skip: frozenset[str] = SKIP_TAGS) -> Events:
+    """walk()'s events below `root`, each with what its readers ask of the node (asked once: every
+    property read of a lexbor node makes a Python object). Elements get an exit event too; text, comments
+    and other nodes only an entering one; a `skip` element one SKIPPED event (its text is no document
+    text, but lexbor's node.text() reads it), and nothing below it."""
+    events: Events = []
+    add = events.extend
     open_: list[tuple[LexborNode, str, int]] = []  # the elements entered and not yet left
     node = root.first_child
     while True:
         while node is not None:
-            if node.is_element_node:
+            if node.is_text_node:
+                add((TEXT, None, True, None, node.mem_id, node.text_content or ""))
+            elif node.is_element_node:
                 tag = node.tag
-                if tag not in skip:
+                if tag in skip:
+                    add((SKIPPED, node, True, tag, node.mem_id, ""))
+                else:
                     mem = node.mem_id
                     add((ELEMENT, node, True, tag, mem, ""))
                     child = node.first_child
@@ -114,8 +141,6 @@ def flatten(root: LexborNode, skip: frozenset[str] = SKIP_TAGS) -> list[Event]:
                         node = child
                         continue
                     add((ELEMENT, node, False, tag, mem, ""))
-            elif node.is_text_node:
-                add((TEXT, node, True, None, node.mem_id, node.text_content or ""))
             else:
                 add((OTHER, node, True, None, node.mem_id, ""))
             node = node.next
@@ -163,7 +188,7 @@ def is_inside(node: LexborNode, container: LexborNode) -> bool:
 
 def node_text(node: LexborNode) -> str:
     """Collapsed text of a node (script/style excluded)."""
-    return collapse("".join([text for kind, _, _, _, _, text in flatten(node) if kind == TEXT]))
+    return collapse("".join([text for kind, _, _, _, _, text in each(flatten(node)) if kind == TEXT]))
 
 
 def has_text(node: LexborNode) -> bool:
@@ -175,11 +200,11 @@ def has_text(node: LexborNode) -> bool:
     return False
 
 
-def subtree(events: list[Event], mems: list[int], node: LexborNode, removed: Sequence[int] = ()) -> list[Event] | None:
+def subtree(events: Events, mems: list[int], node: LexborNode, removed: Sequence[int] = ()) -> Events | None:
     """flatten(node), read off a page's events (`events`: flatten(root) made before, `mems`: each event's
-    mem_id): the events between the node's entering and exit events, less the subtrees of the `removed`
-    elements (decomposed since). None when `node` has no entering element event there (it is the root,
-    or inside a skipped element) or was removed itself: flatten it then."""
+    mem_id, events[4::STRIDE]): the events between the node's entering and exit events, less the subtrees
+    of the `removed` elements (decomposed since). None when `node` has no entering element event there (it
+    is the root, skipped, or inside a skipped element) or was removed itself: flatten it then."""
     mem = node.mem_id
     if mem in removed:
         return None
@@ -187,7 +212,7 @@ def subtree(events: list[Event], mems: list[int], node: LexborNode, removed: Seq
         start = mems.index(mem)
     except ValueError:
         return None
-    if events[start][0] != ELEMENT:
+    if events[start * STRIDE] != ELEMENT:
         return None
     end = mems.index(mem, start + 1)  # an element's mem_id is in its entering and its exit event only
     cuts = []
@@ -196,14 +221,15 @@ def subtree(events: list[Event], mems: list[int], node: LexborNode, removed: Seq
             first = mems.index(gone, start + 1, end)
         except ValueError:
             continue  # not below `node`, or inside a skipped element
-        cuts.append((first, mems.index(gone, first + 1, end)))
-    out: list[Event] = []
+        # a skipped element has its one event
+        cuts.append((first, mems.index(gone, first + 1, end) if events[first * STRIDE] == ELEMENT else first))
+    out: Events = []
     pos = start + 1
     for first, last in sorted(cuts):
         if first >= pos:  # else inside a subtree already cut
-            out += events[pos:first]
+            out += events[pos * STRIDE : first * STRIDE]
             pos = last + 1
-    out += events[pos:end]
+    out += events[pos * STRIDE : end * STRIDE]
     return out
 
 
