@@ -42,7 +42,8 @@ def test_history_tells_what_changed(archive):
     for row in titles:
         first, second = cli.jsonl("history", row["index_no"] or row["url"])
         assert first["version"] == 1 and first["body"] is None and not first["current"]
-        assert second["current"] and second["seen_at"] > first["seen_at"] and first["until"] == second["seen_at"]
+        # (times to the second: both days' crawls of 120 documents can fall in one second)
+        assert second["current"] and second["seen_at"] >= first["seen_at"] and first["until"] == second["seen_at"]
         changed = {c["field"]: c for c in second["fields_changed"]}
         assert changed["title"]["new"] == row["title"] and changed["title"]["new"].startswith(changed["title"]["old"])
         assert second["body"]["changed"] is False and second["sha256"] != first["sha256"]
