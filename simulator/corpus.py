@@ -321,11 +321,15 @@ class Corpus:
 
     def _serial(self, r, organ: Organ, year: int) -> str:
         hi = 3999 if len(self._serials) < 16000 else 99999  # small serials, unless the corpus is huge
+        misses = 0
         while True:
             s = f"{r.randint(1, hi):05d}"
             if f"{organ.uscc}/{year}-{s}" not in self._serials:
                 self._serials.add(f"{organ.uscc}/{year}-{s}")
                 return s
+            misses += 1
+            if misses == 100:  # an organ's year all but full (100,000 documents of one family): six digits
+                hi = 999999
 
     # -- day 2 ---------------------------------------------------------------------------
     def _build_day2(self) -> tuple[dict[int, Doc], list[Doc]]:

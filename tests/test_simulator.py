@@ -478,3 +478,17 @@ def test_request_log(sim, client):
     assert first.headers["X-Test"] == "1" and second.status == 404 and first.time <= second.time
     sim.reset_requests()
     assert sim.requests == []
+
+
+def test_a_full_organ_year_gets_six_digit_serials_instead_of_a_hang():
+    """A corpus of 100,000 documents of one family can fill an organ's year of 5-digit serials: the
+    next serial then has six digits (the generator used to loop for ever)."""
+    import random
+
+    from simulator.corpus import Corpus
+
+    corpus = Corpus(seed=1, docs=5)
+    organ = corpus.profile.organs[0]
+    corpus._serials |= {f"{organ.uscc}/2031-{i:05d}" for i in range(1, 100000)}
+    serial = corpus._serial(random.Random(3), organ, 2031)
+    assert len(serial) == 6 and f"{organ.uscc}/2031-{serial}" in corpus._serials
