@@ -152,8 +152,8 @@ class Crawl:
             return self.store.staged() if isinstance(self.store, JournaledStore) else 0
 
         def before_commit(upto: int) -> None:  # the batch's blobs and journal lines, durable first
-            if isinstance(self.store, JournaledStore):  # those staged by the batch's units themselves too
-                self.store.durable_upto(max(upto, self.store.staged_here()))
+            if isinstance(self.store, JournaledStore):  # (and those the batch's units staged themselves)
+                self.store.durable_upto(upto)
                 return
             sync = getattr(self.store, "sync", None)
             if sync:

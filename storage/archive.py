@@ -2,9 +2,10 @@
 
 A blob is written once (temp file in the same folder, fsync, rename, fsync of the folder) and never
 rewritten: identical bytes are stored once. On Linux a batch of blobs is made durable by one syncfs(2) of
-the archive's filesystem after all are written and renamed, instead of two fsyncs a blob. The local folder is the default; other backends (S3)
-implement the same five methods. A group commit (storage/group_commit.py) writes many blobs with
-`put_pending` and makes them durable together with `sync`, before their rows commit.
+the archive's filesystem after all are written and renamed, instead of two fsyncs a blob. The local
+folder is the default; other backends (S3) implement the same five methods. A group commit
+(storage/group_commit.py) writes many blobs with `put_pending` and makes them durable together with
+`sync`, before their rows commit.
 """
 
 from __future__ import annotations
@@ -187,7 +188,8 @@ class LocalBlobStore:
     def _write(self, blobs: list[tuple[bytes, str]]) -> None:
         """Each (stored form, file name) written whole and durable: temp files written and fsynced
         (several at a time), renamed to their names, then their folders fsynced (and the folders
-        that hold new folders)."""
+        that hold new folders). Several blobs where syncfs(2) exists: written and renamed, then one
+        syncfs makes the files, their names and new folders durable."""
         folders: dict[str, None] = {}  # the folders whose entries change, in order
         for _packed, name in blobs:
             folder, _, file = name.rpartition("/")
@@ -198,7 +200,8 @@ class LocalBlobStore:
             made = list(self._made)  # folders that gained a folder (until fsynced, by this write or another)
         folders.update(dict.fromkeys(made))
         temps: list[str | None] = [None] * len(blobs)
-        batch = _syncfs is not None and len(blobs) > 1  # one syncfs at the end makes everything durable
+        syncfs = _syncfs if len(blobs) > 1 else None
+        batch = syncfs is not None
 
         def write(i: int) -> None:
             packed, name = blobs[i]
@@ -225,8 +228,8 @@ class LocalBlobStore:
                 if temp is not None:
                     with contextlib.suppress(OSError):
                         os.unlink(temp)
-        if batch and _syncfs is not None:
-            _syncfs(self._root)  # the files, their names and the new folders: durable at once
+        if syncfs is not None:
+            syncfs(self._root)
         else:
             _each(_fsync_file, list(folders))
         with self._lock:
@@ -277,8 +280,9 @@ _temps = itertools.count()
 
 
 def _write_temp(folder: str, packed: bytes, fsync: bool = True) -> str:
-    """`packed` in a new temp file of `folder`, fsynced (unless a syncfs follows); its name. The name is this process's and a
-    counter's (created exclusively: a leftover of a dead process with the same id is stepped over)."""
+    """`packed` in a new temp file of `folder`, fsynced (unless a syncfs follows); its name. The name
+    is this process's and a counter's (created exclusively: a leftover of a dead process with the same
+    id is stepped over)."""
     for _ in range(100):
         temp = f"{folder}/.tmp-{os.getpid()}-{next(_temps)}"
         try:

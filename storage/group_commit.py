@@ -4,11 +4,11 @@ A unit is `fn(session)`. A batch first runs without savepoints; when a unit fail
 a bad row) the transaction is rolled back and the batch runs again with each unit in its own savepoint,
 so the failing unit is rolled back alone and its caller gets the exception, while the others commit
 (units are already re-runnable: a transient error re-runs the whole batch). Before the
-transaction commits, `before_commit()` makes the blobs and journal lines the batch wrote durable
-(once per batch: storage/journal.py, storage/archive.py), so no committed row ever names a blob that
-a crash could lose; `staged()` numbers what was staged when a unit came, and `before_commit(n)` makes
-staged writes up to n durable (plus whatever the writer's own units staged). A transient database error re-runs the whole batch (storage/retry.py), so units
-must only write through the session and the blob store. Callers that stage their blobs before
+transaction commits, `before_commit(n)` makes the blobs and journal lines the batch wrote durable
+(storage/journal.py, storage/archive.py), so no committed row ever names a blob that a crash could
+lose: `staged()` numbers what was staged when a unit came, n is the batch's highest (what the units
+stage themselves counts too). A transient database error re-runs the whole batch (storage/retry.py),
+so units must only write through the session and the blob store. Callers that stage their blobs before
 submitting (the crawl does) have them made durable before the transaction even begins, so the
 database's write lock is held for SQL only. Fenced units (a crawl's writes under a lease)
 first run `fence(session)` in the same transaction: it raises when the lease is no longer ours.

@@ -73,8 +73,9 @@ class JournaledStore:
         return getattr(self._mine, "seq", 0)
 
     def durable_upto(self, seq: int) -> None:
-        """Lines up to `seq` and their blobs durable: at once when the syncer got there already, else
-        after its sync in progress, or by a sync of our own."""
+        """Lines up to `seq`, and every line the calling thread staged, durable with their blobs: at once
+        when the syncer got there already, else after its sync in progress, or by a sync of our own."""
+        seq = max(seq, self.staged_here())
         if self._durable >= seq:
             return
         with self._syncing:
